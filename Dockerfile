@@ -1,0 +1,25 @@
+# sensoterra-sync: `docker compose up` builds this. Inside the container the receiver listens on 0.0.0.0.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY jobs ./jobs
+COPY sql ./sql
+COPY bench ./bench
+COPY test ./test
+COPY vitest.config.ts ./
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production PUSH_HOST=0.0.0.0
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY sql ./sql
+RUN mkdir -p /data && chown node:node /data
+EXPOSE 8080
+USER node
+CMD ["node", "dist/src/cli/main.js", "start", "--role", "all"]

@@ -1,0 +1,48 @@
+/**
+ * sync-customers: a reseller's customers and which probe belongs to whom (GET /probe?customer=<id> for each).
+ * A probe that moved to another customer gets a new probe_history version, dated to this sync.
+ * An account that is not a reseller has no customers: the run says so and changes nothing.
+ * Default schedule: SCHEDULE_CUSTOMERS (hourly, at :30).
+ */
+import { z } from 'zod';
+import { ApiError, ErrorCodes } from '../src/errors.js';
+import { defineJob, describeCounts } from '../src/job.js';
+import { applyCustomers } from '../src/warehouse/snapshots.js';
+
+export default defineJob({
+  name: 'sync-customers',
+  payload: z.object({}).loose(),
+
+  async run(_payload, ctx) {
+    const customerIds: number[] = [];
+    try {
+      for await (const batch of ctx.api.customers({ signal: ctx.signal })) {
+        await ctx.db.stage('stage_customers', batch.map(({ value: c, raw }) => [ctx.runId, c.id, c.name, c.email, JSON.stringify(raw)]));
+        customerIds.push(...batch.map((b) => b.value.id));
+      }
+    } catch (err) {
+      const notReseller = err instanceof ApiError && (err.status === 404 || err.code === ErrorCodes.API_FORBIDDEN);
+      if (!notReseller) throw err;
+      ctx.log.info({ err: err.message }, 'no customers: the account is not a reseller');
+      return { rowsRead: 0, inserted: 0, updated: 0, deleted: 0, summary: 'the account is not a reseller: no customers to map' };
+    }
+    let mapped = 0;
+    for (const customerId of customerIds) {
+      for await (const page of ctx.api.probes({ customerId, signal: ctx.signal })) {
+        await ctx.db.stage('stage_customer_probes', page.map(({ value: p }) => [ctx.runId, customerId, p.serial, p.id]));
+        mapped += page.length;
+      }
+    }
+    const outcome = await applyCustomers(ctx.db, { runId: ctx.runId, at: ctx.startedAt });
+    return {
+      rowsRead: customerIds.length + mapped,
+      inserted: outcome.inserted,
+      updated: outcome.updated,
+      deleted: outcome.deleted,
+      details: { probesMapped: mapped, mappingsAdded: outcome.mappingsAdded, mappingsRemoved: outcome.mappingsRemoved, probesMoved: outcome.probesMoved },
+      summary:
+        `${customerIds.length} customers, ${mapped} probe mappings read: ` +
+        describeCounts({ 'new customers': outcome.inserted, 'customers updated': outcome.updated, 'customers deleted': outcome.deleted, 'probes moved': outcome.probesMoved }),
+    };
+  },
+});

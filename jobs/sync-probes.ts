@@ -1,0 +1,60 @@
+/**
+ * sync-probes: every probe of the account (a reseller's customers' probes included) with its metadata, soil
+ * profile and status. Pages are staged as they arrive and applied in one short transaction at the end: a new
+ * probe_history version when a tracked field changed, the status time series, the readings of
+ * status.last_readings (source 'status'), and probes missing from the list marked deleted.
+ * Default schedule: SCHEDULE_PROBES (every 15 minutes).
+ */
+import { z } from 'zod';
+import { defineJob, describeCounts } from '../src/job.js';
+import { probeStageRow, statusReadings } from '../src/sync/probe-rows.js';
+import { readingRow } from '../src/warehouse/readings-store.js';
+import { applyProbeSnapshot } from '../src/warehouse/snapshots.js';
+
+export default defineJob({
+  name: 'sync-probes',
+  payload: z.object({}).loose(),
+
+  async run(_payload, ctx) {
+    let read = 0;
+    const skipped: string[] = [];
+    for await (const page of ctx.api.probes({ signal: ctx.signal })) {
+      const readings = page.flatMap((element) => {
+        const status = statusReadings(element.value, ctx.startedAt);
+        skipped.push(...status.skipped);
+        return status.readings;
+      });
+      await ctx.db.stage('stage_probes', page.map((element) => probeStageRow(ctx.runId, element)));
+      await ctx.db.stage('stage_readings', readings.map((r) => readingRow(ctx.runId, r)));
+      read += page.length;
+    }
+    const outcome = await applyProbeSnapshot(ctx.db, {
+      runId: ctx.runId,
+      at: ctx.startedAt,
+      complete: true,
+      maxDeleteShare: ctx.config.syncMaxDeleteShare,
+      changedBy: 'sync-probes',
+    });
+    if (outcome.deletionsRefused) ctx.log.warn({ reason: outcome.deletionsRefused }, 'probe deletions refused');
+    if (skipped.length > 0) ctx.log.warn({ count: skipped.length, first: skipped[0] }, 'status readings skipped');
+    const { readings } = outcome;
+    return {
+      rowsRead: read,
+      inserted: outcome.inserted,
+      updated: outcome.updated,
+      deleted: outcome.deleted,
+      conflicts: readings.conflicts,
+      details: {
+        newVersions: outcome.newVersions,
+        restored: outcome.restored,
+        deletionsRefused: outcome.deletionsRefused,
+        readingsInserted: readings.inserted,
+        statusReadingsSkipped: skipped.length,
+      },
+      summary:
+        `${read} probes read: ` +
+        describeCounts({ new: outcome.inserted, updated: outcome.updated, 'new versions': outcome.newVersions, restored: outcome.restored, deleted: outcome.deleted, 'new readings': readings.inserted, 'reading conflicts': readings.conflicts }) +
+        (outcome.deletionsRefused ? ` (${outcome.deletionsRefused})` : ''),
+    };
+  },
+});

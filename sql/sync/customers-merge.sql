@@ -1,0 +1,15 @@
+-- Applies a run's staged customers: new ones inserted, changed or returning ones updated, the rest untouched.
+-- Params: $run_id, $at
+MERGE INTO customers t
+USING (
+  SELECT id, name, email, raw, md5(CAST(raw AS VARCHAR)) AS version_hash
+  FROM stage_customers
+  WHERE run_id = $run_id
+  QUALIFY row_number() OVER (PARTITION BY id ORDER BY name) = 1
+) d
+ON t.id = d.id
+WHEN MATCHED AND (t.version_hash <> d.version_hash OR t.deleted_at IS NOT NULL) THEN UPDATE SET
+  name = d.name, email = d.email, raw = d.raw, version_hash = d.version_hash, updated_at = $at, deleted_at = NULL
+WHEN NOT MATCHED THEN INSERT (id, name, email, raw, version_hash, first_seen_at, updated_at)
+  VALUES (d.id, d.name, d.email, d.raw, d.version_hash, $at, $at)
+RETURNING merge_action

@@ -1,0 +1,8 @@
+-- Ends the open version of every probe whose tracked fields change: valid_to = the time of the change.
+-- Params: $at. Needs desired_probes; runs before probes-merge.sql (it compares with the current hash).
+UPDATE probe_history h
+SET valid_to = $at
+FROM desired_probes d, probes p
+WHERE h.serial = d.serial AND p.serial = d.serial
+  AND h.valid_to = 'infinity'::TIMESTAMPTZ
+  AND p.version_hash <> d.version_hash

@@ -1,0 +1,15 @@
+-- The current probes with the reseller's customer mapping applied, for probes whose API row names no customer
+-- of its own (a probe's own customer_id always wins, so the two syncs never undo each other). No params.
+CREATE OR REPLACE TEMP TABLE desired_probes AS
+WITH mapping AS (
+  SELECT serial, min(customer_id) AS customer_id FROM customer_probes GROUP BY serial
+)
+SELECT
+  p.* EXCLUDE (customer_id, version_hash, first_seen_at, updated_at, deleted_at),
+  m.customer_id AS customer_id,
+  probe_version_hash(p.name, p.location_id, p.latitude, p.longitude, m.customer_id, p.soil_profile) AS version_hash
+FROM probes p
+JOIN mapping m USING (serial)
+WHERE p.deleted_at IS NULL
+  AND json_extract(p.raw, '$.customer_id') IS NULL
+  AND p.customer_id IS DISTINCT FROM m.customer_id

@@ -1,0 +1,12 @@
+/** `demo`: the main job on embedded defaults (npm run demo). */
+import { runDemo } from '../../demo.js';
+import type { Command } from '../context.js';
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'the whole pipeline on a bundled simulator, no account needed: syncs, pushes, export, answers',
+  usage: 'demo',
+  async run(_args, io) {
+    await runDemo(io.out);
+  },
+};

@@ -1,0 +1,8 @@
+/** Every command, in the order --help lists them. */
+import type { Command } from '../context.js';
+import { demoCommand } from './demo.js';
+import { simulateCommand } from './simulate.js';
+import { startCommand } from './start.js';
+import { syncCommand } from './sync.js';
+
+export const COMMANDS: Command[] = [startCommand, syncCommand, simulateCommand, demoCommand];

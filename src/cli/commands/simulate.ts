@@ -1,0 +1,73 @@
+/**
+ * `simulate`: only the bundled Sensoterra simulator (API + optional push sender), for trying things by hand.
+ * Prints the settings that point sensoterra-sync at it.
+ */
+import { DEFAULT_EMAIL, DEFAULT_PASSWORD, Simulator, generateAccount, sendPushes, uplinksFor } from '../../simulator/index.js';
+import { integerOption, stringOption, type Command } from '../context.js';
+
+export const simulateCommand: Command = {
+  name: 'simulate',
+  summary: 'run only the Sensoterra simulator (fake API, and a push sender with --push-to) for trying things by hand',
+  usage: 'simulate [--port 8081] [--host 127.0.0.1] [--seed 1] [--probes 12] [--customers 3] [--push-to URL --push-secret S] [--backlog-hours 24]',
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    seed: { type: 'string' },
+    probes: { type: 'string' },
+    customers: { type: 'string' },
+    'push-to': { type: 'string' },
+    'push-secret': { type: 'string' },
+    'backlog-hours': { type: 'string' },
+  },
+  async run(args, io) {
+    const seed = integerOption(args, 'seed', 1, { min: 0, max: 2 ** 31 });
+    const account = generateAccount({
+      seed,
+      probes: integerOption(args, 'probes', 12, { min: 3, max: 100_000 }),
+      customers: integerOption(args, 'customers', 3, { min: 1, max: 10_000 }),
+    });
+    const sim = await Simulator.start({
+      host: stringOption(args, 'host') ?? '127.0.0.1',
+      port: integerOption(args, 'port', 8081, { min: 0, max: 65_535 }),
+      account,
+      seed,
+    });
+    await io.out(
+      [
+        `Sensoterra simulator: ${account.probes.length} probes, ${account.customers.length} customers`,
+        `  SENSOTERRA_API_URL=${sim.url}`,
+        `  SENSOTERRA_EMAIL=${DEFAULT_EMAIL}`,
+        `  SENSOTERRA_PASSWORD=${DEFAULT_PASSWORD}`,
+        `control: ${new URL('/_sim/state', sim.url).toString()} (POST /_sim/faults, /_sim/change, /_sim/expire-keys)`,
+        'Ctrl-C stops it.',
+      ].join('\n'),
+    );
+    const abort = new AbortController();
+    const pushTo = stringOption(args, 'push-to');
+    if (pushTo !== undefined) {
+      void pushLive(sim, pushTo, stringOption(args, 'push-secret'), integerOption(args, 'backlog-hours', 24, { min: 0, max: 24 * 365 }), abort.signal, io);
+    }
+    await new Promise<void>((resolve) => {
+      const stop = (): void => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    abort.abort();
+    await sim.close();
+  },
+};
+
+/** Pushes the backlog, then every new measurement slot as simulated time reaches it. */
+async function pushLive(sim: Simulator, url: string, secret: string | undefined, backlogHours: number, signal: AbortSignal, io: Parameters<Command['run']>[1]): Promise<void> {
+  let from = new Date(Date.now() - backlogHours * 3_600_000);
+  while (!signal.aborted) {
+    const to = new Date();
+    const result = await sendPushes(uplinksFor(sim.account, { from, to }), { url, secret, uplinksPerRequest: 10, signal }).catch((err: Error) => {
+      io.err(`push to ${url} failed: ${err.message}`);
+      return undefined;
+    });
+    if (result && result.readings > 0) io.err(`pushed ${result.readings} readings in ${result.requests} requests: ${JSON.stringify(result.statuses)}`);
+    from = to;
+    await new Promise((r) => setTimeout(r, 60_000));
+  }
+}

@@ -1,0 +1,27 @@
+/** `start [--role all|receiver|worker]`: the long-running service, until SIGTERM or SIGINT. */
+import { UsageError } from '../../errors.js';
+import { startService, ROLES, type Role } from '../../service.js';
+import { stringOption, type Command } from '../context.js';
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'run the service: schedules, pulls, push receiver, writer, publisher (--role picks a part)',
+  usage: `start [--role ${ROLES.join('|')}]`,
+  options: { role: { type: 'string' } },
+  async run(args, io) {
+    const role = (stringOption(args, 'role') ?? 'all') as Role;
+    if (!ROLES.includes(role)) throw new UsageError(`--role ${role}: expected one of ${ROLES.join(', ')}`);
+    const service = await startService(io.config(), io.log(), role);
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string): void => {
+        io.log().info({ signal }, 'stopping');
+        // a second signal, or a stop that hangs, ends the process anyway
+        setTimeout(() => process.exit(1), 30_000).unref();
+        process.once(signal as NodeJS.Signals, () => process.exit(1));
+        void service.stop().then(resolve);
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+  },
+};

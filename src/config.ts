@@ -1,0 +1,247 @@
+/**
+ * Configuration: parsed once from the environment (and a `.env` file if present) into a typed, frozen object.
+ * Nothing else in the code base reads `process.env`. Every problem is reported together, each naming the
+ * variable and what would be valid.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { ConfigError } from './errors.js';
+import { checkSchedule, checkTimeZone } from './schedule-check.js';
+
+export const LANGUAGES = ['en', 'nl', 'es', 'en-us'] as const;
+export type Language = (typeof LANGUAGES)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Jobs that run on a schedule, each with the variable that sets its cron pattern. */
+export const SCHEDULED_JOBS = {
+  'sync-parameters': { variable: 'SCHEDULE_PARAMETERS', default: '0 3 * * *', pollsApi: true },
+  'sync-locations': { variable: 'SCHEDULE_LOCATIONS', default: '0 * * * *', pollsApi: true },
+  'sync-probes': { variable: 'SCHEDULE_PROBES', default: '*/15 * * * *', pollsApi: true },
+  'sync-customers': { variable: 'SCHEDULE_CUSTOMERS', default: '30 * * * *', pollsApi: true },
+  reconcile: { variable: 'SCHEDULE_RECONCILE', default: '15 * * * *', pollsApi: true },
+  export: { variable: 'SCHEDULE_EXPORT', default: '*/10 * * * *', pollsApi: false },
+} as const;
+export type ScheduledJobName = keyof typeof SCHEDULED_JOBS;
+
+export interface Config {
+  readonly api: {
+    readonly url: string;
+    readonly email: string | undefined;
+    readonly password: string | undefined;
+    readonly token: string | undefined;
+    readonly language: Language;
+    readonly rateLimit: number;
+    readonly timeoutMs: number;
+    readonly maxRetryAfterS: number;
+  };
+  readonly redisUrl: string;
+  readonly queuePrefix: string;
+  readonly warehousePath: string;
+  readonly exportDir: string;
+  readonly push: {
+    readonly port: number;
+    readonly host: string;
+    readonly path: string;
+    readonly authHeader: string;
+    readonly secret: string | undefined;
+    readonly insecure: boolean;
+    readonly hmacSecret: string | undefined;
+    readonly hmacHeader: string;
+    readonly maxBody: number;
+    readonly timeoutMs: number;
+  };
+  /** null: the schedule is switched off (SCHEDULE_X=off) */
+  readonly schedules: { readonly tz: string; readonly patterns: Readonly<Record<ScheduledJobName, string | null>> };
+  readonly reportTz: string;
+  readonly rawPushRetentionDays: number;
+  readonly exportKeepVersions: number;
+  readonly queryTimeoutMs: number;
+  readonly staleAfterHours: number;
+  readonly syncMaxDeleteShare: number;
+  readonly duckdb: { readonly memoryLimit: string; readonly threads: number };
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads `.env` (if present) under the real environment: a variable set in the environment wins. */
+export function environment(cwd = process.cwd(), env: Env = process.env): Env {
+  const file = resolve(cwd, '.env');
+  if (!existsSync(file)) return { ...env };
+  return { ...parseEnv(readFileSync(file, 'utf8')), ...env };
+}
+
+/** Parses and validates; throws one ConfigError listing every problem. */
+export function loadConfig(env: Env = environment()): Config {
+  const p = new Parser(env);
+  const api = {
+    url: p.url('SENSOTERRA_API_URL', 'https://monitor.sensoterra.com/api/v3', ['http:', 'https:']),
+    email: p.optional('SENSOTERRA_EMAIL'),
+    password: p.optional('SENSOTERRA_PASSWORD'),
+    token: p.optional('SENSOTERRA_TOKEN'),
+    language: p.oneOf('SENSOTERRA_LANGUAGE', 'en', LANGUAGES),
+    rateLimit: p.number('SENSOTERRA_RATE_LIMIT', 5, { min: 0.01, max: 1000 }),
+    timeoutMs: p.integer('SENSOTERRA_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
+    maxRetryAfterS: p.integer('SENSOTERRA_MAX_RETRY_AFTER_S', 900, { min: 0, max: 86_400 }),
+  };
+  if ((api.email === undefined) !== (api.password === undefined)) {
+    p.problem('SENSOTERRA_EMAIL and SENSOTERRA_PASSWORD go together: set both, or neither and SENSOTERRA_TOKEN');
+  }
+  const tz = p.timeZone('SCHEDULE_TZ', 'UTC');
+  const patterns = {} as Record<ScheduledJobName, string | null>;
+  for (const [job, spec] of Object.entries(SCHEDULED_JOBS) as [ScheduledJobName, (typeof SCHEDULED_JOBS)[ScheduledJobName]][]) {
+    patterns[job] = p.schedule(spec.variable, spec.default, tz, spec.pollsApi);
+  }
+  const config: Config = {
+    api,
+    redisUrl: p.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    queuePrefix: p.matching('QUEUE_PREFIX', 'sensoterra', /^[A-Za-z0-9_{}.-]+$/, 'letters, digits, _ . - { }'),
+    warehousePath: resolve(p.string('WAREHOUSE_PATH', './data/warehouse.duckdb')),
+    exportDir: resolve(p.string('EXPORT_DIR', './data/export')),
+    push: {
+      port: p.integer('PUSH_PORT', 8080, { min: 0, max: 65_535 }),
+      host: p.string('PUSH_HOST', '127.0.0.1'),
+      path: p.matching('PUSH_PATH', '/push', /^\/[A-Za-z0-9/_.~-]*$/, 'a path starting with /'),
+      authHeader: p.matching('PUSH_AUTH_HEADER', 'authorization', /^[A-Za-z0-9-]+$/, 'an HTTP header name').toLowerCase(),
+      secret: p.optional('PUSH_SECRET'),
+      insecure: p.boolean('PUSH_INSECURE', false),
+      hmacSecret: p.optional('PUSH_HMAC_SECRET'),
+      hmacHeader: p.matching('PUSH_HMAC_HEADER', 'x-signature', /^[A-Za-z0-9-]+$/, 'an HTTP header name').toLowerCase(),
+      maxBody: p.integer('PUSH_MAX_BODY', 1_048_576, { min: 1024, max: 100 * 1_048_576 }),
+      timeoutMs: p.integer('PUSH_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
+    },
+    schedules: { tz, patterns },
+    reportTz: p.timeZone('REPORT_TZ', 'UTC'),
+    rawPushRetentionDays: p.integer('RAW_PUSH_RETENTION_DAYS', 30, { min: 0, max: 36_500 }),
+    exportKeepVersions: p.integer('EXPORT_KEEP_VERSIONS', 3, { min: 1, max: 100 }),
+    queryTimeoutMs: p.integer('QUERY_TIMEOUT_MS', 30_000, { min: 10, max: 3_600_000 }),
+    staleAfterHours: p.number('STALE_AFTER_HOURS', 3, { min: 0.1, max: 8760 }),
+    syncMaxDeleteShare: p.number('SYNC_MAX_DELETE_SHARE', 0.5, { min: 0, max: 1 }),
+    duckdb: {
+      memoryLimit: p.matching('DUCKDB_MEMORY_LIMIT', '1GB', /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 512MB or 2GB'),
+      threads: p.integer('DUCKDB_THREADS', 2, { min: 1, max: 256 }),
+    },
+    logLevel: p.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+  };
+  p.throwIfProblems();
+  return deepFreeze(config);
+}
+
+/** Problems that only matter for some roles, checked when that role starts. */
+export function requireApiCredentials(config: Config): void {
+  if (config.api.token === undefined && config.api.email === undefined) {
+    throw new ConfigError([
+      'no Sensoterra credentials: set SENSOTERRA_EMAIL and SENSOTERRA_PASSWORD, or SENSOTERRA_TOKEN (a long-lived token from POST /token)',
+    ]);
+  }
+}
+
+export function requirePushSecret(config: Config): void {
+  if (config.push.secret === undefined && !config.push.insecure) {
+    throw new ConfigError([
+      'PUSH_SECRET is not set: set it to the value Sensoterra sends in the PUSH_AUTH_HEADER header, or PUSH_INSECURE=1 to accept unauthenticated pushes (never on a public address)',
+    ]);
+  }
+}
+
+class Parser {
+  private readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+
+  throwIfProblems(): void {
+    if (this.problems.length > 0) throw new ConfigError(this.problems);
+  }
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  optional(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  matching(name: string, fallback: string, pattern: RegExp, valid: string): string {
+    const value = this.string(name, fallback);
+    if (!pattern.test(value)) this.problem(`${name}=${JSON.stringify(value)} is not valid: expected ${valid}`);
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.string(name, fallback).toLowerCase() as T;
+    if (!allowed.includes(value)) {
+      this.problem(`${name}=${JSON.stringify(value)} is not valid: expected one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  number(name: string, fallback: number, range: { min: number; max: number }, integer = false): number {
+    const text = this.raw(name);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    const kind = integer ? 'a whole number' : 'a number';
+    if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < range.min || value > range.max) {
+      this.problem(`${name}=${JSON.stringify(text)} is not valid: expected ${kind} from ${range.min} to ${range.max}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  integer(name: string, fallback: number, range: { min: number; max: number }): number {
+    return this.number(name, fallback, range, true);
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const text = this.raw(name)?.toLowerCase();
+    if (text === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+    if (['0', 'false', 'no', 'off'].includes(text)) return false;
+    this.problem(`${name}=${JSON.stringify(text)} is not valid: expected 1 or 0 (true/false, yes/no)`);
+    return fallback;
+  }
+
+  url(name: string, fallback: string, protocols: string[]): string {
+    const value = this.string(name, fallback).replace(/\/+$/, '');
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
+    } catch {
+      const shown = value.replace(/\/\/[^@/]*@/, '//***@');
+      this.problem(`${name}=${JSON.stringify(shown)} is not valid: expected a URL starting with ${protocols.map((x) => `${x}//`).join(' or ')}`);
+    }
+    return value;
+  }
+
+  timeZone(name: string, fallback: string): string {
+    const value = this.string(name, fallback);
+    const problem = checkTimeZone(value);
+    if (problem) this.problem(`${name}=${JSON.stringify(value)} is not valid: ${problem}`);
+    return value;
+  }
+
+  schedule(name: string, fallback: string, tz: string, pollsApi: boolean): string | null {
+    const value = this.string(name, fallback).replace(/\s+/g, ' ');
+    if (value.toLowerCase() === 'off') return null;
+    const problem = checkSchedule(value, tz, pollsApi);
+    if (problem) this.problem(`${name}=${JSON.stringify(value)} is not valid: ${problem} (or "off")`);
+    return value;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

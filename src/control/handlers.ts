@@ -1,0 +1,38 @@
+/**
+ * What the worker answers on the control channel, and what a command does itself when no worker runs: the same
+ * functions either way, so the two paths cannot drift apart.
+ */
+import { z } from 'zod';
+import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
+import { SYNC_TARGETS, type SyncTarget } from '../job-registry.js';
+import { runJob, type JobDeps, type RunReport } from '../job-runner.js';
+
+export type Handler = (payload: unknown, progress: (p: unknown) => void) => Promise<unknown>;
+
+const syncPayload = z.object({ target: z.enum(Object.keys(SYNC_TARGETS) as [SyncTarget, ...SyncTarget[]]) });
+
+export type SyncAnswer = (RunReport | { job: string; status: 'failed'; error: string })[];
+
+export function controlHandlers(deps: JobDeps): Record<string, Handler> {
+  return {
+    /** One pull (or all, in order) now; a failed one does not stop the others. */
+    async sync(payload): Promise<SyncAnswer> {
+      const { target } = parse(syncPayload, payload, 'sync');
+      const answer: SyncAnswer = [];
+      for (const job of SYNC_TARGETS[target]) {
+        try {
+          answer.push(await runJob(job, {}, deps, { trigger: 'command' }));
+        } catch (err) {
+          answer.push({ job, status: 'failed', error: errorMessage(err) });
+        }
+      }
+      return answer;
+    },
+  };
+}
+
+export function parse<S extends z.ZodType>(schema: S, payload: unknown, kind: string): z.infer<S> {
+  const result = schema.safeParse(payload);
+  if (result.success) return result.data;
+  throw new SyncError(ErrorCodes.PAYLOAD_INVALID, `${kind}: ${result.error.issues.map((i) => `${i.path.join('.') || 'payload'} ${i.message}`).join('; ')}`);
+}

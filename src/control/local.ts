@@ -1,0 +1,37 @@
+/**
+ * A command's way to the warehouse: through the running worker when there is one, otherwise by opening the file
+ * itself for the duration of the command.
+ */
+import type { Config } from '../config.js';
+import type { JobDeps } from '../job-runner.js';
+import type { Logger } from '../logger.js';
+import { SensoterraClient } from '../sensoterra/client.js';
+import { Warehouse } from '../warehouse/warehouse.js';
+import { askWorker, workerIsRunning } from './channel.js';
+import { controlHandlers } from './handlers.js';
+
+export interface CommandOptions {
+  timeoutMs: number;
+  onProgress?: (progress: unknown) => void;
+}
+
+export async function viaWorkerOrLocally<T>(config: Config, log: Logger, kind: string, payload: unknown, opts: CommandOptions): Promise<T> {
+  if (await workerIsRunning(config)) {
+    log.debug({ kind }, 'asking the running worker');
+    return askWorker<T>(config, kind, payload, opts);
+  }
+  log.debug({ kind }, 'no worker running: opening the warehouse here');
+  return withLocalDeps(config, log, (deps) => controlHandlers(deps)[kind]!(payload, opts.onProgress ?? (() => undefined)) as Promise<T>);
+}
+
+/** Opens the warehouse (and, on first use, an API client) for one piece of work, and closes both after. */
+export async function withLocalDeps<T>(config: Config, log: Logger, fn: (deps: JobDeps) => Promise<T>): Promise<T> {
+  const db = await Warehouse.open(config.warehousePath, config.duckdb, log);
+  let client: SensoterraClient | undefined;
+  try {
+    return await fn({ db, config, log, api: () => (client ??= new SensoterraClient(config, log)) });
+  } finally {
+    await client?.close();
+    await db.close();
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * `npm run demo`: the main job on embedded defaults, no account needed. Starts the bundled Sensoterra simulator,
+ * the service (worker + receiver), runs every sync through the same Redis channel the commands use, and prints a
+ * few answers an agronomist would ask for. Everything it writes goes to ./data/demo/.
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { environment, loadConfig, type Config } from './config.js';
+import { askWorker } from './control/channel.js';
+import type { SyncAnswer } from './control/handlers.js';
+import { PrivateRedis, redisServerAvailable } from './dev/private-redis.js';
+import { RedisUnavailableError } from './errors.js';
+import { formatRows } from './format/table.js';
+import { createLogger, type Logger } from './logger.js';
+import { closeRedis, deleteKeysUnder, producerConnection, whenReady } from './redis.js';
+import { startService } from './service.js';
+import { formatSyncAnswer } from './cli/commands/sync.js';
+import { DEFAULT_EMAIL, DEFAULT_PASSWORD, Simulator, generateAccount } from './simulator/index.js';
+import type { Warehouse } from './warehouse/warehouse.js';
+import { WorkerService } from './worker.js';
+
+export const DEMO_DIR = resolve('data/demo');
+
+type Print = (text: string) => Promise<void>;
+
+export async function runDemo(print: Print): Promise<void> {
+  const env = environment();
+  const redis = await ensureRedis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', print);
+  const sim = await Simulator.start({ account: generateAccount({ seed: 1, probes: 12, customers: 3 }) });
+  rmSync(DEMO_DIR, { recursive: true, force: true });
+  const config = demoConfig(env, sim.url, redis.url);
+  const log = createLogger(config.logLevel);
+  await print(`1. Sensoterra simulator: ${sim.account.probes.length} probes of ${sim.account.customers.length} customers, at ${sim.url}`);
+  await print(`2. Redis at ${redis.url}${redis.private ? ' (a private redis-server, stopped at the end)' : ''}, queue prefix ${config.queuePrefix}`);
+  const service = await startService(config, log, 'all');
+  try {
+    await print(`3. Service started (worker + receiver); warehouse ${config.warehousePath}`);
+    await print('4. sync all, asked through Redis and answered by the worker:');
+    const answer = await askWorker<SyncAnswer>(config, 'sync', { target: 'all' }, { timeoutMs: 120_000 });
+    await print(indent(formatSyncAnswer(answer)));
+    await printAnswers(workerDb(service), print);
+  } finally {
+    await service.stop();
+    await deleteDemoKeys(config, log);
+    await sim.close();
+    await redis.stop();
+  }
+  await print(`Done. The warehouse is in ${DEMO_DIR}; try: WAREHOUSE_PATH=${config.warehousePath} npx sensoterra-sync sync probes`);
+}
+
+function demoConfig(env: Record<string, string | undefined>, apiUrl: string, redisUrl: string): Config {
+  return loadConfig({
+    LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+    DUCKDB_MEMORY_LIMIT: env.DUCKDB_MEMORY_LIMIT,
+    DUCKDB_THREADS: env.DUCKDB_THREADS,
+    SENSOTERRA_API_URL: apiUrl,
+    SENSOTERRA_EMAIL: DEFAULT_EMAIL,
+    SENSOTERRA_PASSWORD: DEFAULT_PASSWORD,
+    SENSOTERRA_RATE_LIMIT: '50',
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: `sensoterra-demo-${randomBytes(3).toString('hex')}`,
+    WAREHOUSE_PATH: resolve(DEMO_DIR, 'warehouse.duckdb'),
+    EXPORT_DIR: resolve(DEMO_DIR, 'export'),
+    PUSH_PORT: '0',
+    PUSH_SECRET: randomBytes(16).toString('hex'),
+  });
+}
+
+interface DemoRedis {
+  url: string;
+  private: boolean;
+  stop(): Promise<void>;
+}
+
+/** The configured Redis if it answers; else a private redis-server if one is installed; else one line on how to get Redis. */
+async function ensureRedis(url: string, print: Print): Promise<DemoRedis> {
+  const probe = producerConnection(url);
+  try {
+    await whenReady(probe, url, 1_500);
+    return { url, private: false, stop: async () => undefined };
+  } catch (err) {
+    if (!(err instanceof RedisUnavailableError)) throw err;
+  } finally {
+    await closeRedis(probe);
+  }
+  if (!redisServerAvailable()) {
+    throw new RedisUnavailableError(url);
+  }
+  await print(`No Redis answers at ${url}: starting a private redis-server for the demo.`);
+  const own = await PrivateRedis.start();
+  return { url: own.url, private: true, stop: () => own.destroy() };
+}
+
+function workerDb(service: Awaited<ReturnType<typeof startService>>): Warehouse {
+  const worker = service.parts.find((p): p is WorkerService => p instanceof WorkerService);
+  if (!worker) throw new Error('the demo runs the worker role');
+  return worker.deps.db;
+}
+
+const QUESTIONS: [string, string][] = [
+  [
+    'Probes per customer, with their fields',
+    `SELECT c.name AS customer, count(*) AS probes, string_agg(DISTINCT l.name, ', ' ORDER BY l.name) AS fields
+     FROM probes p JOIN customers c ON c.id = p.customer_id LEFT JOIN locations l ON l.id = p.location_id
+     WHERE p.deleted_at IS NULL GROUP BY c.name ORDER BY c.name`,
+  ],
+  [
+    'Latest soil moisture per probe and depth, with the soil calibration at that depth',
+    `SELECT p.name AS probe, r.depth_cm, round(r.value, 1) AS moisture_pct, r.ts,
+            (SELECT layer.soil FROM (SELECT unnest(from_json(p.soil_profile, '[{"depth":"INTEGER","soil":"VARCHAR"}]')) AS layer)
+             WHERE layer.depth <= r.depth_cm ORDER BY layer.depth DESC LIMIT 1) AS soil
+     FROM readings r JOIN probes p USING (serial)
+     WHERE r.type = 'MOISTURE'
+     QUALIFY row_number() OVER (PARTITION BY r.serial, r.depth_cm ORDER BY r.ts DESC) = 1
+     ORDER BY probe, r.depth_cm LIMIT 12`,
+  ],
+  [
+    'Probes that need a battery soon',
+    `SELECT name AS probe, battery, rssi, last_update FROM probes WHERE battery <> 'NORMAL' ORDER BY battery DESC, name`,
+  ],
+];
+
+async function printAnswers(db: Warehouse, print: Print): Promise<void> {
+  let n = 5;
+  for (const [question, sql] of QUESTIONS) {
+    const rows = await db.read(sql);
+    await print(`${n++}. ${question}:\n${indent(formatRows(Object.keys(rows[0] ?? { '(none)': null }), rows, 'table'))}`);
+  }
+}
+
+async function deleteDemoKeys(config: Config, log: Logger): Promise<void> {
+  const redis = producerConnection(config.redisUrl);
+  try {
+    await whenReady(redis, config.redisUrl);
+    await deleteKeysUnder(redis, config.queuePrefix);
+  } catch (err) {
+    log.warn({ err }, 'could not remove the demo queues from Redis');
+  } finally {
+    await closeRedis(redis);
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `   ${l}`)
+    .join('\n');
+}

@@ -1,0 +1,117 @@
+/**
+ * One small error class per outcome. Every error carries a greppable `code` (catalogue below), says what happened
+ * and what to do, keeps its `cause`, and knows whether retrying can help (`retryable`).
+ */
+
+export const ErrorCodes = {
+  CONFIG_INVALID: 'E_CONFIG_INVALID',
+  USAGE: 'E_USAGE',
+  API_AUTH: 'E_API_AUTH', // 401: bad credentials or token; never retried
+  API_FORBIDDEN: 'E_API_FORBIDDEN', // 403 that a fresh login did not cure, or a token that may not do this
+  API_RATE_LIMITED: 'E_API_RATE_LIMITED', // 429 whose Retry-After is longer than we may wait
+  API_UNAVAILABLE: 'E_API_UNAVAILABLE', // 5xx, resets, timeouts after all retries
+  API_REQUEST: 'E_API_REQUEST', // other 4xx: the request was wrong
+  API_CONTRACT: 'E_API_CONTRACT', // an answer that breaks the documented contract
+  REDIS_UNAVAILABLE: 'E_REDIS_UNAVAILABLE',
+  WAREHOUSE_LOCKED: 'E_WAREHOUSE_LOCKED',
+  WAREHOUSE: 'E_WAREHOUSE',
+  QUERY_REFUSED: 'E_QUERY_REFUSED',
+  QUERY_TIMEOUT: 'E_QUERY_TIMEOUT',
+  SNAPSHOT_INCOMPLETE: 'E_SNAPSHOT_INCOMPLETE',
+  PAYLOAD_INVALID: 'E_PAYLOAD_INVALID',
+  WORKER_TIMEOUT: 'E_WORKER_TIMEOUT',
+  NOT_FOUND: 'E_NOT_FOUND',
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface SyncErrorOptions {
+  cause?: unknown;
+  retryable?: boolean;
+}
+
+export class SyncError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: SyncErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** All configuration problems at once, one per line, each naming the variable and what would be valid. */
+export class ConfigError extends SyncError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.problems = problems;
+  }
+}
+
+export class UsageError extends SyncError {
+  constructor(message: string) {
+    super(ErrorCodes.USAGE, message);
+  }
+}
+
+/** An answer from the Sensoterra API that is not a success. */
+export class ApiError extends SyncError {
+  readonly status: number | undefined;
+  readonly endpoint: string;
+  constructor(
+    code: ErrorCode,
+    endpoint: string,
+    message: string,
+    options: SyncErrorOptions & { status?: number } = {},
+  ) {
+    super(code, `${endpoint}: ${message}`, options);
+    this.status = options.status;
+    this.endpoint = endpoint;
+  }
+}
+
+/** The API answered, but not in the shape the contract describes. Names the endpoint and the field. */
+export class ContractError extends ApiError {
+  readonly field: string;
+  constructor(endpoint: string, field: string, problem: string, options: SyncErrorOptions = {}) {
+    super(ErrorCodes.API_CONTRACT, endpoint, `field "${field}" ${problem}`, { ...options, retryable: options.retryable ?? true });
+    this.field = field;
+  }
+}
+
+export class RedisUnavailableError extends SyncError {
+  constructor(url: string, cause?: unknown) {
+    super(
+      ErrorCodes.REDIS_UNAVAILABLE,
+      `Redis at ${redactUrl(url)} does not answer: start it (redis-server, or docker compose up -d redis) or set REDIS_URL`,
+      { cause, retryable: true },
+    );
+  }
+}
+
+export class QueryRefusedError extends SyncError {
+  constructor(message: string) {
+    super(ErrorCodes.QUERY_REFUSED, message);
+  }
+}
+
+/** Hide the password part of a URL (redis://user:secret@host) before it reaches a log or an error. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function isRetryable(err: unknown): boolean {
+  return err instanceof SyncError ? err.retryable : true;
+}

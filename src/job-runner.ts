@@ -1,0 +1,103 @@
+/**
+ * Runs one job: validates its payload, records the run in sync_runs (started, then succeeded or failed with its
+ * counts and error), logs with the run id, and drops whatever the run staged, whether it was applied or not.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config.js';
+import { ErrorCodes, SyncError, errorMessage } from './errors.js';
+import type { JobContext, JobResult } from './job.js';
+import { JOBS } from './job-registry.js';
+import type { Logger } from './logger.js';
+import type { SensoterraClient } from './sensoterra/client.js';
+import { ts } from './warehouse/duckdb.js';
+import { sqlFile } from './warehouse/sql-files.js';
+import type { Warehouse } from './warehouse/warehouse.js';
+
+export interface JobDeps {
+  db: Warehouse;
+  config: Config;
+  log: Logger;
+  api: () => SensoterraClient;
+}
+
+export interface RunReport extends JobResult {
+  runId: string;
+  job: string;
+  status: 'succeeded' | 'failed';
+  startedAt: string;
+  durationMs: number;
+  error?: string;
+}
+
+export interface RunOptions {
+  trigger: string;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function runJob(name: string, payload: unknown, deps: JobDeps, opts: RunOptions): Promise<RunReport> {
+  const job = JOBS[name];
+  if (!job) throw new SyncError(ErrorCodes.NOT_FOUND, `no job named ${JSON.stringify(name)}: known jobs are ${Object.keys(JOBS).join(', ')}`);
+  const parsed = job.payload.safeParse(payload ?? {});
+  if (!parsed.success) {
+    throw new SyncError(ErrorCodes.PAYLOAD_INVALID, `${name}: invalid payload: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  }
+  const runId = randomUUID();
+  const startedAt = new Date();
+  const log = deps.log.child({ job: name, runId });
+  await deps.db.write((c) => c.run(sqlFile('runs/start'), { run_id: runId, job: name, trigger: opts.trigger, started_at: ts(startedAt) }));
+  const ctx: JobContext = {
+    runId,
+    startedAt,
+    trigger: opts.trigger,
+    log,
+    db: deps.db,
+    get api() {
+      return deps.api();
+    },
+    config: deps.config,
+    signal: opts.signal ?? new AbortController().signal,
+    progress: (done, total) => opts.onProgress?.(done, total),
+  };
+  log.info({ trigger: opts.trigger }, 'job started');
+  try {
+    const result = await job.run(parsed.data, ctx);
+    const report = await finish(deps.db, { runId, job: name, startedAt, status: 'succeeded', ...result });
+    log.info({ ms: report.durationMs, read: result.rowsRead, inserted: result.inserted, updated: result.updated, deleted: result.deleted }, 'job succeeded');
+    return report;
+  } catch (err) {
+    await finish(deps.db, { runId, job: name, startedAt, status: 'failed', rowsRead: 0, inserted: 0, updated: 0, deleted: 0, summary: '', error: errorMessage(err) }).catch(
+      (inner: unknown) => log.error({ err: inner }, 'could not record the failed run'),
+    );
+    log.error({ err }, 'job failed');
+    throw err;
+  } finally {
+    await deps.db.clearStaged(runId).catch((err: unknown) => log.warn({ err }, 'could not clear staged rows'));
+  }
+}
+
+async function finish(
+  db: Warehouse,
+  run: JobResult & { runId: string; job: string; startedAt: Date; status: RunReport['status']; error?: string },
+): Promise<RunReport> {
+  const finishedAt = new Date();
+  await db.write((c) =>
+    c.run(sqlFile('runs/finish'), {
+      run_id: run.runId,
+      status: run.status,
+      finished_at: ts(finishedAt),
+      rows_read: run.rowsRead,
+      rows_inserted: run.inserted,
+      rows_updated: run.updated,
+      rows_deleted: run.deleted,
+      conflicts: run.conflicts ?? 0,
+      error: run.error ?? null,
+      details: run.details === undefined ? null : JSON.stringify(run.details),
+    }),
+  );
+  return {
+    ...run,
+    startedAt: run.startedAt.toISOString(),
+    durationMs: finishedAt.getTime() - run.startedAt.getTime(),
+  };
+}

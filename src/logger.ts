@@ -1,0 +1,40 @@
+/**
+ * pino, writing to stderr so that a command's answer on stdout stays clean for pipes.
+ * Constant messages, data in the object: `log.info({ rows, ms }, 'readings written')`; errors under `err`.
+ * Secrets are redacted wherever they appear in a logged object.
+ */
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+const REDACT = [
+  'password',
+  'token',
+  'secret',
+  'api_key',
+  'apiKey',
+  '*.password',
+  '*.token',
+  '*.secret',
+  '*.hmacSecret',
+  '*.api_key',
+  '*.apiKey',
+  'headers.api_key',
+  'headers.authorization',
+  'config.api.password',
+  'config.api.token',
+  'config.push.secret',
+  'config.push.hmacSecret',
+];
+
+export function createLogger(level = 'info', destination: pino.DestinationStream = pino.destination(2)): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'sensoterra-sync' },
+      redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    destination,
+  );
+}

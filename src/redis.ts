@@ -1,0 +1,67 @@
+/**
+ * Redis connections for BullMQ. Two kinds:
+ * - blocking consumers (BullMQ workers, QueueEvents): `maxRetriesPerRequest: null`, as BullMQ requires;
+ * - producers (the receiver, commands): `enableOfflineQueue: false`, so that while Redis is down a call fails at
+ *   once with a clear error instead of hanging in ioredis' offline queue.
+ * Keys are prefixed with BullMQ's `prefix` option, never ioredis' keyPrefix (which BullMQ does not support).
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import { RedisUnavailableError } from './errors.js';
+
+const COMMON: RedisOptions = {
+  connectTimeout: 2_000,
+  // reconnect forever, at most a second apart: a Redis restart is recovered from without a restart of ours
+  retryStrategy: (times) => Math.min(times * 100, 1_000),
+};
+
+export function consumerConnection(url: string): Redis {
+  return new Redis(url, { ...COMMON, maxRetriesPerRequest: null });
+}
+
+export function producerConnection(url: string): Redis {
+  return new Redis(url, { ...COMMON, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+}
+
+/** Resolves once the connection is ready, or throws RedisUnavailableError after `timeoutMs`. */
+export async function whenReady(redis: Redis, url: string, timeoutMs = 3_000): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new RedisUnavailableError(url, lastError));
+    }, timeoutMs);
+    let lastError: unknown;
+    const onReady = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: unknown): void => {
+      lastError = err;
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('error', onError);
+    };
+    redis.on('ready', onReady);
+    redis.on('error', onError);
+  });
+}
+
+/** Quits politely if connected, otherwise drops the connection. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+  else redis.disconnect();
+}
+
+/** Deletes every key under a queue prefix (the demo's and tests' own queues; never a FLUSH). */
+export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.del(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}

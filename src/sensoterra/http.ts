@@ -1,0 +1,243 @@
+/**
+ * The Sensoterra API over undici: authentication, one request-rate limit for the whole client, timeouts, retries.
+ *
+ * What each answer means (shared/docs/sensoterra-api.md):
+ *   401  bad credentials or token: never retried, fails with the server's message;
+ *   403  the login key expired: log in again once and retry (a long-lived token cannot log in: fail clearly);
+ *   429  wait for Retry-After, up to SENSOTERRA_MAX_RETRY_AFTER_S; longer fails the run so the job retries later;
+ *   5xx, connection resets, timeouts, malformed bodies: bounded retries, exponential backoff with jitter.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import { ApiError, ContractError, ErrorCodes } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { jsonArrayBatches, MalformedJsonError } from './json-array-stream.js';
+import { RateLimiter, sleep } from './rate-limiter.js';
+import { loginSchema, parseElement } from './schemas.js';
+
+export type Credentials = { email: string; password: string } | { token: string };
+
+export interface RetryPolicy {
+  attempts: number; // tries per request for 5xx, resets, timeouts and malformed bodies
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface HttpOptions {
+  baseUrl: string;
+  credentials: Credentials;
+  language: string;
+  timeoutMs: number;
+  rateLimit: number; // requests per second, for the whole client
+  maxRetryAfterS: number;
+  retry?: Partial<RetryPolicy>;
+  log: Logger;
+}
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 500, maxDelayMs: 30_000 };
+const MAX_RATE_LIMITED_WAITS = 20;
+
+export class SensoterraHttp {
+  private readonly agent: Agent;
+  private readonly limiter: RateLimiter;
+  private readonly retry: RetryPolicy;
+  private apiKey: string | undefined;
+  private login: Promise<string> | undefined;
+
+  constructor(private readonly options: HttpOptions) {
+    this.agent = new Agent({ keepAliveTimeout: 10_000, connections: 4 });
+    this.limiter = new RateLimiter(options.rateLimit);
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    if ('token' in options.credentials) this.apiKey = options.credentials.token;
+  }
+
+  get usesToken(): boolean {
+    return 'token' in this.options.credentials;
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /** One request whose whole JSON answer is parsed (small answers: objects, short lists). */
+  async json(method: string, path: string, opts: RequestOptions = {}): Promise<unknown> {
+    const endpoint = `${method} ${path}`;
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.send(method, path, opts);
+      let text: string;
+      try {
+        text = await res.body.text();
+      } catch (cause) {
+        await this.retryOrThrow(endpoint, attempt, this.transportError(endpoint, cause), opts.signal);
+        continue;
+      }
+      if (text.trim() === '') return undefined;
+      try {
+        return JSON.parse(text);
+      } catch (cause) {
+        await this.retryOrThrow(endpoint, attempt, new ContractError(endpoint, '(body)', 'is not valid JSON', { cause }), opts.signal);
+      }
+    }
+  }
+
+  /**
+   * A list endpoint's answer, element by element, in batches as they arrive. A malformed or interrupted body is
+   * requested again only while nothing of it has been handed out; after that the error goes to the caller,
+   * whose run then fails whole (and is retried as a job) rather than half-applied.
+   */
+  async *arrayBatches(path: string, opts: RequestOptions & { batchSize: number }): AsyncGenerator<unknown[]> {
+    const endpoint = `GET ${path}`;
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.send('GET', path, opts);
+      let handedOut = false;
+      try {
+        for await (const batch of jsonArrayBatches(res.body, opts.batchSize)) {
+          handedOut = true;
+          yield batch;
+        }
+        return;
+      } catch (cause) {
+        res.body.destroy();
+        const err = cause instanceof MalformedJsonError
+          ? new ContractError(endpoint, '(body)', `is not a valid JSON array (${cause.message})`, { cause })
+          : this.transportError(endpoint, cause);
+        if (handedOut) throw err;
+        await this.retryOrThrow(endpoint, attempt, err, opts.signal);
+      }
+    }
+  }
+
+  /** Sends until a 2xx answer comes back, whose body is left for the caller to read. */
+  private async send(method: string, path: string, opts: RequestOptions, authenticated = true): Promise<Dispatcher.ResponseData> {
+    const endpoint = `${method} ${path}`;
+    let relogged = false;
+    let rateLimitedWaits = 0;
+    for (let attempt = 1; ; attempt++) {
+      await this.limiter.take(opts.signal);
+      const headers: Record<string, string> = { accept: 'application/json', language: this.options.language };
+      if (authenticated) headers.api_key = await this.currentKey(opts.signal);
+      if (opts.body !== undefined) headers['content-type'] = 'application/json';
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(this.url(path, opts.query), {
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+          dispatcher: this.agent,
+          headersTimeout: this.options.timeoutMs,
+          bodyTimeout: this.options.timeoutMs,
+          signal: opts.signal,
+        });
+      } catch (cause) {
+        if (opts.signal?.aborted) throw cause;
+        await this.retryOrThrow(endpoint, attempt, this.transportError(endpoint, cause), opts.signal);
+        continue;
+      }
+      if (res.statusCode >= 200 && res.statusCode < 300) return res;
+      const message = await serverMessage(res);
+      const status = res.statusCode;
+      if (status === 401) {
+        throw new ApiError(ErrorCodes.API_AUTH, endpoint, `401 ${message}: check SENSOTERRA_EMAIL/SENSOTERRA_PASSWORD or SENSOTERRA_TOKEN`, { status });
+      }
+      if (status === 403 && authenticated && !this.usesToken && !relogged) {
+        relogged = true; // the key expired: one fresh login, then the same request again
+        this.options.log.info({ endpoint }, 'sensoterra key expired, logging in again');
+        this.forgetKey();
+        attempt--;
+        continue;
+      }
+      if (status === 403) throw this.forbidden(endpoint, message);
+      if (status === 429) {
+        const waitS = retryAfterSeconds(res.headers['retry-after']);
+        if (waitS > this.options.maxRetryAfterS || ++rateLimitedWaits > MAX_RATE_LIMITED_WAITS) {
+          throw new ApiError(ErrorCodes.API_RATE_LIMITED, endpoint, `429 rate limited, Retry-After ${waitS}s is longer than SENSOTERRA_MAX_RETRY_AFTER_S=${this.options.maxRetryAfterS}: the run will be retried later`, { status, retryable: true });
+        }
+        this.options.log.warn({ endpoint, retryAfterS: waitS }, 'sensoterra rate limited, waiting');
+        await sleep(waitS * 1000, opts.signal);
+        attempt--;
+        continue;
+      }
+      if (status >= 500) {
+        await this.retryOrThrow(endpoint, attempt, new ApiError(ErrorCodes.API_UNAVAILABLE, endpoint, `${status} ${message}`, { status, retryable: true }), opts.signal);
+        continue;
+      }
+      throw new ApiError(ErrorCodes.API_REQUEST, endpoint, `${status} ${message}`, { status });
+    }
+  }
+
+  private forbidden(endpoint: string, message: string): ApiError {
+    const hint = this.usesToken
+      ? 'the token has expired or does not allow this (a READONLY token cannot change anything): create a new one with POST /token'
+      : 'a fresh login was refused too: this account may not do this';
+    return new ApiError(ErrorCodes.API_FORBIDDEN, endpoint, `403 ${message}: ${hint}`, { status: 403 });
+  }
+
+  private async retryOrThrow(endpoint: string, attempt: number, err: ApiError, signal?: AbortSignal): Promise<void> {
+    if (attempt >= this.retry.attempts) throw err;
+    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+    const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2); // "equal jitter"
+    this.options.log.warn({ endpoint, attempt, delayMs, err: err.message }, 'sensoterra request failed, retrying');
+    await sleep(delayMs, signal);
+  }
+
+  private transportError(endpoint: string, cause: unknown): ApiError {
+    const code = (cause as { code?: string }).code ?? 'ERROR';
+    const what = code.includes('TIMEOUT') ? `no answer within SENSOTERRA_TIMEOUT_MS=${this.options.timeoutMs}` : `connection failed (${code})`;
+    return new ApiError(ErrorCodes.API_UNAVAILABLE, endpoint, what, { cause, retryable: true });
+  }
+
+  private url(path: string, query: Query = {}): string {
+    const url = new URL(this.options.baseUrl + path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url.toString();
+  }
+
+  private async currentKey(signal?: AbortSignal): Promise<string> {
+    if (this.apiKey !== undefined) return this.apiKey;
+    this.login ??= this.logIn(signal).finally(() => (this.login = undefined));
+    return this.login;
+  }
+
+  private forgetKey(): void {
+    if (!this.usesToken) this.apiKey = undefined;
+  }
+
+  private async logIn(signal?: AbortSignal): Promise<string> {
+    const creds = this.options.credentials as { email: string; password: string };
+    const endpoint = 'POST /customer/auth';
+    const res = await this.send('POST', '/customer/auth', { body: { email: creds.email, password: creds.password }, signal }, false);
+    const body = JSON.parse(await res.body.text()) as unknown;
+    const { api_key } = parseElement(loginSchema, body, endpoint, '');
+    this.apiKey = api_key;
+    this.options.log.debug({ endpoint }, 'logged in to sensoterra');
+    return api_key;
+  }
+}
+
+async function serverMessage(res: Dispatcher.ResponseData): Promise<string> {
+  const text = await res.body.text().catch(() => '');
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown };
+    if (typeof parsed?.message === 'string') return parsed.message;
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.slice(0, 200) || 'no message';
+}
+
+/** Retry-After as seconds (delta-seconds or an HTTP date); 1 s when missing or unreadable. */
+export function retryAfterSeconds(header: string | string[] | undefined): number {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined) return 1;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? 1 : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}

@@ -1,0 +1,98 @@
+/**
+ * The shapes the Sensoterra API answers, as far as the public contract shows them (shared/docs/sensoterra-api.md).
+ * Tolerant on purpose: numeric strings become numbers, timestamps may be null, fields the contract marks optional
+ * may be missing, and unknown fields pass through (the caller also keeps each element's raw JSON).
+ * A value that breaks the contract fails with the endpoint and the field's path.
+ */
+import { z } from 'zod';
+import { ContractError } from '../errors.js';
+
+const NUMERIC_TEXT = /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
+/** A number, or a string holding one ("6.3"). */
+export const numeric = z.union([
+  z.number().refine(Number.isFinite, 'must be a finite number'),
+  z.string().regex(NUMERIC_TEXT).transform(Number),
+], { error: 'must be a number or a numeric string' });
+
+/** An ISO-8601 timestamp, normalised to a Date. */
+export const timestamp = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 timestamp')
+  .transform((s) => new Date(s));
+
+const text = z.string();
+/** Ids appear as numbers; tolerate numeric strings. */
+const id = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)], { error: 'must be a whole number id' });
+
+export const readingSchema = z.looseObject({
+  type: text.nullish(),
+  depth: numeric.nullish(),
+  value: numeric.nullish(),
+  unit: text.nullish(),
+  timestamp: timestamp.nullish(),
+});
+
+export const soilLayerSchema = z.looseObject({ depth: numeric, soil: text });
+
+export const probeSchema = z.looseObject({
+  id,
+  serial: z.union([text.min(1), z.number().int().transform(String)]),
+  name: text.nullish(),
+  sku: text.nullish(),
+  state: text.nullish(),
+  location_id: id.nullish(),
+  latitude: numeric.nullish(),
+  longitude: numeric.nullish(),
+  customer_id: id.nullish(),
+  interval: numeric.nullish(),
+  unit: text.nullish(),
+  dev_eui: text.nullish(),
+  soil_profile: z.array(soilLayerSchema).nullish(),
+  status: z
+    .looseObject({
+      last_update: timestamp.nullish(),
+      battery: text.nullish(),
+      rssi: numeric.nullish(),
+      connectivity: text.nullish(),
+      last_readings: z.array(readingSchema).nullish(),
+    })
+    .nullish(),
+});
+
+export const locationSchema = z.looseObject({
+  id,
+  name: text.nullish(),
+  customer_id: id.nullish(),
+  code: z.union([text, z.number().transform(String)]).nullish(),
+});
+
+export const parameterSchema = z.looseObject({ key: text.min(1), name: text.nullish(), type: text.min(1) });
+
+export const customerSchema = z.looseObject({ id, name: text.nullish(), email: text.nullish() });
+
+export const historicReadingSchema = z.looseObject({
+  timestamp,
+  height: numeric.nullish(),
+  unit: text.nullish(),
+  value: numeric,
+});
+
+export const loginSchema = z.looseObject({ api_key: text.min(1), id: id.nullish(), email: text.nullish(), role: text.nullish() });
+export const tokenSchema = z.looseObject({ token: text.min(1) });
+
+export type ApiProbe = z.infer<typeof probeSchema>;
+export type ApiReading = z.infer<typeof readingSchema>;
+export type ApiLocation = z.infer<typeof locationSchema>;
+export type ApiParameter = z.infer<typeof parameterSchema>;
+export type ApiCustomer = z.infer<typeof customerSchema>;
+export type ApiHistoricReading = z.infer<typeof historicReadingSchema>;
+
+/** Validates one element; a failure names the endpoint and the field, e.g. `GET /probe: field "[12].status.rssi" ...`. */
+export function parseElement<S extends z.ZodType>(schema: S, value: unknown, endpoint: string, where: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = [where, ...issue.path.map(String)].filter((x) => x !== '').join('.');
+  throw new ContractError(endpoint, field || '(body)', issue.message, { retryable: false });
+}

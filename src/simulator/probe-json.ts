@@ -1,0 +1,79 @@
+/**
+ * The shapes the API answers with, built from the account state and the reading model. GET /probe, the write routes
+ * and Simulator.readings all use these, so a probe looks the same wherever it appears.
+ */
+import type { FixtureProbe } from './account.js';
+import { sortedProfile } from './account-state.js';
+import { UNIT, latestSlot, slotReadings, slotsBetween, intervalOf } from './readings.js';
+
+export interface HistoricReading {
+  timestamp: string;
+  height: number | null;
+  unit: string;
+  value: number | string;
+}
+
+export function probeJson(probe: FixtureProbe, nowMs: number, seed: number): Record<string, unknown> {
+  const json: Record<string, unknown> = {
+    id: probe.id,
+    serial: probe.serial,
+    name: probe.name ?? probe.serial,
+    sku: probe.sku ?? 'ST-MULTI-60',
+    state: probe.state ?? 'ACTIVE',
+  };
+  // Absent in the fixture = absent in the answer: the contract calls all three optional.
+  if (probe.location_id !== undefined) json.location_id = probe.location_id;
+  if (probe.latitude !== undefined) json.latitude = probe.latitude;
+  if (probe.longitude !== undefined) json.longitude = probe.longitude;
+  json.customer_id = probe.customer_id;
+  json.interval = intervalOf(probe);
+  json.unit = UNIT[probe.kind];
+  json.dev_eui = devEui(probe.id);
+  json.soil_profile = sortedProfile(probe.soil_profile);
+  json.status = probeStatus(probe, nowMs, seed);
+  return json;
+}
+
+function probeStatus(probe: FixtureProbe, nowMs: number, seed: number): Record<string, unknown> {
+  const slot = latestSlot(probe, nowMs);
+  return {
+    last_update: slot === null ? null : offsetTimestamp(slot),
+    battery: probe.battery ?? 'NORMAL',
+    rssi: probe.rssi ?? -90,
+    connectivity: probe.connectivity ?? 'GOOD',
+    last_readings: slot === null ? [] : lastReadings(probe, slot, seed),
+  };
+}
+
+/**
+ * The latest slot's readings as status.last_readings shows them. Odd probe ids give their temperature reading a null
+ * timestamp, as the live API sometimes does, so clients must fall back to last_update.
+ */
+export function lastReadings(probe: FixtureProbe, slotMs: number, seed: number): Record<string, unknown>[] {
+  const timestamp = offsetTimestamp(slotMs);
+  return slotReadings(probe, slotMs, seed).map((r) =>
+    r.depth === null
+      ? { type: r.type, value: r.value, unit: r.unit, timestamp: probe.id % 2 === 1 ? null : timestamp }
+      : { type: r.type, depth: r.depth, value: r.value, unit: r.unit, timestamp },
+  );
+}
+
+/** Readings of slots in [fromMs, toMs) that exist by `nowMs`, as GET /probe/{id}/{from}/{to} answers them. */
+export function* historicReadings(probe: FixtureProbe, fromMs: number, toMs: number, nowMs: number, seed: number): Generator<HistoricReading> {
+  for (const slot of slotsBetween(probe, fromMs, toMs, nowMs)) {
+    const timestamp = new Date(slot).toISOString();
+    for (const r of slotReadings(probe, slot, seed)) {
+      yield { timestamp, height: r.depth, unit: r.unit, value: r.value };
+    }
+  }
+}
+
+/** '2024-07-08T10:05:00+00:00', the style the contract shows for status timestamps (history uses '...000Z'). */
+export function offsetTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
+
+/** A LoRaWAN-style 16-hex-digit EUI under a made-up vendor prefix, derived from the id so it is stable. */
+function devEui(id: number): string {
+  return `70B3D5${id.toString(16).toUpperCase().padStart(10, '0')}`;
+}

@@ -1,0 +1,54 @@
+/**
+ * Opening the DuckDB file. DuckDB lets one process hold a file read-write and, while it does, no other process
+ * can open it at all ("Could not set lock on file"): that error becomes one clear, typed message.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DuckDBInstance, timestampTZValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { ErrorCodes, SyncError } from '../errors.js';
+
+export interface DuckDbLimits {
+  memoryLimit: string;
+  threads: number;
+}
+
+export async function openDuckDb(path: string, limits: DuckDbLimits, readOnly = false): Promise<DuckDBInstance> {
+  if (path !== ':memory:' && !readOnly) mkdirSync(dirname(path), { recursive: true });
+  const options: Record<string, string> = { memory_limit: limits.memoryLimit, threads: String(limits.threads) };
+  if (readOnly) options.access_mode = 'READ_ONLY';
+  try {
+    return await DuckDBInstance.create(path, options);
+  } catch (cause) {
+    throw describeOpenError(path, cause);
+  }
+}
+
+export function describeOpenError(path: string, cause: unknown): SyncError {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (/lock/i.test(message)) {
+    return new SyncError(
+      ErrorCodes.WAREHOUSE_LOCKED,
+      `the warehouse ${path} is held by another process (a running sensoterra-sync worker?): while the service runs, use its commands (they ask the worker), or read the published export`,
+      { cause, retryable: true },
+    );
+  }
+  return new SyncError(ErrorCodes.WAREHOUSE, `cannot open the warehouse ${path}: ${message}`, { cause });
+}
+
+/** A JS Date is not a bind parameter: DuckDB wants microseconds since the epoch. */
+export function ts(date: Date): DuckDBValue {
+  return timestampTZValue(BigInt(date.getTime()) * 1000n);
+}
+
+/** Runs `fn` in a transaction: committed if it returns, rolled back if it throws. */
+export async function inTransaction<T>(connection: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+  await connection.run('BEGIN TRANSACTION');
+  try {
+    const result = await fn();
+    await connection.run('COMMIT');
+    return result;
+  } catch (err) {
+    await connection.run('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}

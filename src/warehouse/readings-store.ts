@@ -1,0 +1,43 @@
+/**
+ * Lands readings idempotently on (serial, type, depth_cm, ts), NULL depth included: duplicates within the batch
+ * are dropped (the first received stands), so are keys already stored, and a different value offered for a
+ * stored key is kept in reading_conflicts, never silently lost. Call inside a write transaction.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Reading } from '../readings/reading.js';
+import { appendRows, type Cell } from './appender.js';
+import { ident, sqlFile } from './sql-files.js';
+
+export interface ReadingsOutcome {
+  offered: number;
+  inserted: number;
+  duplicates: number; // already stored, or repeated in the batch, with the same value
+  conflicts: number; // new conflicts recorded
+}
+
+export function readingRow(runId: string, r: Reading): Cell[] {
+  return [runId, r.serial, r.probeId, r.type, r.depthCm, r.ts, r.value, r.unit, r.source, r.receivedAt, r.extra];
+}
+
+/** Stages rows already made with readingRow (the writer builds them while parsing) and lands them. */
+export async function landStagedReadings(connection: DuckDBConnection, runId: string): Promise<ReadingsOutcome> {
+  await connection.run(sqlFile('readings/batch-match'), { run_id: runId });
+  const offered = Number((await connection.runAndReadAll('SELECT count(*) AS n FROM batch_readings')).getRowObjects()[0]!.n);
+  const conflicts = (await connection.run(sqlFile('readings/conflicts-insert'))).rowsChanged;
+  const inserted = (await connection.run(sqlFile('readings/insert-new'))).rowsChanged;
+  await connection.run(sqlFile('sync/stage-clear', { stage: ident('stage_readings') }), { run_id: runId });
+  await connection.run('DROP TABLE batch_readings');
+  return { offered, inserted, conflicts, duplicates: offered - inserted - conflicts };
+}
+
+export async function landReadings(connection: DuckDBConnection, runId: string, readings: Iterable<Reading>): Promise<ReadingsOutcome> {
+  await stageReadings(connection, runId, readings);
+  return landStagedReadings(connection, runId);
+}
+
+export async function stageReadings(connection: DuckDBConnection, runId: string, readings: Iterable<Reading>): Promise<number> {
+  function* rows(): Generator<Cell[]> {
+    for (const r of readings) yield readingRow(runId, r);
+  }
+  return appendRows(connection, 'stage_readings', rows());
+}

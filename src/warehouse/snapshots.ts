@@ -1,0 +1,144 @@
+/**
+ * Applying a staged snapshot: a pull stages its pages (stage_* tables, keyed by run), then one short transaction
+ * applies them with set-based SQL from sql/sync/. Every apply is idempotent: applying the same snapshot twice
+ * changes nothing the second time.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ts } from './duckdb.js';
+import { landStagedReadings, type ReadingsOutcome } from './readings-store.js';
+import { sqlFile } from './sql-files.js';
+import type { Warehouse } from './warehouse.js';
+
+export interface ApplyOptions {
+  runId: string;
+  at: Date; // when the changes count from: the sync's start, or the exact time a command made the change
+}
+
+export interface ProbeSnapshotOptions extends ApplyOptions {
+  complete: boolean; // the snapshot lists every probe, so a missing probe has left the account
+  maxDeleteShare: number;
+  changedBy: string;
+}
+
+export interface ChangeCounts {
+  inserted: number;
+  updated: number;
+  deleted: number;
+}
+
+export interface ProbeSnapshotOutcome extends ChangeCounts {
+  newVersions: number;
+  restored: number;
+  deletionsRefused: string | undefined;
+  readings: ReadingsOutcome;
+}
+
+interface ProbesDiff {
+  new_probes: number;
+  new_versions: number;
+  restored: number;
+  updated: number;
+  active_before: number;
+  missing: number;
+}
+
+export function applyProbeSnapshot(db: Warehouse, opts: ProbeSnapshotOptions): Promise<ProbeSnapshotOutcome> {
+  return db.write(async (c) => {
+    await c.run(sqlFile('sync/probes-desired-from-stage'), { run_id: opts.runId });
+    const diff = await probesDiff(c, opts.complete);
+    const deletionsRefused = refusedDeletion(diff, opts.maxDeleteShare);
+    await applyDesiredProbes(c, opts);
+    const deleted = diff.missing > 0 && deletionsRefused === undefined ? (await c.run(sqlFile('sync/probes-mark-deleted'), { at: ts(opts.at) })).rowsChanged : 0;
+    await c.run(sqlFile('sync/probe-status-insert'), { run_id: opts.runId });
+    const readings = await landStagedReadings(c, opts.runId);
+    return {
+      inserted: diff.new_probes,
+      updated: diff.updated,
+      deleted,
+      newVersions: diff.new_versions,
+      restored: diff.restored,
+      deletionsRefused,
+      readings,
+    };
+  });
+}
+
+/** A snapshot that would remove more than the allowed share of probes at once is more likely wrong than true. */
+function refusedDeletion(diff: ProbesDiff, maxShare: number): string | undefined {
+  if (diff.missing === 0 || diff.missing <= maxShare * diff.active_before) return undefined;
+  return `${diff.missing} of ${diff.active_before} probes are missing from the snapshot, more than SYNC_MAX_DELETE_SHARE=${maxShare}: none marked deleted`;
+}
+
+async function probesDiff(c: DuckDBConnection, complete: boolean): Promise<ProbesDiff> {
+  const row = (await c.runAndReadAll(sqlFile('sync/probes-diff'), { complete })).getRowObjectsJS()[0]!;
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)])) as unknown as ProbesDiff;
+}
+
+/** History first (it compares with the current hash), then the current state. */
+async function applyDesiredProbes(c: DuckDBConnection, opts: ApplyOptions & { changedBy: string }): Promise<void> {
+  await c.run(sqlFile('sync/probe-history-close'), { at: ts(opts.at) });
+  await c.run(sqlFile('sync/probe-history-open'), { at: ts(opts.at), changed_by: opts.changedBy, run_id: opts.runId });
+  await c.run(sqlFile('sync/probes-merge'), { at: ts(opts.at) });
+}
+
+export function applyLocations(db: Warehouse, opts: ApplyOptions): Promise<ChangeCounts> {
+  return db.write(async (c) => {
+    const params = { run_id: opts.runId, at: ts(opts.at) };
+    const merged = await mergeActions(c, 'sync/locations-merge', params);
+    const deleted = (await c.run(sqlFile('sync/locations-mark-deleted'), params)).rowsChanged;
+    return { ...merged, deleted };
+  });
+}
+
+export interface CustomersOutcome extends ChangeCounts {
+  mappingsAdded: number;
+  mappingsRemoved: number;
+  probesMoved: number;
+}
+
+/** A reseller's customers, which probe belongs to whom, and a new probe version for every probe that moved. */
+export function applyCustomers(db: Warehouse, opts: ApplyOptions): Promise<CustomersOutcome> {
+  return db.write(async (c) => {
+    const params = { run_id: opts.runId, at: ts(opts.at) };
+    const merged = await mergeActions(c, 'sync/customers-merge', params);
+    const deleted = (await c.run(sqlFile('sync/customers-mark-deleted'), params)).rowsChanged;
+    const mapping = await mergeActions(c, 'sync/customer-probes-merge', params);
+    await c.run(sqlFile('sync/probes-desired-from-mapping'));
+    const probesMoved = Number((await c.runAndReadAll('SELECT count(*) AS n FROM desired_probes')).getRowObjectsJS()[0]!.n);
+    await applyDesiredProbes(c, { ...opts, changedBy: 'sync-customers' });
+    return { ...merged, deleted, mappingsAdded: mapping.inserted, mappingsRemoved: mapping.deleted, probesMoved };
+  });
+}
+
+export interface ParametersOutcome extends ChangeCounts {
+  soilTypes: ChangeCounts & { newVersions: number };
+}
+
+/** The parameter lists: SOIL rows into soil_types (with history), the others into parameters. */
+export function applyParameters(db: Warehouse, opts: ApplyOptions & { language: string }): Promise<ParametersOutcome> {
+  return db.write(async (c) => {
+    const at = ts(opts.at);
+    await c.run(sqlFile('sync/soil-types-desired'), { run_id: opts.runId });
+    await c.run(sqlFile('sync/soil-type-history-close'), { at });
+    const opened = (await c.run(sqlFile('sync/soil-type-history-open'), { at, run_id: opts.runId })).rowsChanged;
+    const soil = await mergeActions(c, 'sync/soil-types-merge', { at, language: opts.language });
+    const soilDeleted = (await c.run(sqlFile('sync/soil-types-mark-deleted'), { at })).rowsChanged;
+    const other = await mergeActions(c, 'sync/parameters-merge', { run_id: opts.runId, at, language: opts.language });
+    const otherDeleted = (await c.run(sqlFile('sync/parameters-mark-deleted'), { run_id: opts.runId, at })).rowsChanged;
+    return {
+      inserted: soil.inserted + other.inserted,
+      updated: soil.updated + other.updated,
+      deleted: soilDeleted + otherDeleted,
+      soilTypes: { ...soil, deleted: soilDeleted, newVersions: opened - soil.inserted },
+    };
+  });
+}
+
+/** Runs a MERGE ... RETURNING merge_action and counts what it did. */
+async function mergeActions(c: DuckDBConnection, file: string, params: Record<string, Parameters<typeof ts>[0] | ReturnType<typeof ts> | string>): Promise<ChangeCounts> {
+  const rows = (await c.runAndReadAll(sqlFile(file), params as never)).getRowObjectsJS();
+  const count = (action: string): number => rows.filter((r) => r.merge_action === action).length;
+  return { inserted: count('INSERT'), updated: count('UPDATE'), deleted: count('DELETE') };
+}
+
+export type { ReadingsOutcome };

@@ -1,0 +1,31 @@
+/** A configuration for one test: its own warehouse file, export folder and queue prefix on the shared Redis. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config } from '../../src/config.js';
+
+export interface TestPlace {
+  dir: string;
+  prefix: string;
+  env: Record<string, string>;
+  config: Config;
+  cleanup(): void;
+}
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export function testPlace(env: Record<string, string> = {}): TestPlace {
+  const dir = mkdtempSync(join(tmpdir(), 'sensoterra-sync-test-'));
+  const prefix = `test-${randomBytes(4).toString('hex')}`;
+  const full = {
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    WAREHOUSE_PATH: join(dir, 'warehouse.duckdb'),
+    EXPORT_DIR: join(dir, 'export'),
+    DUCKDB_MEMORY_LIMIT: '512MB',
+    LOG_LEVEL: 'silent',
+    ...env,
+  };
+  return { dir, prefix, env: full, config: loadConfig(full), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}

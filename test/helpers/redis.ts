@@ -1,0 +1,19 @@
+/**
+ * Redis for tests. The shared Redis on 127.0.0.1:6379 is never flushed or stopped: each test uses its own queue
+ * prefix and deletes only its own keys. A test that must stop or restart Redis starts a private redis-server.
+ */
+import { Redis } from 'ioredis';
+import { deleteKeysUnder } from '../../src/redis.js';
+import { REDIS_URL } from './config.js';
+
+export { freePort, PrivateRedis } from '../../src/dev/private-redis.js';
+
+/** Deletes every key under a test's prefix. */
+export async function deleteKeys(prefix: string, url = REDIS_URL): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    await deleteKeysUnder(redis, prefix);
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * sync-parameters, sync-locations and sync-customers: soil calibrations (with history), other parameter lists,
+ * locations, a reseller's customers and which probe belongs to whom.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Simulator } from '../src/simulator/index.js';
+import { NOW, smallAccount } from './helpers/account.js';
+import { pullBench, tablesSnapshot, type PullBench } from './helpers/pulls.js';
+
+let sim: Simulator;
+let bench: PullBench;
+
+async function setUp(env: Record<string, string> = {}): Promise<void> {
+  sim = await Simulator.start({ account: smallAccount(), now: NOW });
+  bench = await pullBench(sim, env);
+}
+
+afterEach(async () => {
+  await bench.close();
+  await sim.close();
+});
+
+describe('sync-parameters', () => {
+  it('puts SOIL parameters in soil_types and the other lists in parameters', async () => {
+    await setUp();
+    const report = await bench.run('sync-parameters');
+    expect(report).toMatchObject({ status: 'succeeded', rowsRead: 4, inserted: 4, updated: 0, deleted: 0 });
+    expect(await bench.rows('SELECT key, name, language, deleted_at FROM soil_types ORDER BY key')).toEqual([
+      { key: 'CLAY', name: 'Clay', language: 'en', deleted_at: null },
+      { key: 'LOAM', name: 'Loam', language: 'en', deleted_at: null },
+      { key: 'SAND', name: 'Sand', language: 'en', deleted_at: null },
+    ]);
+    expect(await bench.rows('SELECT type, key, name FROM parameters')).toEqual([{ type: 'CROP', key: 'CORN', name: 'Corn' }]);
+  });
+
+  it('asks for names in SENSOTERRA_LANGUAGE', async () => {
+    await setUp({ SENSOTERRA_LANGUAGE: 'nl' });
+    await bench.run('sync-parameters');
+    expect(await bench.rows('SELECT key, name, language FROM soil_types ORDER BY key')).toEqual([
+      { key: 'CLAY', name: 'Klei', language: 'nl' },
+      { key: 'LOAM', name: 'Leem', language: 'nl' },
+      { key: 'SAND', name: 'Zand', language: 'nl' },
+    ]);
+  });
+
+  it('keeps every version of a soil type, and marks one that disappears as deleted', async () => {
+    await setUp();
+    await bench.run('sync-parameters');
+    sim.renameParameter('SAND', 'Sand (coarse)');
+    sim.addParameter({ key: 'PEAT', type: 'SOIL', name: 'Peat' });
+    sim.removeParameter('CORN');
+    const second = await bench.run('sync-parameters');
+    expect(second).toMatchObject({ inserted: 1, updated: 1, deleted: 1 });
+    const changedAt = new Date(second.startedAt);
+    expect(await bench.rows("SELECT name, valid_from, valid_to FROM soil_type_history WHERE key IN ('SAND', 'PEAT') ORDER BY key DESC, valid_from")).toEqual([
+      { name: 'Sand', valid_from: '-infinity', valid_to: changedAt },
+      { name: 'Sand (coarse)', valid_from: changedAt, valid_to: 'infinity' },
+      { name: 'Peat', valid_from: '-infinity', valid_to: 'infinity' },
+    ]);
+    expect(await bench.rows('SELECT key, deleted_at FROM parameters')).toEqual([{ key: 'CORN', deleted_at: changedAt }]);
+  });
+
+  it('changes nothing when run again', async () => {
+    await setUp();
+    await bench.run('sync-parameters');
+    const before = await tablesSnapshot(bench);
+    expect(await bench.run('sync-parameters')).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
+    expect(await tablesSnapshot(bench)).toEqual(before);
+  });
+});
+
+describe('sync-locations', () => {
+  it('lands the locations, and changes nothing when run again', async () => {
+    await setUp();
+    expect(await bench.run('sync-locations')).toMatchObject({ rowsRead: 2, inserted: 2 });
+    expect(await bench.rows('SELECT id, name, customer_id, code, deleted_at FROM locations ORDER BY id')).toEqual([
+      { id: 12, name: 'North field', customer_id: 39, code: 'N', deleted_at: null },
+      { id: 13, name: 'South field', customer_id: 40, code: null, deleted_at: null },
+    ]);
+    const before = await tablesSnapshot(bench);
+    expect(await bench.run('sync-locations')).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
+    expect(await tablesSnapshot(bench)).toEqual(before);
+  });
+});
+
+describe('sync-customers', () => {
+  it("lands a reseller's customers and which probe belongs to whom", async () => {
+    await setUp();
+    const report = await bench.run('sync-customers');
+    expect(report).toMatchObject({ status: 'succeeded', inserted: 2, details: { probesMapped: 3 } });
+    expect(await bench.rows('SELECT id, name, email FROM customers ORDER BY id')).toEqual([
+      { id: 39, name: 'Green Acres', email: 'office@greenacres.example' },
+      { id: 40, name: 'Hill Farm', email: 'hill@hillfarm.example' },
+    ]);
+    expect(await bench.rows('SELECT customer_id, serial, probe_id FROM customer_probes ORDER BY serial')).toEqual([
+      { customer_id: 39, serial: '24000092104', probe_id: 49205 },
+      { customer_id: 39, serial: '24000092105', probe_id: 49206 },
+      { customer_id: 40, serial: '24000092106', probe_id: 49207 },
+    ]);
+  });
+
+  it('follows a probe moved to another customer: a new mapping and a new probe version', async () => {
+    await setUp();
+    await bench.run('sync-customers');
+    await bench.run('sync-probes');
+    sim.transferProbe('24000092105', 40);
+    const customers = await bench.run('sync-customers');
+    const probes = await bench.run('sync-probes');
+    expect(customers).toMatchObject({ details: { mappingsAdded: 1, mappingsRemoved: 1 } });
+    expect(await bench.rows("SELECT customer_id FROM customer_probes WHERE serial = '24000092105'")).toEqual([{ customer_id: 40 }]);
+    expect(probes).toMatchObject({ details: { newVersions: 1 } });
+    expect(await bench.rows("SELECT customer_id, valid_to FROM probe_history WHERE serial = '24000092105' ORDER BY valid_from")).toEqual([
+      { customer_id: 39, valid_to: new Date(probes.startedAt) },
+      { customer_id: 40, valid_to: 'infinity' },
+    ]);
+  });
+
+  it('changes nothing when run again', async () => {
+    await setUp();
+    await bench.run('sync-customers');
+    const before = await tablesSnapshot(bench);
+    expect(await bench.run('sync-customers')).toMatchObject({ inserted: 0, updated: 0, deleted: 0, details: { mappingsAdded: 0, mappingsRemoved: 0 } });
+    expect(await tablesSnapshot(bench)).toEqual(before);
+  });
+});

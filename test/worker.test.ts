@@ -1,0 +1,154 @@
+/**
+ * The worker: schedules upserted from configuration, jobs run from the queue, and commands answered while the
+ * worker holds the DuckDB file (no other process can open it then).
+ */
+import { execFile } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { QueueEvents } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger.js';
+import { consumerConnection } from '../src/redis.js';
+import { Simulator } from '../src/simulator/index.js';
+import { Warehouse } from '../src/warehouse/warehouse.js';
+import { WorkerService } from '../src/worker.js';
+import { NOW, smallAccount } from './helpers/account.js';
+import { CLI, runCli } from './helpers/cli.js';
+import { testPlace, type TestPlace } from './helpers/config.js';
+import { apiEnv, FAST_RETRIES } from './helpers/pulls.js';
+import { deleteKeys } from './helpers/redis.js';
+
+let sim: Simulator | undefined;
+let place: TestPlace | undefined;
+let worker: WorkerService | undefined;
+const logLines: Record<string, unknown>[] = [];
+
+const logSink = new Writable({
+  write(chunk: Buffer, _enc, done) {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as Record<string, unknown>);
+    done();
+  },
+});
+
+async function startWorker(env: Record<string, string> = {}): Promise<WorkerService> {
+  sim ??= await Simulator.start({ account: smallAccount(), now: NOW });
+  place ??= testPlace(apiEnv(sim, env));
+  worker = await WorkerService.start(place.config, createLogger('info', logSink), { clientOptions: { retry: FAST_RETRIES } });
+  return worker;
+}
+
+afterEach(async () => {
+  await worker?.stop();
+  await sim?.close();
+  if (place) await deleteKeys(place.prefix);
+  place?.cleanup();
+  worker = sim = place = undefined;
+  logLines.length = 0;
+});
+
+describe('the worker', () => {
+  it('holds the warehouse: no other process can open the file while it runs', async () => {
+    await startWorker();
+    const other = await openInAnotherProcess(place!.config.warehousePath);
+    expect(other).toMatch(/^E_WAREHOUSE_LOCKED the warehouse .* is held by another process \(a running sensoterra-sync worker\?\)/);
+  });
+
+  it('answers `sync` from the command line while it holds the file, and prints what changed', async () => {
+    const w = await startWorker();
+    const result = await runCli(['sync', 'probes'], place!.env);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^sync-probes {2}succeeded {2}3 probes read: 3 new, 9 new readings {2}\(\d+\.\d s\)\n$/);
+    expect(await w.deps.db.read('SELECT count(*) AS n FROM probes')).toEqual([{ n: 3 }]);
+    expect(await w.deps.db.read("SELECT trigger FROM sync_runs WHERE job = 'sync-probes'")).toEqual([{ trigger: 'command' }]);
+  });
+
+  it('runs `sync all` in order, and exits non-zero if one of them failed', async () => {
+    await startWorker();
+    sim!.addFault({ kind: 'status', status: 400, body: '{"message":"no locations for you"}', times: 1, when: { path: '/location' } });
+    const result = await runCli(['sync', 'all'], place!.env);
+    expect(result.code).toBe(1);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines.map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual([
+      'sync-parameters succeeded',
+      'sync-locations failed',
+      'sync-customers succeeded',
+      'sync-probes succeeded',
+    ]);
+    expect(lines[1]).toContain('GET /location: 400 no locations for you');
+  });
+
+  it('upserts one schedule per job from the configured patterns and time zone, and removes those switched off', async () => {
+    const w = await startWorker({ SCHEDULE_TZ: 'Europe/Amsterdam', SCHEDULE_PROBES: '*/20 * * * *' });
+    const schedules = await w.jobs.getJobSchedulers();
+    expect(schedules.map((s) => [s.key, s.pattern, s.tz]).sort()).toEqual([
+      ['sync-customers', '30 * * * *', 'Europe/Amsterdam'],
+      ['sync-locations', '0 * * * *', 'Europe/Amsterdam'],
+      ['sync-parameters', '0 3 * * *', 'Europe/Amsterdam'],
+      ['sync-probes', '*/20 * * * *', 'Europe/Amsterdam'],
+    ]);
+    await w.stop();
+
+    // the same worker started again with one schedule switched off and another changed
+    place = testPlace({ ...place!.env, SCHEDULE_LOCATIONS: 'off', SCHEDULE_PROBES: '*/30 * * * *' });
+    const again = await startWorker();
+    const after = await again.jobs.getJobSchedulers();
+    expect(after.map((s) => [s.key, s.pattern]).sort()).toEqual([
+      ['sync-customers', '30 * * * *'],
+      ['sync-parameters', '0 3 * * *'],
+      ['sync-probes', '*/30 * * * *'],
+    ]);
+  });
+
+  it('runs a queued job, records it, and logs a failure with its run id', async () => {
+    const w = await startWorker();
+    const events = new QueueEvents('jobs', { connection: consumerConnection(place!.config.redisUrl), prefix: place!.prefix });
+    await events.waitUntilReady();
+    try {
+      const ok = await w.jobs.add('sync-locations', {});
+      expect(await ok.waitUntilFinished(events, 20_000)).toMatchObject({ job: 'sync-locations', status: 'succeeded', inserted: 2 });
+
+      sim!.addFault({ kind: 'status', status: 401, body: '{"message":"wrong password"}', times: 1, when: { path: '/parameter' } });
+      const failing = await w.jobs.add('sync-parameters', {}, { attempts: 3 });
+      await expect(failing.waitUntilFinished(events, 20_000)).rejects.toThrow('GET /parameter: 401 wrong password');
+      // a 401 is not retried: one attempt only
+      expect((await w.jobs.getJob(failing.id!))!.attemptsMade).toBe(1);
+    } finally {
+      await events.close();
+    }
+    const [failedRun] = await w.deps.db.read("SELECT run_id, status FROM sync_runs WHERE job = 'sync-parameters'");
+    expect(failedRun).toMatchObject({ status: 'failed' });
+    const logged = logLines.find((l) => l.msg === 'job failed');
+    expect(logged).toMatchObject({ job: 'sync-parameters', runId: failedRun!.run_id, level: 50 });
+  });
+
+  it('never writes a secret to its log', async () => {
+    await startWorker();
+    await runCli(['sync', 'probes'], place!.env);
+    const text = JSON.stringify(logLines);
+    expect(text).not.toContain(sim!.account.account.password);
+  });
+});
+
+describe('sync without a running worker', () => {
+  it('opens the file itself, and leaves it free afterwards', async () => {
+    sim = await Simulator.start({ account: smallAccount(), now: NOW });
+    place = testPlace(apiEnv(sim));
+    const result = await runCli(['sync', 'locations'], place.env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^sync-locations {2}succeeded {2}2 locations read: 2 new/);
+    const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
+    expect(await db.read('SELECT count(*) AS n FROM locations')).toEqual([{ n: 2 }]);
+    await db.close();
+  });
+});
+
+/** What happens when a second process tries to open the warehouse file: its error code and message. */
+function openInAnotherProcess(path: string): Promise<string> {
+  const duckdb = new URL('../warehouse/duckdb.js', `file://${CLI.replace('/cli/main.js', '/cli/')}`).href;
+  const script = `import { openDuckDb } from ${JSON.stringify(duckdb)};
+    openDuckDb(${JSON.stringify(path)}, { memoryLimit: '256MB', threads: 1 }, true)
+      .then(() => console.log('opened'), (err) => console.log(err.code + ' ' + err.message));`;
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, ['--input-type=module', '-e', script], (err, stdout) => (err ? reject(err) : resolve(stdout.trim()))),
+  );
+}
