@@ -46,19 +46,7 @@ export async function runJob(name: string, payload: unknown, deps: JobDeps, opts
   const startedAt = new Date();
   const log = deps.log.child({ job: name, runId });
   await deps.db.write((c) => c.run(sqlFile('runs/start'), { run_id: runId, job: name, trigger: opts.trigger, started_at: ts(startedAt) }));
-  const ctx: JobContext = {
-    runId,
-    startedAt,
-    trigger: opts.trigger,
-    log,
-    db: deps.db,
-    get api() {
-      return deps.api();
-    },
-    config: deps.config,
-    signal: opts.signal ?? new AbortController().signal,
-    progress: (done, total) => opts.onProgress?.(done, total),
-  };
+  const ctx = jobContext(deps, { runId, startedAt, log, ...opts });
   log.info({ trigger: opts.trigger }, 'job started');
   try {
     const result = await job.run(parsed.data, ctx);
@@ -74,6 +62,23 @@ export async function runJob(name: string, payload: unknown, deps: JobDeps, opts
   } finally {
     await deps.db.clearStaged(runId).catch((err: unknown) => log.warn({ err }, 'could not clear staged rows'));
   }
+}
+
+/** What a job's run gets: its run id and start, a logger bound to them, and the shared dependencies. */
+export function jobContext(deps: JobDeps, run: RunOptions & { runId: string; startedAt: Date; log: Logger }): JobContext {
+  return {
+    runId: run.runId,
+    startedAt: run.startedAt,
+    trigger: run.trigger,
+    log: run.log,
+    db: deps.db,
+    get api() {
+      return deps.api();
+    },
+    config: deps.config,
+    signal: run.signal ?? new AbortController().signal,
+    progress: (done, total) => run.onProgress?.(done, total),
+  };
 }
 
 async function finish(

@@ -3,8 +3,9 @@
  * stateless push endpoint; as many as you like), `all` (both in one process, the default).
  */
 import type { Config } from './config.js';
-import { requireApiCredentials } from './config.js';
+import { requireApiCredentials, requirePushSecret } from './config.js';
 import type { Logger } from './logger.js';
+import { PushReceiver } from './receiver/server.js';
 import { WorkerService } from './worker.js';
 
 export const ROLES = ['all', 'receiver', 'worker'] as const;
@@ -20,9 +21,15 @@ export interface Service extends RunningService {
 
 export async function startService(config: Config, log: Logger, role: Role): Promise<Service> {
   const parts: RunningService[] = [];
-  if (role === 'worker' || role === 'all') {
-    requireApiCredentials(config);
-    parts.push(await WorkerService.start(config, log));
+  if (role === 'worker' || role === 'all') requireApiCredentials(config);
+  if (role === 'receiver' || role === 'all') requirePushSecret(config);
+  try {
+    // the writer first: pushes accepted by the receiver then have somewhere to go at once
+    if (role === 'worker' || role === 'all') parts.push(await WorkerService.start(config, log));
+    if (role === 'receiver' || role === 'all') parts.push(await PushReceiver.start(config, log));
+  } catch (err) {
+    for (const part of [...parts].reverse()) await part.stop();
+    throw err;
   }
   return {
     parts,

@@ -1,6 +1,6 @@
 /**
- * The worker role: the one process that owns the DuckDB file. It runs the scheduled jobs (queue `jobs`), answers
- * commands (queue `control`), and keeps a heartbeat in Redis so that commands know to ask it rather than open the
+ * The worker role: the one process that owns the DuckDB file. It runs the scheduled jobs (queue `jobs`), writes
+ * pushed readings (queue `ingest`), answers commands (queue `control`), and keeps a heartbeat in Redis so that commands know to ask it rather than open the
  * file. Run exactly one (DuckDB's lock enforces it).
  */
 import { Queue, UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { controlHandlers } from './control/handlers.js';
 import { ErrorCodes, SyncError, isRetryable } from './errors.js';
+import { IngestConsumer } from './ingest/consumer.js';
 import { runJob, type JobDeps } from './job-runner.js';
 import type { Logger } from './logger.js';
 import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS, QUEUES, heartbeatKey } from './queues.js';
@@ -19,17 +20,17 @@ import { Warehouse } from './warehouse/warehouse.js';
 export interface WorkerOptions {
   clientOptions?: ClientOptions; // tests shorten the client's backoff
   watchdogIntervalMs?: number;
-  /** Extra queue consumers started with the worker (the ingest writer, added by later modules). */
-  extraWorkers?: (deps: JobDeps, connection: Redis) => Worker[];
 }
 
 const OPEN_RETRY_MS = 15_000;
+
 
 export class WorkerService {
   private readonly workers: Worker[] = [];
   private readonly connections: Redis[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private stopping: Promise<void> | undefined;
+  private ingest: IngestConsumer | undefined;
 
   private constructor(
     readonly deps: JobDeps,
@@ -50,9 +51,10 @@ export class WorkerService {
     await service.beat();
     service.timers.push(setInterval(() => void service.beat(), HEARTBEAT_INTERVAL_MS));
     service.consume(QUEUES.jobs, 1, (job) => service.runScheduled(job));
+    service.ingest = new IngestConsumer(deps);
+    service.ingest.start();
     const handlers = controlHandlers(deps);
     service.consume(QUEUES.control, 4, (job) => service.answer(handlers, job));
-    for (const worker of opts.extraWorkers?.(deps, redis) ?? []) service.workers.push(worker);
     await upsertSchedules(jobsQueue, config, log);
     const watchdog = setInterval(() => void checkSchedules(jobsQueue, config, log).catch((err: unknown) => log.warn({ err }, 'schedule watchdog failed')), opts.watchdogIntervalMs ?? 60_000);
     service.timers.push(watchdog);
@@ -68,7 +70,7 @@ export class WorkerService {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       for (const timer of this.timers) clearInterval(timer);
-      await Promise.all(this.workers.map((w) => w.close()));
+      await Promise.all([...this.workers.map((w) => w.close()), this.ingest?.stop()]);
       await Promise.all(this.connections.map((c) => closeRedis(c)));
       await this.redis.del(heartbeatKey(this.deps.config.queuePrefix)).catch(() => undefined);
       await this.jobsQueue.close();

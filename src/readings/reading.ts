@@ -61,7 +61,7 @@ export function checkDepth(value: unknown): { depthCm: number | null } | { reaso
 
 export function checkValue(value: unknown): { value: number } | { reason: string } {
   const number = toNumber(value);
-  if (!Number.isFinite(number)) return { reason: `value ${JSON.stringify(value)} is not a finite number` };
+  if (!Number.isFinite(number)) return { reason: `value ${typeof value === 'number' ? String(value) : JSON.stringify(value)} is not a finite number` };
   return { value: number };
 }
 

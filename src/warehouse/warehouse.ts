@@ -13,7 +13,9 @@ import { migrate } from './migrations.js';
 import { rowsOf, type Row } from './rows.js';
 import { ident, sqlFile } from './sql-files.js';
 
-export const STAGE_TABLES = ['stage_probes', 'stage_locations', 'stage_customers', 'stage_parameters', 'stage_customer_probes', 'stage_readings'] as const;
+export const STAGE_TABLES = [
+  'stage_probes', 'stage_locations', 'stage_customers', 'stage_parameters', 'stage_customer_probes', 'stage_readings', 'stage_pushes', 'stage_status',
+] as const;
 export type StageTable = (typeof STAGE_TABLES)[number];
 
 export type Params = Record<string, DuckDBValue>;

@@ -1,0 +1,146 @@
+/**
+ * The one writer of pushed readings. Receivers enqueue a BullMQ job per group-commit batch, which at a steady load
+ * can mean hundreds of small jobs a second; a transaction per job would cap the writer far below the receivers.
+ * So the writer fetches jobs by hand (BullMQ's manual processing): it takes the first job waiting, then every job
+ * already waiting behind it (up to a bound), lands them all in one transaction, and completes them together.
+ * Locks are extended while it works, the stalled-job check hands the jobs of a writer that died back to the queue,
+ * and a job that fails is retried with backoff and, after its last attempt, kept in the failed set for `replay`.
+ */
+import { randomUUID } from 'node:crypto';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import ingestPushes from '../../jobs/ingest-pushes.js';
+import type { JobResult } from '../job.js';
+import { jobContext, type JobDeps } from '../job-runner.js';
+import { QUEUES } from '../queues.js';
+import { closeRedis, consumerConnection } from '../redis.js';
+import type { PushEnvelope } from '../receiver/group-commit.js';
+import { ts } from '../warehouse/duckdb.js';
+import { sqlFile } from '../warehouse/sql-files.js';
+
+/** Bounds of one transaction. */
+const MAX_JOBS = 500;
+const MAX_PUSHES = 20_000;
+/** A short lock, so that a crashed writer's batches are taken up again within seconds. */
+const LOCK_MS = 10_000;
+const PRUNE_EVERY_MS = 60 * 60_000;
+
+export class IngestConsumer {
+  private readonly worker: Worker;
+  private readonly connection: Redis;
+  private stopping = false;
+  private loop: Promise<void> = Promise.resolve();
+  private lastPrune = 0;
+
+  constructor(private readonly deps: JobDeps) {
+    this.connection = consumerConnection(deps.config.redisUrl);
+    this.worker = new Worker(QUEUES.ingest, null, {
+      connection: this.connection,
+      prefix: deps.config.queuePrefix,
+      lockDuration: LOCK_MS,
+      stalledInterval: LOCK_MS / 2,
+      drainDelay: 1, // seconds a fetch blocks when the queue is empty: bounds how long stopping takes
+    });
+    this.worker.on('error', (err) => deps.log.error({ err, queue: QUEUES.ingest }, 'ingest consumer error'));
+  }
+
+  start(): void {
+    void this.worker.startStalledCheckTimer();
+    this.loop = this.run();
+  }
+
+  /** Finishes the transaction in hand, then stops fetching. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.loop;
+    await this.worker.close();
+    await closeRedis(this.connection);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const token = randomUUID();
+        const jobs = await this.fetch(token);
+        if (jobs.length > 0) await this.land(jobs, token);
+        if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) await this.pruneRawPushes();
+      } catch (err) {
+        if (this.stopping) return;
+        this.deps.log.error({ err }, 'ingest loop failed; going on in a second');
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  }
+
+  /** Verbatim pushes are kept RAW_PUSH_RETENTION_DAYS; checked at most hourly. */
+  private async pruneRawPushes(): Promise<void> {
+    this.lastPrune = Date.now();
+    const before = new Date(Date.now() - this.deps.config.rawPushRetentionDays * 86_400_000);
+    const pruned = await this.deps.db.write(async (c) => (await c.run(sqlFile('ingest/raw-pushes-prune'), { before: ts(before) })).rowsChanged);
+    if (pruned > 0) this.deps.log.info({ pruned, before }, 'verbatim pushes past their retention removed');
+  }
+
+  /** The first waiting job (waiting up to drainDelay for one), then those already waiting behind it. */
+  private async fetch(token: string): Promise<Job[]> {
+    const first = await this.worker.getNextJob(token, { block: true });
+    if (!first) return [];
+    const jobs: Job[] = [first];
+    let pushes = pushCount(first);
+    while (jobs.length < MAX_JOBS && pushes < MAX_PUSHES && !this.stopping) {
+      const next = await this.worker.getNextJob(token, { block: false });
+      if (!next) break;
+      jobs.push(next);
+      pushes += pushCount(next);
+    }
+    return jobs;
+  }
+
+  private async land(jobs: Job[], token: string): Promise<void> {
+    const valid: Job[] = [];
+    for (const job of jobs) {
+      const check = ingestPushes.payload.safeParse(job.data);
+      if (check.success) valid.push(job);
+      else await job.moveToFailed(new UnrecoverableError(`invalid ingest payload: ${check.error.issues[0]?.message}`), token, false);
+    }
+    if (valid.length === 0) return;
+    const keepLocked = setInterval(() => {
+      for (const job of valid) void job.extendLock(token, LOCK_MS).catch(() => undefined);
+    }, LOCK_MS / 3);
+    try {
+      await this.landTogether(valid, token);
+    } finally {
+      clearInterval(keepLocked);
+    }
+  }
+
+  /** All in one transaction; if that fails, each job on its own, so that one bad batch fails alone. */
+  private async landTogether(jobs: Job[], token: string): Promise<void> {
+    try {
+      const result = await this.write(jobs);
+      await Promise.all(jobs.map((job) => job.moveToCompleted(result.summary, token, false)));
+    } catch (err) {
+      if (jobs.length === 1) {
+        this.deps.log.error({ err, jobId: jobs[0]!.id }, 'ingest batch failed');
+        await jobs[0]!.moveToFailed(err as Error, token, false);
+        return;
+      }
+      this.deps.log.warn({ err, jobs: jobs.length }, 'ingest batches failed together: landing them one by one');
+      for (const job of jobs) await this.landTogether([job], token);
+    }
+  }
+
+  private async write(jobs: Job[]): Promise<JobResult> {
+    const pushes = jobs.flatMap((job) => (job.data as { pushes: PushEnvelope[] }).pushes);
+    const runId = `ingest-${jobs[0]!.id}-${jobs.length}`;
+    const log = this.deps.log.child({ job: 'ingest-pushes', runId });
+    const ctx = jobContext(this.deps, { runId, startedAt: new Date(), trigger: 'push', log });
+    const result = await ingestPushes.run({ pushes }, ctx);
+    log.debug({ batches: jobs.length, pushes: pushes.length, inserted: result.inserted }, 'pushes landed');
+    return result;
+  }
+}
+
+function pushCount(job: Job): number {
+  const pushes = (job.data as { pushes?: unknown[] } | undefined)?.pushes;
+  return Array.isArray(pushes) ? pushes.length : 0;
+}

@@ -1,0 +1,168 @@
+/**
+ * The push receiver: the endpoint Sensoterra's HTTP Push posts readings to. Stateless (run as many as you like
+ * behind a load balancer); it never opens DuckDB. A push is acknowledged (202) only once it is durably in Redis.
+ *
+ * Every answer has a JSON body saying why:
+ *   202 accepted (counts of readings accepted and rejected; rejected ones are kept in rejected_pushes)
+ *   400 authentic, but not JSON or not the push format: kept verbatim in rejected_pushes
+ *   401 missing or wrong credentials (nothing kept)      404 / 405 wrong path / method
+ *   413 larger than PUSH_MAX_BODY      415 not JSON      503 Redis unavailable: retry (nothing was kept)
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { parsePush } from '../push/format.js';
+import { QUEUES } from '../queues.js';
+import { closeRedis, producerConnection } from '../redis.js';
+import { PushAuth } from './auth.js';
+import { GroupCommit } from './group-commit.js';
+
+/** How many rejection reasons a 202 or 400 answer lists (all of them are kept in the warehouse). */
+const REASONS_SHOWN = 10;
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+export class PushReceiver {
+  private constructor(
+    private readonly server: Server,
+    private readonly redis: Redis,
+    private readonly queue: Queue,
+    private readonly batches: GroupCommit,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(config: Config, log: Logger): Promise<PushReceiver> {
+    const redis = producerConnection(config.redisUrl);
+    redis.on('error', () => undefined); // reconnects by itself; requests meanwhile get a 503
+    const queue = new Queue(QUEUES.ingest, { connection: redis, prefix: config.queuePrefix });
+    queue.on('error', () => undefined);
+    const batches = new GroupCommit(queue, { windowMs: 2, maxPushes: 500, maxBytes: 8 * 1_048_576, timeoutMs: 1_000, redisUrl: config.redisUrl });
+    const handler = new PushHandler(config, redis, batches, log.child({ component: 'receiver' }));
+    const server = createServer((req, res) => void handler.handle(req, res));
+    server.requestTimeout = config.push.timeoutMs; // a body that takes longer to arrive is cut off (408)
+    server.headersTimeout = Math.min(config.push.timeoutMs, 60_000);
+    server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.push.port, config.push.host, () => resolve());
+    });
+    const receiver = new PushReceiver(server, redis, queue, batches, log);
+    log.info({ url: receiver.url, path: config.push.path }, 'push receiver listening');
+    return receiver;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    const { address, port } = this.server.address() as AddressInfo;
+    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  }
+
+  /** Stops accepting, lets requests in progress finish, hands the last batch to Redis. */
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    await closed;
+    await this.batches.drain();
+    await this.queue.close().catch(() => undefined);
+    await closeRedis(this.redis);
+    this.log.info('push receiver stopped');
+  }
+}
+
+class PushHandler {
+  private readonly auth: PushAuth;
+
+  constructor(
+    private readonly config: Config,
+    private readonly redis: Redis,
+    private readonly batches: GroupCommit,
+    private readonly log: Logger,
+  ) {
+    this.auth = new PushAuth(config.push);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (req.method === 'GET' && path === '/healthz') return answer(res, 200, { status: 'up' });
+    if (req.method === 'GET' && path === '/readyz') return this.ready(res);
+    if (path !== this.config.push.path) return answer(res, 404, { error: `no such path: pushes are POSTed to ${this.config.push.path}` });
+    if (req.method !== 'POST') return answer(res, 405, { error: `method ${req.method} not allowed on ${path}: use POST` }, { allow: 'POST' });
+    if (!this.auth.headerMatches(req.headers[this.config.push.authHeader])) {
+      return answer(res, 401, { error: `missing or wrong credentials in the ${this.config.push.authHeader} header` });
+    }
+    if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+      return answer(res, 415, { error: `content-type must be application/json, got ${JSON.stringify(req.headers['content-type'] ?? '')}` });
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > this.config.push.maxBody) return this.tooLarge(res);
+    const body = await readBody(req, this.config.push.maxBody);
+    if (body === 'too large') return this.tooLarge(res);
+    if (body === 'aborted') return;
+    if (!this.auth.signatureMatches(body, req.headers[this.config.push.hmacHeader])) {
+      return answer(res, 401, { error: `missing or wrong HMAC-SHA256 signature in the ${this.config.push.hmacHeader} header` });
+    }
+    await this.accept(body.toString('utf8'), res);
+  }
+
+  private async accept(text: string, res: ServerResponse): Promise<void> {
+    const receivedAt = Date.now();
+    const parsed = parsePush(text, new Date(receivedAt));
+    try {
+      await this.batches.add({ r: receivedAt, b: text });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'push refused: Redis unavailable');
+      return answer(res, 503, { error: 'the queue (Redis) is unavailable: nothing was kept, retry later' }, { 'retry-after': '5' });
+    }
+    if (parsed.fatal !== undefined) return answer(res, 400, { error: parsed.fatal, kept: 'verbatim, in rejected_pushes' });
+    answer(res, 202, {
+      status: 'accepted',
+      uplinks: parsed.uplinks,
+      readings_accepted: parsed.readings.length,
+      rejected: parsed.rejected.length,
+      reasons: parsed.rejected.slice(0, REASONS_SHOWN).map((r) => r.reason),
+    });
+  }
+
+  private tooLarge(res: ServerResponse): void {
+    answer(res, 413, { error: `body larger than PUSH_MAX_BODY=${this.config.push.maxBody} bytes` }, { connection: 'close' });
+  }
+
+  private async ready(res: ServerResponse): Promise<void> {
+    const ok = await Promise.race([
+      this.redis.ping().then(() => true, () => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 500).unref()),
+    ]);
+    answer(res, ok ? 200 : 503, ok ? { status: 'ready' } : { status: 'not ready', error: 'Redis does not answer' });
+  }
+}
+
+/** The whole body, or 'too large' past `max` bytes (for bodies sent without a content-length). */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve('too large');
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > max ? 'too large' : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', () => resolve('aborted'));
+    req.on('aborted', () => resolve('aborted'));
+  });
+}
+
+function answer(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}

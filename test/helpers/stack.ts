@@ -1,0 +1,77 @@
+/**
+ * The whole service in the test's process, as `start --role all` runs it: simulator, worker (writer) and push
+ * receiver, on the test's own queue prefix and warehouse file.
+ */
+import { Queue } from 'bullmq';
+import { createLogger } from '../../src/logger.js';
+import { QUEUES } from '../../src/queues.js';
+import { PushReceiver } from '../../src/receiver/server.js';
+import { producerConnection, closeRedis } from '../../src/redis.js';
+import { Simulator, type AccountFixture } from '../../src/simulator/index.js';
+import type { Row } from '../../src/warehouse/rows.js';
+import { WorkerService } from '../../src/worker.js';
+import { NOW, smallAccount } from './account.js';
+import { testPlace, type TestPlace } from './config.js';
+import { apiEnv, FAST_RETRIES } from './pulls.js';
+import { deleteKeys } from './redis.js';
+
+export const PUSH_SECRET = 'push-secret-for-tests';
+
+export interface Stack {
+  sim: Simulator;
+  place: TestPlace;
+  worker: WorkerService;
+  receiver: PushReceiver;
+  pushUrl: string;
+  rows(sql: string): Promise<Row[]>;
+  /** Resolves once the writer has taken every batch in the ingest queue. */
+  drained(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(opts: { account?: AccountFixture; now?: Date; env?: Record<string, string> } = {}): Promise<Stack> {
+  const sim = await Simulator.start({ account: opts.account ?? smallAccount(), now: opts.now ?? NOW });
+  const place = testPlace(apiEnv(sim, { PUSH_PORT: '0', PUSH_SECRET, ...opts.env }));
+  const log = createLogger('silent');
+  const worker = await WorkerService.start(place.config, log, { clientOptions: { retry: FAST_RETRIES } });
+  const receiver = await PushReceiver.start(place.config, log);
+  return {
+    sim,
+    place,
+    worker,
+    receiver,
+    pushUrl: `${receiver.url}${place.config.push.path}`,
+    rows: (sql) => worker.deps.db.read(sql),
+    drained: () => ingestDrained(place),
+    async stop() {
+      await receiver.stop();
+      await worker.stop();
+      await sim.close();
+      await deleteKeys(place.prefix);
+      place.cleanup();
+    },
+  };
+}
+
+export async function ingestDrained(place: TestPlace, timeoutMs = 30_000): Promise<void> {
+  const redis = producerConnection(place.config.redisUrl);
+  const queue = new Queue(QUEUES.ingest, { connection: redis, prefix: place.prefix });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      if (Object.values(counts).every((n) => n === 0)) return;
+      if (Date.now() > deadline) throw new Error(`the ingest queue did not drain: ${JSON.stringify(counts)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await queue.close();
+    await closeRedis(redis);
+  }
+}
+
+/** POSTs a push the way Sensoterra would (or wouldn't), returning the status and the JSON answer. */
+export async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: PUSH_SECRET, ...headers } });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
