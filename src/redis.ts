@@ -15,11 +15,20 @@ const COMMON: RedisOptions = {
 };
 
 export function consumerConnection(url: string): Redis {
-  return new Redis(url, { ...COMMON, maxRetriesPerRequest: null });
+  return quiet(new Redis(url, { ...COMMON, maxRetriesPerRequest: null }));
 }
 
 export function producerConnection(url: string): Redis {
-  return new Redis(url, { ...COMMON, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  return quiet(new Redis(url, { ...COMMON, enableOfflineQueue: false, maxRetriesPerRequest: 1 }));
+}
+
+/**
+ * Connection errors surface where they matter (a command fails, whenReady times out, /readyz says so); without a
+ * listener ioredis would also print each reconnect attempt's error to stderr.
+ */
+function quiet(redis: Redis): Redis {
+  redis.on('error', () => undefined);
+  return redis;
 }
 
 /** Resolves once the connection is ready, or throws RedisUnavailableError after `timeoutMs`. */

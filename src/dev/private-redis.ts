@@ -45,6 +45,7 @@ export class PrivateRedis {
     const deadline = Date.now() + 5_000;
     for (;;) {
       const probe = new Redis(this.url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+      probe.on('error', () => undefined); // "not up yet" is expected here
       try {
         await probe.connect();
         await probe.ping();

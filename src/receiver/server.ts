@@ -30,6 +30,7 @@ export class PushReceiver {
     private readonly redis: Redis,
     private readonly queue: Queue,
     private readonly batches: GroupCommit,
+    private readonly handler: PushHandler,
     private readonly log: Logger,
   ) {}
 
@@ -48,7 +49,7 @@ export class PushReceiver {
       server.once('error', reject);
       server.listen(config.push.port, config.push.host, () => resolve());
     });
-    const receiver = new PushReceiver(server, redis, queue, batches, log);
+    const receiver = new PushReceiver(server, redis, queue, batches, handler, log);
     log.info({ url: receiver.url, path: config.push.path }, 'push receiver listening');
     return receiver;
   }
@@ -62,11 +63,18 @@ export class PushReceiver {
     return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   }
 
-  /** Stops accepting, lets requests in progress finish, hands the last batch to Redis. */
+  /**
+   * Stops accepting, lets requests in progress finish (answering them with `connection: close`), hands the last
+   * batch to Redis. Connections still open after PUSH_TIMEOUT_MS are cut.
+   */
   async stop(): Promise<void> {
+    this.handler.stopping = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
+    const sweep = setInterval(() => this.server.closeIdleConnections(), 50);
+    const cut = setTimeout(() => this.server.closeAllConnections(), this.handler.timeoutMs);
     await closed;
+    clearInterval(sweep);
+    clearTimeout(cut);
     await this.batches.drain();
     await this.queue.close().catch(() => undefined);
     await closeRedis(this.redis);
@@ -76,6 +84,8 @@ export class PushReceiver {
 
 class PushHandler {
   private readonly auth: PushAuth;
+  /** Set while the receiver stops: answers then close their connection. */
+  stopping = false;
 
   constructor(
     private readonly config: Config,
@@ -86,7 +96,12 @@ class PushHandler {
     this.auth = new PushAuth(config.push);
   }
 
+  get timeoutMs(): number {
+    return this.config.push.timeoutMs;
+  }
+
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.stopping) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?', 1)[0];
     if (req.method === 'GET' && path === '/healthz') return answer(res, 200, { status: 'up' });
     if (req.method === 'GET' && path === '/readyz') return this.ready(res);

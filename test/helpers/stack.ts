@@ -20,7 +20,7 @@ export const PUSH_SECRET = 'push-secret-for-tests';
 export interface Stack {
   sim: Simulator;
   place: TestPlace;
-  worker: WorkerService;
+  worker: WorkerService; // replaceable: a test may stop the worker and start another
   receiver: PushReceiver;
   pushUrl: string;
   rows(sql: string): Promise<Row[]>;
@@ -35,22 +35,23 @@ export async function startStack(opts: { account?: AccountFixture; now?: Date; e
   const log = createLogger('silent');
   const worker = await WorkerService.start(place.config, log, { clientOptions: { retry: FAST_RETRIES } });
   const receiver = await PushReceiver.start(place.config, log);
-  return {
+  const stack: Stack = {
     sim,
     place,
     worker,
     receiver,
     pushUrl: `${receiver.url}${place.config.push.path}`,
-    rows: (sql) => worker.deps.db.read(sql),
+    rows: (sql) => stack.worker.deps.db.read(sql),
     drained: () => ingestDrained(place),
     async stop() {
-      await receiver.stop();
-      await worker.stop();
+      await stack.receiver.stop();
+      await stack.worker.stop();
       await sim.close();
       await deleteKeys(place.prefix);
       place.cleanup();
     },
   };
+  return stack;
 }
 
 export async function ingestDrained(place: TestPlace, timeoutMs = 30_000): Promise<void> {

@@ -1,0 +1,37 @@
+/**
+ * `replay`: sends the failed ingest batches (pushes the writer could not land after all its retries, kept in
+ * Redis) through the writer again. Needs only Redis: the running worker, or the next one started, takes them.
+ */
+import { Queue } from 'bullmq';
+import { QUEUES } from '../../queues.js';
+import { closeRedis, producerConnection, whenReady } from '../../redis.js';
+import type { Command } from '../context.js';
+
+const PAGE = 500;
+
+export const replayCommand: Command = {
+  name: 'replay',
+  summary: 'send failed batches of pushed readings through the writer again',
+  usage: 'replay',
+  async run(_args, io) {
+    const config = io.config();
+    const redis = producerConnection(config.redisUrl);
+    const queue = new Queue(QUEUES.ingest, { connection: redis, prefix: config.queuePrefix });
+    try {
+      await whenReady(redis, config.redisUrl);
+      let replayed = 0;
+      for (;;) {
+        const failed = await queue.getFailed(0, PAGE - 1);
+        if (failed.length === 0) break;
+        for (const job of failed) {
+          await job.retry('failed');
+          replayed++;
+        }
+      }
+      await io.out(`${replayed} failed ingest batch${replayed === 1 ? '' : 'es'} sent through again`);
+    } finally {
+      await queue.close();
+      await closeRedis(redis);
+    }
+  },
+};

@@ -1,0 +1,140 @@
+/**
+ * Pushed readings in the warehouse: exactly once whatever the pusher does (redelivery, lateness, disorder),
+ * conflicts counted not lost, unknown probes kept, failed batches replayable.
+ */
+import { Queue, Worker } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import { QUEUES } from '../src/queues.js';
+import { closeRedis, consumerConnection, producerConnection } from '../src/redis.js';
+import { generateAccount, sendPushes, uplinksFor, type Uplink } from '../src/simulator/index.js';
+import { NOW } from './helpers/account.js';
+import { runCli } from './helpers/cli.js';
+import { post, PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+});
+
+/** A seeded shuffle, so that a failing run can be repeated exactly. */
+function shuffle<T>(items: T[], seed: number): T[] {
+  const out = [...items];
+  let state = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+describe('pushed readings', () => {
+  it('land exactly once: 10,000 readings, 10% redelivered, some late, the rest out of order', async () => {
+    const account = generateAccount({ seed: 5, probes: 30 });
+    stack = await startStack({ account });
+    const unique: Uplink[] = [];
+    let readings = 0;
+    for (const u of uplinksFor(stack.sim.account, { from: new Date(NOW.getTime() - 30 * 86_400_000), to: NOW })) {
+      unique.push(u);
+      readings += u.readings.length;
+      if (readings >= 10_000) break;
+    }
+    const late = unique.filter((_, i) => i % 20 === 7); // 5% arrive after everything else
+    const onTime = unique.filter((_, i) => i % 20 !== 7);
+    const redelivered = unique.filter((_, i) => i % 10 === 3); // 10% arrive twice
+    const sequence = [...shuffle([...onTime, ...redelivered], 42), ...late];
+
+    const result = await sendPushes(sequence, { url: stack.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 5, concurrency: 8 });
+    expect(result.statuses).toEqual({ 202: Math.ceil(sequence.length / 5) });
+    await stack.drained();
+
+    const temperatures = unique.length; // every uplink carries one temperature reading, without a depth
+    expect(await stack.rows(`SELECT count(*) AS readings, count(DISTINCT (serial, type, depth_cm, ts)) AS keys,
+                                    count(*) FILTER (WHERE depth_cm IS NULL) AS without_depth
+                             FROM readings`)).toEqual([{ readings, keys: readings, without_depth: temperatures }]);
+    const redeliveredReadings = redelivered.reduce((n, u) => n + u.readings.length, 0);
+    expect(await stack.rows(`SELECT sum(rows_read) AS offered, sum(rows_inserted) AS inserted, sum(conflicts) AS conflicts
+                             FROM sync_runs WHERE job = 'ingest-pushes'`)).toEqual([
+      { offered: readings + redeliveredReadings, inserted: readings, conflicts: 0 },
+    ]);
+  });
+
+  it('keep the first value for a key; a different later value is a conflict, counted and kept', async () => {
+    stack = await startStack();
+    const at = '2024-07-08T09:05:00Z';
+    const push = (value: number): string => JSON.stringify({ serial: '24000092104', timestamp: at, readings: [{ type: 'MOISTURE', depth: 15, value, unit: '%' }] });
+    expect((await post(stack.pushUrl, push(27.4))).status).toBe(202);
+    await stack.drained();
+    expect((await post(stack.pushUrl, push(31.0))).status).toBe(202);
+    expect((await post(stack.pushUrl, push(31.0))).status).toBe(202); // the same conflict again: counted once
+    await stack.drained();
+    expect(await stack.rows('SELECT value FROM readings')).toEqual([{ value: 27.4 }]);
+    expect(await stack.rows('SELECT stored_value, offered_value, source FROM reading_conflicts')).toEqual([{ stored_value: 27.4, offered_value: 31, source: 'push' }]);
+    expect(await stack.rows("SELECT sum(conflicts) AS conflicts FROM sync_runs WHERE job = 'ingest-pushes'")).toEqual([{ conflicts: 1 }]);
+  });
+
+  it('of a probe the warehouse does not know yet are kept, and join it once it is synced', async () => {
+    stack = await startStack();
+    const serial = '24000099999';
+    const at = '2024-07-08T09:05:00Z';
+    await post(stack.pushUrl, JSON.stringify({ serial, probe_id: 49300, timestamp: at, readings: [{ type: 'MOISTURE', depth: 10, value: 22.5, unit: '%' }] }));
+    await stack.drained();
+    expect(await stack.rows('SELECT serial, probe_id, value FROM readings')).toEqual([{ serial, probe_id: 49300, value: 22.5 }]);
+
+    stack.sim.addProbe({ id: 49300, serial, name: 'Late arrival', customer_id: 40, soil_profile: [{ depth: 0, soil: 'CLAY' }], kind: 'MOISTURE', depths: [10] });
+    const sync = await runCli(['sync', 'probes'], stack.place.env);
+    expect(sync.code).toBe(0);
+    expect(await stack.rows(`SELECT p.name, r.value FROM readings r JOIN probes p USING (serial) WHERE r.source = 'push'`)).toEqual([{ name: 'Late arrival', value: 22.5 }]);
+  });
+
+  it('carry battery and RSSI into the probe status series', async () => {
+    stack = await startStack();
+    await post(stack.pushUrl, JSON.stringify({ serial: '24000092104', timestamp: '2024-07-08T09:05:00Z', battery: 'FAIR', rssi: -101, readings: [] }));
+    await stack.drained();
+    expect(await stack.rows('SELECT serial, last_update, battery, rssi FROM probe_status')).toEqual([
+      { serial: '24000092104', last_update: new Date('2024-07-08T09:05:00Z'), battery: 'FAIR', rssi: -101 },
+    ]);
+  });
+
+  it('keep unknown fields of a reading and of its uplink', async () => {
+    stack = await startStack();
+    await post(stack.pushUrl, JSON.stringify({
+      serial: '24000092104', timestamp: '2024-07-08T09:05:00Z', gateway: 'gw-7',
+      readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%', quality: 'good' }],
+    }));
+    await stack.drained();
+    expect(await stack.rows('SELECT extra FROM readings')).toEqual([{ extra: '{"quality":"good","uplink":{"gateway":"gw-7"}}' }]);
+  });
+});
+
+describe('failed batches', () => {
+  it('stay in Redis, and `replay` sends them through the writer again', async () => {
+    stack = await startStack();
+    // a batch that failed earlier (say, with a warehouse that was full): in the failed set, with its pushes
+    const { config } = stack.place;
+    await stack.worker.stop();
+    const producer = producerConnection(config.redisUrl);
+    const queue = new Queue(QUEUES.ingest, { connection: producer, prefix: config.queuePrefix });
+    const body = JSON.stringify({ serial: '24000092104', timestamp: '2024-07-08T09:05:00Z', readings: [{ type: 'SI', depth: 15, value: '6.3', unit: 'SI' }] });
+    await queue.add('pushes', { pushes: [{ r: Date.now(), b: body }] }, { attempts: 1, removeOnFail: false });
+    const failing = new Worker(QUEUES.ingest, async () => { throw new Error('disk full'); }, { connection: consumerConnection(config.redisUrl), prefix: config.queuePrefix });
+    await new Promise<void>((resolve) => failing.once('failed', () => resolve()));
+    await failing.close();
+    expect(await queue.getJobCounts('failed')).toEqual({ failed: 1 });
+
+    const replay = await runCli(['replay'], stack.place.env);
+    expect(replay.stdout.trim()).toBe('1 failed ingest batch sent through again');
+    expect(replay.code).toBe(0);
+    expect(await queue.getJobCounts('failed', 'waiting')).toEqual({ failed: 0, waiting: 1 });
+    await queue.close();
+    await closeRedis(producer);
+
+    // the worker comes back and lands it
+    const { WorkerService } = await import('../src/worker.js');
+    const { createLogger } = await import('../src/logger.js');
+    stack.worker = await WorkerService.start(config, createLogger('silent'));
+    await stack.drained();
+    expect(await stack.rows('SELECT serial, type, value FROM readings')).toEqual([{ serial: '24000092104', type: 'SI', value: 6.3 }]);
+  });
+});

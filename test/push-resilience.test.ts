@@ -1,0 +1,203 @@
+/**
+ * Pushes when things go wrong: Redis down, the writer killed mid-load, the service stopped mid-load. An
+ * acknowledged (202) push is never lost and never doubled.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger.js';
+import { PushReceiver } from '../src/receiver/server.js';
+import { generateAccount, Simulator, uplinksFor, type Uplink } from '../src/simulator/index.js';
+import { Warehouse } from '../src/warehouse/warehouse.js';
+import { WorkerService } from '../src/worker.js';
+import { NOW, smallAccount } from './helpers/account.js';
+import { CLI } from './helpers/cli.js';
+import { testPlace, type TestPlace } from './helpers/config.js';
+import { apiEnv } from './helpers/pulls.js';
+import { deleteKeys, freePort, PrivateRedis } from './helpers/redis.js';
+import { ingestDrained, post, PUSH_SECRET } from './helpers/stack.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups.length = 0;
+});
+
+const body = JSON.stringify({ serial: '24000092104', timestamp: '2024-07-08T09:05:00Z', readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%' }] });
+
+describe('with Redis down', () => {
+  it('the receiver answers 503 at once, and recovers by itself when Redis is back', async () => {
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.destroy());
+    const place = testPlace({ REDIS_URL: redis.url, PUSH_PORT: '0', PUSH_SECRET });
+    cleanups.push(() => place.cleanup());
+    const receiver = await PushReceiver.start(place.config, createLogger('silent'));
+    cleanups.push(() => receiver.stop());
+    const url = `${receiver.url}/push`;
+    expect((await post(url, body)).status).toBe(202);
+
+    await redis.stop();
+    const refused = await post(url, body);
+    expect(refused).toEqual({ status: 503, body: { error: 'the queue (Redis) is unavailable: nothing was kept, retry later' } });
+    expect((await fetch(`${receiver.url}/readyz`)).status).toBe(503);
+    expect((await fetch(`${receiver.url}/healthz`)).status).toBe(200);
+
+    await redis.resume();
+    await eventually(async () => (await fetch(`${receiver.url}/readyz`)).status === 200);
+    expect((await post(url, body)).status).toBe(202);
+  });
+});
+
+/** Up to `ms`, until `check` holds. */
+async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('the condition never held');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The service as its own process, the way it runs in production. */
+function startProcess(role: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [CLI, 'start', '--role', role], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'ignore', process.env.DEBUG_CHILD ? 'inherit' : 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM') console.error(`start --role ${role} exited ${code}: ${stderr}`);
+  });
+  cleanups.push(() => void child.kill('SIGKILL'));
+  return child;
+}
+
+/** Its exit code (null when a signal ended it), once it has exited. */
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function workerUp(place: TestPlace): Promise<void> {
+  const { workerIsRunning } = await import('../src/control/channel.js');
+  await eventually(() => workerIsRunning(place.config));
+}
+
+/** Posts one uplink per request, `concurrency` at a time; returns the uplinks acknowledged with 202. */
+async function pushAll(url: string, uplinks: Uplink[], concurrency: number, onProgress: (sent: number) => void = () => undefined): Promise<Uplink[]> {
+  const acknowledged: Uplink[] = [];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < uplinks.length) {
+      const uplink = uplinks[next++]!;
+      try {
+        if ((await post(url, JSON.stringify(uplink))).status === 202) acknowledged.push(uplink);
+      } catch {
+        // refused or cut off: not acknowledged, so the pusher would send it again
+      }
+      onProgress(next);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return acknowledged;
+}
+
+function someUplinks(sim: Simulator, readings: number): Uplink[] {
+  const out: Uplink[] = [];
+  let n = 0;
+  for (const u of uplinksFor(sim.account, { from: new Date(NOW.getTime() - 30 * 86_400_000), to: NOW })) {
+    out.push(u);
+    n += u.readings.length;
+    if (n >= readings) break;
+  }
+  return out;
+}
+
+const readingsOf = (uplinks: Uplink[]): number => uplinks.reduce((n, u) => n + u.readings.length, 0);
+
+interface Stored {
+  readings: number;
+  keys: number;
+  uplinks: Set<string>; // serial@timestamp of every uplink with a stored reading
+}
+
+async function stored(place: TestPlace): Promise<Stored> {
+  const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
+  try {
+    const [row] = await db.read('SELECT count(*) AS readings, count(DISTINCT (serial, type, depth_cm, ts)) AS keys FROM readings');
+    const uplinks = await db.read('SELECT DISTINCT serial, ts FROM readings');
+    return { ...(row as { readings: number; keys: number }), uplinks: new Set(uplinks.map((u) => `${u.serial}@${(u.ts as Date).toISOString()}`)) };
+  } finally {
+    await db.close();
+  }
+}
+
+const missing = (acknowledged: Uplink[], s: Stored): Uplink[] => acknowledged.filter((u) => !s.uplinks.has(`${u.serial}@${new Date(u.timestamp).toISOString()}`));
+
+describe('a writer killed in the middle of a push load', () => {
+  it('loses no acknowledged reading and doubles none once it is restarted', async () => {
+    const sim = await Simulator.start({ account: generateAccount({ seed: 9, probes: 20 }), now: NOW });
+    cleanups.push(() => sim.close());
+    const place = testPlace(apiEnv(sim, { PUSH_PORT: '0', PUSH_SECRET, LOG_LEVEL: 'warn' }));
+    cleanups.push(() => place.cleanup(), () => deleteKeys(place.prefix));
+    const receiver = await PushReceiver.start(place.config, createLogger('silent'));
+    cleanups.push(() => receiver.stop());
+
+    const first = startProcess('worker', place.env);
+    await workerUp(place);
+    const uplinks = someUplinks(sim, 6_000);
+    let killed = false;
+    const acknowledged = await pushAll(`${receiver.url}/push`, uplinks, 8, (sent) => {
+      if (!killed && sent > uplinks.length / 3) {
+        killed = true;
+        first.kill('SIGKILL');
+      }
+    });
+    await exited(first);
+    expect(acknowledged).toHaveLength(uplinks.length); // the receiver never went down: every push was acknowledged
+
+    const second = startProcess('worker', place.env);
+    await workerUp(place);
+    await ingestDrained(place, 60_000); // batches the killed writer held come back after their lock expires
+    second.kill('SIGTERM');
+    expect(await exited(second)).toBe(0);
+
+    const expected = readingsOf(acknowledged);
+    const after = await stored(place);
+    expect({ readings: after.readings, keys: after.keys }).toEqual({ readings: expected, keys: expected });
+    expect(missing(acknowledged, after)).toEqual([]);
+  });
+});
+
+describe('SIGTERM', () => {
+  it('stops the service within bounds: the receiver flushes what it acknowledged, the writer finishes its batch', async () => {
+    const sim = await Simulator.start({ account: smallAccount(), now: NOW });
+    cleanups.push(() => sim.close());
+    const port = await freePort();
+    const place = testPlace(apiEnv(sim, { PUSH_PORT: String(port), PUSH_SECRET, LOG_LEVEL: 'warn' }));
+    cleanups.push(() => place.cleanup(), () => deleteKeys(place.prefix));
+    const service = startProcess('all', place.env);
+    await workerUp(place);
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200);
+
+    const uplinks = someUplinks(sim, 4_000);
+    let stopped = false;
+    const acknowledged = await pushAll(`http://127.0.0.1:${port}/push`, uplinks, 8, (sent) => {
+      if (!stopped && sent > uplinks.length / 2) {
+        stopped = true;
+        service.kill('SIGTERM');
+      }
+    });
+    expect(await exited(service)).toBe(0);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    expect(acknowledged.length).toBeLessThan(uplinks.length);
+
+    // whatever was acknowledged but not yet written waits in Redis for the next writer
+    const worker = await WorkerService.start(place.config, createLogger('silent'));
+    await ingestDrained(place);
+    await worker.stop();
+    const after = await stored(place);
+    expect(after.readings).toBe(after.keys);
+    expect(missing(acknowledged, after)).toEqual([]);
+    expect(after.readings).toBeLessThanOrEqual(readingsOf(uplinks));
+  });
+});
