@@ -18,6 +18,8 @@ export interface JobDeps {
   config: Config;
   log: Logger;
   api: () => SensoterraClient;
+  /** "Now" for jobs (a run's start; what counts as stale); tests set it to the simulator's clock. */
+  clock?: () => Date;
 }
 
 export interface RunReport extends JobResult {
@@ -43,7 +45,7 @@ export async function runJob(name: string, payload: unknown, deps: JobDeps, opts
     throw new SyncError(ErrorCodes.PAYLOAD_INVALID, `${name}: invalid payload: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   }
   const runId = randomUUID();
-  const startedAt = new Date();
+  const startedAt = deps.clock?.() ?? new Date();
   const log = deps.log.child({ job: name, runId });
   await deps.db.write((c) => c.run(sqlFile('runs/start'), { run_id: runId, job: name, trigger: opts.trigger, started_at: ts(startedAt) }));
   const ctx = jobContext(deps, { runId, startedAt, log, ...opts });

@@ -20,6 +20,7 @@ import { Warehouse } from './warehouse/warehouse.js';
 export interface WorkerOptions {
   clientOptions?: ClientOptions; // tests shorten the client's backoff
   watchdogIntervalMs?: number;
+  clock?: () => Date; // tests run jobs on the simulator's clock
 }
 
 const OPEN_RETRY_MS = 15_000;
@@ -45,7 +46,7 @@ export class WorkerService {
     await whenReady(redis, config.redisUrl);
     const db = await openWithRetry(config, log);
     const client: { current?: SensoterraClient } = {};
-    const deps: JobDeps = { db, config, log, api: () => (client.current ??= new SensoterraClient(config, log, opts.clientOptions)) };
+    const deps: JobDeps = { db, config, log, clock: opts.clock, api: () => (client.current ??= new SensoterraClient(config, log, opts.clientOptions)) };
     const jobsQueue = new Queue(QUEUES.jobs, { connection: redis, prefix: config.queuePrefix });
     const service = new WorkerService(deps, redis, jobsQueue, client);
     await service.beat();

@@ -81,6 +81,7 @@ describe('the worker', () => {
     const w = await startWorker({ SCHEDULE_TZ: 'Europe/Amsterdam', SCHEDULE_PROBES: '*/20 * * * *' });
     const schedules = await w.jobs.getJobSchedulers();
     expect(schedules.map((s) => [s.key, s.pattern, s.tz]).sort()).toEqual([
+      ['reconcile', '15 * * * *', 'Europe/Amsterdam'],
       ['sync-customers', '30 * * * *', 'Europe/Amsterdam'],
       ['sync-locations', '0 * * * *', 'Europe/Amsterdam'],
       ['sync-parameters', '0 3 * * *', 'Europe/Amsterdam'],
@@ -93,6 +94,7 @@ describe('the worker', () => {
     const again = await startWorker();
     const after = await again.jobs.getJobSchedulers();
     expect(after.map((s) => [s.key, s.pattern]).sort()).toEqual([
+      ['reconcile', '15 * * * *'],
       ['sync-customers', '30 * * * *'],
       ['sync-parameters', '0 3 * * *'],
       ['sync-probes', '*/30 * * * *'],

@@ -13,8 +13,16 @@ const syncPayload = z.object({ target: z.enum(Object.keys(SYNC_TARGETS) as [Sync
 
 export type SyncAnswer = (RunReport | { job: string; status: 'failed'; error: string })[];
 
+const backfillPayload = z.object({ from: z.string(), to: z.string(), probe: z.string().optional() });
+
 export function controlHandlers(deps: JobDeps): Record<string, Handler> {
   return {
+    /** Historic readings on demand; progress goes back to the command's progress bar. */
+    async backfill(payload, progress): Promise<RunReport> {
+      const request = parse(backfillPayload, payload, 'backfill');
+      return runJob('backfill', request, deps, { trigger: 'command', onProgress: (done, total) => progress({ done, total }) });
+    },
+
     /** One pull (or all, in order) now; a failed one does not stop the others. */
     async sync(payload): Promise<SyncAnswer> {
       const { target } = parse(syncPayload, payload, 'sync');

@@ -31,9 +31,11 @@ export interface Stack {
 
 export async function startStack(opts: { account?: AccountFixture; now?: Date; env?: Record<string, string> } = {}): Promise<Stack> {
   const sim = await Simulator.start({ account: opts.account ?? smallAccount(), now: opts.now ?? NOW });
+  // jobs run on the simulator's clock: "now" for a run's start, for what counts as stale
   const place = testPlace(apiEnv(sim, { PUSH_PORT: '0', PUSH_SECRET, ...opts.env }));
   const log = createLogger('silent');
-  const worker = await WorkerService.start(place.config, log, { clientOptions: { retry: FAST_RETRIES } });
+  const now = opts.now ?? NOW;
+  const worker = await WorkerService.start(place.config, log, { clientOptions: { retry: FAST_RETRIES }, clock: () => now });
   const receiver = await PushReceiver.start(place.config, log);
   const stack: Stack = {
     sim,

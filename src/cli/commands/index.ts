@@ -1,9 +1,10 @@
 /** Every command, in the order --help lists them. */
 import type { Command } from '../context.js';
+import { backfillCommand } from './backfill.js';
 import { demoCommand } from './demo.js';
 import { replayCommand } from './replay.js';
 import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
 import { syncCommand } from './sync.js';
 
-export const COMMANDS: Command[] = [startCommand, syncCommand, replayCommand, simulateCommand, demoCommand];
+export const COMMANDS: Command[] = [startCommand, syncCommand, backfillCommand, replayCommand, simulateCommand, demoCommand];

@@ -1,0 +1,79 @@
+/**
+ * backfill: historic readings over [from, to), for every probe or one (source 'backfill'), on demand
+ * (`sensoterra-sync backfill`). The range is walked probe by probe in chunks of CHUNK_DAYS; each chunk is
+ * streamed in and landed on its own, and recorded in backfill_chunks, so an interrupted backfill started again
+ * with the same arguments resumes where it stopped. Idempotent with push: it inserts nothing already stored.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { ErrorCodes, SyncError } from '../src/errors.js';
+import { defineJob, describeCounts } from '../src/job.js';
+import { fillWindow } from '../src/sync/historic.js';
+import { ts } from '../src/warehouse/duckdb.js';
+import { sqlFile } from '../src/warehouse/sql-files.js';
+import type { Warehouse } from '../src/warehouse/warehouse.js';
+
+const CHUNK_DAYS = 7;
+const DAY_MS = 86_400_000;
+
+const payload = z
+  .object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }), probe: z.string().min(1).optional() })
+  .refine((p) => Date.parse(p.from) < Date.parse(p.to), 'from must be before to');
+
+export default defineJob({
+  name: 'backfill',
+  payload,
+
+  async run(p, ctx) {
+    const from = new Date(p.from);
+    const to = new Date(Math.min(Date.parse(p.to), ctx.startedAt.getTime()));
+    const probes = await probesToFill(ctx.db, p.probe);
+    const backfillId = createHash('md5').update(JSON.stringify([from.toISOString(), to.toISOString(), p.probe ?? '*'])).digest('hex');
+    const done = new Set((await ctx.db.read(sqlFile('backfill/chunks-done'), { backfill_id: backfillId })).map((c) => `${c.serial}@${(c.chunk_from as Date).getTime()}`));
+    const chunks = probes.flatMap((probe) => chunksOf(from, to).map((chunk) => ({ ...probe, ...chunk })));
+    const totals = { read: 0, inserted: 0, conflicts: 0, resumed: 0 };
+    for (const [i, chunk] of chunks.entries()) {
+      if (done.has(`${chunk.serial}@${chunk.from.getTime()}`)) totals.resumed++;
+      else {
+        const outcome = await fillWindow(ctx, chunk, 'backfill');
+        await ctx.db.write((c) =>
+          c.run(sqlFile('backfill/chunk-record'), {
+            backfill_id: backfillId, serial: chunk.serial, chunk_from: ts(chunk.from), chunk_to: ts(chunk.to),
+            readings: outcome.read, inserted: outcome.inserted, done_at: ts(new Date()),
+          }),
+        );
+        totals.read += outcome.read;
+        totals.inserted += outcome.inserted;
+        totals.conflicts += outcome.conflicts;
+      }
+      ctx.progress(i + 1, chunks.length);
+    }
+    return {
+      rowsRead: totals.read,
+      inserted: totals.inserted,
+      updated: 0,
+      deleted: 0,
+      conflicts: totals.conflicts,
+      details: { probes: probes.length, chunks: chunks.length, resumedChunks: totals.resumed, backfillId },
+      summary:
+        `${probes.length} probe${probes.length === 1 ? '' : 's'}, ${chunks.length} chunks (${totals.resumed} already done), ${totals.read} readings read: ` +
+        describeCounts({ 'new readings': totals.inserted, conflicts: totals.conflicts }),
+    };
+  },
+});
+
+async function probesToFill(db: Warehouse, serial: string | undefined): Promise<{ serial: string; probeId: number }[]> {
+  const rows = await db.read(sqlFile('backfill/probes'), { serial: serial ?? null });
+  if (serial !== undefined && rows.length === 0) {
+    throw new SyncError(ErrorCodes.NOT_FOUND, `no probe with serial ${serial} in the warehouse: check the serial, or run "sensoterra-sync sync probes" first`);
+  }
+  return rows.map((r) => ({ serial: String(r.serial), probeId: Number(r.probe_id) }));
+}
+
+function chunksOf(from: Date, to: Date): { from: Date; to: Date }[] {
+  const chunks: { from: Date; to: Date }[] = [];
+  for (let start = from.getTime(); start < to.getTime(); start += CHUNK_DAYS * DAY_MS) {
+    chunks.push({ from: new Date(start), to: new Date(Math.min(start + CHUNK_DAYS * DAY_MS, to.getTime())) });
+  }
+  return chunks;
+}

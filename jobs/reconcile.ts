@@ -1,0 +1,54 @@
+/**
+ * reconcile: fills the gaps that pushes left. A probe whose latest reading is older than STALE_AFTER_HOURS gets the
+ * readings since then pulled from the historic-readings endpoint (source 'reconcile'), at most LOOKBACK_DAYS back
+ * (older gaps are for `backfill`). Idempotent with push: what already landed is not stored again.
+ * Default schedule: SCHEDULE_RECONCILE (hourly, at :15).
+ */
+import { z } from 'zod';
+import { ApiError } from '../src/errors.js';
+import { defineJob, describeCounts } from '../src/job.js';
+import { fillWindow } from '../src/sync/historic.js';
+import { ts } from '../src/warehouse/duckdb.js';
+import { sqlFile } from '../src/warehouse/sql-files.js';
+
+const LOOKBACK_DAYS = 7;
+
+export default defineJob({
+  name: 'reconcile',
+  payload: z.object({}).loose(),
+
+  async run(_payload, ctx) {
+    const now = ctx.startedAt;
+    const stale = await ctx.db.read(sqlFile('reconcile/stale-probes'), {
+      stale_before: ts(new Date(now.getTime() - ctx.config.staleAfterHours * 3_600_000)),
+      lookback_from: ts(new Date(now.getTime() - LOOKBACK_DAYS * 86_400_000)),
+    });
+    let read = 0;
+    let inserted = 0;
+    let conflicts = 0;
+    const failed: string[] = [];
+    for (const probe of stale) {
+      const window = { serial: String(probe.serial), probeId: Number(probe.probe_id), from: probe.gap_from as Date, to: now };
+      try {
+        const outcome = await fillWindow(ctx, window, 'reconcile');
+        read += outcome.read;
+        inserted += outcome.inserted;
+        conflicts += outcome.conflicts;
+      } catch (err) {
+        // one probe the API will not give (gone, not ours) must not keep the others' gaps open
+        if (!(err instanceof ApiError) || err.retryable) throw err;
+        failed.push(`${window.serial}: ${err.message}`);
+        ctx.log.warn({ serial: window.serial, err: err.message }, 'gap of a quiet probe not filled');
+      }
+    }
+    return {
+      rowsRead: read,
+      inserted,
+      updated: 0,
+      deleted: 0,
+      conflicts,
+      details: { staleProbes: stale.length, failed },
+      summary: `${stale.length} quiet probes, ${read} readings read: ${describeCounts({ 'new readings': inserted, conflicts, 'probes failed': failed.length })}`,
+    };
+  },
+});
