@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: the main job on embedded defaults, no account needed. Starts the bundled Sensoterra simulator,
- * the service (worker + receiver), runs every sync through the same Redis channel the commands use, and prints a
- * few answers an agronomist would ask for. Everything it writes goes to ./data/demo/.
+ * the service (worker + receiver), runs every sync through the same Redis channel the commands use, has the
+ * simulator push a day of readings through the receiver, and prints a few answers an agronomist would ask for. Everything it writes goes to ./data/demo/.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -14,9 +14,11 @@ import { RedisUnavailableError } from './errors.js';
 import { formatRows } from './format/table.js';
 import { createLogger, type Logger } from './logger.js';
 import { closeRedis, deleteKeysUnder, producerConnection, whenReady } from './redis.js';
-import { startService } from './service.js';
+import { startService, type Service } from './service.js';
+import { waitUntilIngested } from './ingest/backlog.js';
+import { PushReceiver } from './receiver/server.js';
 import { formatSyncAnswer } from './cli/commands/sync.js';
-import { DEFAULT_EMAIL, DEFAULT_PASSWORD, Simulator, generateAccount } from './simulator/index.js';
+import { DEFAULT_EMAIL, DEFAULT_PASSWORD, Simulator, generateAccount, sendPushes, uplinksFor } from './simulator/index.js';
 import type { Warehouse } from './warehouse/warehouse.js';
 import { WorkerService } from './worker.js';
 
@@ -39,6 +41,7 @@ export async function runDemo(print: Print): Promise<void> {
     await print('4. sync all, asked through Redis and answered by the worker:');
     const answer = await askWorker<SyncAnswer>(config, 'sync', { target: 'all' }, { timeoutMs: 120_000 });
     await print(indent(formatSyncAnswer(answer)));
+    await pushReadings(config, sim, receiverUrl(service), print);
     await printAnswers(workerDb(service), print);
   } finally {
     await service.stop();
@@ -92,7 +95,24 @@ async function ensureRedis(url: string, print: Print): Promise<DemoRedis> {
   return { url: own.url, private: true, stop: () => own.destroy() };
 }
 
-function workerDb(service: Awaited<ReturnType<typeof startService>>): Warehouse {
+/** The simulator's probes push their last day of readings to the receiver, as Sensoterra's HTTP Push would. */
+async function pushReadings(config: Config, sim: Simulator, url: string, print: Print): Promise<void> {
+  const to = new Date();
+  const from = new Date(to.getTime() - 24 * 3_600_000);
+  const started = Date.now();
+  const sent = await sendPushes(uplinksFor(sim.account, { from, to }), { url, secret: config.push.secret, uplinksPerRequest: 1, concurrency: 8 });
+  await waitUntilIngested(config);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  await print(`5. Pushed the last 24 h: ${sent.readings} readings in ${sent.requests} requests (${JSON.stringify(sent.statuses)}), all in the warehouse after ${seconds} s`);
+}
+
+function receiverUrl(service: Service): string {
+  const receiver = service.parts.find((p): p is PushReceiver => p instanceof PushReceiver);
+  if (!receiver) throw new Error('the demo runs the receiver role');
+  return `${receiver.url}${receiver.path}`;
+}
+
+function workerDb(service: Service): Warehouse {
   const worker = service.parts.find((p): p is WorkerService => p instanceof WorkerService);
   if (!worker) throw new Error('the demo runs the worker role');
   return worker.deps.db;
@@ -122,7 +142,7 @@ const QUESTIONS: [string, string][] = [
 ];
 
 async function printAnswers(db: Warehouse, print: Print): Promise<void> {
-  let n = 5;
+  let n = 6;
   for (const [question, sql] of QUESTIONS) {
     const rows = await db.read(sql);
     await print(`${n++}. ${question}:\n${indent(formatRows(Object.keys(rows[0] ?? { '(none)': null }), rows, 'table'))}`);

@@ -54,6 +54,10 @@ export class PushReceiver {
     return receiver;
   }
 
+  get path(): string {
+    return this.handler.path;
+  }
+
   get port(): number {
     return (this.server.address() as AddressInfo).port;
   }
@@ -94,6 +98,10 @@ class PushHandler {
     private readonly log: Logger,
   ) {
     this.auth = new PushAuth(config.push);
+  }
+
+  get path(): string {
+    return this.config.push.path;
   }
 
   get timeoutMs(): number {

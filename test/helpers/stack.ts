@@ -2,11 +2,9 @@
  * The whole service in the test's process, as `start --role all` runs it: simulator, worker (writer) and push
  * receiver, on the test's own queue prefix and warehouse file.
  */
-import { Queue } from 'bullmq';
 import { createLogger } from '../../src/logger.js';
-import { QUEUES } from '../../src/queues.js';
 import { PushReceiver } from '../../src/receiver/server.js';
-import { producerConnection, closeRedis } from '../../src/redis.js';
+import { waitUntilIngested } from '../../src/ingest/backlog.js';
 import { Simulator, type AccountFixture } from '../../src/simulator/index.js';
 import type { Row } from '../../src/warehouse/rows.js';
 import { WorkerService } from '../../src/worker.js';
@@ -56,21 +54,8 @@ export async function startStack(opts: { account?: AccountFixture; now?: Date; e
   return stack;
 }
 
-export async function ingestDrained(place: TestPlace, timeoutMs = 30_000): Promise<void> {
-  const redis = producerConnection(place.config.redisUrl);
-  const queue = new Queue(QUEUES.ingest, { connection: redis, prefix: place.prefix });
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-      if (Object.values(counts).every((n) => n === 0)) return;
-      if (Date.now() > deadline) throw new Error(`the ingest queue did not drain: ${JSON.stringify(counts)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  } finally {
-    await queue.close();
-    await closeRedis(redis);
-  }
+export function ingestDrained(place: TestPlace, timeoutMs = 30_000): Promise<void> {
+  return waitUntilIngested(place.config, timeoutMs);
 }
 
 /** POSTs a push the way Sensoterra would (or wouldn't), returning the status and the JSON answer. */
