@@ -24,7 +24,7 @@ export default defineJob({
         skipped.push(...status.skipped);
         return status.readings;
       });
-      await ctx.db.stage('stage_probes', page.map((element) => probeStageRow(ctx.runId, element)));
+      await ctx.db.stage('stage_probes', page.map((element) => probeStageRow(ctx.runId, element, ctx.config.timeZoneOverrides)));
       await ctx.db.stage('stage_readings', readings.map((r) => readingRow(ctx.runId, r)));
       read += page.length;
     }

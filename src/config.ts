@@ -54,6 +54,10 @@ export interface Config {
   /** null: the schedule is switched off (SCHEDULE_X=off) */
   readonly schedules: { readonly tz: string; readonly patterns: Readonly<Record<ScheduledJobName, string | null>> };
   readonly reportTz: string;
+  /** TIME_ZONE_OVERRIDES: a probe's (by serial) or a location's (by id) time zone, instead of the one looked up. */
+  readonly timeZoneOverrides: { readonly serials: Readonly<Record<string, string>>; readonly locations: Readonly<Record<string, string>> };
+  /** SOIL_THRESHOLDS_FILE, read: thresholds that replace the defaults of their soil types. */
+  readonly soilThresholds: readonly SoilThreshold[];
   readonly rawPushRetentionDays: number;
   readonly exportKeepVersions: number;
   readonly queryTimeoutMs: number;
@@ -64,6 +68,13 @@ export interface Config {
 }
 
 type Env = Record<string, string | undefined>;
+
+export interface SoilThreshold {
+  soilKey: string;
+  wiltingPointPct: number;
+  refillPct: number;
+  fieldCapacityPct: number;
+}
 
 /** Reads `.env` (if present) under the real environment: a variable set in the environment wins. */
 export function environment(cwd = process.cwd(), env: Env = process.env): Env {
@@ -113,6 +124,8 @@ export function loadConfig(env: Env = environment()): Config {
     },
     schedules: { tz, patterns },
     reportTz: p.timeZone('REPORT_TZ', 'UTC'),
+    timeZoneOverrides: p.timeZoneOverrides('TIME_ZONE_OVERRIDES'),
+    soilThresholds: p.soilThresholdsFile('SOIL_THRESHOLDS_FILE'),
     rawPushRetentionDays: p.integer('RAW_PUSH_RETENTION_DAYS', 30, { min: 0, max: 36_500 }),
     exportKeepVersions: p.integer('EXPORT_KEEP_VERSIONS', 3, { min: 1, max: 100 }),
     queryTimeoutMs: p.integer('QUERY_TIMEOUT_MS', 30_000, { min: 10, max: 3_600_000 }),
@@ -227,6 +240,51 @@ class Parser {
     const problem = checkTimeZone(value);
     if (problem) this.problem(`${name}=${JSON.stringify(value)} is not valid: ${problem}`);
     return value;
+  }
+
+  /** "24000092104=Europe/Amsterdam,location:12=America/Chicago" */
+  timeZoneOverrides(name: string): Config['timeZoneOverrides'] {
+    const out = { serials: {} as Record<string, string>, locations: {} as Record<string, string> };
+    for (const entry of (this.raw(name) ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+      const match = /^(location:)?([^=\s]+)=(.+)$/.exec(entry);
+      const zone = match?.[3]?.trim() ?? '';
+      if (!match || checkTimeZone(zone) !== undefined) {
+        this.problem(`${name} entry ${JSON.stringify(entry)} is not valid: expected SERIAL=Zone or location:ID=Zone with an IANA time zone, comma separated`);
+        continue;
+      }
+      (match[1] ? out.locations : out.serials)[match[2]!] = zone;
+    }
+    return out;
+  }
+
+  /** A CSV file with the header soil_key,wilting_point_pct,refill_pct,field_capacity_pct. */
+  soilThresholdsFile(name: string): SoilThreshold[] {
+    const path = this.raw(name);
+    if (path === undefined) return [];
+    let text: string;
+    try {
+      text = readFileSync(resolve(path), 'utf8');
+    } catch {
+      this.problem(`${name}=${JSON.stringify(path)} is not valid: the file cannot be read`);
+      return [];
+    }
+    const [header, ...lines] = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
+    if (header?.replace(/\s/g, '') !== 'soil_key,wilting_point_pct,refill_pct,field_capacity_pct') {
+      this.problem(`${name}: the first line must be soil_key,wilting_point_pct,refill_pct,field_capacity_pct`);
+      return [];
+    }
+    return lines.flatMap((line, i) => this.threshold(name, line, i + 2));
+  }
+
+  private threshold(name: string, line: string, lineNo: number): SoilThreshold[] {
+    const [key, ...numbers] = line.split(',').map((c) => c.trim());
+    const [wiltingPointPct, refillPct, fieldCapacityPct] = numbers.map(Number);
+    const valid = key && numbers.length === 3 && [wiltingPointPct, refillPct, fieldCapacityPct].every((n) => Number.isFinite(n) && n! >= 0 && n! <= 100);
+    if (!valid || !(wiltingPointPct! <= refillPct! && refillPct! <= fieldCapacityPct!)) {
+      this.problem(`${name} line ${lineNo} ${JSON.stringify(line)} is not valid: expected KEY,wilting,refill,field_capacity in % with wilting <= refill <= field capacity`);
+      return [];
+    }
+    return [{ soilKey: key!.toUpperCase(), wiltingPointPct: wiltingPointPct!, refillPct: refillPct!, fieldCapacityPct: fieldCapacityPct! }];
   }
 
   schedule(name: string, fallback: string, tz: string, pollsApi: boolean): string | null {

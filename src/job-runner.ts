@@ -10,6 +10,7 @@ import { JOBS } from './job-registry.js';
 import type { Logger } from './logger.js';
 import type { SensoterraClient } from './sensoterra/client.js';
 import { ts } from './warehouse/duckdb.js';
+import { refreshRollup } from './warehouse/rollup.js';
 import { sqlFile } from './warehouse/sql-files.js';
 import type { Warehouse } from './warehouse/warehouse.js';
 
@@ -52,6 +53,7 @@ export async function runJob(name: string, payload: unknown, deps: JobDeps, opts
   log.info({ trigger: opts.trigger }, 'job started');
   try {
     const result = await job.run(parsed.data, ctx);
+    await refreshRollup(deps.db);
     const report = await finish(deps.db, { runId, job: name, startedAt, status: 'succeeded', ...result });
     log.info({ ms: report.durationMs, read: result.rowsRead, inserted: result.inserted, updated: result.updated, deleted: result.deleted }, 'job succeeded');
     return report;

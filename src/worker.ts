@@ -6,6 +6,7 @@
 import { Queue, UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
+import { encodeError } from './control/channel.js';
 import { controlHandlers } from './control/handlers.js';
 import { ErrorCodes, SyncError, isRetryable } from './errors.js';
 import { IngestConsumer } from './ingest/consumer.js';
@@ -15,6 +16,7 @@ import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS, QUEUES, heartbeatKey } from '.
 import { closeRedis, consumerConnection, producerConnection, whenReady } from './redis.js';
 import { checkSchedules, upsertSchedules } from './schedules.js';
 import { SensoterraClient, warnIfTokenExpiring, type ClientOptions } from './sensoterra/client.js';
+import { applySettings } from './warehouse/settings.js';
 import { Warehouse } from './warehouse/warehouse.js';
 
 export interface WorkerOptions {
@@ -45,6 +47,7 @@ export class WorkerService {
     const redis = producerConnection(config.redisUrl);
     await whenReady(redis, config.redisUrl);
     const db = await openWithRetry(config, log);
+    await applySettings(db, config);
     const client: { current?: SensoterraClient } = {};
     const deps: JobDeps = { db, config, log, clock: opts.clock, api: () => (client.current ??= new SensoterraClient(config, log, opts.clientOptions)) };
     const jobsQueue = new Queue(QUEUES.jobs, { connection: redis, prefix: config.queuePrefix });
@@ -110,7 +113,13 @@ export class WorkerService {
   private async answer(handlers: ReturnType<typeof controlHandlers>, job: Job): Promise<unknown> {
     const handler = handlers[job.name];
     if (!handler) throw new SyncError(ErrorCodes.NOT_FOUND, `the worker does not know the request "${job.name}": is it an older version?`);
-    return handler(job.data, (progress) => void job.updateProgress(progress as object).catch(() => undefined));
+    try {
+      return await handler(job.data, (progress) => void job.updateProgress(progress as object).catch(() => undefined));
+    } catch (err) {
+      // only the message travels back through Redis: carry the error code in it (see control/channel.ts)
+      if (err instanceof SyncError) throw new Error(encodeError(err));
+      throw err;
+    }
   }
 
   private async beat(): Promise<void> {

@@ -81,6 +81,7 @@ describe('the worker', () => {
     const w = await startWorker({ SCHEDULE_TZ: 'Europe/Amsterdam', SCHEDULE_PROBES: '*/20 * * * *' });
     const schedules = await w.jobs.getJobSchedulers();
     expect(schedules.map((s) => [s.key, s.pattern, s.tz]).sort()).toEqual([
+      ['export', '*/10 * * * *', 'Europe/Amsterdam'],
       ['reconcile', '15 * * * *', 'Europe/Amsterdam'],
       ['sync-customers', '30 * * * *', 'Europe/Amsterdam'],
       ['sync-locations', '0 * * * *', 'Europe/Amsterdam'],
@@ -94,6 +95,7 @@ describe('the worker', () => {
     const again = await startWorker();
     const after = await again.jobs.getJobSchedulers();
     expect(after.map((s) => [s.key, s.pattern]).sort()).toEqual([
+      ['export', '*/10 * * * *'],
       ['reconcile', '15 * * * *'],
       ['sync-customers', '30 * * * *'],
       ['sync-parameters', '0 3 * * *'],

@@ -6,7 +6,7 @@
  */
 import { Queue, QueueEvents } from 'bullmq';
 import type { Config } from '../config.js';
-import { ErrorCodes, RedisUnavailableError, SyncError } from '../errors.js';
+import { ErrorCodes, RedisUnavailableError, SyncError, type ErrorCode } from '../errors.js';
 import { heartbeatKey, QUEUES } from '../queues.js';
 import { closeRedis, consumerConnection, producerConnection, whenReady } from '../redis.js';
 
@@ -78,10 +78,17 @@ function watchPickup(queue: Queue, jobId: string): { failed: Promise<never>; sto
   return { failed, stop: () => clearTimeout(timer) };
 }
 
-/** The worker's error message comes back as a plain Error; keep its text, mark where it came from. */
+/** A SyncError as the message of a plain Error, which is all BullMQ carries back from the worker. */
+export function encodeError(err: SyncError): string {
+  return `${err.code}|${err.message}`;
+}
+
+/** The worker's error comes back as a plain Error: restore its code and message. */
 function asWorkerError(kind: string, err: unknown): Error {
   if (err instanceof SyncError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  const coded = /^(E_[A-Z_]+)\|([\s\S]*)$/.exec(message);
+  if (coded) return new SyncError(coded[1] as ErrorCode, coded[2]!);
   if (/timed out before finishing/i.test(message)) {
     return new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker did not finish "${kind}" in time; it may still be running it (see sensoterra-sync status)`);
   }

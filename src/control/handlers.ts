@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
 import { SYNC_TARGETS, type SyncTarget } from '../job-registry.js';
 import { runJob, type JobDeps, type RunReport } from '../job-runner.js';
+import { runReadOnlyQuery, type QueryResult } from '../query/read-only.js';
+import { warehouseStatus, type WarehouseStatus } from './status.js';
 
 export type Handler = (payload: unknown, progress: (p: unknown) => void) => Promise<unknown>;
 
@@ -14,9 +16,22 @@ const syncPayload = z.object({ target: z.enum(Object.keys(SYNC_TARGETS) as [Sync
 export type SyncAnswer = (RunReport | { job: string; status: 'failed'; error: string })[];
 
 const backfillPayload = z.object({ from: z.string(), to: z.string(), probe: z.string().optional() });
+const queryPayload = z.object({ sql: z.string().min(1) });
 
 export function controlHandlers(deps: JobDeps): Record<string, Handler> {
   return {
+    status: (): Promise<WarehouseStatus> => warehouseStatus(deps.db),
+
+    /** Publish now, as the scheduled export does. */
+    export: (): Promise<RunReport> => runJob('export', {}, deps, { trigger: 'command' }),
+
+    /** Read-only SQL on the live warehouse; timestamps travel as ISO-8601 text. */
+    async query(payload): Promise<QueryResult> {
+      const { sql } = parse(queryPayload, payload, 'query');
+      const result = await runReadOnlyQuery(deps.db, sql, deps.config.queryTimeoutMs);
+      return { columns: result.columns, rows: result.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]))) };
+    },
+
     /** Historic readings on demand; progress goes back to the command's progress bar. */
     async backfill(payload, progress): Promise<RunReport> {
       const request = parse(backfillPayload, payload, 'backfill');

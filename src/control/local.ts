@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { JobDeps } from '../job-runner.js';
 import type { Logger } from '../logger.js';
 import { SensoterraClient } from '../sensoterra/client.js';
+import { applySettings } from '../warehouse/settings.js';
 import { Warehouse } from '../warehouse/warehouse.js';
 import { askWorker, workerIsRunning } from './channel.js';
 import { controlHandlers } from './handlers.js';
@@ -27,6 +28,7 @@ export async function viaWorkerOrLocally<T>(config: Config, log: Logger, kind: s
 /** Opens the warehouse (and, on first use, an API client) for one piece of work, and closes both after. */
 export async function withLocalDeps<T>(config: Config, log: Logger, fn: (deps: JobDeps) => Promise<T>): Promise<T> {
   const db = await Warehouse.open(config.warehousePath, config.duckdb, log);
+  await applySettings(db, config);
   let client: SensoterraClient | undefined;
   try {
     return await fn({ db, config, log, api: () => (client ??= new SensoterraClient(config, log)) });

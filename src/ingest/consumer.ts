@@ -16,6 +16,7 @@ import { QUEUES } from '../queues.js';
 import { closeRedis, consumerConnection } from '../redis.js';
 import type { PushEnvelope } from '../receiver/group-commit.js';
 import { ts } from '../warehouse/duckdb.js';
+import { refreshRollup } from '../warehouse/rollup.js';
 import { sqlFile } from '../warehouse/sql-files.js';
 
 /** Bounds of one transaction. */
@@ -62,7 +63,10 @@ export class IngestConsumer {
       try {
         const token = randomUUID();
         const jobs = await this.fetch(token);
-        if (jobs.length > 0) await this.land(jobs, token);
+        if (jobs.length > 0) {
+          await this.land(jobs, token);
+          await refreshRollup(this.deps.db);
+        }
         if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) await this.pruneRawPushes();
       } catch (err) {
         if (this.stopping) return;

@@ -2,7 +2,9 @@
  * From the API's probe to the rows a sync stages: the probe itself (stage_probes, in column order) and the
  * readings of its status.last_readings (source 'status').
  */
+import type { Config } from '../config.js';
 import type { Element } from '../sensoterra/paging.js';
+import { probeTimeZone } from './time-zone.js';
 import type { ApiProbe } from '../sensoterra/schemas.js';
 import { checkDepth, checkTimestamp, extraFields, typeFromUnit, type Reading } from '../readings/reading.js';
 import type { Cell } from '../warehouse/appender.js';
@@ -16,11 +18,13 @@ export function soilProfileJson(profile: ApiProbe['soil_profile']): string | nul
   return JSON.stringify(layers);
 }
 
-export function probeStageRow(runId: string, { value: p, raw }: Element<ApiProbe>): Cell[] {
+/** In stage_probes' column order (time_zone last: migration 0004 added it). */
+export function probeStageRow(runId: string, { value: p, raw }: Element<ApiProbe>, timeZones: Config['timeZoneOverrides']): Cell[] {
   return [
     runId, p.serial, p.id, p.name ?? p.serial, p.sku, p.state, p.location_id, p.latitude, p.longitude, p.customer_id,
     p.interval, p.unit, p.dev_eui, soilProfileJson(p.soil_profile),
     p.status?.battery, p.status?.rssi, p.status?.connectivity, p.status?.last_update, JSON.stringify(raw),
+    probeTimeZone(p, timeZones),
   ];
 }
 

@@ -25,6 +25,7 @@ export async function landStagedReadings(connection: DuckDBConnection, runId: st
   const offered = Number((await connection.runAndReadAll('SELECT count(*) AS n FROM batch_readings')).getRowObjects()[0]!.n);
   const conflicts = (await connection.run(sqlFile('readings/conflicts-insert'))).rowsChanged;
   const inserted = (await connection.run(sqlFile('readings/insert-new'))).rowsChanged;
+  if (inserted > 0) await connection.run(sqlFile('rollup/mark-batch'));
   await connection.run(sqlFile('sync/stage-clear', { stage: ident('stage_readings') }), { run_id: runId });
   await connection.run('DROP TABLE batch_readings');
   return { offered, inserted, conflicts, duplicates: offered - inserted - conflicts };

@@ -1,9 +1,10 @@
 /**
  * Result rows as plain JS values: numbers (BIGINT too, while it fits; past 2^53 a string, never a silently
- * rounded number), Dates for timestamps, and 'infinity' / '-infinity' for the open ends of history intervals,
- * which a JS Date cannot hold.
+ * rounded number), Dates for timestamps, 'YYYY-MM-DD' strings for dates, and 'infinity' / '-infinity' for the
+ * open ends of history intervals, which a JS Date cannot hold.
  */
 import {
+  DuckDBDateValue,
   DuckDBTimestampTZValue,
   DuckDBTimestampValue,
   DuckDBTypeId,
@@ -21,6 +22,7 @@ const convert: DuckDBValueConverter<Value> = (value, type, self) => {
   if ((value instanceof DuckDBTimestampTZValue || value instanceof DuckDBTimestampValue) && !value.isFinite) {
     return value.micros > 0n ? 'infinity' : '-infinity';
   }
+  if (value instanceof DuckDBDateValue) return value.toString(); // a day is a day: 2024-03-31, not a midnight instant
   if (typeof value === 'bigint') {
     return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
   }

@@ -11,6 +11,7 @@ import { appendRows, type Cell } from './appender.js';
 import { inTransaction, openDuckDb, type DuckDbLimits } from './duckdb.js';
 import { migrate } from './migrations.js';
 import { rowsOf, type Row } from './rows.js';
+import { createViews } from './views.js';
 import { ident, sqlFile } from './sql-files.js';
 
 export const STAGE_TABLES = [
@@ -36,7 +37,10 @@ export class Warehouse {
   static async open(path: string, limits: DuckDbLimits, log: Logger): Promise<Warehouse> {
     const instance = await openDuckDb(path, limits);
     const writer = await instance.connect();
+    // dates of TIMESTAMPTZ values are UTC dates wherever the worker runs; local days are always explicit
+    await writer.run("SET GLOBAL TimeZone = 'UTC'");
     await migrate(writer, log);
+    await createViews(writer);
     for (const table of STAGE_TABLES) await writer.run(`DELETE FROM ${ident(table).text}`);
     return new Warehouse(path, instance, writer, log);
   }

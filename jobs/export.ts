@@ -1,0 +1,27 @@
+/**
+ * export: publishes the warehouse for BI tools and notebooks: a read-only DuckDB snapshot with the same tables and
+ * views, and Parquet per table (readings partitioned by year and month), as a new version in EXPORT_DIR that
+ * EXPORT_DIR/current is switched to at once. Keeps EXPORT_KEEP_VERSIONS. Default schedule: SCHEDULE_EXPORT
+ * (every 10 minutes); also `sensoterra-sync export`.
+ */
+import { z } from 'zod';
+import { publish } from '../src/export/publish.js';
+import { defineJob } from '../src/job.js';
+
+export default defineJob({
+  name: 'export',
+  payload: z.object({}).loose(),
+
+  async run(_payload, ctx) {
+    const report = await publish(ctx.db, ctx.config.exportDir, ctx.config.exportKeepVersions, ctx.log);
+    const readings = report.tables.readings ?? 0;
+    return {
+      rowsRead: Object.values(report.tables).reduce((a, b) => a + b, 0),
+      inserted: 0,
+      updated: 0,
+      deleted: report.pruned.length,
+      details: { version: report.version, path: report.path, tables: report.tables, pruned: report.pruned },
+      summary: `version ${report.version} published with ${readings} readings in ${(report.ms / 1000).toFixed(1)} s (${report.pruned.length} old versions removed)`,
+    };
+  },
+});

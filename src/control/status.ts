@@ -1,0 +1,71 @@
+/**
+ * `status`: what a person checks first. The warehouse part comes from whoever holds the file (the worker, or the
+ * command itself); the queue part straight from Redis.
+ */
+import { statSync } from 'node:fs';
+import { Queue } from 'bullmq';
+import type { Config } from '../config.js';
+import { QUEUES, heartbeatKey } from '../queues.js';
+import { closeRedis, producerConnection, whenReady } from '../redis.js';
+import { scheduleStates, type ScheduleState } from '../schedules.js';
+import { sqlFile } from '../warehouse/sql-files.js';
+import type { Row } from '../warehouse/rows.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+
+export interface WarehouseStatus {
+  path: string;
+  fileBytes: number;
+  sizes: Row;
+  lastRuns: Row[];
+}
+
+export interface QueueStatus {
+  redis: 'up' | 'unreachable';
+  worker: string | null; // the pid in the worker's heartbeat
+  queues: Record<string, Record<string, number>>;
+  /** How long the oldest batch of pushes has waited for the writer, in seconds (0 when none waits). */
+  ingestLagS: number;
+  schedules: ScheduleState[];
+}
+
+export async function warehouseStatus(db: Warehouse): Promise<WarehouseStatus> {
+  const [sizes] = await db.read(sqlFile('status/sizes'));
+  const lastRuns = await db.read(sqlFile('status/last-runs'));
+  return { path: db.path, fileBytes: fileSize(db.path) + fileSize(`${db.path}.wal`), sizes: sizes ?? {}, lastRuns };
+}
+
+export async function queueStatus(config: Config): Promise<QueueStatus> {
+  const redis = producerConnection(config.redisUrl);
+  try {
+    await whenReady(redis, config.redisUrl, 1_500);
+  } catch {
+    await closeRedis(redis);
+    return { redis: 'unreachable', worker: null, queues: {}, ingestLagS: 0, schedules: [] };
+  }
+  const queues: QueueStatus['queues'] = {};
+  let schedules: ScheduleState[] = [];
+  let ingestLagS = 0;
+  try {
+    for (const name of Object.values(QUEUES)) {
+      const queue = new Queue(name, { connection: redis, prefix: config.queuePrefix });
+      queues[name] = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+      if (name === QUEUES.jobs) schedules = await scheduleStates(queue);
+      if (name === QUEUES.ingest) {
+        const [oldest] = await queue.getJobs(['waiting'], 0, 0, true);
+        ingestLagS = oldest ? Math.round((Date.now() - oldest.timestamp) / 1000) : 0;
+      }
+      await queue.close();
+    }
+    return { redis: 'up', worker: await redis.get(heartbeatKey(config.queuePrefix)), queues, ingestLagS, schedules };
+  } finally {
+    await closeRedis(redis);
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}

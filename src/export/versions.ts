@@ -1,0 +1,74 @@
+/**
+ * Published versions in EXPORT_DIR, switched atomically:
+ *
+ *   EXPORT_DIR/current -> versions/<version>      a symlink, replaced by rename(2): readers see old or new, never half
+ *   EXPORT_DIR/versions/<version>/                 warehouse.duckdb, parquet/, manifest.json
+ *   EXPORT_DIR/versions/<version>.partial/         being written; never pointed at
+ *
+ * The newest EXPORT_KEEP_VERSIONS are kept; an older one goes only once it has been superseded for a while,
+ * so that a reader still inside it (a BI refresh, a notebook) can finish.
+ */
+import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const CURRENT = 'current';
+export const VERSIONS = 'versions';
+const PARTIAL = '.partial';
+/** How long a superseded version stays for readers still in it, beyond EXPORT_KEEP_VERSIONS. */
+export const READER_GRACE_MS = 5 * 60_000;
+
+/** A new, sortable version name: the publish time, with a counter against two publishes in one millisecond. */
+export function newVersionName(now = new Date(), exportDir?: string): string {
+  const base = now.toISOString().replace(/[:.]/g, '-');
+  let name = base;
+  for (let n = 1; exportDir && existsSync(join(exportDir, VERSIONS, name)); n++) name = `${base}-${n}`;
+  return name;
+}
+
+export function partialDir(exportDir: string, version: string): string {
+  const dir = join(exportDir, VERSIONS, `${version}${PARTIAL}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Completes a version and points `current` at it, in one rename each. */
+export function switchTo(exportDir: string, version: string): string {
+  const finalDir = join(exportDir, VERSIONS, version);
+  renameSync(join(exportDir, VERSIONS, `${version}${PARTIAL}`), finalDir);
+  const link = join(exportDir, `${CURRENT}.${process.pid}.tmp`);
+  rmSync(link, { force: true });
+  symlinkSync(join(VERSIONS, version), link);
+  renameSync(link, join(exportDir, CURRENT));
+  return finalDir;
+}
+
+export function currentVersion(exportDir: string): string | undefined {
+  try {
+    return readlinkSync(join(exportDir, CURRENT)).split('/').pop();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes what is past EXPORT_KEEP_VERSIONS and its grace, and partial versions a crash left behind. */
+export function prune(exportDir: string, keep: number, now = Date.now()): string[] {
+  const dir = join(exportDir, VERSIONS);
+  const current = currentVersion(exportDir);
+  const names = readdirSync(dir).sort();
+  const complete = names.filter((n) => !n.endsWith(PARTIAL));
+  const removed: string[] = [];
+  for (const [i, name] of complete.entries()) {
+    const newer = complete[i + 1];
+    const supersededAt = newer === undefined ? now : statSync(join(dir, newer)).mtimeMs;
+    const tooOld = i < complete.length - keep && now - supersededAt > READER_GRACE_MS;
+    if (tooOld && name !== current) {
+      rmSync(join(dir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  for (const name of names.filter((n) => n.endsWith(PARTIAL) && n !== `${current}${PARTIAL}`)) {
+    if (now - statSync(join(dir, name)).mtimeMs > READER_GRACE_MS) rmSync(join(dir, name), { recursive: true, force: true });
+  }
+  return removed;
+}
