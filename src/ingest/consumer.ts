@@ -63,10 +63,7 @@ export class IngestConsumer {
       try {
         const token = randomUUID();
         const jobs = await this.fetch(token);
-        if (jobs.length > 0) {
-          await this.land(jobs, token);
-          await refreshRollup(this.deps.db);
-        }
+        if (jobs.length > 0) await this.land(jobs, token);
         if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) await this.pruneRawPushes();
       } catch (err) {
         if (this.stopping) return;
@@ -121,6 +118,8 @@ export class IngestConsumer {
   private async landTogether(jobs: Job[], token: string): Promise<void> {
     try {
       const result = await this.write(jobs);
+      // the daily rollup too, before the batches count as done: a drained queue means everything is queryable
+      await refreshRollup(this.deps.db);
       await Promise.all(jobs.map((job) => job.moveToCompleted(result.summary, token, false)));
     } catch (err) {
       if (jobs.length === 1) {

@@ -50,11 +50,12 @@ async function prepareReadOnly(connection: DuckDBConnection, sql: string) {
   if (!READING_KEYWORDS.includes(keyword)) throw new QueryRefusedError(`${keyword || 'an empty'} statement refused: query runs one SELECT, nothing that changes or configures anything`);
   const extracted = await connection.extractStatements(sql);
   if (extracted.count !== 1) throw new QueryRefusedError(`${extracted.count} statements refused: query runs exactly one SELECT`);
+  // before preparing: binding a file reader already opens the file
+  await refuseOutsideAccess(connection, sql);
   const prepared = await extracted.prepare(0);
   if (prepared.statementType !== StatementType.SELECT) {
     throw new QueryRefusedError(`a ${StatementType[prepared.statementType]} statement refused: query runs one SELECT`);
   }
-  await refuseOutsideAccess(connection, sql);
   return prepared;
 }
 

@@ -24,6 +24,8 @@ export interface Stack {
   rows(sql: string): Promise<Row[]>;
   /** Resolves once the writer has taken every batch in the ingest queue. */
   drained(): Promise<void>;
+  /** Moves the simulated clock: the simulator's, and the jobs' "now". */
+  setClock(date: Date): void;
   stop(): Promise<void>;
 }
 
@@ -32,7 +34,7 @@ export async function startStack(opts: { account?: AccountFixture; now?: Date; e
   // jobs run on the simulator's clock: "now" for a run's start, for what counts as stale
   const place = testPlace(apiEnv(sim, { PUSH_PORT: '0', PUSH_SECRET, ...opts.env }));
   const log = createLogger('silent');
-  const now = opts.now ?? NOW;
+  let now = opts.now ?? NOW;
   const worker = await WorkerService.start(place.config, log, { clientOptions: { retry: FAST_RETRIES }, clock: () => now });
   const receiver = await PushReceiver.start(place.config, log);
   const stack: Stack = {
@@ -43,6 +45,10 @@ export async function startStack(opts: { account?: AccountFixture; now?: Date; e
     pushUrl: `${receiver.url}${place.config.push.path}`,
     rows: (sql) => stack.worker.deps.db.read(sql),
     drained: () => ingestDrained(place),
+    setClock(date) {
+      now = date;
+      sim.setNow(date);
+    },
     async stop() {
       await stack.receiver.stop();
       await stack.worker.stop();

@@ -1,0 +1,153 @@
+/**
+ * The views agronomists query: which calibration held when a reading was taken, local days (daylight saving
+ * included), coverage, where a day stood against the soil's water thresholds, and which probes went quiet.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runJob } from '../src/job-runner.js';
+import { sendPushes, uplinksFor } from '../src/simulator/index.js';
+import { NOW } from './helpers/account.js';
+import { post, PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+});
+
+async function syncProbes(): Promise<void> {
+  expect(await runJob('sync-probes', {}, stack!.worker.deps, { trigger: 'command' })).toMatchObject({ status: 'succeeded' });
+}
+
+async function pushWindow(from: Date, to: Date, serials?: string[]): Promise<void> {
+  const result = await sendPushes(uplinksFor(stack!.sim.account, { from, to, serials }), { url: stack!.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 10 });
+  expect(Object.keys(result.statuses)).toEqual(['202']);
+  await stack!.drained();
+}
+
+/** Readings written out by hand: [depth, value, timestamp] of one probe. */
+async function pushValues(serial: string, type: string, readings: [number | null, number, string][]): Promise<void> {
+  const body = JSON.stringify(readings.map(([depth, value, timestamp]) => ({ serial, readings: [{ type, depth, value, timestamp, unit: type === 'SI' ? 'SI' : '%' }] })));
+  expect((await post(stack!.pushUrl, body)).status).toBe(202);
+  await stack!.drained();
+}
+
+describe('readings_enriched', () => {
+  it('gives a reading before a re-calibration the old soil type, and one after it the new', async () => {
+    stack = await startStack();
+    const recalibratedAt = new Date(NOW.getTime() - DAY);
+    stack.setClock(new Date(NOW.getTime() - 2 * DAY));
+    for (const job of ['sync-parameters', 'sync-locations', 'sync-customers']) {
+      expect(await runJob(job, {}, stack.worker.deps, { trigger: 'command' })).toMatchObject({ status: 'succeeded' });
+    }
+    await syncProbes(); // also stores the probe's last readings, of 10:06 that day
+    await pushWindow(new Date(NOW.getTime() - 2 * DAY), recalibratedAt, ['24000092105']);
+    stack.sim.recalibrateProbe('24000092105', [{ depth: 0, soil: 'CLAY' }]);
+    stack.setClock(recalibratedAt);
+    await syncProbes();
+    stack.setClock(NOW);
+    await pushWindow(recalibratedAt, NOW, ['24000092105']);
+
+    const bySoil = await stack.rows(`
+      SELECT soil_key, soil_name, min(ts) AS first, max(ts) AS last, count(*) AS readings
+      FROM readings_enriched WHERE serial = '24000092105' AND type = 'SI' GROUP BY ALL ORDER BY first`);
+    // the probe measures SI at 15 cm every hour at :06 (its id 49206 % 60)
+    expect(bySoil).toEqual([
+      { soil_key: 'LOAM', soil_name: 'Loam', first: new Date('2024-07-06T10:06:00Z'), last: new Date('2024-07-07T10:06:00Z'), readings: 25 },
+      { soil_key: 'CLAY', soil_name: 'Clay', first: new Date('2024-07-07T11:06:00Z'), last: new Date('2024-07-08T10:06:00Z'), readings: 24 },
+    ]);
+    // a temperature reading has no depth, so no soil; it still has its probe, customer and location
+    expect(await stack.rows(`SELECT DISTINCT soil_key, probe_name, customer_name, location_name FROM readings_enriched WHERE serial = '24000092105' AND type = 'TEMPERATURE'`)).toEqual([
+      { soil_key: null, probe_name: 'North 2', customer_name: 'Green Acres', location_name: 'North field' },
+    ]);
+  });
+});
+
+describe('readings_daily', () => {
+  it('counts local days where the probe stands: 23 and 25 expected hours on the daylight-saving days', async () => {
+    const now = new Date('2024-11-01T00:00:00Z');
+    stack = await startStack({ now });
+    await syncProbes();
+    // North 1 stands in Amsterdam (52.356, 4.955); it measures hourly
+    await pushWindow(new Date('2024-03-30T00:00:00Z'), new Date('2024-04-02T00:00:00Z'), ['24000092104']);
+    await pushWindow(new Date('2024-10-26T00:00:00Z'), new Date('2024-10-29T00:00:00Z'), ['24000092104']);
+    const days = await stack.rows(`
+      SELECT day, time_zone, day_hours, readings, expected_readings, coverage FROM readings_daily
+      WHERE serial = '24000092104' AND type = 'MOISTURE' AND depth_cm = 15 AND day IN ('2024-03-31', '2024-04-01', '2024-10-27', '2024-10-28')
+      ORDER BY day`);
+    expect(days).toEqual([
+      { day: '2024-03-31', time_zone: 'Europe/Amsterdam', day_hours: 23, readings: 23, expected_readings: 23, coverage: 1 },
+      { day: '2024-04-01', time_zone: 'Europe/Amsterdam', day_hours: 24, readings: 24, expected_readings: 24, coverage: 1 },
+      { day: '2024-10-27', time_zone: 'Europe/Amsterdam', day_hours: 25, readings: 25, expected_readings: 25, coverage: 1 },
+      { day: '2024-10-28', time_zone: 'Europe/Amsterdam', day_hours: 24, readings: 24, expected_readings: 24, coverage: 1 },
+    ]);
+  });
+
+  it('shows a gap as coverage below 1', async () => {
+    stack = await startStack();
+    await syncProbes();
+    const day = Date.parse('2024-07-06T22:00:00Z'); // 2024-07-07 in Amsterdam
+    await pushWindow(new Date(day), new Date(day + 9 * HOUR), ['24000092104']);
+    await pushWindow(new Date(day + 15 * HOUR), new Date(day + DAY), ['24000092104']);
+    expect(await stack.rows(`SELECT readings, expected_readings, coverage FROM readings_daily WHERE serial = '24000092104' AND depth_cm = 30 AND day = '2024-07-07'`)).toEqual([
+      { readings: 18, expected_readings: 24, coverage: 0.75 },
+    ]);
+  });
+
+  it('says where each day stood against the soil water thresholds of the soil at that depth', async () => {
+    stack = await startStack();
+    await syncProbes();
+    // North 1: CLAY from 0 cm, SAND from 30 cm. CLAY: wilting 22, refill 29, field capacity 36; SAND: 4.5, 8.25, 12
+    const at = '2024-07-07T12:05:00Z';
+    await pushValues('24000092104', 'MOISTURE', [[15, 20, at], [30, 10, at], [45, 13, at], [60, 6, at]]);
+    await pushValues('24000092105', 'SI', [[15, 3, at]]); // SI zones: wilting 2, refill 4, field capacity 8
+    expect(await stack.rows(`SELECT serial, depth_cm, soil_key, water_status FROM readings_daily WHERE day = '2024-07-07' AND type <> 'TEMPERATURE' ORDER BY serial, depth_cm`)).toEqual([
+      { serial: '24000092104', depth_cm: 15, soil_key: 'CLAY', water_status: 'below wilting point' },
+      { serial: '24000092104', depth_cm: 30, soil_key: 'SAND', water_status: 'available' },
+      { serial: '24000092104', depth_cm: 45, soil_key: 'SAND', water_status: 'above field capacity' },
+      { serial: '24000092104', depth_cm: 60, soil_key: 'SAND', water_status: 'below refill' },
+      { serial: '24000092105', depth_cm: 15, soil_key: 'LOAM', water_status: 'below refill' },
+    ]);
+  });
+
+  it('uses thresholds from SOIL_THRESHOLDS_FILE over the defaults', async () => {
+    const file = join(process.env.TMPDIR ?? '/tmp', `thresholds-${process.pid}.csv`);
+    writeFileSync(file, 'soil_key,wilting_point_pct,refill_pct,field_capacity_pct\nCLAY,12,18,30\n');
+    stack = await startStack({ env: { SOIL_THRESHOLDS_FILE: file } });
+    await syncProbes();
+    await pushValues('24000092104', 'MOISTURE', [[15, 20, '2024-07-07T12:05:00Z']]);
+    expect(await stack.rows(`SELECT water_status FROM readings_daily WHERE serial = '24000092104' AND depth_cm = 15 AND day = '2024-07-07'`)).toEqual([{ water_status: 'available' }]);
+    expect(await stack.rows(`SELECT wilting_point_pct, refill_pct, field_capacity_pct, source FROM soil_thresholds WHERE soil_key = 'CLAY'`)).toEqual([
+      { wilting_point_pct: 12, refill_pct: 18, field_capacity_pct: 30, source: 'SOIL_THRESHOLDS_FILE' },
+    ]);
+  });
+
+  it('moves the days of a probe from REPORT_TZ to its own time zone once it is synced with coordinates', async () => {
+    stack = await startStack({ env: { REPORT_TZ: 'America/New_York' } });
+    await pushValues('24000092104', 'MOISTURE', [[15, 30, '2024-07-08T02:00:00Z']]); // 22:00 on the 7th in New York
+    expect(await stack.rows(`SELECT day, time_zone FROM readings_daily`)).toEqual([{ day: '2024-07-07', time_zone: 'America/New_York' }]);
+    await syncProbes(); // it stands in Amsterdam: 04:00 on the 8th
+    // the rollup moved: no row for the 7th remains; the 8th holds the pushed reading and the status one of 10:05
+    expect(await stack.rows(`SELECT day, time_zone, readings FROM readings_daily WHERE depth_cm = 15 AND serial = '24000092104'`)).toEqual([
+      { day: '2024-07-08', time_zone: 'Europe/Amsterdam', readings: 2 },
+    ]);
+  });
+});
+
+describe('probe_health', () => {
+  it('flags a probe quiet for longer than STALE_AFTER_HOURS, and counts the hours without readings', async () => {
+    stack = await startStack({ env: { STALE_AFTER_HOURS: '3' } });
+    await syncProbes();
+    const hoursAgo = (h: number): string => new Date(Math.floor(Date.now() / HOUR) * HOUR - h * HOUR + 60_000).toISOString();
+    await pushValues('24000092104', 'MOISTURE', [[15, 30, hoursAgo(1)], [15, 30, hoursAgo(2)]]);
+    await pushValues('24000092105', 'SI', [[15, 5, hoursAgo(5)]]);
+    expect(await stack.rows('SELECT serial, stale, hours_missing_7d FROM probe_health ORDER BY serial')).toEqual([
+      { serial: '24000092104', stale: false, hours_missing_7d: 166 },
+      { serial: '24000092105', stale: true, hours_missing_7d: 167 },
+      { serial: '24000092106', stale: true, hours_missing_7d: 168 },
+    ]);
+  });
+});
