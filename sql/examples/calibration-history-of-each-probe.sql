@@ -1,0 +1,14 @@
+-- When did each probe get which soil calibration per depth? Every version of every probe, layer by layer.
+SELECT
+  h.serial,
+  h.name AS probe_name,
+  CASE WHEN isinf(h.valid_from) THEN 'from the start' ELSE CAST(h.valid_from AS VARCHAR) END AS valid_from,
+  CASE WHEN isinf(h.valid_to) THEN 'now' ELSE CAST(h.valid_to AS VARCHAR) END AS valid_to,
+  s.depth_from_cm,
+  s.soil_key,
+  t.name AS soil_name,
+  h.changed_by
+FROM probe_history h
+JOIN probe_soil_layers s ON s.serial = h.serial AND s.valid_from = h.valid_from
+LEFT JOIN soil_types t ON t.key = s.soil_key
+ORDER BY h.serial, h.valid_from, s.depth_from_cm
