@@ -1,17 +1,21 @@
 /**
  * `npm run demo`: the main job on embedded defaults, no account needed. Starts the bundled Sensoterra simulator,
  * the service (worker + receiver), runs every sync through the same Redis channel the commands use, has the
- * simulator push a day of readings through the receiver, and prints a few answers an agronomist would ask for. Everything it writes goes to ./data/demo/.
+ * simulator push a week of readings through the receiver, prints a few answers an agronomist would ask for, and
+ * publishes the export for BI tools. Everything it writes goes to ./data/demo/.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { environment, loadConfig, type Config } from './config.js';
 import { askWorker } from './control/channel.js';
 import type { SyncAnswer } from './control/handlers.js';
 import { PrivateRedis, redisServerAvailable } from './dev/private-redis.js';
 import { RedisUnavailableError } from './errors.js';
 import { formatRows } from './format/table.js';
+import type { RunReport } from './job-runner.js';
+import { SQL_DIR } from './paths.js';
+import type { QueryResult } from './query/read-only.js';
 import { createLogger, type Logger } from './logger.js';
 import { closeRedis, deleteKeysUnder, producerConnection, whenReady } from './redis.js';
 import { startService, type Service } from './service.js';
@@ -19,8 +23,6 @@ import { waitUntilIngested } from './ingest/backlog.js';
 import { PushReceiver } from './receiver/server.js';
 import { formatSyncAnswer } from './cli/commands/sync.js';
 import { DEFAULT_EMAIL, DEFAULT_PASSWORD, Simulator, generateAccount, sendPushes, uplinksFor } from './simulator/index.js';
-import type { Warehouse } from './warehouse/warehouse.js';
-import { WorkerService } from './worker.js';
 
 export const DEMO_DIR = resolve('data/demo');
 
@@ -42,14 +44,16 @@ export async function runDemo(print: Print): Promise<void> {
     const answer = await askWorker<SyncAnswer>(config, 'sync', { target: 'all' }, { timeoutMs: 120_000 });
     await print(indent(formatSyncAnswer(answer)));
     await pushReadings(config, sim, receiverUrl(service), print);
-    await printAnswers(workerDb(service), print);
+    await printAnswers(config, print);
+    const published = await askWorker<RunReport>(config, 'export', {}, { timeoutMs: 120_000 });
+    await print(`${10}. Published for BI tools: ${published.summary}\n   ${join(config.exportDir, 'current')} -> ${String(published.details?.path)}`);
   } finally {
     await service.stop();
     await deleteDemoKeys(config, log);
     await sim.close();
     await redis.stop();
   }
-  await print(`Done. The warehouse is in ${DEMO_DIR}; try: WAREHOUSE_PATH=${config.warehousePath} npx sensoterra-sync sync probes`);
+  await print(`Done. Everything is in ${DEMO_DIR}. Try:\n   duckdb -readonly ${join(config.exportDir, 'current', 'warehouse.duckdb')}\n   WAREHOUSE_PATH=${config.warehousePath} npx sensoterra-sync query "SELECT * FROM probe_health"`);
 }
 
 function demoConfig(env: Record<string, string | undefined>, apiUrl: string, redisUrl: string): Config {
@@ -98,12 +102,12 @@ async function ensureRedis(url: string, print: Print): Promise<DemoRedis> {
 /** The simulator's probes push their last day of readings to the receiver, as Sensoterra's HTTP Push would. */
 async function pushReadings(config: Config, sim: Simulator, url: string, print: Print): Promise<void> {
   const to = new Date();
-  const from = new Date(to.getTime() - 24 * 3_600_000);
+  const from = new Date(to.getTime() - 7 * 24 * 3_600_000);
   const started = Date.now();
   const sent = await sendPushes(uplinksFor(sim.account, { from, to }), { url, secret: config.push.secret, uplinksPerRequest: 1, concurrency: 8 });
   await waitUntilIngested(config);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  await print(`5. Pushed the last 24 h: ${sent.readings} readings in ${sent.requests} requests (${JSON.stringify(sent.statuses)}), all in the warehouse after ${seconds} s`);
+  await print(`5. Pushed the last 7 days: ${sent.readings} readings in ${sent.requests} requests (${JSON.stringify(sent.statuses)}), all in the warehouse after ${seconds} s`);
 }
 
 function receiverUrl(service: Service): string {
@@ -112,42 +116,34 @@ function receiverUrl(service: Service): string {
   return `${receiver.url}${receiver.path}`;
 }
 
-function workerDb(service: Service): Warehouse {
-  const worker = service.parts.find((p): p is WorkerService => p instanceof WorkerService);
-  if (!worker) throw new Error('the demo runs the worker role');
-  return worker.deps.db;
-}
 
-const QUESTIONS: [string, string][] = [
-  [
-    'Probes per customer, with their fields',
-    `SELECT c.name AS customer, count(*) AS probes, string_agg(DISTINCT l.name, ', ' ORDER BY l.name) AS fields
-     FROM probes p JOIN customers c ON c.id = p.customer_id LEFT JOIN locations l ON l.id = p.location_id
-     WHERE p.deleted_at IS NULL GROUP BY c.name ORDER BY c.name`,
-  ],
-  [
-    'Latest soil moisture per probe and depth, with the soil calibration at that depth',
-    `SELECT p.name AS probe, r.depth_cm, round(r.value, 1) AS moisture_pct, r.ts,
-            (SELECT layer.soil FROM (SELECT unnest(from_json(p.soil_profile, '[{"depth":"INTEGER","soil":"VARCHAR"}]')) AS layer)
-             WHERE layer.depth <= r.depth_cm ORDER BY layer.depth DESC LIMIT 1) AS soil
-     FROM readings r JOIN probes p USING (serial)
-     WHERE r.type = 'MOISTURE'
-     QUALIFY row_number() OVER (PARTITION BY r.serial, r.depth_cm ORDER BY r.ts DESC) = 1
-     ORDER BY probe, r.depth_cm LIMIT 12`,
-  ],
-  [
-    'Probes that need a battery soon',
-    `SELECT name AS probe, battery, rssi, last_update FROM probes WHERE battery <> 'NORMAL' ORDER BY battery DESC, name`,
-  ],
-];
-
-async function printAnswers(db: Warehouse, print: Print): Promise<void> {
+/** Questions an agronomist would ask, asked the way a user would: `query`, through the worker. */
+async function printAnswers(config: Config, print: Print): Promise<void> {
+  const ask = (sql: string): Promise<QueryResult> => askWorker<QueryResult>(config, 'query', { sql }, { timeoutMs: 60_000 });
+  const field = (await ask(FIELD_WITH_A_30_CM_SENSOR)).rows[0]?.name ?? 'North field';
+  const questions: [string, string][] = [
+    ['Probes per customer, with their fields', PROBES_PER_CUSTOMER],
+    [`How wet was ${field} at 30 cm last week? (sql/examples/how-wet-was-a-field-last-week.sql)`, example('how-wet-was-a-field-last-week').replace("'North field'", `'${String(field).replaceAll("'", "''")}'`)],
+    ['What is the latest moisture profile of every probe? (sql/examples/latest-moisture-profile.sql)', example('latest-moisture-profile')],
+    ['Which probes need a battery soon?', BATTERIES],
+  ];
   let n = 6;
-  for (const [question, sql] of QUESTIONS) {
-    const rows = await db.read(sql);
-    await print(`${n++}. ${question}:\n${indent(formatRows(Object.keys(rows[0] ?? { '(none)': null }), rows, 'table'))}`);
+  for (const [question, sql] of questions) {
+    const answer = await ask(sql);
+    await print(`${n++}. ${question}\n${indent(formatRows(answer.columns, answer.rows, 'table'))}`);
   }
 }
+
+function example(name: string): string {
+  return readFileSync(join(SQL_DIR, 'examples', `${name}.sql`), 'utf8');
+}
+
+const FIELD_WITH_A_30_CM_SENSOR = `SELECT l.name FROM locations l JOIN probes p ON p.location_id = l.id
+  WHERE p.serial IN (SELECT serial FROM readings WHERE type = 'MOISTURE' AND depth_cm = 30) ORDER BY l.name LIMIT 1`;
+const PROBES_PER_CUSTOMER = `SELECT c.name AS customer, count(*) AS probes, string_agg(DISTINCT l.name, ', ' ORDER BY l.name) AS fields
+  FROM probes p JOIN customers c ON c.id = p.customer_id LEFT JOIN locations l ON l.id = p.location_id
+  WHERE p.deleted_at IS NULL GROUP BY c.name ORDER BY c.name`;
+const BATTERIES = `SELECT probe_name, battery, rssi, last_seen FROM probe_health WHERE battery <> 'NORMAL' ORDER BY battery DESC, probe_name`;
 
 async function deleteDemoKeys(config: Config, log: Logger): Promise<void> {
   const redis = producerConnection(config.redisUrl);
