@@ -1,5 +1,6 @@
 /** Every job, by name (= its file name in jobs/). */
 import type { JobDefinition } from './job.js';
+import applyProbeChange from '../jobs/apply-probe-change.js';
 import backfill from '../jobs/backfill.js';
 import exportJob from '../jobs/export.js';
 import reconcile from '../jobs/reconcile.js';
@@ -9,7 +10,7 @@ import syncParameters from '../jobs/sync-parameters.js';
 import syncProbes from '../jobs/sync-probes.js';
 
 export const JOBS: Readonly<Record<string, JobDefinition>> = Object.freeze(
-  Object.fromEntries([syncParameters, syncLocations, syncProbes, syncCustomers, reconcile, backfill, exportJob].map((job) => [job.name, job as JobDefinition])),
+  Object.fromEntries([syncParameters, syncLocations, syncProbes, syncCustomers, reconcile, backfill, exportJob, applyProbeChange].map((job) => [job.name, job as JobDefinition])),
 );
 
 /** What `sync <target>` runs, in this order for `all` (parameters and customers first: probes refer to them). */

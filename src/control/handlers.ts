@@ -22,6 +22,9 @@ export function controlHandlers(deps: JobDeps): Record<string, Handler> {
   return {
     status: (): Promise<WarehouseStatus> => warehouseStatus(deps.db),
 
+    /** A change a command made at Sensoterra: into the warehouse at once, dated exactly. */
+    'probe-changed': (payload): Promise<RunReport> => runJob('apply-probe-change', payload, deps, { trigger: 'command' }),
+
     /** Publish now, as the scheduled export does. */
     export: (): Promise<RunReport> => runJob('export', {}, deps, { trigger: 'command' }),
 

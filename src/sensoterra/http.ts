@@ -173,9 +173,12 @@ export class SensoterraHttp {
   }
 
   private forbidden(endpoint: string, message: string): ApiError {
-    const hint = this.usesToken
-      ? 'the token has expired or does not allow this (a READONLY token cannot change anything): create a new one with POST /token'
-      : 'a fresh login was refused too: this account may not do this';
+    const readOnly = /read.?only|scope/i.test(message);
+    const hint = !this.usesToken
+      ? 'a fresh login was refused too: this account may not do this'
+      : readOnly
+        ? 'SENSOTERRA_TOKEN is a read-only token: changes need a token with write scope, or SENSOTERRA_EMAIL/SENSOTERRA_PASSWORD'
+        : 'the token has expired or does not allow this: create a new one with POST /token';
     return new ApiError(ErrorCodes.API_FORBIDDEN, endpoint, `403 ${message}: ${hint}`, { status: 403 });
   }
 

@@ -3,6 +3,7 @@
  * all live here: when the real ones are known, this is the one file to change.
  */
 import type { SensoterraHttp } from './http.js';
+import type { Element } from './paging.js';
 import { customerSchema, parseElement, probeSchema, tokenSchema, type ApiCustomer, type ApiProbe } from './schemas.js';
 
 export interface ProbeChanges {
@@ -21,15 +22,17 @@ export interface ProbeRegistration extends ProbeChanges {
 export class ManagementApi {
   constructor(private readonly http: SensoterraHttp) {}
 
-  async registerProbe(registration: ProbeRegistration, signal?: AbortSignal): Promise<ApiProbe> {
-    const body = await this.http.json('POST', '/probe', { body: registration, signal });
-    return parseElement(probeSchema, body, 'POST /probe', '');
+  /** The registered probe, parsed and as answered (raw). */
+  async registerProbe(registration: ProbeRegistration, signal?: AbortSignal): Promise<Element<ApiProbe>> {
+    const raw = await this.http.json('POST', '/probe', { body: registration, signal });
+    return { value: parseElement(probeSchema, raw, 'POST /probe', ''), raw };
   }
 
-  async updateProbe(probeId: number, changes: ProbeChanges, signal?: AbortSignal): Promise<ApiProbe> {
+  /** The changed probe, parsed and as answered (raw). */
+  async updateProbe(probeId: number, changes: ProbeChanges, signal?: AbortSignal): Promise<Element<ApiProbe>> {
     const path = `/probe/${probeId}`;
-    const body = await this.http.json('PUT', path, { body: changes, signal });
-    return parseElement(probeSchema, body, `PUT ${path}`, '');
+    const raw = await this.http.json('PUT', path, { body: changes, signal });
+    return { value: parseElement(probeSchema, raw, `PUT ${path}`, ''), raw };
   }
 
   async transferProbe(probeId: number, toCustomerId: number, keepSensorData: boolean, signal?: AbortSignal): Promise<void> {
