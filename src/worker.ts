@@ -111,6 +111,7 @@ export class WorkerService {
   }
 
   private async answer(handlers: ReturnType<typeof controlHandlers>, job: Job): Promise<unknown> {
+    this.deps.log.debug({ request: job.name, jobId: job.id }, 'command request taken');
     const handler = handlers[job.name];
     if (!handler) throw new SyncError(ErrorCodes.NOT_FOUND, `the worker does not know the request "${job.name}": is it an older version?`);
     try {

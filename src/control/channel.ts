@@ -2,16 +2,20 @@
  * The request channel from commands to the running worker. While the worker runs it holds the DuckDB file, so a
  * command (`sync`, `query`, `status`, `export`, `backfill`, ...) adds a job to the `control` queue, the worker
  * does the work and the command prints its answer. With no worker running, the command does the work itself
- * (see local.ts). Progress (for backfill's bar) travels as BullMQ job progress.
+ * (see local.ts). Progress (for backfill's bar) travels as BullMQ job progress; the answer as its return value.
  */
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import { ErrorCodes, RedisUnavailableError, SyncError, type ErrorCode } from '../errors.js';
 import { heartbeatKey, QUEUES } from '../queues.js';
-import { closeRedis, consumerConnection, producerConnection, whenReady } from '../redis.js';
+import type { Logger } from '../logger.js';
+import { closeRedis, producerConnection, whenReady } from '../redis.js';
 
 /** How long a request may wait for the worker to pick it up before we say the worker is not answering. */
 const PICKUP_TIMEOUT_MS = 15_000;
+/** How often a command looks for the worker's answer: often at first (most answers take milliseconds), then less. */
+const POLL_FAST_MS = 20;
+const POLL_MS = 200;
 
 export interface AskOptions {
   timeoutMs: number;
@@ -32,50 +36,48 @@ export async function workerIsRunning(config: Config): Promise<boolean> {
   }
 }
 
-export async function askWorker<T>(config: Config, kind: string, payload: unknown, opts: AskOptions): Promise<T> {
-  const producer = producerConnection(config.redisUrl);
-  const listener = consumerConnection(config.redisUrl);
-  const queue = new Queue(QUEUES.control, { connection: producer, prefix: config.queuePrefix });
-  const events = new QueueEvents(QUEUES.control, { connection: listener, prefix: config.queuePrefix });
+export async function askWorker<T>(config: Config, kind: string, payload: unknown, opts: AskOptions & { log?: Logger }): Promise<T> {
+  const redis = producerConnection(config.redisUrl);
+  const queue = new Queue(QUEUES.control, { connection: redis, prefix: config.queuePrefix });
   try {
-    await whenReady(producer, config.redisUrl);
-    await events.waitUntilReady();
+    await whenReady(redis, config.redisUrl);
     const job = await queue.add(kind, payload, { attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 3_600 } });
-    const onProgress = ({ jobId, data }: { jobId: string; data: unknown }): void => {
-      if (jobId === job.id) opts.onProgress?.(data);
-    };
-    events.on('progress', onProgress);
-    const pickup = watchPickup(queue, job.id!);
-    try {
-      return (await Promise.race([job.waitUntilFinished(events, opts.timeoutMs), pickup.failed])) as T;
-    } catch (err) {
-      throw asWorkerError(kind, err);
-    } finally {
-      pickup.stop();
-      events.off('progress', onProgress);
-    }
+    opts.log?.debug({ kind, jobId: job.id }, 'request sent to the worker');
+    return (await waitForAnswer(queue, job.id!, kind, opts)) as T;
   } finally {
-    await events.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
-    await closeRedis(listener);
-    await closeRedis(producer);
+    await closeRedis(redis);
   }
 }
 
-/** Rejects if the request is still waiting after PICKUP_TIMEOUT_MS (the worker died after its last heartbeat). */
-function watchPickup(queue: Queue, jobId: string): { failed: Promise<never>; stop: () => void } {
-  let timer: NodeJS.Timeout | undefined;
-  const failed = new Promise<never>((_, reject) => {
-    timer = setTimeout(async () => {
-      const job = await queue.getJob(jobId).catch(() => undefined);
-      if (job && (await job.getState()) === 'waiting') {
-        await job.remove().catch(() => undefined);
-        reject(new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker did not pick up the request within ${PICKUP_TIMEOUT_MS / 1000}s: is it running? (sensoterra-sync status)`));
-      }
-    }, PICKUP_TIMEOUT_MS);
-  });
-  failed.catch(() => undefined);
-  return { failed, stop: () => clearTimeout(timer) };
+/**
+ * Polls the request until the worker has answered. (Not QueueEvents: a busy machine can delay its first stream
+ * read past a fast answer, which it then never hears of. One small read every few ms cannot miss anything.)
+ */
+async function waitForAnswer(queue: Queue, jobId: string, kind: string, opts: AskOptions): Promise<unknown> {
+  const started = Date.now();
+  let progress: unknown;
+  for (;;) {
+    const job = await queue.getJob(jobId);
+    if (!job) throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the request "${kind}" vanished from Redis before the worker answered it`);
+    if (job.processedOn !== undefined && JSON.stringify(job.progress) !== JSON.stringify(progress)) {
+      progress = job.progress;
+      opts.onProgress?.(progress);
+    }
+    if (job.finishedOn !== undefined) {
+      if (job.failedReason) throw asWorkerError(new Error(job.failedReason));
+      return job.returnvalue;
+    }
+    const waited = Date.now() - started;
+    if (job.processedOn === undefined && waited > PICKUP_TIMEOUT_MS) {
+      await job.remove().catch(() => undefined);
+      throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker did not pick up the request within ${PICKUP_TIMEOUT_MS / 1000}s: is it running? (sensoterra-sync status)`);
+    }
+    if (waited > opts.timeoutMs) {
+      throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker did not finish "${kind}" within ${Math.round(opts.timeoutMs / 1000)}s; it may still be running it (see sensoterra-sync status)`);
+    }
+    await new Promise((r) => setTimeout(r, waited < 1_000 ? POLL_FAST_MS : POLL_MS));
+  }
 }
 
 /** A SyncError as the message of a plain Error, which is all BullMQ carries back from the worker. */
@@ -84,13 +86,7 @@ export function encodeError(err: SyncError): string {
 }
 
 /** The worker's error comes back as a plain Error: restore its code and message. */
-function asWorkerError(kind: string, err: unknown): Error {
-  if (err instanceof SyncError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  const coded = /^(E_[A-Z_]+)\|([\s\S]*)$/.exec(message);
-  if (coded) return new SyncError(coded[1] as ErrorCode, coded[2]!);
-  if (/timed out before finishing/i.test(message)) {
-    return new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker did not finish "${kind}" in time; it may still be running it (see sensoterra-sync status)`);
-  }
-  return new SyncError(ErrorCodes.WAREHOUSE, message);
+function asWorkerError(err: Error): Error {
+  const coded = /^(E_[A-Z_]+)\|([\s\S]*)$/.exec(err.message);
+  return coded ? new SyncError(coded[1] as ErrorCode, coded[2]!) : new SyncError(ErrorCodes.WAREHOUSE, err.message);
 }

@@ -19,7 +19,7 @@ export interface CommandOptions {
 export async function viaWorkerOrLocally<T>(config: Config, log: Logger, kind: string, payload: unknown, opts: CommandOptions): Promise<T> {
   if (await workerIsRunning(config)) {
     log.debug({ kind }, 'asking the running worker');
-    return askWorker<T>(config, kind, payload, opts);
+    return askWorker<T>(config, kind, payload, { ...opts, log });
   }
   log.debug({ kind }, 'no worker running: opening the warehouse here');
   return withLocalDeps(config, log, (deps) => controlHandlers(deps)[kind]!(payload, opts.onProgress ?? (() => undefined)) as Promise<T>);

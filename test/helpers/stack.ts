@@ -2,6 +2,7 @@
  * The whole service in the test's process, as `start --role all` runs it: simulator, worker (writer) and push
  * receiver, on the test's own queue prefix and warehouse file.
  */
+import { pino } from 'pino';
 import { createLogger } from '../../src/logger.js';
 import { PushReceiver } from '../../src/receiver/server.js';
 import { waitUntilIngested } from '../../src/ingest/backlog.js';
@@ -33,7 +34,7 @@ export async function startStack(opts: { account?: AccountFixture; now?: Date; e
   const sim = await Simulator.start({ account: opts.account ?? smallAccount(), now: opts.now ?? NOW });
   // jobs run on the simulator's clock: "now" for a run's start, for what counts as stale
   const place = testPlace(apiEnv(sim, { PUSH_PORT: '0', PUSH_SECRET, ...opts.env }));
-  const log = createLogger('silent');
+  const log = process.env.STACK_LOG ? createLogger('debug', pino.destination(process.env.STACK_LOG)) : createLogger('silent');
   let now = opts.now ?? NOW;
   const worker = await WorkerService.start(place.config, log, { clientOptions: { retry: FAST_RETRIES }, clock: () => now });
   const receiver = await PushReceiver.start(place.config, log);
