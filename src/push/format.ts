@@ -29,7 +29,8 @@ export interface ParsedPush {
   /** Set when the body is not JSON or not the push format at all: the pusher gets a 400 and the body is kept. */
   fatal?: string;
   uplinks: number;
-  readings: Reading[];
+  accepted: number; // readings that can be stored
+  readings: Reading[]; // those readings; left empty when parsing only to count (the receiver's answer)
   statuses: PushStatus[];
   rejected: Rejection[];
 }
@@ -37,7 +38,11 @@ export interface ParsedPush {
 const UPLINK_FIELDS = ['serial', 'probe_id', 'customer_id', 'timestamp', 'battery', 'rssi', 'readings'] as const;
 const READING_FIELDS = ['type', 'depth', 'value', 'unit', 'timestamp'] as const;
 
-export function parsePush(text: string, receivedAt: Date): ParsedPush {
+/**
+ * `count` only counts what would be accepted and rejected, without building the readings: the receiver's answer
+ * needs no more, on the hot path. The checks are the same either way.
+ */
+export function parsePush(text: string, receivedAt: Date, opts: { count?: boolean } = {}): ParsedPush {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -49,31 +54,50 @@ export function parsePush(text: string, receivedAt: Date): ParsedPush {
   if (!uplinks.some(looksLikeUplink)) {
     return fatal('the body is not the push format: expected an uplink object {"serial", "readings": [...]} or an array of them');
   }
-  const out: ParsedPush = { uplinks: uplinks.length, readings: [], statuses: [], rejected: [] };
-  for (const uplink of uplinks) readUplink(uplink, receivedAt.getTime(), receivedAt, out);
+  const out: ParsedPush = { uplinks: uplinks.length, accepted: 0, readings: [], statuses: [], rejected: [] };
+  const clock: Clock = { now: receivedAt.getTime(), receivedAt, seen: new Map(), count: opts.count === true };
+  for (const uplink of uplinks) readUplink(uplink, clock, out);
   return out;
 }
 
 function fatal(reason: string): ParsedPush {
-  return { fatal: reason, uplinks: 0, readings: [], statuses: [], rejected: [] };
+  return { fatal: reason, uplinks: 0, accepted: 0, readings: [], statuses: [], rejected: [] };
+}
+
+/** When the push arrived, and the timestamps already checked: the readings of an uplink share one. */
+interface Clock {
+  now: number;
+  receivedAt: Date;
+  seen: Map<unknown, ReturnType<typeof checkTimestamp>>;
+  count: boolean;
+}
+
+function timestampOf(value: unknown, clock: Clock): ReturnType<typeof checkTimestamp> {
+  let checked = clock.seen.get(value);
+  if (checked === undefined) {
+    checked = checkTimestamp(value, clock.now);
+    clock.seen.set(value, checked);
+  }
+  return checked;
 }
 
 function looksLikeUplink(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && Array.isArray((value as { readings?: unknown }).readings);
 }
 
-function readUplink(uplink: unknown, now: number, receivedAt: Date, out: ParsedPush): void {
+function readUplink(uplink: unknown, clock: Clock, out: ParsedPush): void {
   if (!looksLikeUplink(uplink)) return reject(out, 'uplink is not an object with a "readings" array', uplink);
   const serial = serialOf(uplink.serial);
   if (serial === undefined) return reject(out, 'uplink has no serial', uplink);
   const probeId = typeof uplink.probe_id === 'number' && Number.isInteger(uplink.probe_id) ? uplink.probe_id : null;
-  const uplinkTime = uplink.timestamp === undefined || uplink.timestamp === null ? undefined : checkTimestamp(uplink.timestamp, now);
-  const uplinkExtra = extraFields(uplink, UPLINK_FIELDS);
-  if (uplinkTime && 'ts' in uplinkTime && (uplink.battery !== undefined || uplink.rssi !== undefined)) {
+  const uplinkTime = uplink.timestamp === undefined || uplink.timestamp === null ? undefined : timestampOf(uplink.timestamp, clock);
+  const uplinkExtra = clock.count ? null : extraFields(uplink, UPLINK_FIELDS);
+  if (!clock.count && uplinkTime && 'ts' in uplinkTime && (uplink.battery !== undefined || uplink.rssi !== undefined)) {
     out.statuses.push({ serial, lastUpdate: uplinkTime.ts, battery: stringOrNull(uplink.battery), rssi: finiteOrNull(uplink.rssi) });
   }
+  const ctx: UplinkContext = { serial, probeId, uplinkTimestamp: uplink.timestamp, uplinkExtra, clock };
   for (const reading of uplink.readings as unknown[]) {
-    const problem = readReading(reading, { serial, probeId, uplinkTimestamp: uplink.timestamp, uplinkExtra, now, receivedAt }, out);
+    const problem = readReading(reading, ctx, out);
     if (problem !== undefined) reject(out, `${serial}: ${problem}`, reading);
   }
 }
@@ -83,21 +107,22 @@ interface UplinkContext {
   probeId: number | null;
   uplinkTimestamp: unknown;
   uplinkExtra: string | null;
-  now: number;
-  receivedAt: Date;
+  clock: Clock;
 }
 
 /** Adds the reading to `out`, or returns why it cannot be stored. */
 function readReading(reading: unknown, ctx: UplinkContext, out: ParsedPush): string | undefined {
   if (typeof reading !== 'object' || reading === null || Array.isArray(reading)) return 'reading is not an object';
   const r = reading as Record<string, unknown>;
-  const when = checkTimestamp(r.timestamp ?? ctx.uplinkTimestamp, ctx.now);
+  const when = timestampOf(r.timestamp ?? ctx.uplinkTimestamp, ctx.clock);
   if ('reason' in when) return when.reason;
   const value = checkValue(r.value);
   if ('reason' in value) return value.reason;
   const depth = checkDepth(r.depth);
   if ('reason' in depth) return depth.reason;
   if (r.type !== undefined && r.type !== null && typeof r.type !== 'string') return 'type is not a string';
+  out.accepted++;
+  if (ctx.clock.count) return undefined;
   const unit = typeof r.unit === 'string' ? r.unit : null;
   out.readings.push({
     serial: ctx.serial,
@@ -108,7 +133,7 @@ function readReading(reading: unknown, ctx: UplinkContext, out: ParsedPush): str
     value: value.value,
     unit,
     source: 'push',
-    receivedAt: ctx.receivedAt,
+    receivedAt: ctx.clock.receivedAt,
     extra: mergeExtra(extraFields(r, READING_FIELDS), ctx.uplinkExtra),
   });
   return undefined;

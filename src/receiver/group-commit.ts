@@ -17,10 +17,9 @@ export interface IngestBatch {
 }
 
 export interface GroupCommitOptions {
-  windowMs: number; // how long the first push of a batch waits for company
-  maxPushes: number;
-  maxBytes: number;
-  timeoutMs: number; // Redis must take the batch within this, or the pushes get a 503
+  maxInFlight: number; // batches on their way to Redis at once; more pushes wait and go together in the next
+  maxPushes: number; // pushes per BullMQ job; a larger backlog goes as several jobs in one round trip
+  timeoutMs: number; // Redis must take a batch within this, or its pushes get a 503
   redisUrl: string;
 }
 
@@ -38,10 +37,14 @@ interface Waiting {
   reject: (err: Error) => void;
 }
 
+/**
+ * Batching without a timer: a push that finds Redis idle goes at once (with whatever arrived in the same turn of
+ * the event loop); pushes that arrive while batches are on their way wait and go together as soon as one returns.
+ * So a lone push pays one round trip, and under load the batches grow by themselves.
+ */
 export class GroupCommit {
   private pending: Waiting[] = [];
-  private pendingBytes = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -53,38 +56,52 @@ export class GroupCommit {
   add(push: PushEnvelope): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ push, resolve, reject });
-      this.pendingBytes += push.b.length;
-      if (this.pending.length >= this.options.maxPushes || this.pendingBytes >= this.options.maxBytes) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.options.windowMs);
+      this.schedule();
     });
   }
 
   /** Sends what is pending now, and waits for every batch still on its way. */
   async drain(): Promise<void> {
-    this.flush();
-    await Promise.allSettled([...this.inFlight]);
+    while (this.pending.length > 0 || this.inFlight.size > 0) {
+      if (this.pending.length > 0 && this.inFlight.size < this.options.maxInFlight) this.flush();
+      await Promise.race([...this.inFlight]).catch(() => undefined);
+    }
+  }
+
+  /** At the end of this turn of the event loop, if a batch may leave now. */
+  private schedule(): void {
+    if (this.scheduled || this.inFlight.size >= this.options.maxInFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
   }
 
   private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.pendingBytes = 0;
-    const sending = this.send(batch);
+    const sending = this.send(batch).finally(() => {
+      this.inFlight.delete(sending);
+      if (this.pending.length > 0) this.schedule();
+    });
     this.inFlight.add(sending);
-    void sending.finally(() => this.inFlight.delete(sending));
   }
 
+  /** One round trip: one job per maxPushes pushes, all added together. */
   private async send(batch: Waiting[]): Promise<void> {
-    const data: IngestBatch = { pushes: batch.map((w) => w.push) };
+    const jobs: { name: string; data: IngestBatch; opts: typeof INGEST_JOB_OPTIONS }[] = [];
+    for (let i = 0; i < batch.length; i += this.options.maxPushes) {
+      jobs.push({ name: 'pushes', data: { pushes: batch.slice(i, i + this.options.maxPushes).map((w) => w.push) }, opts: INGEST_JOB_OPTIONS });
+    }
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
       });
-      await Promise.race([this.queue.add('pushes', data, INGEST_JOB_OPTIONS), timeout]);
+      // a batch that timed out may still land later: the pusher retries, and the writer drops the duplicates
+      await Promise.race([jobs.length === 1 ? this.queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : this.queue.addBulk(jobs), timeout]);
       for (const w of batch) w.resolve();
     } catch (cause) {
       const err = new RedisUnavailableError(this.options.redisUrl, cause);
