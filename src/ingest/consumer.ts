@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import ingestPushes from '../../jobs/ingest-pushes.js';
 import type { JobResult } from '../job.js';
 import { jobContext, type JobDeps } from '../job-runner.js';
+import { releaseNativeMemory } from '../native-memory.js';
 import { QUEUES } from '../queues.js';
 import { closeRedis, consumerConnection } from '../redis.js';
 import type { PushEnvelope } from '../receiver/group-commit.js';
@@ -64,6 +65,7 @@ export class IngestConsumer {
         const token = randomUUID();
         const jobs = await this.fetch(token);
         if (jobs.length > 0) await this.land(jobs, token);
+        releaseNativeMemory();
         if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) await this.pruneRawPushes();
       } catch (err) {
         if (this.stopping) return;
