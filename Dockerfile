@@ -15,6 +15,9 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production PUSH_HOST=0.0.0.0
+# a long-running worker with DuckDB in it stays smaller with fewer malloc arenas and a small young generation
+# (measured in BENCHMARKS.md)
+ENV MALLOC_ARENA_MAX=2 NODE_OPTIONS=--max-semi-space-size=4
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
