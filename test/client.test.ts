@@ -7,7 +7,7 @@ import { createLogger } from '../src/logger.js';
 import { SensoterraClient, warnIfTokenExpiring } from '../src/sensoterra/client.js';
 import { retryAfterSeconds } from '../src/sensoterra/http.js';
 import { JsonArraySplitter, jsonArrayBatches } from '../src/sensoterra/json-array-stream.js';
-import { Simulator } from '../src/simulator/index.js';
+import { generateAccount, Simulator } from '../src/simulator/index.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { FAST_RETRIES } from './helpers/pulls.js';
 
@@ -75,6 +75,19 @@ describe('a long-lived token', () => {
       [40, 'SENSOTERRA_TOKEN expires soon: create a new one (POST /token)'],
       [50, 'SENSOTERRA_TOKEN has expired: create a new token (POST /token) and restart'],
     ]);
+  });
+});
+
+describe('a server that ignores limit', () => {
+  it('answers the whole list in one body, which still arrives page by page, never as one array', async () => {
+    sim = await Simulator.start({ account: generateAccount({ seed: 2, probes: 5_000 }), now: NOW, ignoreLimit: true });
+    const config = loadConfig({ SENSOTERRA_API_URL: sim.url, SENSOTERRA_EMAIL: sim.account.account.email, SENSOTERRA_PASSWORD: sim.account.account.password, SENSOTERRA_RATE_LIMIT: '1000' });
+    const client = new SensoterraClient(config, createLogger('silent'), { pageSize: 100 });
+    const sizes: number[] = [];
+    for await (const page of client.probes()) sizes.push(page.length);
+    await client.close();
+    expect(sizes).toEqual(Array.from({ length: 50 }, () => 100));
+    expect(sim.requests.filter((r) => r.path === '/probe')).toHaveLength(1);
   });
 });
 

@@ -108,6 +108,18 @@ describe('pushed readings', () => {
   });
 });
 
+describe('verbatim pushes', () => {
+  it('are removed once older than RAW_PUSH_RETENTION_DAYS; their readings stay', async () => {
+    stack = await startStack({ env: { RAW_PUSH_RETENTION_DAYS: '0' } });
+    await post(stack.pushUrl, JSON.stringify({ serial: '24000092104', timestamp: '2024-07-08T09:05:00Z', readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%' }] }));
+    await stack.drained();
+    // the writer prunes at most hourly, the first time right after its first batch
+    for (let i = 0; i < 50 && Number((await stack.rows('SELECT count(*) AS n FROM raw_pushes'))[0]!.n) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await stack.rows('SELECT count(*) AS n FROM raw_pushes')).toEqual([{ n: 0 }]);
+    expect(await stack.rows('SELECT count(*) AS n FROM readings')).toEqual([{ n: 1 }]);
+  });
+});
+
 describe('failed batches', () => {
   it('stay in Redis, and `replay` sends them through the writer again', async () => {
     stack = await startStack();

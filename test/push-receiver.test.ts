@@ -158,3 +158,25 @@ describe('what the warehouse holds afterwards', () => {
     expect(n).toBe(12); // the 11 invalid-field pushes and the mixed one
   });
 });
+
+describe('a slow pusher', () => {
+  it('is cut off once PUSH_TIMEOUT_MS has passed without the whole request', async () => {
+    const slow = await startStack({ env: { PUSH_TIMEOUT_MS: '500' } });
+    try {
+      const url = new URL('/push', slow.receiver.url);
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: PUSH_SECRET, 'content-length': '1000' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.write('{"serial": "2400'); // and then nothing more
+      });
+      expect(status).toBe(408);
+      await slow.drained();
+      expect(await slow.rows('SELECT count(*) AS n FROM raw_pushes')).toEqual([{ n: 0 }]);
+    } finally {
+      await slow.stop();
+    }
+  });
+});

@@ -48,6 +48,17 @@ describe('a pull in the middle of trouble', () => {
     });
   }
 
+  it('gives up on an answer slower than SENSOTERRA_TIMEOUT_MS and asks again', async () => {
+    const impatient = await pullBench(sim, { SENSOTERRA_TIMEOUT_MS: '300' }, { pageSize: 1 });
+    try {
+      sim.addFault({ kind: 'slow', delayMs: 2_000, times: 1, when: MIDDLE_PAGE });
+      expect(await impatient.run('sync-probes')).toMatchObject({ status: 'succeeded', rowsRead: 3, inserted: 3 });
+      expect(probeRequests().filter((r) => r.query.skip === '1').length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await impatient.close();
+    }
+  });
+
   it('logs in again once when the key expires in the middle of paging', async () => {
     await bench.run('sync-probes'); // logged in, key in hand
     sim.clearRequests();

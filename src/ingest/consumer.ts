@@ -64,7 +64,8 @@ export class IngestConsumer {
       try {
         const token = randomUUID();
         const jobs = await this.fetch(token);
-        if (jobs.length > 0) await this.land(jobs, token);
+        if (jobs.length === 0) continue;
+        await this.land(jobs, token);
         releaseNativeMemory();
         if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) await this.pruneRawPushes();
       } catch (err) {
@@ -75,7 +76,7 @@ export class IngestConsumer {
     }
   }
 
-  /** Verbatim pushes are kept RAW_PUSH_RETENTION_DAYS; checked at most hourly. */
+  /** Verbatim pushes are kept RAW_PUSH_RETENTION_DAYS; checked after the first batch, then at most hourly. */
   private async pruneRawPushes(): Promise<void> {
     this.lastPrune = Date.now();
     const before = new Date(Date.now() - this.deps.config.rawPushRetentionDays * 86_400_000);

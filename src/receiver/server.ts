@@ -41,7 +41,9 @@ export class PushReceiver {
     queue.on('error', () => undefined);
     const batches = new GroupCommit(queue, { maxInFlight: 4, maxPushes: 500, timeoutMs: 1_000, redisUrl: config.redisUrl });
     const handler = new PushHandler(config, redis, batches, log.child({ component: 'receiver' }));
-    const server = createServer((req, res) => void handler.handle(req, res));
+    // Node checks request timeouts every connectionsCheckingInterval (30 s by default): check often enough that
+    // PUSH_TIMEOUT_MS is what a slow client gets
+    const server = createServer({ connectionsCheckingInterval: Math.min(1_000, config.push.timeoutMs / 2) }, (req, res) => void handler.handle(req, res));
     server.requestTimeout = config.push.timeoutMs; // a body that takes longer to arrive is cut off (408)
     server.headersTimeout = Math.min(config.push.timeoutMs, 60_000);
     server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
