@@ -43,7 +43,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 async function build(dir: string): Promise<Record<string, number>> {
   const sim = await Simulator.start({ account: generateAccount({ seed: 10, probes: PROBES, customers: CUSTOMERS }), now: new Date(END) });
   const config = configFor(dir, { SENSOTERRA_API_URL: sim.url, SENSOTERRA_EMAIL: sim.account.account.email, SENSOTERRA_PASSWORD: sim.account.account.password });
-  const db = await Warehouse.open(config.warehousePath, config.duckdb, log);
+  const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
   await applySettings(db, config);
   const client = new SensoterraClient(config, log);
   for (const job of ['sync-parameters', 'sync-locations', 'sync-customers', 'sync-probes']) await runJob(job, {}, { db, config, log, api: () => client }, { trigger: 'command' });
@@ -69,7 +69,7 @@ async function build(dir: string): Promise<Record<string, number>> {
 
 async function views(dir: string): Promise<Record<string, number>> {
   const config = configFor(dir);
-  const db = await Warehouse.open(config.warehousePath, config.duckdb, log);
+  const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
   const [{ customer_id: customer, probes }] = (await db.read('SELECT customer_id, count(*) AS probes FROM probes GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1')) as [{ customer_id: number; probes: number }];
   const daily = `SELECT * FROM readings_daily WHERE customer_id = ${customer} AND day >= DATE '${MONTH.from}' AND day < DATE '${MONTH.to}'`;
   const enriched = `SELECT * FROM readings_enriched WHERE customer_id = ${customer} AND ts >= TIMESTAMPTZ '${MONTH.from} 00:00:00+00' AND ts < TIMESTAMPTZ '${MONTH.to} 00:00:00+00'`;
@@ -93,7 +93,7 @@ async function views(dir: string): Promise<Record<string, number>> {
 
 async function publishAll(dir: string): Promise<Record<string, number>> {
   const config = configFor(dir);
-  const db = await Warehouse.open(config.warehousePath, config.duckdb, log);
+  const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
   const [report, ms] = await timed(() => publish(db, config.exportDir, config.exportKeepVersions, log));
   await db.close();
   return { publishMs: ms, readings: report.tables.readings ?? 0, peakMb: peakMb() };

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ErrorCodes, SyncError } from '../src/errors.js';
-import { defineJob, describeCounts } from '../src/job.js';
-import { fillWindow } from '../src/sync/historic.js';
+import { defineJob, describeCounts, type JobContext } from '../src/job.js';
+import { fillWindow, type Window, type WindowOutcome } from '../src/sync/historic.js';
 import { ts } from '../src/warehouse/duckdb.js';
 import { sqlFile } from '../src/warehouse/sql-files.js';
 import type { Warehouse } from '../src/warehouse/warehouse.js';
@@ -28,7 +28,8 @@ export default defineJob({
     const from = new Date(p.from);
     const to = new Date(Math.min(Date.parse(p.to), ctx.startedAt.getTime()));
     const probes = await probesToFill(ctx.db, p.probe);
-    const backfillId = createHash('md5').update(JSON.stringify([from.toISOString(), to.toISOString(), p.probe ?? '*'])).digest('hex');
+    // the request as given names the backfill: run again with the same arguments, it resumes
+    const backfillId = createHash('md5').update(JSON.stringify([from.toISOString(), new Date(p.to).toISOString(), p.probe ?? '*'])).digest('hex');
     const done = new Set((await ctx.db.read(sqlFile('backfill/chunks-done'), { backfill_id: backfillId })).map((c) => `${c.serial}@${(c.chunk_from as Date).getTime()}`));
     const chunks = probes.flatMap((probe) => chunksOf(from, to).map((chunk) => ({ ...probe, ...chunk })));
     const totals = { read: 0, inserted: 0, conflicts: 0, resumed: 0 };
@@ -36,12 +37,9 @@ export default defineJob({
       if (done.has(`${chunk.serial}@${chunk.from.getTime()}`)) totals.resumed++;
       else {
         const outcome = await fillWindow(ctx, chunk, 'backfill');
-        await ctx.db.write((c) =>
-          c.run(sqlFile('backfill/chunk-record'), {
-            backfill_id: backfillId, serial: chunk.serial, chunk_from: ts(chunk.from), chunk_to: ts(chunk.to),
-            readings: outcome.read, inserted: outcome.inserted, done_at: ts(new Date()),
-          }),
-        );
+        // a chunk cut short at "now" is not done: the next run with the same arguments fetches it again, whole
+        const cutShort = chunk.to.getTime() === to.getTime() && to.getTime() < Date.parse(p.to);
+        if (!cutShort) await recordChunk(ctx, backfillId, chunk, outcome);
         totals.read += outcome.read;
         totals.inserted += outcome.inserted;
         totals.conflicts += outcome.conflicts;
@@ -61,6 +59,15 @@ export default defineJob({
     };
   },
 });
+
+async function recordChunk(ctx: JobContext, backfillId: string, chunk: Window, outcome: WindowOutcome): Promise<void> {
+  await ctx.db.write((c) =>
+    c.run(sqlFile('backfill/chunk-record'), {
+      backfill_id: backfillId, serial: chunk.serial, chunk_from: ts(chunk.from), chunk_to: ts(chunk.to),
+      readings: outcome.read, inserted: outcome.inserted, done_at: ts(new Date()),
+    }),
+  );
+}
 
 async function probesToFill(db: Warehouse, serial: string | undefined): Promise<{ serial: string; probeId: number }[]> {
   const rows = await db.read(sqlFile('backfill/probes'), { serial: serial ?? null });

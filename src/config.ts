@@ -153,8 +153,11 @@ export function requireApiCredentials(config: Config): void {
 export function requirePushSecret(config: Config): void {
   if (config.push.secret === undefined && !config.push.insecure) {
     throw new ConfigError([
-      'PUSH_SECRET is not set: set it to the value Sensoterra sends in the PUSH_AUTH_HEADER header, or PUSH_INSECURE=1 to accept unauthenticated pushes (never on a public address)',
+      'PUSH_SECRET is not set: set it to the value Sensoterra sends in the PUSH_AUTH_HEADER header, or PUSH_INSECURE=1 to accept unauthenticated pushes on localhost',
     ]);
+  }
+  if (config.push.secret === undefined && !['127.0.0.1', '::1', 'localhost'].includes(config.push.host)) {
+    throw new ConfigError([`PUSH_INSECURE=1 accepts unauthenticated pushes on localhost only, not on PUSH_HOST=${config.push.host}: set PUSH_SECRET`]);
   }
 }
 

@@ -45,25 +45,43 @@ export class WorkerService {
   static async start(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<WorkerService> {
     warnIfTokenExpiring(config.api.token, log);
     const redis = producerConnection(config.redisUrl);
-    await whenReady(redis, config.redisUrl);
-    const db = await openWithRetry(config, log);
-    await applySettings(db, config);
+    let db: Warehouse | undefined;
+    try {
+      await whenReady(redis, config.redisUrl);
+      db = await openWithRetry(config, log);
+      await applySettings(db, config);
+    } catch (err) {
+      await db?.close();
+      await closeRedis(redis);
+      throw err;
+    }
     const client: { current?: SensoterraClient } = {};
     const deps: JobDeps = { db, config, log, clock: opts.clock, api: () => (client.current ??= new SensoterraClient(config, log, opts.clientOptions)) };
     const jobsQueue = new Queue(QUEUES.jobs, { connection: redis, prefix: config.queuePrefix });
     const service = new WorkerService(deps, redis, jobsQueue, client);
-    await service.beat();
-    service.timers.push(setInterval(() => void service.beat(), HEARTBEAT_INTERVAL_MS));
-    service.consume(QUEUES.jobs, 1, (job) => service.runScheduled(job));
-    service.ingest = new IngestConsumer(deps);
-    service.ingest.start();
-    const handlers = controlHandlers(deps);
-    service.consume(QUEUES.control, 4, (job) => service.answer(handlers, job));
-    await upsertSchedules(jobsQueue, config, log);
-    const watchdog = setInterval(() => void checkSchedules(jobsQueue, config, log).catch((err: unknown) => log.warn({ err }, 'schedule watchdog failed')), opts.watchdogIntervalMs ?? 60_000);
-    service.timers.push(watchdog);
+    try {
+      await service.run(opts);
+    } catch (err) {
+      await service.stop(); // half started is not started: let go of the file and of Redis
+      throw err;
+    }
     log.info({ warehouse: config.warehousePath, prefix: config.queuePrefix }, 'worker started');
     return service;
+  }
+
+  /** Schedules first (they may fail on a bad pattern), then the consumers, then the heartbeat commands look for. */
+  private async run(opts: WorkerOptions): Promise<void> {
+    const { config, log } = this.deps;
+    await upsertSchedules(this.jobsQueue, config, log);
+    this.consume(QUEUES.jobs, 1, (job) => this.runScheduled(job));
+    this.ingest = new IngestConsumer(this.deps);
+    this.ingest.start();
+    const handlers = controlHandlers(this.deps);
+    this.consume(QUEUES.control, 4, (job) => this.answer(handlers, job));
+    const checkEveryMs = opts.watchdogIntervalMs ?? 60_000;
+    this.timers.push(setInterval(() => void checkSchedules(this.jobsQueue, config, log).catch((err: unknown) => log.warn({ err }, 'schedule watchdog failed')), checkEveryMs));
+    await this.beat();
+    this.timers.push(setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS));
   }
 
   get jobs(): Queue {
@@ -135,7 +153,7 @@ async function openWithRetry(config: Config, log: Logger): Promise<Warehouse> {
   const deadline = Date.now() + OPEN_RETRY_MS;
   for (;;) {
     try {
-      return await Warehouse.open(config.warehousePath, config.duckdb, log);
+      return await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
     } catch (err) {
       if (!(err instanceof SyncError) || err.code !== ErrorCodes.WAREHOUSE_LOCKED || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 500));

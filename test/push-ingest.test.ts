@@ -97,6 +97,13 @@ describe('pushed readings', () => {
     ]);
   });
 
+  it('read a timestamp without an offset as UTC', async () => {
+    stack = await startStack();
+    await post(stack.pushUrl, JSON.stringify({ serial: '24000092104', readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%', timestamp: '2024-07-08T09:05:00' }] }));
+    await stack.drained();
+    expect(await stack.rows('SELECT ts FROM readings')).toEqual([{ ts: new Date('2024-07-08T09:05:00Z') }]);
+  });
+
   it('keep unknown fields of a reading and of its uplink', async () => {
     stack = await startStack();
     await post(stack.pushUrl, JSON.stringify({

@@ -37,7 +37,7 @@ describe('with Redis down', () => {
 
     await redis.stop();
     const refused = await post(url, body);
-    expect(refused).toEqual({ status: 503, body: { error: 'the queue (Redis) is unavailable: nothing was kept, retry later' } });
+    expect(refused).toEqual({ status: 503, body: { error: 'the queue (Redis) is unavailable: retry later (a retry is safe, nothing is stored twice)' } });
     expect((await fetch(`${receiver.url}/readyz`)).status).toBe(503);
     expect((await fetch(`${receiver.url}/healthz`)).status).toBe(200);
 

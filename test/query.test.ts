@@ -91,6 +91,7 @@ describe('query refuses, and changes nothing', () => {
     ['a file reader', "SELECT * FROM read_csv('/etc/passwd')", /read_csv\(\) refused: query reads the warehouse only/],
     ['a glob', "SELECT * FROM glob('/etc/*')", /glob\(\) refused/],
     ['a file as a table', "SELECT * FROM '/tmp/some.parquet'", /"\/tmp\/some.parquet" refused/],
+    ['SQL run from inside SQL', "SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT content FROM read_text(''.env'')'))", /json_execute_serialized_sql\(\) refused/],
     ['a comment before a DELETE', '/* harmless */ DELETE FROM readings', /DELETE statement refused/],
   ];
 
@@ -110,6 +111,18 @@ describe('query refuses, and changes nothing', () => {
     expect((await query("SELECT count(*) AS n FROM duckdb_databases() WHERE database_name = 'other'", '--format', 'csv')).stdout).toBe('n\n0\n');
     expect(existsSync('/tmp/sensoterra-refused.csv')).toBe(false);
     expect(existsSync(join('/tmp', 'sensoterra-refused'))).toBe(false);
+  });
+});
+
+describe('the warehouse itself', () => {
+  it('cannot reach a file outside its own and the export folder, whatever the SQL', async () => {
+    const connection = await stack.worker.deps.db.connect();
+    try {
+      await expect(connection.run("SELECT content FROM read_text('/etc/hostname')")).rejects.toThrow(/file system operations are disabled by configuration/);
+      await expect(connection.run('SET enable_external_access = true')).rejects.toThrow(/configuration has been locked/);
+    } finally {
+      connection.closeSync();
+    }
   });
 });
 

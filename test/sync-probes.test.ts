@@ -3,6 +3,7 @@
  * The account is the hand-written one in helpers/account.ts; the expected values below are written out by hand.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runJob } from '../src/job-runner.js';
 import { Simulator } from '../src/simulator/index.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { pullBench, tablesSnapshot, type PullBench } from './helpers/pulls.js';
@@ -135,6 +136,23 @@ describe('sync-probes', () => {
     expect(report).toMatchObject({ status: 'succeeded', rowsRead: 1, deleted: 0 });
     expect(report.summary).toContain('2 of 3 probes are missing from the snapshot, more than SYNC_MAX_DELETE_SHARE=0.5: none marked deleted');
     expect(await bench.rows('SELECT count(*) AS deleted FROM probes WHERE deleted_at IS NOT NULL')).toEqual([{ deleted: 0 }]);
+  });
+
+  it('never lets a sync that began before a change undo it, or overlap its history', async () => {
+    await bench.run('sync-probes');
+    const changedAt = new Date();
+    sim.renameProbe('24000092104', 'Renamed by a command');
+    const probe = (await (await fetch(`${sim.url}/probe`, { headers: { api_key: await login(sim) } })).json() as { serial: string }[]).find((p) => p.serial === '24000092104');
+    await runJob('apply-probe-change', { probe, at: changedAt.toISOString(), changedBy: 'probe update' }, bench.deps, { trigger: 'command' });
+    // a sync that started a minute earlier read the old name, and finishes only now
+    sim.renameProbe('24000092104', 'North 1');
+    const late = await runJob('sync-probes', {}, { ...bench.deps, clock: () => new Date(changedAt.getTime() - 60_000) }, { trigger: 'schedule' });
+    expect(late).toMatchObject({ status: 'succeeded', details: { newVersions: 0 } });
+    expect(await bench.rows("SELECT name, valid_from, valid_to FROM probe_history WHERE serial = '24000092104' ORDER BY valid_from")).toEqual([
+      { name: 'North 1', valid_from: '-infinity', valid_to: changedAt },
+      { name: 'Renamed by a command', valid_from: changedAt, valid_to: 'infinity' },
+    ]);
+    expect(await bench.rows("SELECT name, deleted_at FROM probes WHERE serial = '24000092104'")).toEqual([{ name: 'Renamed by a command', deleted_at: null }]);
   });
 
   it('picks up a probe added to the account', async () => {

@@ -133,6 +133,29 @@ describe('the worker', () => {
   });
 });
 
+describe('start', () => {
+  it('exits with one line saying what to fix when the push port is taken, and leaves nothing behind', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => taken.once('listening', r));
+    const port = (taken.address() as { port: number }).port;
+    place = testPlace({ PUSH_PORT: String(port), PUSH_SECRET: 's' });
+    try {
+      const result = await runCli(['start', '--role', 'receiver'], place.env, { timeoutMs: 20_000 });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`the push receiver cannot listen on 127.0.0.1:${port} .*: set PUSH_PORT / PUSH_HOST`));
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('refuses unauthenticated pushes anywhere but on localhost', async () => {
+    const result = await runCli(['start', '--role', 'receiver'], { PUSH_INSECURE: '1', PUSH_HOST: '0.0.0.0' });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('sensoterra-sync: configuration: PUSH_INSECURE=1 accepts unauthenticated pushes on localhost only, not on PUSH_HOST=0.0.0.0: set PUSH_SECRET');
+  });
+});
+
 describe('sync without a running worker', () => {
   it('opens the file itself, and leaves it free afterwards', async () => {
     sim = await Simulator.start({ account: smallAccount(), now: NOW });

@@ -103,7 +103,7 @@ CREATE TABLE probes (
   rssi             DOUBLE,
   connectivity     VARCHAR,
   last_update      TIMESTAMPTZ,
-  version_hash     VARCHAR NOT NULL,     -- md5 of the tracked fields (see sql/sync/probes-desired.sql)
+  version_hash     VARCHAR NOT NULL,     -- md5 of the tracked fields (the probe_version_hash macro below)
   raw              JSON,
   first_seen_at    TIMESTAMPTZ NOT NULL,
   updated_at       TIMESTAMPTZ NOT NULL,
@@ -128,7 +128,7 @@ CREATE TABLE probe_history (
   run_id       VARCHAR
 );
 
--- Battery, RSSI and connectivity over time: status, not versions. One row per (serial, last_update).
+-- Battery, RSSI and connectivity over time: status, not versions. A row per distinct status seen at a last_update.
 CREATE TABLE probe_status (
   serial       VARCHAR NOT NULL,
   last_update  TIMESTAMPTZ NOT NULL,

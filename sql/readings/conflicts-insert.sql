@@ -9,3 +9,5 @@ WHERE b.value <> coalesce(b.stored_value, b.batch_first_value)
     WHERE c.serial = b.serial AND c.type = b.type AND c.depth_cm IS NOT DISTINCT FROM b.depth_cm
       AND c.ts = b.ts AND c.offered_value = b.value
   )
+-- the same offer twice in one batch (a redelivery) is one conflict
+QUALIFY row_number() OVER (PARTITION BY b.serial, b.type, b.depth_cm, b.ts, b.value ORDER BY b.received_at) = 1

@@ -5,4 +5,5 @@ SET valid_to = $at
 FROM desired_probes d, probes p
 WHERE h.serial = d.serial AND p.serial = d.serial
   AND h.valid_to = 'infinity'::TIMESTAMPTZ
+  AND h.valid_from <= $at -- never end a version before it began
   AND p.version_hash <> d.version_hash

@@ -1,5 +1,6 @@
 -- The current probes with the reseller's customer mapping applied, for probes whose API row names no customer
--- of its own (a probe's own customer_id always wins, so the two syncs never undo each other). No params.
+-- of its own (a probe's own customer_id always wins, so the two syncs never undo each other), leaving out a probe
+-- whose current version starts after $at (changed after this sync began). Params: $at
 CREATE OR REPLACE TEMP TABLE desired_probes AS
 WITH mapping AS (
   SELECT serial, min(customer_id) AS customer_id FROM customer_probes GROUP BY serial
@@ -13,3 +14,6 @@ JOIN mapping m USING (serial)
 WHERE p.deleted_at IS NULL
   AND json_extract(p.raw, '$.customer_id') IS NULL
   AND p.customer_id IS DISTINCT FROM m.customer_id
+  AND NOT EXISTS (
+    SELECT 1 FROM probe_history h WHERE h.serial = p.serial AND h.valid_to = 'infinity'::TIMESTAMPTZ AND h.valid_from > $at
+  )

@@ -4,4 +4,5 @@ SET valid_to = $at
 FROM desired_soil_types d, soil_types t
 WHERE h.key = d.key AND t.key = d.key
   AND h.valid_to = 'infinity'::TIMESTAMPTZ
+  AND h.valid_from <= $at
   AND t.version_hash <> d.version_hash

@@ -62,3 +62,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+// Everything a command opens it closes; should a library still hold a handle, the command ends all the same.
+setTimeout(() => process.exit(), 5_000).unref();

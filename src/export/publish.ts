@@ -58,11 +58,11 @@ async function publishNow(db: Warehouse, exportDir: string, keepVersions: number
   try {
     tables = await writeSnapshot(connection, join(dir, 'warehouse.duckdb'));
     await writeParquet(connection, join(dir, 'parquet'));
-    await connection.run(`DETACH ${SNAPSHOT}`);
+    await connection.run(`DETACH ${ident(SNAPSHOT).text}`);
     const manifest = { version, published_at: new Date().toISOString(), storage_version: STORAGE_VERSION, tables };
     writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   } finally {
-    await connection.run(`DETACH DATABASE IF EXISTS ${SNAPSHOT}`).catch(() => undefined);
+    await connection.run(`DETACH DATABASE IF EXISTS ${ident(SNAPSHOT).text}`).catch(() => undefined);
     connection.closeSync();
   }
   const path = switchTo(exportDir, version);
@@ -90,13 +90,13 @@ async function writeSnapshot(c: DuckDBConnection, file: string): Promise<Record<
     await c.run('ROLLBACK').catch(() => undefined);
     throw err;
   }
-  await c.run(`USE ${SNAPSHOT}`);
+  await c.run(`USE ${ident(SNAPSHOT).text}`);
   try {
     await createViews(c);
   } finally {
     await c.run(`USE ${ident(home).text}`);
   }
-  await c.run(`CHECKPOINT ${SNAPSHOT}`);
+  await c.run(`CHECKPOINT ${ident(SNAPSHOT).text}`);
   return rows;
 }
 

@@ -17,8 +17,11 @@ export interface QueryResult {
 export const MAX_ROWS = 200_000;
 
 const READING_KEYWORDS = ['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'DESCRIBE', 'SHOW', 'SUMMARIZE', '('];
-/** Table functions that read files, other databases or run SQL of their own. */
-const OUTSIDE_FUNCTIONS = /^(read_|parquet_|glob$|query$|query_table$|sniff_csv$|iceberg_|delta_|sqlite_|postgres_|mysql_|duckdb_secrets$|load_)/i;
+/**
+ * Table functions that read files, other databases or run SQL of their own. The warehouse's DuckDB cannot reach
+ * files outside its own anyway (lockDown in warehouse/duckdb.ts); this names the attempt in the refusal.
+ */
+const OUTSIDE_FUNCTIONS = /^(read_|parquet_|glob$|query$|query_table$|json_execute_serialized_sql$|sniff_csv$|iceberg_|delta_|sqlite_|postgres_|mysql_|st_read|duckdb_secrets$|load_)/i;
 
 export async function runReadOnlyQuery(db: Warehouse, sql: string, timeoutMs: number): Promise<QueryResult> {
   const connection = await db.connect();
@@ -68,11 +71,12 @@ function firstKeyword(sql: string): string {
 /** Walks the parsed query for table functions and table names that would read outside the warehouse. */
 async function refuseOutsideAccess(connection: DuckDBConnection, sql: string): Promise<void> {
   const reader = await connection.runAndReadAll('SELECT json_serialize_sql(CAST($sql AS VARCHAR)) AS ast', { sql });
-  const ast = JSON.parse(String(reader.getRowObjectsJS()[0]!.ast)) as unknown;
+  const ast = JSON.parse(String(reader.getRowObjectsJS()[0]!.ast)) as { error?: boolean };
+  if (ast.error) throw new QueryRefusedError('a statement this check cannot read refused: query runs one plain SELECT');
   visit(ast, (node) => {
-    if (node.type === 'TABLE_FUNCTION') {
-      const name = String((node.function as { function_name?: string } | undefined)?.function_name ?? '');
-      if (OUTSIDE_FUNCTIONS.test(name)) throw new QueryRefusedError(`${name}() refused: query reads the warehouse only`);
+    // a table function's name sits in a FUNCTION node inside it, like every scalar function's
+    if (node.class === 'FUNCTION' && OUTSIDE_FUNCTIONS.test(String(node.function_name))) {
+      throw new QueryRefusedError(`${String(node.function_name)}() refused: query reads the warehouse only`);
     }
     if (node.type === 'BASE_TABLE' && /[./\\:*]/.test(String(node.table_name))) {
       throw new QueryRefusedError(`"${String(node.table_name)}" refused: query reads the warehouse's tables and views, not files`);

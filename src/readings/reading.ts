@@ -44,7 +44,9 @@ export function toNumber(value: unknown): number {
 export function checkTimestamp(value: unknown, now: number): { ts: Date } | { reason: string } {
   if (value === undefined || value === null || value === '') return { reason: 'timestamp is missing' };
   if (typeof value !== 'string' && typeof value !== 'number') return { reason: 'timestamp is not a string' };
-  const ms = typeof value === 'number' ? value * 1000 : Date.parse(value);
+  // a time without an offset is read as UTC (not as the local time of whichever process reads it)
+  const text = typeof value === 'string' && /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value;
+  const ms = typeof text === 'number' ? text * 1000 : Date.parse(text);
   if (Number.isNaN(ms)) return { reason: `timestamp ${JSON.stringify(value)} is not ISO-8601` };
   if (ms < EARLIEST_READING) return { reason: `timestamp ${JSON.stringify(value)} is before 2000` };
   if (ms > now + FUTURE_TOLERANCE_MS) return { reason: `timestamp ${JSON.stringify(value)} is in the future` };

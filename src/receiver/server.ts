@@ -6,13 +6,15 @@
  *   202 accepted (counts of readings accepted and rejected; rejected ones are kept in rejected_pushes)
  *   400 authentic, but not JSON or not the push format: kept verbatim in rejected_pushes
  *   401 missing or wrong credentials (nothing kept)      404 / 405 wrong path / method
- *   413 larger than PUSH_MAX_BODY      415 not JSON      503 Redis unavailable: retry (nothing was kept)
+ *   413 larger than PUSH_MAX_BODY      415 not JSON      503 Redis unavailable: retry (safe: a push kept anyway
+ *       after a slow Redis answered is stored once)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { ErrorCodes, SyncError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parsePush } from '../push/format.js';
 import { QUEUES } from '../queues.js';
@@ -47,10 +49,16 @@ export class PushReceiver {
     server.requestTimeout = config.push.timeoutMs; // a body that takes longer to arrive is cut off (408)
     server.headersTimeout = Math.min(config.push.timeoutMs, 60_000);
     server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.push.port, config.push.host, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.push.port, config.push.host, () => resolve());
+      });
+    } catch (err) {
+      await queue.close().catch(() => undefined);
+      await closeRedis(redis);
+      throw new SyncError(ErrorCodes.USAGE, `the push receiver cannot listen on ${config.push.host}:${config.push.port} (${(err as Error).message}): set PUSH_PORT / PUSH_HOST`, { cause: err });
+    }
     const receiver = new PushReceiver(server, redis, queue, batches, handler, log);
     log.info({ url: receiver.url, path: config.push.path }, 'push receiver listening');
     return receiver;
@@ -141,7 +149,7 @@ class PushHandler {
       await this.batches.add({ r: receivedAt, b: text });
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'push refused: Redis unavailable');
-      return answer(res, 503, { error: 'the queue (Redis) is unavailable: nothing was kept, retry later' }, { 'retry-after': '5' });
+      return answer(res, 503, { error: 'the queue (Redis) is unavailable: retry later (a retry is safe, nothing is stored twice)' }, { 'retry-after': '5' });
     }
     if (parsed.fatal !== undefined) return answer(res, 400, { error: parsed.fatal, kept: 'verbatim, in rejected_pushes' });
     if (parsed.rejected.length === 0) return answerText(res, 202, acceptedAnswer(parsed.uplinks, parsed.accepted));

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, timestampTZValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { ErrorCodes, SyncError } from '../errors.js';
+import { literal } from './sql-files.js';
 
 export interface DuckDbLimits {
   memoryLimit: string;
@@ -21,6 +22,9 @@ export async function openDuckDb(path: string, limits: DuckDbLimits, readOnly = 
     // batches all day, so give freed memory back sooner and keep the process small (see BENCHMARKS.md)
     allocator_flush_threshold: '16MB',
     allocator_background_threads: 'true',
+    // nothing is downloaded or loaded behind our back (parquet, json and icu are built in)
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
   };
   if (readOnly) options.access_mode = 'READ_ONLY';
   try {
@@ -40,6 +44,18 @@ export function describeOpenError(path: string, cause: unknown): SyncError {
     );
   }
   return new SyncError(ErrorCodes.WAREHOUSE, `cannot open the warehouse ${path}: ${message}`, { cause });
+}
+
+/**
+ * After this, the instance reads and writes no file but its own and those under `allowed` (the export folder):
+ * however a query is written (read_text, a file path, SQL run from inside SQL), it cannot reach the worker's
+ * files, .env among them. The configuration is then locked: no SET can undo it.
+ */
+export async function lockDown(connection: DuckDBConnection, allowed: string[]): Promise<void> {
+  const dirs = allowed.map((dir) => literal(dir.endsWith('/') ? dir : `${dir}/`).text).join(', ');
+  await connection.run(`SET allowed_directories = [${dirs}]`);
+  await connection.run('SET enable_external_access = false');
+  await connection.run('SET lock_configuration = true');
 }
 
 /** A JS Date is not a bind parameter: DuckDB wants microseconds since the epoch. */

@@ -37,7 +37,8 @@ export async function migrate(connection: DuckDBConnection, log: Logger): Promis
   for (const migration of listMigrations()) {
     if (applied.has(migration.version)) continue;
     await inTransaction(connection, async () => {
-      // recorded first: a second starter that got this far would fail on the same transaction, not apply twice
+      // recorded in the same transaction as the migration itself: applied whole with its record, or not at all;
+      // only one process can be here at a time (DuckDB's file lock), so nothing applies a migration twice
       await connection.run('INSERT INTO schema_migrations (version, name) VALUES ($version, $name)', {
         version: migration.version,
         name: migration.name,

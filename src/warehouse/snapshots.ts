@@ -44,11 +44,11 @@ interface ProbesDiff {
 
 export function applyProbeSnapshot(db: Warehouse, opts: ProbeSnapshotOptions): Promise<ProbeSnapshotOutcome> {
   return db.write(async (c) => {
-    await c.run(sqlFile('sync/probes-desired-from-stage'), { run_id: opts.runId });
-    const diff = await probesDiff(c, opts.complete);
+    await c.run(sqlFile('sync/probes-desired-from-stage'), { run_id: opts.runId, at: ts(opts.at) });
+    const diff = await probesDiff(c, opts.complete, opts.runId);
     const deletionsRefused = refusedDeletion(diff, opts.maxDeleteShare);
     await applyDesiredProbes(c, opts);
-    const deleted = diff.missing > 0 && deletionsRefused === undefined ? (await c.run(sqlFile('sync/probes-mark-deleted'), { at: ts(opts.at) })).rowsChanged : 0;
+    const deleted = diff.missing > 0 && deletionsRefused === undefined ? (await c.run(sqlFile('sync/probes-mark-deleted'), { at: ts(opts.at), run_id: opts.runId })).rowsChanged : 0;
     await c.run(sqlFile('sync/probe-status-insert'), { run_id: opts.runId });
     const readings = await landStagedReadings(c, opts.runId);
     return {
@@ -69,8 +69,8 @@ function refusedDeletion(diff: ProbesDiff, maxShare: number): string | undefined
   return `${diff.missing} of ${diff.active_before} probes are missing from the snapshot, more than SYNC_MAX_DELETE_SHARE=${maxShare}: none marked deleted`;
 }
 
-async function probesDiff(c: DuckDBConnection, complete: boolean): Promise<ProbesDiff> {
-  const row = (await c.runAndReadAll(sqlFile('sync/probes-diff'), { complete })).getRowObjectsJS()[0]!;
+async function probesDiff(c: DuckDBConnection, complete: boolean, runId: string): Promise<ProbesDiff> {
+  const row = (await c.runAndReadAll(sqlFile('sync/probes-diff'), { complete, run_id: runId })).getRowObjectsJS()[0]!;
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)])) as unknown as ProbesDiff;
 }
 
@@ -105,7 +105,7 @@ export function applyCustomers(db: Warehouse, opts: ApplyOptions): Promise<Custo
     const merged = await mergeActions(c, 'sync/customers-merge', params);
     const deleted = (await c.run(sqlFile('sync/customers-mark-deleted'), params)).rowsChanged;
     const mapping = await mergeActions(c, 'sync/customer-probes-merge', params);
-    await c.run(sqlFile('sync/probes-desired-from-mapping'));
+    await c.run(sqlFile('sync/probes-desired-from-mapping'), { at: ts(opts.at) });
     const probesMoved = Number((await c.runAndReadAll('SELECT count(*) AS n FROM desired_probes')).getRowObjectsJS()[0]!.n);
     await applyDesiredProbes(c, { ...opts, changedBy: 'sync-customers' });
     return { ...merged, deleted, mappingsAdded: mapping.inserted, mappingsRemoved: mapping.deleted, probesMoved };
@@ -120,11 +120,11 @@ export interface ParametersOutcome extends ChangeCounts {
 export function applyParameters(db: Warehouse, opts: ApplyOptions & { language: string }): Promise<ParametersOutcome> {
   return db.write(async (c) => {
     const at = ts(opts.at);
-    await c.run(sqlFile('sync/soil-types-desired'), { run_id: opts.runId });
+    await c.run(sqlFile('sync/soil-types-desired'), { run_id: opts.runId, at });
     await c.run(sqlFile('sync/soil-type-history-close'), { at });
     const opened = (await c.run(sqlFile('sync/soil-type-history-open'), { at, run_id: opts.runId })).rowsChanged;
     const soil = await mergeActions(c, 'sync/soil-types-merge', { at, language: opts.language });
-    const soilDeleted = (await c.run(sqlFile('sync/soil-types-mark-deleted'), { at })).rowsChanged;
+    const soilDeleted = (await c.run(sqlFile('sync/soil-types-mark-deleted'), { at, run_id: opts.runId })).rowsChanged;
     const other = await mergeActions(c, 'sync/parameters-merge', { run_id: opts.runId, at, language: opts.language });
     const otherDeleted = (await c.run(sqlFile('sync/parameters-mark-deleted'), { run_id: opts.runId, at })).rowsChanged;
     return {

@@ -8,7 +8,8 @@
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import type { Logger } from '../logger.js';
 import { appendRows, type Cell } from './appender.js';
-import { inTransaction, openDuckDb, type DuckDbLimits } from './duckdb.js';
+import { mkdirSync } from 'node:fs';
+import { inTransaction, lockDown, openDuckDb, type DuckDbLimits } from './duckdb.js';
 import { migrate } from './migrations.js';
 import { rowsOf, type Row } from './rows.js';
 import { createViews } from './views.js';
@@ -34,11 +35,14 @@ export class Warehouse {
   ) {}
 
   /** Opens (creating if needed) and migrates the file; drops what an interrupted run left staged. */
-  static async open(path: string, limits: DuckDbLimits, log: Logger): Promise<Warehouse> {
+  /** `exportDir`: where publishing may write; no other file outside the warehouse's own can be touched. */
+  static async open(path: string, limits: DuckDbLimits, log: Logger, exportDir?: string): Promise<Warehouse> {
     const instance = await openDuckDb(path, limits);
     const writer = await instance.connect();
     // dates of TIMESTAMPTZ values are UTC dates wherever the worker runs; local days are always explicit
     await writer.run("SET GLOBAL TimeZone = 'UTC'");
+    if (exportDir !== undefined) mkdirSync(exportDir, { recursive: true });
+    await lockDown(writer, [`${path}.tmp`, ...(exportDir === undefined ? [] : [exportDir])]);
     await migrate(writer, log);
     await createViews(writer);
     for (const table of STAGE_TABLES) await writer.run(`DELETE FROM ${ident(table).text}`);

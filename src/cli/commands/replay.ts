@@ -7,8 +7,6 @@ import { QUEUES } from '../../queues.js';
 import { closeRedis, producerConnection, whenReady } from '../../redis.js';
 import type { Command } from '../context.js';
 
-const PAGE = 500;
-
 export const replayCommand: Command = {
   name: 'replay',
   summary: 'send failed batches of pushed readings through the writer again',
@@ -19,14 +17,12 @@ export const replayCommand: Command = {
     const queue = new Queue(QUEUES.ingest, { connection: redis, prefix: config.queuePrefix });
     try {
       await whenReady(redis, config.redisUrl);
+      // the failed set as it is now: a batch that fails again goes back there, and waits for the next replay
+      const failed = await queue.getFailed(0, -1);
       let replayed = 0;
-      for (;;) {
-        const failed = await queue.getFailed(0, PAGE - 1);
-        if (failed.length === 0) break;
-        for (const job of failed) {
-          await job.retry('failed');
-          replayed++;
-        }
+      for (const job of failed) {
+        await job.retry('failed', { resetAttemptsMade: true });
+        replayed++;
       }
       await io.out(`${replayed} failed ingest batch${replayed === 1 ? '' : 'es'} sent through again`);
     } finally {
