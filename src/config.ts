@@ -86,43 +86,16 @@ export function environment(cwd = process.cwd(), env: Env = process.env): Env {
 /** Parses and validates; throws one ConfigError listing every problem. */
 export function loadConfig(env: Env = environment()): Config {
   const p = new Parser(env);
-  const api = {
-    url: p.url('SENSOTERRA_API_URL', 'https://monitor.sensoterra.com/api/v3', ['http:', 'https:']),
-    email: p.optional('SENSOTERRA_EMAIL'),
-    password: p.optional('SENSOTERRA_PASSWORD'),
-    token: p.optional('SENSOTERRA_TOKEN'),
-    language: p.oneOf('SENSOTERRA_LANGUAGE', 'en', LANGUAGES),
-    rateLimit: p.number('SENSOTERRA_RATE_LIMIT', 5, { min: 0.01, max: 1000 }),
-    timeoutMs: p.integer('SENSOTERRA_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
-    maxRetryAfterS: p.integer('SENSOTERRA_MAX_RETRY_AFTER_S', 900, { min: 0, max: 86_400 }),
-  };
-  if ((api.email === undefined) !== (api.password === undefined)) {
-    p.problem('SENSOTERRA_EMAIL and SENSOTERRA_PASSWORD go together: set both, or neither and SENSOTERRA_TOKEN');
-  }
-  const tz = p.timeZone('SCHEDULE_TZ', 'UTC');
-  const patterns = {} as Record<ScheduledJobName, string | null>;
-  for (const [job, spec] of Object.entries(SCHEDULED_JOBS) as [ScheduledJobName, (typeof SCHEDULED_JOBS)[ScheduledJobName]][]) {
-    patterns[job] = p.schedule(spec.variable, spec.default, tz, spec.pollsApi);
-  }
+  const api = apiConfig(p);
+  const schedules = schedulesConfig(p);
   const config: Config = {
     api,
     redisUrl: p.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     queuePrefix: p.matching('QUEUE_PREFIX', 'sensoterra', /^[A-Za-z0-9_{}.-]+$/, 'letters, digits, _ . - { }'),
     warehousePath: resolve(p.string('WAREHOUSE_PATH', './data/warehouse.duckdb')),
     exportDir: resolve(p.string('EXPORT_DIR', './data/export')),
-    push: {
-      port: p.integer('PUSH_PORT', 8080, { min: 0, max: 65_535 }),
-      host: p.string('PUSH_HOST', '127.0.0.1'),
-      path: p.matching('PUSH_PATH', '/push', /^\/[A-Za-z0-9/_.~-]*$/, 'a path starting with /'),
-      authHeader: p.matching('PUSH_AUTH_HEADER', 'authorization', /^[A-Za-z0-9-]+$/, 'an HTTP header name').toLowerCase(),
-      secret: p.optional('PUSH_SECRET'),
-      insecure: p.boolean('PUSH_INSECURE', false),
-      hmacSecret: p.optional('PUSH_HMAC_SECRET'),
-      hmacHeader: p.matching('PUSH_HMAC_HEADER', 'x-signature', /^[A-Za-z0-9-]+$/, 'an HTTP header name').toLowerCase(),
-      maxBody: p.integer('PUSH_MAX_BODY', 1_048_576, { min: 1024, max: 100 * 1_048_576 }),
-      timeoutMs: p.integer('PUSH_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
-    },
-    schedules: { tz, patterns },
+    push: pushConfig(p),
+    schedules,
     reportTz: p.timeZone('REPORT_TZ', 'UTC'),
     timeZoneOverrides: p.timeZoneOverrides('TIME_ZONE_OVERRIDES'),
     soilThresholds: p.soilThresholdsFile('SOIL_THRESHOLDS_FILE'),
@@ -139,6 +112,48 @@ export function loadConfig(env: Env = environment()): Config {
   };
   p.throwIfProblems();
   return deepFreeze(config);
+}
+
+function apiConfig(p: Parser): Config['api'] {
+  const api = {
+    url: p.url('SENSOTERRA_API_URL', 'https://monitor.sensoterra.com/api/v3', ['http:', 'https:']),
+    email: p.optional('SENSOTERRA_EMAIL'),
+    password: p.optional('SENSOTERRA_PASSWORD'),
+    token: p.optional('SENSOTERRA_TOKEN'),
+    language: p.oneOf('SENSOTERRA_LANGUAGE', 'en', LANGUAGES),
+    rateLimit: p.number('SENSOTERRA_RATE_LIMIT', 5, { min: 0.01, max: 1000 }),
+    timeoutMs: p.integer('SENSOTERRA_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
+    maxRetryAfterS: p.integer('SENSOTERRA_MAX_RETRY_AFTER_S', 900, { min: 0, max: 86_400 }),
+  };
+  if ((api.email === undefined) !== (api.password === undefined)) {
+    p.problem('SENSOTERRA_EMAIL and SENSOTERRA_PASSWORD go together: set both, or neither and SENSOTERRA_TOKEN');
+  }
+  return api;
+}
+
+function schedulesConfig(p: Parser): Config['schedules'] {
+  const tz = p.timeZone('SCHEDULE_TZ', 'UTC');
+  const patterns = {} as Record<ScheduledJobName, string | null>;
+  for (const [job, spec] of Object.entries(SCHEDULED_JOBS) as [ScheduledJobName, (typeof SCHEDULED_JOBS)[ScheduledJobName]][]) {
+    patterns[job] = p.schedule(spec.variable, spec.default, tz, spec.pollsApi);
+  }
+  return { tz, patterns };
+}
+
+function pushConfig(p: Parser): Config['push'] {
+  const header = (name: string, fallback: string): string => p.matching(name, fallback, /^[A-Za-z0-9-]+$/, 'an HTTP header name').toLowerCase();
+  return {
+    port: p.integer('PUSH_PORT', 8080, { min: 0, max: 65_535 }),
+    host: p.string('PUSH_HOST', '127.0.0.1'),
+    path: p.matching('PUSH_PATH', '/push', /^\/[A-Za-z0-9/_.~-]*$/, 'a path starting with /'),
+    authHeader: header('PUSH_AUTH_HEADER', 'authorization'),
+    secret: p.optional('PUSH_SECRET'),
+    insecure: p.boolean('PUSH_INSECURE', false),
+    hmacSecret: p.optional('PUSH_HMAC_SECRET'),
+    hmacHeader: header('PUSH_HMAC_HEADER', 'x-signature'),
+    maxBody: p.integer('PUSH_MAX_BODY', 1_048_576, { min: 1024, max: 100 * 1_048_576 }),
+    timeoutMs: p.integer('PUSH_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
+  };
 }
 
 /** Problems that only matter for some roles, checked when that role starts. */

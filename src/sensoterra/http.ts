@@ -41,6 +41,16 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** Where one request stands on its way to an answer. */
+interface Tries {
+  endpoint: string;
+  attempt: number; // counts failures that backoff applies to (5xx, resets, timeouts)
+  relogged: boolean;
+  rateLimitedWaits: number;
+  authenticated: boolean;
+  signal: AbortSignal | undefined;
+}
+
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 500, maxDelayMs: 30_000 };
 const MAX_RATE_LIMITED_WAITS = 20;
 
@@ -116,60 +126,68 @@ export class SensoterraHttp {
 
   /** Sends until a 2xx answer comes back, whose body is left for the caller to read. */
   private async send(method: string, path: string, opts: RequestOptions, authenticated = true): Promise<Dispatcher.ResponseData> {
-    const endpoint = `${method} ${path}`;
-    let relogged = false;
-    let rateLimitedWaits = 0;
-    for (let attempt = 1; ; attempt++) {
-      await this.limiter.take(opts.signal);
-      const headers: Record<string, string> = { accept: 'application/json', language: this.options.language };
-      if (authenticated) headers.api_key = await this.currentKey(opts.signal);
-      if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    const tries: Tries = { endpoint: `${method} ${path}`, attempt: 1, relogged: false, rateLimitedWaits: 0, authenticated, signal: opts.signal };
+    for (;;) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(this.url(path, opts.query), {
-          method: method as Dispatcher.HttpMethod,
-          headers,
-          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-          dispatcher: this.agent,
-          headersTimeout: this.options.timeoutMs,
-          bodyTimeout: this.options.timeoutMs,
-          signal: opts.signal,
-        });
+        res = await this.requestOnce(method, path, opts, authenticated);
       } catch (cause) {
         if (opts.signal?.aborted) throw cause;
-        await this.retryOrThrow(endpoint, attempt, this.transportError(endpoint, cause), opts.signal);
+        await this.retryOrThrow(tries.endpoint, tries.attempt++, this.transportError(tries.endpoint, cause), opts.signal);
         continue;
       }
       if (res.statusCode >= 200 && res.statusCode < 300) return res;
-      const message = await serverMessage(res);
-      const status = res.statusCode;
-      if (status === 401) {
-        throw new ApiError(ErrorCodes.API_AUTH, endpoint, `401 ${message}: check SENSOTERRA_EMAIL/SENSOTERRA_PASSWORD or SENSOTERRA_TOKEN`, { status });
-      }
-      if (status === 403 && authenticated && !this.usesToken && !relogged) {
-        relogged = true; // the key expired: one fresh login, then the same request again
-        this.options.log.info({ endpoint }, 'sensoterra key expired, logging in again');
-        this.forgetKey();
-        attempt--;
-        continue;
-      }
-      if (status === 403) throw this.forbidden(endpoint, message);
-      if (status === 429) {
-        const waitS = retryAfterSeconds(res.headers['retry-after']);
-        if (waitS > this.options.maxRetryAfterS || ++rateLimitedWaits > MAX_RATE_LIMITED_WAITS) {
-          throw new ApiError(ErrorCodes.API_RATE_LIMITED, endpoint, `429 rate limited, Retry-After ${waitS}s is longer than SENSOTERRA_MAX_RETRY_AFTER_S=${this.options.maxRetryAfterS}: the run will be retried later`, { status, retryable: true });
-        }
-        this.options.log.warn({ endpoint, retryAfterS: waitS }, 'sensoterra rate limited, waiting');
-        await sleep(waitS * 1000, opts.signal);
-        attempt--;
-        continue;
-      }
-      if (status >= 500) {
-        await this.retryOrThrow(endpoint, attempt, new ApiError(ErrorCodes.API_UNAVAILABLE, endpoint, `${status} ${message}`, { status, retryable: true }), opts.signal);
-        continue;
-      }
-      throw new ApiError(ErrorCodes.API_REQUEST, endpoint, `${status} ${message}`, { status });
+      await this.afterFailure(res, tries);
     }
+  }
+
+  private async requestOnce(method: string, path: string, opts: RequestOptions, authenticated: boolean): Promise<Dispatcher.ResponseData> {
+    await this.limiter.take(opts.signal);
+    const headers: Record<string, string> = { accept: 'application/json', language: this.options.language };
+    if (authenticated) headers.api_key = await this.currentKey(opts.signal);
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    return request(this.url(path, opts.query), {
+      method: method as Dispatcher.HttpMethod,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      dispatcher: this.agent,
+      headersTimeout: this.options.timeoutMs,
+      bodyTimeout: this.options.timeoutMs,
+      signal: opts.signal,
+    });
+  }
+
+  /** Returns when the request should be sent again (after a wait, a login, a backoff); throws when it should not. */
+  private async afterFailure(res: Dispatcher.ResponseData, tries: Tries): Promise<void> {
+    const message = await serverMessage(res);
+    const { endpoint } = tries;
+    const status = res.statusCode;
+    if (status === 401) {
+      throw new ApiError(ErrorCodes.API_AUTH, endpoint, `401 ${message}: check SENSOTERRA_EMAIL/SENSOTERRA_PASSWORD or SENSOTERRA_TOKEN`, { status });
+    }
+    if (status === 403 && tries.authenticated && !this.usesToken && !tries.relogged) {
+      tries.relogged = true; // the key expired: one fresh login, then the same request again
+      this.options.log.info({ endpoint }, 'sensoterra key expired, logging in again');
+      this.forgetKey();
+      return;
+    }
+    if (status === 403) throw this.forbidden(endpoint, message);
+    if (status === 429) return this.waitForRetryAfter(res, tries);
+    if (status >= 500) {
+      const err = new ApiError(ErrorCodes.API_UNAVAILABLE, endpoint, `${status} ${message}`, { status, retryable: true });
+      return this.retryOrThrow(endpoint, tries.attempt++, err, tries.signal);
+    }
+    throw new ApiError(ErrorCodes.API_REQUEST, endpoint, `${status} ${message}`, { status });
+  }
+
+  private async waitForRetryAfter(res: Dispatcher.ResponseData, tries: Tries): Promise<void> {
+    const waitS = retryAfterSeconds(res.headers['retry-after']);
+    if (waitS > this.options.maxRetryAfterS || ++tries.rateLimitedWaits > MAX_RATE_LIMITED_WAITS) {
+      const why = `429 rate limited, Retry-After ${waitS}s is longer than SENSOTERRA_MAX_RETRY_AFTER_S=${this.options.maxRetryAfterS}: the run will be retried later`;
+      throw new ApiError(ErrorCodes.API_RATE_LIMITED, tries.endpoint, why, { status: 429, retryable: true });
+    }
+    this.options.log.warn({ endpoint: tries.endpoint, retryAfterS: waitS }, 'sensoterra rate limited, waiting');
+    await sleep(waitS * 1000, tries.signal);
   }
 
   private forbidden(endpoint: string, message: string): ApiError {
