@@ -8,7 +8,6 @@
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import type { Logger } from '../logger.js';
 import { appendRows, type Cell } from './appender.js';
-import { mkdirSync } from 'node:fs';
 import { inTransaction, lockDown, openDuckDb, type DuckDbLimits } from './duckdb.js';
 import { migrate } from './migrations.js';
 import { rowsOf, type Row } from './rows.js';
@@ -41,7 +40,6 @@ export class Warehouse {
     const writer = await instance.connect();
     // dates of TIMESTAMPTZ values are UTC dates wherever the worker runs; local days are always explicit
     await writer.run("SET GLOBAL TimeZone = 'UTC'");
-    if (exportDir !== undefined) mkdirSync(exportDir, { recursive: true });
     await lockDown(writer, [`${path}.tmp`, ...(exportDir === undefined ? [] : [exportDir])]);
     await migrate(writer, log);
     await createViews(writer);
