@@ -103,6 +103,15 @@ describe('the worker', () => {
     ]);
   });
 
+  it('notices, with its watchdog, a schedule whose next run is in the past', async () => {
+    const w = await startWorker();
+    const { checkSchedules } = await import('../src/schedules.js');
+    const aDayLater = Date.now() + 86_400_000;
+    const overdue = await checkSchedules(w.jobs, place!.config, createLogger('info', logSink), aDayLater);
+    expect(overdue.sort()).toEqual(['export', 'reconcile', 'sync-customers', 'sync-locations', 'sync-parameters', 'sync-probes']);
+    expect(logLines.filter((l) => l.msg === 'schedule overdue: its next run is in the past')).toHaveLength(6);
+  });
+
   it('runs a queued job, records it, and logs a failure with its run id', async () => {
     const w = await startWorker();
     const events = new QueueEvents('jobs', { connection: consumerConnection(place!.config.redisUrl), prefix: place!.prefix });
