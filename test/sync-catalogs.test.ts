@@ -117,7 +117,7 @@ describe('sync-customers', () => {
 
   it('says so, and changes nothing, for an account that is not a reseller', async () => {
     await setUp();
-    sim.addFault({ kind: 'status', status: 404, body: '{"message":"not a reseller"}', times: 1, when: { path: '/customer' } });
+    sim.addFault({ kind: 'status', status: 404, body: '{"message":"not a reseller"}', times: 1, when: { method: 'GET', path: '/customer' } });
     expect(await bench.run('sync-customers')).toMatchObject({ status: 'succeeded', inserted: 0, summary: 'the account is not a reseller: no customers to map' });
     expect(await bench.rows('SELECT count(*) AS n FROM customers')).toEqual([{ n: 0 }]);
   });
