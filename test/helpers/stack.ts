@@ -34,6 +34,7 @@ export async function startStack(opts: { account?: AccountFixture; now?: Date; e
   const sim = await Simulator.start({ account: opts.account ?? smallAccount(), now: opts.now ?? NOW });
   // jobs run on the simulator's clock: "now" for a run's start, for what counts as stale
   const place = testPlace(apiEnv(sim, { PUSH_PORT: '0', PUSH_SECRET, ...opts.env }));
+  // STACK_LOG=/tmp/stack.log: the service's debug log, for a test that needs looking into
   const log = process.env.STACK_LOG ? createLogger('debug', pino.destination(process.env.STACK_LOG)) : createLogger('silent');
   let now = opts.now ?? NOW;
   const worker = await WorkerService.start(place.config, log, { clientOptions: { retry: FAST_RETRIES }, clock: () => now });
