@@ -97,6 +97,26 @@ describe('pushed readings', () => {
     ]);
   });
 
+  it('can come through several receivers at once, into the one writer', async () => {
+    stack = await startStack();
+    const { PushReceiver } = await import('../src/receiver/server.js');
+    const { createLogger } = await import('../src/logger.js');
+    const second = await PushReceiver.start(stack.place.config, createLogger('silent'));
+    try {
+      const uplinks = [...uplinksFor(stack.sim.account, { from: new Date(NOW.getTime() - 86_400_000), to: NOW })];
+      const half = Math.floor(uplinks.length / 2);
+      await Promise.all([
+        sendPushes(uplinks.slice(0, half), { url: stack.pushUrl, secret: PUSH_SECRET }),
+        sendPushes(uplinks.slice(half), { url: `${second.url}/push`, secret: PUSH_SECRET }),
+      ]);
+      await stack.drained();
+      const expected = uplinks.reduce((n, u) => n + u.readings.length, 0);
+      expect(await stack.rows('SELECT count(*) AS n FROM readings')).toEqual([{ n: expected }]);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('read a timestamp without an offset as UTC', async () => {
     stack = await startStack();
     await post(stack.pushUrl, JSON.stringify({ serial: '24000092104', readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%', timestamp: '2024-07-08T09:05:00' }] }));
