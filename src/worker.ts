@@ -1,7 +1,7 @@
 /**
  * The worker role: the one process that owns the DuckDB file. It runs the scheduled jobs (queue `jobs`), writes
- * pushed readings (queue `ingest`), answers commands (queue `control`), and keeps a heartbeat in Redis so that commands know to ask it rather than open the
- * file. Run exactly one (DuckDB's lock enforces it).
+ * pushed readings (queue `ingest`), answers commands (queue `control`), and keeps a heartbeat in Redis so that
+ * commands know to ask it rather than open the file. Run exactly one (DuckDB's lock enforces it).
  */
 import { Queue, UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -26,7 +26,6 @@ export interface WorkerOptions {
 }
 
 const OPEN_RETRY_MS = 15_000;
-
 
 export class WorkerService {
   private readonly workers: Worker[] = [];
