@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { publish, PARQUET_TABLES } from '../src/export/publish.js';
@@ -107,29 +108,47 @@ describe('a published version', () => {
 });
 
 describe('a reader in another process', () => {
-  it('reads all the while through at least 20 publishes, and never errors or sees a half-written export', async () => {
+  it('reads a version while 20 publishes switch `current` under it, and never errors or sees a half-written export', async () => {
     stack = await filledStack();
     const { exportDir } = stack.place.config;
     const { db } = stack.worker.deps;
     await publish(db, exportDir, 3, createLogger('silent'));
-    const reader = spawn(process.execPath, [CLI.replace('src/cli/main.js', 'test/helpers/export-reader.js'), exportDir, '12'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    reader.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    const switches: number[] = [];
+    const reader = spawn(process.execPath, [CLI.replace('src/cli/main.js', 'test/helpers/export-reader.js'), exportDir], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: reader.stdout })[Symbol.asyncIterator]();
+    const said = async (line: string): Promise<Record<string, unknown>> => {
+      reader.stdin.write(`${line}\n`);
+      const next = await lines.next();
+      return next.done ? { ok: false, error: 'the reader ended' } : (JSON.parse(next.value) as Record<string, unknown>);
+    };
+    // pushes land all the while, so that each version holds more readings than the one before
     const pushing = sendPushes(uplinksFor(stack.sim.account, { from: new Date(NOW.getTime() - DAY), to: NOW }), { url: stack.pushUrl, secret: PUSH_SECRET, ratePerSecond: 100 });
-    const publishUntil = Date.now() + 10_000;
-    while (Date.now() < publishUntil) {
-      await publish(db, exportDir, 3, createLogger('silent'));
-      switches.push(Date.now());
+    const reads: Record<string, unknown>[] = [];
+    const published: string[] = [];
+    try {
+      for (let round = 0; round < 20; round++) {
+        const opened = await said('open');
+        if (opened.opened === undefined) {
+          reads.push(opened);
+          continue;
+        }
+        // the reader holds the version it opened; the publish switches `current` to a new one meanwhile
+        published.push((await publish(db, exportDir, 3, createLogger('silent'))).version);
+        reads.push({ ...(await said('finish')), opened: opened.opened });
+      }
+    } finally {
+      reader.stdin.end('quit\n');
+      await pushing;
+      await new Promise((resolve) => (reader.exitCode === null ? reader.once('exit', resolve) : resolve(undefined)));
     }
-    await pushing;
-    await new Promise((resolve) => reader.once('exit', resolve));
 
-    const reads = output.trim().split('\n').map((l) => JSON.parse(l) as { ok: boolean; start: number; end: number; version: string; error?: string });
-    expect(reads.filter((r) => !r.ok)).toEqual([]);
-    const overlapped = switches.filter((t) => reads.some((r) => r.start <= t && t <= r.end));
-    expect(overlapped.length).toBeGreaterThanOrEqual(20);
-    expect(new Set(reads.map((r) => r.version)).size).toBeGreaterThan(10); // it saw the versions change under it
+    expect(reads.filter((r) => r.ok !== true)).toEqual([]);
+    expect(reads).toHaveLength(20);
+    // every read was overlapped by a publish: the version it read was no longer current when it finished
+    reads.forEach((r, i) => {
+      expect(r.version).toBe(r.opened);
+      expect(published[i]).not.toBe(r.version);
+    });
+    expect(new Set(reads.map((r) => r.version)).size).toBe(20); // it saw the versions change under it
     expect(existsSync(join(exportDir, 'current'))).toBe(true);
   });
 });
