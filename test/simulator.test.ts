@@ -217,10 +217,74 @@ describe('GET /probe', () => {
     expect(temperature.value).toBeLessThan(30);
   });
 
-  it('shows no readings for a probe installed after now', async () => {
+  it('shows no readings, and no last_update key, for a probe installed after now', async () => {
     sim.setNow(new Date('2024-07-01T11:00:00Z')); // probe 3 is installed at 12:00
     const probe = await probeJson(await login(), 3);
-    expect(probe.status).toMatchObject({ last_update: null, last_readings: [] });
+    expect(probe.status).toEqual({ battery: 'NORMAL', rssi: -90, connectivity: 'GOOD', last_readings: [] });
+    expect('last_update' in probe.status).toBe(false);
+  });
+
+  // The official Python client calls int() on location_id whenever the key is there: a probe without a location
+  // must have no such key (nor coordinates), not a null.
+  it('leaves location_id, latitude and longitude out for a probe without a location', async () => {
+    const answer = await call('GET', '/probe', { key: await login() });
+    const byId = new Map((answer.json as { id: number }[]).map((p) => [p.id, p as Record<string, unknown>]));
+    expect(byId.get(1)).toMatchObject({ location_id: 10, latitude: 52.1, longitude: 5.1 });
+    expect(byId.get(3)).toMatchObject({ location_id: 20 });
+    expect('latitude' in byId.get(3)!).toBe(false);
+    for (const id of [2, 4, 5]) {
+      const probe = byId.get(id)!;
+      expect(['location_id' in probe, 'latitude' in probe, 'longitude' in probe]).toEqual([false, false, false]);
+    }
+    expect(answer.text).not.toMatch(/"(location_id|latitude|longitude|last_update)":null/);
+  });
+
+  it('leaves them out too when a hand-written fixture says null', async () => {
+    const withNulls: AccountFixture = {
+      ...FIXTURE,
+      probes: [{ id: 8, serial: '24000000008', customer_id: 100, location_id: null, latitude: null, longitude: null, soil_profile: [{ depth: 0, soil: 'SAND' }], kind: 'MOISTURE', depths: [15] }],
+    };
+    const other = await Simulator.start({ account: withNulls, now: NOW });
+    try {
+      const key = ((await (await fetch(`${other.url}/customer/auth`, { method: 'POST', body: JSON.stringify({ email: EMAIL, password: PASSWORD }) })).json()) as { api_key: string }).api_key;
+      const [probe] = (await (await fetch(`${other.url}/probe`, { headers: { api_key: key } })).json()) as Record<string, unknown>[];
+      expect(probe).toMatchObject({ id: 8, serial: '24000000008' });
+      expect(['location_id' in probe, 'latitude' in probe, 'longitude' in probe]).toEqual([false, false, false]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('leaves them out for the probes of a generated account that have no location', async () => {
+    const generated = await Simulator.start({ account: generateAccount({ seed: 5, probes: 120 }), now: NOW });
+    try {
+      const key = ((await (await fetch(`${generated.url}/customer/auth`, {
+        method: 'POST', body: JSON.stringify({ email: 'demo@sensoterra.example', password: 'demo-password' }),
+      })).json()) as { api_key: string }).api_key;
+      const res = await fetch(`${generated.url}/probe`, { headers: { api_key: key } });
+      const text = await res.text();
+      const probes = JSON.parse(text) as Record<string, unknown>[];
+      expect(probes).toHaveLength(120);
+      const without = probes.filter((p) => !('location_id' in p));
+      expect(without.length).toBeGreaterThan(0); // about one in ten
+      for (const probe of without) expect(['latitude' in probe, 'longitude' in probe]).toEqual([false, false]);
+      // Null appears only where the service sends it: a temperature reading's timestamp.
+      expect(text.match(/"[a-z_]+":null/g)?.every((m) => m === '"timestamp":null')).toBe(true);
+      expect(generated.account.probes.some((p) => p.location_id === null)).toBe(false);
+    } finally {
+      await generated.close();
+    }
+  });
+
+  it('accepts include_shared_data YES or NO (the same list: nothing is shared with this account) and refuses other values', async () => {
+    const key = await login();
+    expect(await probeIds(key, '?include_shared_data=YES')).toEqual([1, 2, 3, 4, 5]);
+    expect(await probeIds(key, '?include_shared_data=NO')).toEqual([1, 2, 3, 4, 5]);
+    const bad = await call('GET', '/probe?include_shared_data=true', { key });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toBe('include_shared_data must be YES or NO, got "true"');
+    expect((await call('GET', '/location?include_shared_data=NO', { key })).json).toEqual(FIXTURE.locations);
+    expect((await call('GET', '/location?include_shared_data=yes', { key })).status).toBe(400);
   });
 });
 
@@ -277,7 +341,25 @@ describe('GET /probe/{id}/{from}/{to}', () => {
     expect((await call('GET', `/probe/999${JULY_1}`, { key })).status).toBe(404);
     const bad = await call('GET', '/probe/1/yesterday/2024-07-02T00:00:00.000Z', { key });
     expect(bad.status).toBe(400);
-    expect(bad.json.message).toMatch(/from/);
+    expect(bad.json.message).toMatch(/^from: "yesterday" is not an ISO-8601 time/);
+    // Date.parse would roll 30 February over into March; the project's time rule refuses it.
+    const february = await call('GET', '/probe/1/2024-07-01T00:00:00Z/2024-02-30T00:00:00Z', { key });
+    expect(february.status).toBe(400);
+    expect(february.json.message).toBe('to: "2024-02-30T00:00:00Z" is not a calendar date');
+  });
+
+  it('reads from/to without an offset as UTC, whatever the host zone, and a date alone as its midnight UTC', async () => {
+    const key = await login();
+    // One hour of probe 1 (hh:01): the 00:01 slot only, 5 readings, whichever way the hour is written.
+    for (const [from, to] of [
+      ['2024-07-01T00:00:00.000Z', '2024-07-01T01:00:00.000Z'],
+      ['2024-07-01T00:00:00', '2024-07-01T01:00:00'],
+      ['2024-07-01T02:00:00+02:00', '2024-07-01T03:00:00+02:00'],
+    ]) {
+      const answer = await call('GET', `/probe/1/${encodeURIComponent(from)}/${encodeURIComponent(to)}`, { key });
+      expect(answer.json.map((r: { timestamp: string }) => r.timestamp)).toEqual(Array(5).fill('2024-07-01T00:01:00.000Z'));
+    }
+    expect((await call('GET', '/probe/1/2024-07-01/2024-07-02', { key })).json).toHaveLength(24 * 5);
   });
 
   it('agrees with status.last_readings and with the uplinks the push sender would send', async () => {
@@ -363,7 +445,8 @@ describe('changes on demand show up in GET /probe', () => {
     sim.transferProbe('24000000001', 200);
     sim.setStatus('24000000001', { battery: 'POOR', rssi: -118, connectivity: 'POOR' });
     const probe = await probeJson(key, 1);
-    expect(probe).toMatchObject({ name: 'North 1 (moved)', location_id: null, latitude: 52.2, longitude: 5.2, customer_id: 200 });
+    expect(probe).toMatchObject({ name: 'North 1 (moved)', latitude: 52.2, longitude: 5.2, customer_id: 200 });
+    expect('location_id' in probe).toBe(false); // moved out of its location: the key goes
     expect(probe.status).toMatchObject({ battery: 'POOR', rssi: -118, connectivity: 'POOR' });
     expect(await probeIds(key, '?customer=200')).toEqual([1, 3, 5]);
   });
@@ -425,6 +508,21 @@ describe('write routes validate like the real service', () => {
     expect(answer.json).toMatchObject({ id: 1, name: 'Renamed', latitude: 52.3, longitude: 5.1, soil_profile: [{ depth: 0, soil: 'SAND' }] });
   });
 
+  it('PUT /probe/{id} with nulls clears the location and coordinates: the keys go, in the answer and in GET /probe', async () => {
+    const key = await login();
+    const answer = await call('PUT', '/probe/1', { key, body: { location_id: null, latitude: null, longitude: null } });
+    expect(answer.status).toBe(200);
+    expect(answer.json).toMatchObject({ id: 1, name: 'North 1', customer_id: 100 });
+    expect(['location_id' in answer.json, 'latitude' in answer.json, 'longitude' in answer.json]).toEqual([false, false, false]);
+    const listed = await probeJson(key, 1);
+    expect(['location_id' in listed, 'latitude' in listed, 'longitude' in listed]).toEqual([false, false, false]);
+    expect(sim.account.probes.find((p) => p.id === 1)).not.toHaveProperty('location_id');
+    // Given again, they come back.
+    const back = await call('PUT', '/probe/1', { key, body: { location_id: 10, latitude: 52.1 } });
+    expect(back.json).toMatchObject({ location_id: 10, latitude: 52.1 });
+    expect('longitude' in back.json).toBe(false);
+  });
+
   it('PUT /probe/{id} refuses an unknown soil, a latitude out of range and an unknown location', async () => {
     const key = await login();
     const soil = await call('PUT', '/probe/1', { key, body: { soil_profile: [{ depth: 0, soil: 'MUD' }] } });
@@ -457,6 +555,11 @@ describe('write routes validate like the real service', () => {
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ id: 6, serial: '24000000099', name: '24000000099', customer_id: 200, location_id: 20 });
     expect(await probeIds(key)).toEqual([1, 2, 3, 4, 5, 6]);
+    // Without a location (left out or null) the answer has no such keys.
+    const bare = await call('POST', '/probe', { key, body: { serial: '24000000098', location_id: null } });
+    expect(bare.status).toBe(201);
+    expect(bare.json).toMatchObject({ id: 7, serial: '24000000098', customer_id: 7 });
+    expect(['location_id' in bare.json, 'latitude' in bare.json, 'longitude' in bare.json]).toEqual([false, false, false]);
   });
 
   it('POST /customer creates a customer under the reseller', async () => {
@@ -506,7 +609,19 @@ describe('long-lived tokens from POST /token', () => {
     expect((await call('GET', '/probe', { key: readOnly })).status).toBe(403);
     expect((await call('GET', '/probe', { key: `${readOnly.slice(0, -4)}AAAA` })).status).toBe(401);
     sim.setNow(NOW);
-    expect((await token('READONLY', '2024-12-31T00:00:00')).status).toBe(400);
+    const local = await token('READONLY', '2024-12-31T00:00:00');
+    expect(local.status).toBe(400);
+    expect(local.json.message).toMatch(/"2024-12-31T00:00:00" has no UTC offset/);
+    const impossible = await token('READONLY', '2024-11-31T00:00:00+00:00');
+    expect(impossible.status).toBe(400);
+    expect(impossible.json.message).toMatch(/is not a calendar date/);
+  });
+
+  it('take the expiration the way the Python client writes it, astimezone().isoformat() with any offset', async () => {
+    const answer = await token('READONLY', '2024-12-31T01:00:00.250000+01:00');
+    expect(answer.status).toBe(200);
+    const payload = JSON.parse(Buffer.from((answer.json.token as string).split('.')[1], 'base64url').toString());
+    expect(payload.exp).toBe(Date.parse('2024-12-31T00:00:00Z') / 1000);
   });
 });
 
@@ -532,6 +647,16 @@ describe('control routes under /_sim, for trying things by hand', () => {
     await control('POST', '/_sim/expire-keys');
     expect((await call('GET', '/probe', { key })).status).toBe(403);
     expect(sim.requests.some((r) => r.path.startsWith('/_sim'))).toBe(false); // only API calls are logged
+  });
+
+  it('set the clock from an ISO time (UTC without an offset) and refuse one that is not a time', async () => {
+    expect((await control('POST', '/_sim/settings', { now: '2024-07-03 08:15' })).json).toMatchObject({ now: '2024-07-03T08:15:00.000Z', clock: 'fixed' });
+    expect((await control('POST', '/_sim/settings', { now: '2024-07-04' })).json).toMatchObject({ now: '2024-07-04T00:00:00.000Z' });
+    const bad = await control('POST', '/_sim/settings', { now: '1' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toMatch(/^now must be an ISO-8601 date-time .*: "1" is not an ISO-8601 time/);
+    expect((await control('POST', '/_sim/settings', { now: 12 })).status).toBe(400);
+    expect(sim.now().toISOString()).toBe('2024-07-04T00:00:00.000Z'); // the refusals changed nothing
   });
 });
 

@@ -7,6 +7,7 @@
 import type { AccountFixture, Customer, FixtureProbe, Parameter, SoilLayer } from './account.js';
 import { checkEmail, checkLatitude, checkLongitude, checkName, checkSoilProfile } from './validation.js';
 
+/** A field left out stays as it is; null clears it. */
 export interface ProbeMove {
   location_id?: number | null;
   latitude?: number | null;
@@ -92,9 +93,10 @@ export class AccountState {
       throw new Error(`unknown location ${to.location_id}`);
     }
     failIf(checkLatitude(to.latitude) ?? checkLongitude(to.longitude));
-    if (to.location_id !== undefined) probe.location_id = to.location_id;
-    if (to.latitude !== undefined) probe.latitude = to.latitude;
-    if (to.longitude !== undefined) probe.longitude = to.longitude;
+    // null clears a field: the key goes, so the probe looks like one that never had a location.
+    if (to.location_id !== undefined) setOrDelete(probe, 'location_id', to.location_id);
+    if (to.latitude !== undefined) setOrDelete(probe, 'latitude', to.latitude);
+    if (to.longitude !== undefined) setOrDelete(probe, 'longitude', to.longitude);
     return probe;
   }
 
@@ -224,6 +226,11 @@ function isSortedById(probes: FixtureProbe[]): boolean {
 
 export function sortedProfile(profile: SoilLayer[]): SoilLayer[] {
   return profile.map((layer) => ({ depth: layer.depth, soil: layer.soil })).sort((a, b) => a.depth - b.depth);
+}
+
+function setOrDelete(probe: FixtureProbe, field: 'location_id' | 'latitude' | 'longitude', value: number | null): void {
+  if (value === null) delete probe[field];
+  else probe[field] = value;
 }
 
 function failIf(problem: string | null): void {

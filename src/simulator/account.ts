@@ -25,6 +25,7 @@ export interface FixtureProbe {
   sku?: string; // default 'ST-MULTI-60'
   state?: string; // default 'ACTIVE'
   customer_id: number;
+  /** Absent (or null, for a hand-written fixture) = none: the API then leaves the key out. */
   location_id?: number | null;
   latitude?: number | null;
   longitude?: number | null;
@@ -214,9 +215,14 @@ function generateProbe(id: number, customer: Customer, sites: Site[], random: ()
     sku: model.sku,
     state: 'ACTIVE',
     customer_id: customer.id,
-    location_id: site ? site.location.id : null,
-    latitude: site ? round6(site.latitude + (random() - 0.5) * 0.008) : null,
-    longitude: site ? round6(site.longitude + (random() - 0.5) * 0.008) : null,
+    // A probe without a location has no location_id, latitude or longitude at all, as on the service.
+    ...(site
+      ? {
+          location_id: site.location.id,
+          latitude: round6(site.latitude + (random() - 0.5) * 0.008),
+          longitude: round6(site.longitude + (random() - 0.5) * 0.008),
+        }
+      : {}),
     soil_profile: generateSoilProfile(random),
     kind: random() < model.siShare ? 'SI' : 'MOISTURE',
     depths: model.depths.slice(),

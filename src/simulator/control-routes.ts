@@ -9,6 +9,7 @@
  * They are not logged in Simulator.requests and faults never apply to them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseInstant } from '../time.js';
 import type { SoilLayer } from './account.js';
 import { checkFault, type Fault } from './faults.js';
 import { HttpError, readJsonBody, requireObject, sendJson } from './http-io.js';
@@ -64,14 +65,17 @@ function change(sim: Simulator, body: Record<string, unknown>, res: ServerRespon
 }
 
 function settings(sim: Simulator, body: Record<string, unknown>, res: ServerResponse): void {
-  if (body.now !== undefined) {
-    const ms = typeof body.now === 'string' ? Date.parse(body.now) : NaN;
-    if (body.now !== null && Number.isNaN(ms)) throw new HttpError(400, 'now must be an ISO date-time, or null for the real clock');
-    sim.setNow(body.now === null ? undefined : new Date(ms));
-  }
+  if (body.now !== undefined) sim.setNow(body.now === null ? undefined : settingsNow(body.now));
   if (body.ignoreLimit !== undefined) {
     if (typeof body.ignoreLimit !== 'boolean') throw new HttpError(400, 'ignoreLimit must be true or false');
     sim.ignoreLimit = body.ignoreLimit;
   }
   sendJson(res, 200, sim.describe());
+}
+
+/** `now` through the project's one time rule (src/time.ts): ISO 8601, UTC without an offset, a date alone at midnight UTC. */
+function settingsNow(value: unknown): Date {
+  const parsed = typeof value === 'string' ? parseInstant(value, { dateOnly: true }) : { reason: `got ${JSON.stringify(value)}` };
+  if (parsed instanceof Date) return parsed;
+  throw new HttpError(400, `now must be an ISO-8601 date-time like 2024-07-08T12:00:00Z, or null for the real clock: ${parsed.reason}`);
 }

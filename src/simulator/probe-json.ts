@@ -1,6 +1,9 @@
 /**
  * The shapes the API answers with, built from the account state and the reading model. GET /probe, the write routes
  * and Simulator.readings all use these, so a probe looks the same wherever it appears.
+ *
+ * An optional field without a value is left out, never sent as null (see "What the simulator sends" in index.ts):
+ * the official Python client calls int() on `location_id` whenever the key is there, so a null would break its poll.
  */
 import type { FixtureProbe } from './account.js';
 import { sortedProfile } from './account-state.js';
@@ -21,10 +24,10 @@ export function probeJson(probe: FixtureProbe, nowMs: number, seed: number): Rec
     sku: probe.sku ?? 'ST-MULTI-60',
     state: probe.state ?? 'ACTIVE',
   };
-  // Absent in the fixture = absent in the answer: the contract calls all three optional.
-  if (probe.location_id !== undefined) json.location_id = probe.location_id;
-  if (probe.latitude !== undefined) json.latitude = probe.latitude;
-  if (probe.longitude !== undefined) json.longitude = probe.longitude;
+  // No value (absent or null in the state) = no key in the answer, as the service sends it.
+  if (probe.location_id != null) json.location_id = probe.location_id;
+  if (probe.latitude != null) json.latitude = probe.latitude;
+  if (probe.longitude != null) json.longitude = probe.longitude;
   json.customer_id = probe.customer_id;
   json.interval = intervalOf(probe);
   json.unit = UNIT[probe.kind];
@@ -34,20 +37,22 @@ export function probeJson(probe: FixtureProbe, nowMs: number, seed: number): Rec
   return json;
 }
 
+/** A probe that has measured nothing yet has no `last_update` key and an empty `last_readings`. */
 function probeStatus(probe: FixtureProbe, nowMs: number, seed: number): Record<string, unknown> {
   const slot = latestSlot(probe, nowMs);
-  return {
-    last_update: slot === null ? null : offsetTimestamp(slot),
-    battery: probe.battery ?? 'NORMAL',
-    rssi: probe.rssi ?? -90,
-    connectivity: probe.connectivity ?? 'GOOD',
-    last_readings: slot === null ? [] : lastReadings(probe, slot, seed),
-  };
+  const status: Record<string, unknown> = {};
+  if (slot !== null) status.last_update = offsetTimestamp(slot);
+  status.battery = probe.battery ?? 'NORMAL';
+  status.rssi = probe.rssi ?? -90;
+  status.connectivity = probe.connectivity ?? 'GOOD';
+  status.last_readings = slot === null ? [] : lastReadings(probe, slot, seed);
+  return status;
 }
 
 /**
  * The latest slot's readings as status.last_readings shows them. Odd probe ids give their temperature reading a null
- * timestamp, as the live API sometimes does, so clients must fall back to last_update.
+ * timestamp, as the live API sometimes does, so clients must fall back to last_update. The `timestamp` key is always
+ * there (the Python client reads it with []); `depth` is left out for a reading without one, never null.
  */
 export function lastReadings(probe: FixtureProbe, slotMs: number, seed: number): Record<string, unknown>[] {
   const timestamp = offsetTimestamp(slotMs);

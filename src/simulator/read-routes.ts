@@ -1,5 +1,6 @@
 /** The GET routes: the lists and a probe's history. */
 import type { ServerResponse } from 'node:http';
+import { parseInstant } from '../time.js';
 import type { FixtureProbe, Parameter, ParameterLanguage } from './account.js';
 import { HttpError, sendJson, streamJsonArray } from './http-io.js';
 import { historicReadings, probeJson } from './probe-json.js';
@@ -10,6 +11,7 @@ import type { ApiContext } from './routes.js';
  * one customer's probes with `customer`. With ignoreLimit set it answers everything, like a server without paging.
  */
 export function listProbes(ctx: ApiContext, res: ServerResponse): Promise<void> {
+  checkIncludeSharedData(ctx.query);
   const customer = optionalInteger(ctx.query, 'customer', 0);
   let skip = optionalInteger(ctx.query, 'skip', 0) ?? 0;
   let limit = optionalInteger(ctx.query, 'limit', 1);
@@ -31,13 +33,14 @@ function* lazyProbes(probes: FixtureProbe[], nowMs: number, seed: number): Gener
 /** GET /probe/{probeId}/{from}/{to}: readings of the measurements in [from, to) that exist by now. */
 export function probeHistory(ctx: ApiContext, res: ServerResponse): Promise<void> {
   const probe = probeFromPath(ctx, ctx.params[0]);
-  const fromMs = parseInstant('from', ctx.params[1]);
-  const toMs = parseInstant('to', ctx.params[2]);
+  const fromMs = instantParam('from', ctx.params[1]);
+  const toMs = instantParam('to', ctx.params[2]);
   if (fromMs > toMs) throw new HttpError(400, `from (${ctx.params[1]}) must not be after to (${ctx.params[2]})`);
   return streamJsonArray(res, historicReadings(probe, fromMs, toMs, ctx.nowMs, ctx.host.seed));
 }
 
 export function listLocations(ctx: ApiContext, res: ServerResponse): void {
+  checkIncludeSharedData(ctx.query);
   const customer = optionalInteger(ctx.query, 'customer', 0);
   const locations = ctx.host.state.fixture.locations.filter((l) => customer === undefined || l.customer_id === customer);
   sendJson(res, 200, locations);
@@ -72,11 +75,24 @@ function optionalInteger(query: Record<string, string>, name: string, min: numbe
   return Number(text);
 }
 
-/** An ISO-8601 instant such as 2024-07-01T00:00:00.000Z (Date.parse alone would accept '12345' as a year). */
-function parseInstant(name: string, text: string): number {
-  const match = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
-  // Without an offset, JavaScript reads a date-time as local time; the service's clock is UTC.
-  const ms = !match ? NaN : Date.parse(match[1] && !match[4] ? `${text}Z` : text);
-  if (Number.isNaN(ms)) throw new HttpError(400, `${name} must be an ISO-8601 date-time like 2024-07-01T00:00:00.000Z, got ${JSON.stringify(text)}`);
-  return ms;
+/**
+ * `include_shared_data` on GET /probe and /location: YES or NO, as the official client sends it, or left out. The
+ * simulated account holds no data shared by other accounts, so all three answer the same list; anything else is a 400,
+ * so that a client sending, say, `true` finds out here rather than on the service.
+ */
+function checkIncludeSharedData(query: Record<string, string>): void {
+  const value = query.include_shared_data;
+  if (value !== undefined && value !== 'YES' && value !== 'NO') {
+    throw new HttpError(400, `include_shared_data must be YES or NO, got ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * A path's from/to through the project's one time rule (src/time.ts): ISO 8601 such as 2024-07-01T00:00:00.000Z,
+ * UTC without an offset, a date alone meaning its midnight UTC.
+ */
+function instantParam(name: string, text: string): number {
+  const parsed = parseInstant(text, { dateOnly: true });
+  if (parsed instanceof Date) return parsed.getTime();
+  throw new HttpError(400, `${name}: ${parsed.reason}`);
 }

@@ -32,9 +32,10 @@ export function registerProbe(ctx: ApiContext, res: ServerResponse): void {
     sku: REGISTERED_MODEL.sku,
     state: 'ACTIVE',
     customer_id: customerId as number,
-    location_id: (body.location_id as number | null | undefined) ?? null,
-    latitude: (body.latitude as number | null | undefined) ?? null,
-    longitude: (body.longitude as number | null | undefined) ?? null,
+    // Left out or null: the probe has none, and its answers carry no such key.
+    ...(body.location_id != null ? { location_id: body.location_id as number } : {}),
+    ...(body.latitude != null ? { latitude: body.latitude as number } : {}),
+    ...(body.longitude != null ? { longitude: body.longitude as number } : {}),
     soil_profile: body.soil_profile ? sortedProfile(body.soil_profile as SoilLayer[]) : soilKeys.length > 0 ? [{ depth: 0, soil: soilKeys[0] }] : [],
     kind: REGISTERED_MODEL.kind,
     depths: [...REGISTERED_MODEL.depths],
@@ -44,7 +45,10 @@ export function registerProbe(ctx: ApiContext, res: ServerResponse): void {
   sendJson(res, 201, probeJson(probe, ctx.nowMs, ctx.host.seed));
 }
 
-/** PUT /probe/{probeId}: name, soil_profile, latitude, longitude, location_id; fields left out stay as they are. */
+/**
+ * PUT /probe/{probeId}: name, soil_profile, latitude, longitude, location_id; fields left out stay as they are, and
+ * null clears location_id, latitude or longitude (the answer then has no such key).
+ */
 export function updateProbe(ctx: ApiContext, res: ServerResponse): void {
   const probe = probeFromPath(ctx, ctx.params[0]);
   const body = requireObject(ctx.body);
