@@ -7,7 +7,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ErrorCodes, SyncError } from '../src/errors.js';
+import { parseInstant } from '../src/time.js';
 import { defineJob, describeCounts, type JobContext } from '../src/job.js';
+import { SkippedReadings } from '../src/readings/skipped.js';
 import { fillWindow, type Window, type WindowOutcome } from '../src/sync/historic.js';
 import { ts } from '../src/warehouse/duckdb.js';
 import { sqlFile } from '../src/warehouse/sql-files.js';
@@ -16,33 +18,43 @@ import type { Warehouse } from '../src/warehouse/warehouse.js';
 const CHUNK_DAYS = 7;
 const DAY_MS = 86_400_000;
 
+/** A time as the command sends it (ISO-8601; src/time.ts reads it, UTC without an offset). */
+const instant = z.string().transform((text, ctx) => {
+  const at = parseInstant(text, { dateOnly: true });
+  if (at instanceof Date) return at;
+  ctx.addIssue({ code: 'custom', message: at.reason });
+  return z.NEVER;
+});
+
 const payload = z
-  .object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }), probe: z.string().min(1).optional() })
-  .refine((p) => Date.parse(p.from) < Date.parse(p.to), 'from must be before to');
+  .object({ from: instant, to: instant, probe: z.string().min(1).optional() })
+  .refine((p) => p.from.getTime() < p.to.getTime(), 'from must be before to');
 
 export default defineJob({
   name: 'backfill',
   payload,
 
   async run(p, ctx) {
-    const from = new Date(p.from);
-    const to = new Date(Math.min(Date.parse(p.to), ctx.startedAt.getTime()));
+    const from = p.from;
+    const to = new Date(Math.min(p.to.getTime(), ctx.startedAt.getTime()));
     const probes = await probesToFill(ctx.db, p.probe);
     // the request as given names the backfill: run again with the same arguments, it resumes
-    const backfillId = createHash('md5').update(JSON.stringify([from.toISOString(), new Date(p.to).toISOString(), p.probe ?? '*'])).digest('hex');
+    const backfillId = createHash('md5').update(JSON.stringify([from.toISOString(), p.to.toISOString(), p.probe ?? '*'])).digest('hex');
     const done = new Set((await ctx.db.read(sqlFile('backfill/chunks-done'), { backfill_id: backfillId })).map((c) => `${c.serial}@${(c.chunk_from as Date).getTime()}`));
     const chunks = probes.flatMap((probe) => chunksOf(from, to).map((chunk) => ({ ...probe, ...chunk })));
     const totals = { read: 0, inserted: 0, conflicts: 0, resumed: 0 };
+    const skipped = new SkippedReadings();
     for (const [i, chunk] of chunks.entries()) {
       if (done.has(`${chunk.serial}@${chunk.from.getTime()}`)) totals.resumed++;
       else {
         const outcome = await fillWindow(ctx, chunk, 'backfill');
         // a chunk cut short at "now" is not done: the next run with the same arguments fetches it again, whole
-        const cutShort = chunk.to.getTime() === to.getTime() && to.getTime() < Date.parse(p.to);
+        const cutShort = chunk.to.getTime() === to.getTime() && to.getTime() < p.to.getTime();
         if (!cutShort) await recordChunk(ctx, backfillId, chunk, outcome);
         totals.read += outcome.read;
         totals.inserted += outcome.inserted;
         totals.conflicts += outcome.conflicts;
+        skipped.merge(outcome.skipped);
       }
       ctx.progress(i + 1, chunks.length);
     }
@@ -52,10 +64,10 @@ export default defineJob({
       updated: 0,
       deleted: 0,
       conflicts: totals.conflicts,
-      details: { probes: probes.length, chunks: chunks.length, resumedChunks: totals.resumed, backfillId },
+      details: { probes: probes.length, chunks: chunks.length, resumedChunks: totals.resumed, backfillId, readingsSkipped: skipped.summary() },
       summary:
         `${probes.length} probe${probes.length === 1 ? '' : 's'}, ${chunks.length} chunks (${totals.resumed} already done), ${totals.read} readings read: ` +
-        describeCounts({ 'new readings': totals.inserted, conflicts: totals.conflicts }),
+        describeCounts({ 'new readings': totals.inserted, conflicts: totals.conflicts, skipped: skipped.count }),
     };
   },
 });

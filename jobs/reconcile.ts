@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ApiError } from '../src/errors.js';
 import { defineJob, describeCounts } from '../src/job.js';
+import { SkippedReadings } from '../src/readings/skipped.js';
 import { fillWindow } from '../src/sync/historic.js';
 import { ts } from '../src/warehouse/duckdb.js';
 import { sqlFile } from '../src/warehouse/sql-files.js';
@@ -27,6 +28,7 @@ export default defineJob({
     let inserted = 0;
     let conflicts = 0;
     const failed: string[] = [];
+    const skipped = new SkippedReadings();
     for (const probe of stale) {
       const window = { serial: String(probe.serial), probeId: Number(probe.probe_id), from: probe.gap_from as Date, to: now };
       try {
@@ -34,6 +36,7 @@ export default defineJob({
         read += outcome.read;
         inserted += outcome.inserted;
         conflicts += outcome.conflicts;
+        skipped.merge(outcome.skipped);
       } catch (err) {
         // one probe the API will not give (gone, not ours) must not keep the others' gaps open
         if (!(err instanceof ApiError) || err.retryable) throw err;
@@ -47,8 +50,8 @@ export default defineJob({
       updated: 0,
       deleted: 0,
       conflicts,
-      details: { staleProbes: stale.length, failed },
-      summary: `${stale.length} quiet probes, ${read} readings read: ${describeCounts({ 'new readings': inserted, conflicts, 'probes failed': failed.length })}`,
+      details: { staleProbes: stale.length, failed, readingsSkipped: skipped.summary() },
+      summary: `${stale.length} quiet probes, ${read} readings read: ${describeCounts({ 'new readings': inserted, conflicts, skipped: skipped.count, 'probes failed': failed.length })}`,
     };
   },
 });

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { defineJob, describeCounts } from '../src/job.js';
+import { SkippedReadings } from '../src/readings/skipped.js';
 import { probeStageRow, statusReadings } from '../src/sync/probe-rows.js';
 import { readingRow } from '../src/warehouse/readings-store.js';
 import { applyProbeSnapshot } from '../src/warehouse/snapshots.js';
@@ -17,13 +18,9 @@ export default defineJob({
 
   async run(_payload, ctx) {
     let read = 0;
-    const skipped: string[] = [];
+    const skipped = new SkippedReadings();
     for await (const page of ctx.api.probes({ signal: ctx.signal })) {
-      const readings = page.flatMap((element) => {
-        const status = statusReadings(element.value, ctx.startedAt);
-        skipped.push(...status.skipped);
-        return status.readings;
-      });
+      const readings = page.flatMap((element) => statusReadings(element, ctx.startedAt, skipped));
       await ctx.db.stage('stage_probes', page.map((element) => probeStageRow(ctx.runId, element, ctx.config.timeZoneOverrides)));
       await ctx.db.stage('stage_readings', readings.map((r) => readingRow(ctx.runId, r)));
       read += page.length;
@@ -36,7 +33,7 @@ export default defineJob({
       changedBy: 'sync-probes',
     });
     if (outcome.deletionsRefused) ctx.log.warn({ reason: outcome.deletionsRefused }, 'probe deletions refused');
-    if (skipped.length > 0) ctx.log.warn({ count: skipped.length, first: skipped[0] }, 'status readings skipped');
+    if (skipped.count > 0) ctx.log.warn({ skipped: skipped.summary() }, 'status readings skipped');
     const { readings } = outcome;
     return {
       rowsRead: read,
@@ -49,7 +46,7 @@ export default defineJob({
         restored: outcome.restored,
         deletionsRefused: outcome.deletionsRefused,
         readingsInserted: readings.inserted,
-        statusReadingsSkipped: skipped.length,
+        statusReadingsSkipped: skipped.summary(), // { total, reasons: { reason: count } }
       },
       summary:
         `${read} probes read: ` +

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError } from './errors.js';
+import { DEFAULT_PUSH_LIMITS, type PushLimits } from './push/limits.js';
 import { checkSchedule, checkTimeZone } from './schedule-check.js';
 
 export const LANGUAGES = ['en', 'nl', 'es', 'en-us'] as const;
@@ -50,6 +51,9 @@ export interface Config {
     readonly hmacHeader: string;
     readonly maxBody: number;
     readonly timeoutMs: number;
+    /** PUSH_MAX_CONNECTIONS: open connections at most; past it the oldest not yet authenticated one is closed. */
+    readonly maxConnections: number;
+    readonly limits: Readonly<PushLimits>;
   };
   /** null: the schedule is switched off (SCHEDULE_X=off) */
   readonly schedules: { readonly tz: string; readonly patterns: Readonly<Record<ScheduledJobName, string | null>> };
@@ -153,6 +157,15 @@ function pushConfig(p: Parser): Config['push'] {
     hmacHeader: header('PUSH_HMAC_HEADER', 'x-signature'),
     maxBody: p.integer('PUSH_MAX_BODY', 1_048_576, { min: 1024, max: 100 * 1_048_576 }),
     timeoutMs: p.integer('PUSH_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
+    maxConnections: p.integer('PUSH_MAX_CONNECTIONS', 512, { min: 8, max: 1_000_000 }),
+    limits: {
+      // the push format itself needs 4 levels, and readings need their strings: lower bounds that keep it working
+      maxDepth: p.integer('PUSH_MAX_DEPTH', DEFAULT_PUSH_LIMITS.maxDepth, { min: 4, max: 1_000 }),
+      maxUplinks: p.integer('PUSH_MAX_UPLINKS', DEFAULT_PUSH_LIMITS.maxUplinks, { min: 1, max: 1_000_000 }),
+      maxReadings: p.integer('PUSH_MAX_READINGS', DEFAULT_PUSH_LIMITS.maxReadings, { min: 1, max: 1_000_000 }),
+      maxString: p.integer('PUSH_MAX_STRING', DEFAULT_PUSH_LIMITS.maxString, { min: 64, max: 100 * 1_048_576 }),
+      maxExtra: p.integer('PUSH_MAX_EXTRA', DEFAULT_PUSH_LIMITS.maxExtra, { min: 0, max: 100 * 1_048_576 }),
+    },
   };
 }
 

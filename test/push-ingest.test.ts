@@ -124,14 +124,22 @@ describe('pushed readings', () => {
     expect(await stack.rows('SELECT ts FROM readings')).toEqual([{ ts: new Date('2024-07-08T09:05:00Z') }]);
   });
 
-  it('keep unknown fields of a reading and of its uplink', async () => {
+  it("keep unknown fields: a reading's with the reading, an uplink's once for the uplink (not in each reading)", async () => {
     stack = await startStack();
-    await post(stack.pushUrl, JSON.stringify({
+    const body = JSON.stringify({
       serial: '24000092104', timestamp: '2024-07-08T09:05:00Z', gateway: 'gw-7',
-      readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%', quality: 'good' }],
-    }));
+      readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%', quality: 'good' }, { type: 'MOISTURE', depth: 30, value: 25.1, unit: '%' }],
+    }).replace('"gateway"', '"__proto__":{"odd":"key"},"gateway"'); // a key JavaScript objects would swallow
+    expect((await post(stack.pushUrl, body)).status).toBe(202);
+    expect((await post(stack.pushUrl, body)).status).toBe(202); // redelivered: kept once
     await stack.drained();
-    expect(await stack.rows('SELECT extra FROM readings')).toEqual([{ extra: '{"quality":"good","uplink":{"gateway":"gw-7"}}' }]);
+    expect(await stack.rows('SELECT depth_cm, extra FROM readings ORDER BY depth_cm')).toEqual([
+      { depth_cm: 15, extra: '{"quality":"good"}' },
+      { depth_cm: 30, extra: null },
+    ]);
+    expect(await stack.rows('SELECT serial, uplink_ts, extra FROM uplink_extras')).toEqual([
+      { serial: '24000092104', uplink_ts: new Date('2024-07-08T09:05:00Z'), extra: '{"__proto__":{"odd":"key"},"gateway":"gw-7"}' },
+    ]);
   });
 });
 

@@ -90,11 +90,11 @@ describe('the push receiver refuses', () => {
 describe('the push receiver accepts, and keeps aside what it cannot use', () => {
   const invalid: [string, string, string][] = [
     ['an uplink without a serial', JSON.stringify({ timestamp: at, readings: [moisture({})] }), 'uplink has no serial'],
-    ['a value that is not a number', uplink([moisture({ value: 'wet' })]), 'value "wet" is not a finite number'],
-    ['a value that is null', uplink([moisture({ value: null })]), 'value null is not a finite number'],
-    ['a value too large to be finite', uplink([moisture({ value: 'HUGE' })]).replace('"HUGE"', '1e400'), 'value Infinity is not a finite number'],
-    ['a reading without any timestamp', uplink([moisture({ timestamp: null })], { timestamp: null }), 'timestamp is missing'],
-    ['an unreadable timestamp', uplink([moisture({ timestamp: 'yesterday' })]), 'timestamp "yesterday" is not ISO-8601'],
+    ['a value that is not a number', uplink([moisture({ value: 'wet' })]), 'value "wet" is not a finite decimal number'],
+    ['a value that is null', uplink([moisture({ value: null })]), 'value is missing'],
+    ['a value too large to be finite', uplink([moisture({ value: 'HUGE' })]).replace('"HUGE"', '1e400'), 'value Infinity is not a finite decimal number'],
+    ['a reading without any timestamp', uplink([moisture({ timestamp: null })], { timestamp: null, battery: undefined, rssi: undefined }), 'timestamp is missing'],
+    ['an unreadable timestamp', uplink([moisture({ timestamp: 'yesterday' })]), 'timestamp "yesterday" is not an ISO-8601 time'],
     ['a timestamp in the future', uplink([moisture({ timestamp: '2099-01-01T00:00:00Z' })]), 'timestamp "2099-01-01T00:00:00Z" is in the future'],
     ['a timestamp before 2000', uplink([moisture({ timestamp: '1999-12-31T23:00:00Z' })]), 'timestamp "1999-12-31T23:00:00Z" is before 2000'],
     ['a negative depth', uplink([moisture({ depth: -5 })]), 'depth -5 is outside 0..500 cm'],
@@ -115,7 +115,7 @@ describe('the push receiver accepts, and keeps aside what it cannot use', () => 
     const answer = await send({ body: uplink([moisture({ depth: 15 }), moisture({ depth: 30, value: 'n/a' }), { type: 'TEMPERATURE', value: 18.6, unit: '°C', timestamp: null }]) });
     expect(answer).toEqual({
       status: 202,
-      body: { status: 'accepted', uplinks: 1, readings_accepted: 2, rejected: 1, reasons: ['24000092104: value "n/a" is not a finite number'] },
+      body: { status: 'accepted', uplinks: 1, readings_accepted: 2, rejected: 1, reasons: ['24000092104: value "n/a" is not a finite decimal number'] },
     });
   });
 
@@ -141,7 +141,7 @@ describe('what the warehouse holds afterwards', () => {
     expect(kept).toHaveLength(18);
     expect(kept).toContainEqual({ reason: expect.stringMatching(/^the body is not valid JSON/), body: '{"serial": "24000092104", "readings": [' });
     expect(kept).toContainEqual({ reason: 'the body is an empty array: no uplinks', body: '[]' });
-    expect(kept).toContainEqual({ reason: '24000092104: value "wet" is not a finite number', body: JSON.stringify(moisture({ value: 'wet' })) });
+    expect(kept).toContainEqual({ reason: '24000092104: value "wet" is not a finite decimal number', body: JSON.stringify(moisture({ value: 'wet' })) });
     expect(kept.some((k) => String(k.body).includes('padding'))).toBe(false);
   });
 

@@ -18,13 +18,13 @@ import { newVersionName, partialDir, prune, switchTo } from './versions.js';
 /** The tables copied into the snapshot (everything the views need, and everything a user may ask about). */
 export const SNAPSHOT_TABLES = [
   'readings', 'probes', 'probe_history', 'probe_status', 'locations', 'customers', 'customer_probes', 'soil_types',
-  'soil_type_history', 'parameters', 'sync_runs', 'reading_conflicts', 'rejected_pushes', 'daily_rollup',
+  'soil_type_history', 'parameters', 'sync_runs', 'reading_conflicts', 'rejected_pushes', 'uplink_extras', 'daily_rollup',
   'warehouse_settings', 'soil_threshold_defaults', 'soil_threshold_overrides',
 ] as const;
 /** What goes to Parquet besides readings: the user-facing tables, and views worth having as files. */
 export const PARQUET_TABLES = [
   'probes', 'probe_history', 'probe_status', 'locations', 'customers', 'customer_probes', 'soil_types', 'soil_type_history',
-  'parameters', 'sync_runs', 'reading_conflicts', 'rejected_pushes', 'probe_soil_layers', 'soil_thresholds', 'readings_daily',
+  'parameters', 'sync_runs', 'reading_conflicts', 'rejected_pushes', 'uplink_extras', 'probe_soil_layers', 'soil_thresholds', 'readings_daily',
   'probe_latest', 'probe_health',
 ] as const;
 export const STORAGE_VERSION = 'v1.0.0'; // as in sql/export/attach.sql

@@ -5,6 +5,11 @@
  * already waiting behind it (up to a bound), lands them all in one transaction, and completes them together.
  * Locks are extended while it works, the stalled-job check hands the jobs of a writer that died back to the queue,
  * and a job that fails is retried with backoff and, after its last attempt, kept in the failed set for `replay`.
+ *
+ * No poison blocks others: when a transaction fails, its jobs are landed one by one, and a job that fails alone is
+ * landed push by push; a push that still cannot be stored (twice) is parked alone in rejected_pushes, with the
+ * reason, and the rest of its batch lands. Only when the warehouse itself fails (parking fails too) does the job
+ * fail, to be retried.
  */
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -15,7 +20,7 @@ import { jobContext, type JobDeps } from '../job-runner.js';
 import { releaseNativeMemory } from '../native-memory.js';
 import { QUEUES } from '../queues.js';
 import { closeRedis, consumerConnection } from '../redis.js';
-import type { PushEnvelope } from '../receiver/group-commit.js';
+import { errorMessage } from '../errors.js';
 import { ts } from '../warehouse/duckdb.js';
 import { refreshRollup } from '../warehouse/rollup.js';
 import { sqlFile } from '../warehouse/sql-files.js';
@@ -23,6 +28,7 @@ import { sqlFile } from '../warehouse/sql-files.js';
 /** Bounds of one transaction. */
 const MAX_JOBS = 500;
 const MAX_PUSHES = 20_000;
+const MAX_BYTES = 32 * 1_048_576;
 /** A short lock, so that a crashed writer's batches are taken up again within seconds. */
 const LOCK_MS = 10_000;
 const PRUNE_EVERY_MS = 60 * 60_000;
@@ -42,6 +48,7 @@ export class IngestConsumer {
       lockDuration: LOCK_MS,
       stalledInterval: LOCK_MS / 2,
       drainDelay: 1, // seconds a fetch blocks when the queue is empty: bounds how long stopping takes
+      maxStalledCount: 2, // a batch whose writer keeps losing its lock ends in the failed set (for replay), not in a loop
     });
     this.worker.on('error', (err) => deps.log.error({ err, queue: QUEUES.ingest }, 'ingest consumer error'));
   }
@@ -89,12 +96,14 @@ export class IngestConsumer {
     const first = await this.worker.getNextJob(token, { block: true });
     if (!first) return [];
     const jobs: Job[] = [first];
-    let pushes = pushCount(first);
-    while (jobs.length < MAX_JOBS && pushes < MAX_PUSHES && !this.stopping) {
+    let { pushes, bytes } = sizeOf(first);
+    while (jobs.length < MAX_JOBS && pushes < MAX_PUSHES && bytes < MAX_BYTES && !this.stopping) {
       const next = await this.worker.getNextJob(token, { block: false });
       if (!next) break;
       jobs.push(next);
-      pushes += pushCount(next);
+      const size = sizeOf(next);
+      pushes += size.pushes;
+      bytes += size.bytes;
     }
     return jobs;
   }
@@ -120,23 +129,65 @@ export class IngestConsumer {
   /** All in one transaction; if that fails, each job on its own, so that one bad batch fails alone. */
   private async landTogether(jobs: Job[], token: string): Promise<void> {
     try {
-      const result = await this.write(jobs);
+      const result = await this.write(jobs, jobs.flatMap(pushesOf));
       // the daily rollup too, before the batches count as done: a drained queue means everything is queryable
       await refreshRollup(this.deps.db);
       await Promise.all(jobs.map((job) => job.moveToCompleted(result.summary, token, false)));
     } catch (err) {
-      if (jobs.length === 1) {
-        this.deps.log.error({ err, jobId: jobs[0]!.id }, 'ingest batch failed');
-        await jobs[0]!.moveToFailed(err as Error, token, false);
-        return;
-      }
+      if (jobs.length === 1) return this.landPushByPush(jobs[0]!, token, err);
       this.deps.log.warn({ err, jobs: jobs.length }, 'ingest batches failed together: landing them one by one');
       for (const job of jobs) await this.landTogether([job], token);
     }
   }
 
-  private async write(jobs: Job[]): Promise<JobResult> {
-    const pushes = jobs.flatMap((job) => (job.data as { pushes: PushEnvelope[] }).pushes);
+  /** A job that failed alone: each push on its own, and the one that cannot be stored parked with its reason. */
+  private async landPushByPush(job: Job, token: string, jobError: unknown): Promise<void> {
+    const pushes = pushesOf(job);
+    this.deps.log.warn({ err: jobError, jobId: job.id, pushes: pushes.length }, 'ingest batch failed: landing its pushes one by one');
+    let parked = 0;
+    try {
+      for (const push of pushes) {
+        if (!(await this.landOne(job, push))) parked++;
+      }
+      await refreshRollup(this.deps.db);
+      await job.moveToCompleted(`landed push by push, ${parked} parked in rejected_pushes`, token, false);
+    } catch (err) {
+      // the warehouse itself fails (parking failed too): the batch waits in Redis to be retried
+      this.deps.log.error({ err, jobId: job.id, attempt: job.attemptsMade + 1 }, 'ingest batch failed');
+      await this.fail(job, token, err as Error);
+    }
+  }
+
+  /** True if the push landed; false if it was parked. Throws if it could not even be parked. */
+  private async landOne(job: Job, push: unknown): Promise<boolean> {
+    let error: unknown;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await this.write([job], [push]);
+        return true;
+      } catch (err) {
+        error = err; // once more: a passing fault is not a poison
+      }
+    }
+    const { r, b } = (push ?? {}) as { r?: unknown; b?: unknown };
+    const receivedAt = new Date(typeof r === 'number' && Number.isFinite(r) ? r : Date.now());
+    const reason = `the writer could not store this push: ${errorMessage(error)}`;
+    const body = typeof b === 'string' ? b : '(no body text)';
+    await this.deps.db.write((c) => c.run(sqlFile('ingest/park-push'), { received_at: ts(receivedAt), reason, body }));
+    this.deps.log.error({ err: error, jobId: job.id }, 'push parked in rejected_pushes: the writer cannot store it');
+    return false;
+  }
+
+  /** Counts the attempt even after a long wait: the lock is renewed first, so moving the job cannot fail on it. */
+  private async fail(job: Job, token: string, err: Error): Promise<void> {
+    await job.extendLock(token, LOCK_MS).catch(() => undefined);
+    await job.moveToFailed(err, token, false).catch((moveErr: unknown) => {
+      // the lock was lost (the stalled-job check took the job back): it is retried, and counted as stalled
+      this.deps.log.error({ err: moveErr, jobId: job.id }, 'ingest batch could not be marked failed');
+    });
+  }
+
+  private async write(jobs: Job[], pushes: unknown[]): Promise<JobResult> {
     const runId = `ingest-${jobs[0]!.id}-${jobs.length}`;
     const log = this.deps.log.child({ job: 'ingest-pushes', runId });
     const ctx = jobContext(this.deps, { runId, startedAt: new Date(), trigger: 'push', log });
@@ -146,7 +197,14 @@ export class IngestConsumer {
   }
 }
 
-function pushCount(job: Job): number {
-  const pushes = (job.data as { pushes?: unknown[] } | undefined)?.pushes;
-  return Array.isArray(pushes) ? pushes.length : 0;
+function pushesOf(job: Job): unknown[] {
+  const pushes = (job.data as { pushes?: unknown } | undefined)?.pushes;
+  return Array.isArray(pushes) ? pushes : [];
+}
+
+function sizeOf(job: Job): { pushes: number; bytes: number } {
+  const pushes = pushesOf(job);
+  let bytes = 0;
+  for (const push of pushes) bytes += typeof (push as { b?: unknown })?.b === 'string' ? (push as { b: string }).b.length : 0;
+  return { pushes: pushes.length, bytes };
 }

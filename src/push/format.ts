@@ -5,13 +5,18 @@
  * A body is one uplink object or an array of them:
  *   {"serial": "...", "probe_id": 49205, "customer_id": 39, "timestamp": "...", "battery": "NORMAL", "rssi": -97,
  *    "readings": [{"type", "depth", "value", "unit", "timestamp"}]}
- * Unknown fields are kept (in the reading's `extra`). A reading without a timestamp takes its uplink's; one with
- * neither is rejected. Everything rejected is returned with the reason, never dropped silently.
+ * A reading without a timestamp takes its uplink's; each reading is judged by toReading (src/readings/reading.ts),
+ * the rules every source shares. Unknown fields are kept: a reading's in its `extra`, an uplink's once, in
+ * uplink_extras (not copied into each of its readings). Everything rejected is returned with the reason.
  *
- * The receiver parses a body to answer the pusher; the writer parses the same body again (with the same
- * receivedAt) to store it, so the two always agree.
+ * Bounded work: the body is checked against PushLimits (nesting, string lengths, counts, unknown fields) before
+ * and while it is read; over a limit, the whole body is refused (413) and kept verbatim. parsePush never throws.
+ *
+ * The receiver parses a body to answer the pusher; the writer parses the same text with the same receivedAt and
+ * limits to store it: one function, the same input, so the two cannot disagree.
  */
-import { checkDepth, checkTimestamp, checkValue, extraFields, typeFromUnit, type Reading } from '../readings/reading.js';
+import { checkTimestamp, checkValue, extraFields, hasControlCharacters, shown, toReading, type Checked, type Reading, type ReadingOrigin } from '../readings/reading.js';
+import { checkShape, type PushLimits, type ShapeProblem } from './limits.js';
 
 export interface PushStatus {
   serial: string;
@@ -20,145 +25,172 @@ export interface PushStatus {
   rssi: number | null;
 }
 
+/** The unknown fields of one uplink, kept once. */
+export interface UplinkExtra {
+  serial: string;
+  uplinkTs: Date | null;
+  extra: string;
+}
+
 export interface Rejection {
   reason: string;
   body: string; // the uplink or reading that was rejected, as JSON (the whole body when nothing could be read)
 }
 
+export interface Fatal {
+  reason: string;
+  /** 400: not JSON or not the push format; 413: over one of the limits (named in `limit`). */
+  status: 400 | 413;
+  limit?: ShapeProblem['limit'];
+}
+
 export interface ParsedPush {
-  /** Set when the body is not JSON or not the push format at all: the pusher gets a 400 and the body is kept. */
-  fatal?: string;
+  /** Set when the body cannot be read at all: the pusher gets `status` and the body is kept verbatim. */
+  fatal?: Fatal;
   uplinks: number;
-  accepted: number; // readings that can be stored
-  readings: Reading[]; // those readings; left empty when parsing only to count (the receiver's answer)
+  readings: Reading[]; // the readings that can be stored
   statuses: PushStatus[];
+  uplinkExtras: UplinkExtra[];
   rejected: Rejection[];
 }
 
-const UPLINK_FIELDS = ['serial', 'probe_id', 'customer_id', 'timestamp', 'battery', 'rssi', 'readings'] as const;
-const READING_FIELDS = ['type', 'depth', 'value', 'unit', 'timestamp'] as const;
+/** Past this many rejected parts, a push is kept once, whole, rather than part by part. */
+export const MAX_REJECTED_PARTS = 100;
+const SERIAL = /^[0-9A-Za-z][0-9A-Za-z_-]{0,31}$/;
+const BATTERY = /^[A-Za-z_]{1,32}$/;
+const UPLINK_FIELDS = new Set(['serial', 'probe_id', 'customer_id', 'timestamp', 'battery', 'rssi', 'readings']);
+const READING_FIELDS = new Set(['type', 'depth', 'value', 'unit', 'timestamp']);
 
-/**
- * `count` only counts what would be accepted and rejected, without building the readings: the receiver's answer
- * needs no more, on the hot path. The checks are the same either way.
- */
-export function parsePush(text: string, receivedAt: Date, opts: { count?: boolean } = {}): ParsedPush {
+/** Thrown inside the parser only, to leave it at once; never escapes parsePush. */
+class Refused {
+  constructor(readonly fatal: Fatal) {}
+}
+
+export function parsePush(text: string, receivedAt: Date, limits: PushLimits): ParsedPush {
+  try {
+    return parseBody(text, receivedAt, limits);
+  } catch (err) {
+    if (err instanceof Refused) return refused(err.fatal);
+    // a bug of ours, not the pusher's: the body is still kept verbatim, with what went wrong
+    return refused({ reason: `the body could not be read (${(err as Error)?.message ?? String(err)})`, status: 400 });
+  }
+}
+
+function parseBody(text: string, receivedAt: Date, limits: PushLimits): ParsedPush {
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(text); // V8 parses without recursion: any depth is safe here, and checked right after
   } catch (err) {
-    return fatal(`the body is not valid JSON (${(err as Error).message})`);
+    return refused({ reason: `the body is not valid JSON (${(err as Error).message})`, status: 400 });
   }
+  const tooMuch = checkShape(body, limits);
+  if (tooMuch) return refused(tooMuch.limit ? { reason: tooMuch.reason, status: 413, limit: tooMuch.limit } : { reason: tooMuch.reason, status: 400 });
   const uplinks = Array.isArray(body) ? body : [body];
-  if (uplinks.length === 0) return fatal('the body is an empty array: no uplinks');
-  if (!uplinks.some(looksLikeUplink)) {
-    return fatal('the body is not the push format: expected an uplink object {"serial", "readings": [...]} or an array of them');
+  if (uplinks.length === 0) return refused({ reason: 'the body is an empty array: no uplinks', status: 400 });
+  if (uplinks.length > limits.maxUplinks) {
+    return refused({ reason: `the body holds ${uplinks.length} uplinks, more than PUSH_MAX_UPLINKS=${limits.maxUplinks}`, status: 413, limit: 'PUSH_MAX_UPLINKS' });
   }
-  const out: ParsedPush = { uplinks: uplinks.length, accepted: 0, readings: [], statuses: [], rejected: [] };
-  const clock: Clock = { now: receivedAt.getTime(), receivedAt, seen: new Map(), count: opts.count === true };
-  for (const uplink of uplinks) readUplink(uplink, clock, out);
+  if (!uplinks.some(looksLikeUplink)) {
+    return refused({ reason: 'the body is not the push format: expected an uplink object {"serial", "readings": [...]} or an array of them', status: 400 });
+  }
+  const out: ParsedPush = { uplinks: uplinks.length, readings: [], statuses: [], uplinkExtras: [], rejected: [] };
+  const reader = new UplinkReader(receivedAt, limits, out);
+  for (const uplink of uplinks) reader.read(uplink);
+  if (out.rejected.length > MAX_REJECTED_PARTS) {
+    out.rejected = [{ reason: `${out.rejected.length} uplinks or readings rejected, the first: ${out.rejected[0]!.reason}`, body: text }];
+  }
   return out;
 }
 
-function fatal(reason: string): ParsedPush {
-  return { fatal: reason, uplinks: 0, accepted: 0, readings: [], statuses: [], rejected: [] };
+function refused(fatal: Fatal): ParsedPush {
+  return { fatal, uplinks: 0, readings: [], statuses: [], uplinkExtras: [], rejected: [] };
 }
 
-/** When the push arrived, and the timestamps already checked: the readings of an uplink share one. */
-interface Clock {
-  now: number;
-  receivedAt: Date;
-  seen: Map<unknown, ReturnType<typeof checkTimestamp>>;
-  count: boolean;
-}
-
-function timestampOf(value: unknown, clock: Clock): ReturnType<typeof checkTimestamp> {
-  let checked = clock.seen.get(value);
-  if (checked === undefined) {
-    checked = checkTimestamp(value, clock.now);
-    clock.seen.set(value, checked);
-  }
-  return checked;
-}
-
-function looksLikeUplink(value: unknown): value is Record<string, unknown> {
+function looksLikeUplink(value: unknown): value is Record<string, unknown> & { readings: unknown[] } {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && Array.isArray((value as { readings?: unknown }).readings);
 }
 
-function readUplink(uplink: unknown, clock: Clock, out: ParsedPush): void {
-  if (!looksLikeUplink(uplink)) return reject(out, 'uplink is not an object with a "readings" array', uplink);
-  const serial = serialOf(uplink.serial);
-  if (serial === undefined) return reject(out, 'uplink has no serial', uplink);
-  const probeId = typeof uplink.probe_id === 'number' && Number.isInteger(uplink.probe_id) ? uplink.probe_id : null;
-  const uplinkTime = uplink.timestamp === undefined || uplink.timestamp === null ? undefined : timestampOf(uplink.timestamp, clock);
-  const uplinkExtra = clock.count ? null : extraFields(uplink, UPLINK_FIELDS);
-  if (!clock.count && uplinkTime && 'ts' in uplinkTime && (uplink.battery !== undefined || uplink.rssi !== undefined)) {
-    out.statuses.push({ serial, lastUpdate: uplinkTime.ts, battery: stringOrNull(uplink.battery), rssi: finiteOrNull(uplink.rssi) });
+class UplinkReader {
+  /** Timestamps already checked: the readings of an uplink, and often a whole body, share one. */
+  private readonly times = new Map<unknown, Checked<Date>>();
+  private readonly checkTime = (value: unknown): Checked<Date> => {
+    let checked = this.times.get(value);
+    if (checked === undefined) {
+      checked = checkTimestamp(value, this.receivedAt.getTime());
+      this.times.set(value, checked);
+    }
+    return checked;
+  };
+
+  constructor(
+    private readonly receivedAt: Date,
+    private readonly limits: PushLimits,
+    private readonly out: ParsedPush,
+  ) {}
+
+  read(uplink: unknown): void {
+    if (!looksLikeUplink(uplink)) return this.reject('uplink is not an object with a "readings" array', uplink);
+    const serial = serialOf(uplink.serial);
+    if (typeof serial !== 'string') return this.reject(`uplink has no serial: ${serial.reason}`, uplink);
+    if (uplink.readings.length > this.limits.maxReadings) {
+      throw new Refused({ reason: `uplink ${serial} holds ${uplink.readings.length} readings, more than PUSH_MAX_READINGS=${this.limits.maxReadings}`, status: 413, limit: 'PUSH_MAX_READINGS' });
+    }
+    const uplinkTime = uplink.timestamp === undefined || uplink.timestamp === null ? undefined : this.checkTime(uplink.timestamp);
+    const extra = this.extraOf(uplink, UPLINK_FIELDS, `uplink ${serial}`);
+    if (extra !== null) this.out.uplinkExtras.push({ serial, uplinkTs: uplinkTime && 'ok' in uplinkTime ? uplinkTime.ok : null, extra });
+    this.readStatus(uplink, serial, uplinkTime);
+    const origin: ReadingOrigin = {
+      serial,
+      probeId: typeof uplink.probe_id === 'number' && Number.isSafeInteger(uplink.probe_id) ? uplink.probe_id : null,
+      source: 'push',
+      receivedAt: this.receivedAt,
+      fallbackTimestamp: uplink.timestamp,
+      checkTime: this.checkTime,
+    };
+    for (const raw of uplink.readings) {
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+        this.reject(`${serial}: reading is not an object`, raw);
+        continue;
+      }
+      const reading = toReading(raw, origin, this.extraOf(raw as Record<string, unknown>, READING_FIELDS, `a reading of ${serial}`));
+      if ('reason' in reading) this.reject(`${serial}: ${reading.reason}`, raw);
+      else this.out.readings.push(reading);
+    }
   }
-  const ctx: UplinkContext = { serial, probeId, uplinkTimestamp: uplink.timestamp, uplinkExtra, clock };
-  for (const reading of uplink.readings as unknown[]) {
-    const problem = readReading(reading, ctx, out);
-    if (problem !== undefined) reject(out, `${serial}: ${problem}`, reading);
+
+  /** Battery and RSSI, dated by the uplink's timestamp: without a valid one they cannot be kept as status. */
+  private readStatus(uplink: Record<string, unknown>, serial: string, uplinkTime: Checked<Date> | undefined): void {
+    const { battery, rssi } = uplink;
+    if ((battery === undefined || battery === null) && (rssi === undefined || rssi === null)) return;
+    const part = { serial: uplink.serial, timestamp: uplink.timestamp, battery, rssi };
+    if (uplinkTime === undefined) return this.reject(`${serial}: battery and rssi without an uplink timestamp`, part);
+    if ('reason' in uplinkTime) return this.reject(`${serial}: battery and rssi: uplink ${uplinkTime.reason}`, part);
+    if (battery !== undefined && battery !== null && (typeof battery !== 'string' || !BATTERY.test(battery))) {
+      return this.reject(`${serial}: battery ${shown(battery)} is not a battery level (such as NORMAL)`, part);
+    }
+    const signal = rssi === undefined || rssi === null ? undefined : checkValue(rssi);
+    if (signal && 'reason' in signal) return this.reject(`${serial}: rssi: ${signal.reason}`, part);
+    this.out.statuses.push({ serial, lastUpdate: uplinkTime.ok, battery: typeof battery === 'string' ? battery : null, rssi: signal ? signal.ok : null });
+  }
+
+  private extraOf(object: Record<string, unknown>, known: ReadonlySet<string>, what: string): string | null {
+    const extra = extraFields(object, known);
+    if (extra !== null && extra.length > this.limits.maxExtra) {
+      throw new Refused({ reason: `${what} has ${extra.length} bytes of unknown fields, more than PUSH_MAX_EXTRA=${this.limits.maxExtra}`, status: 413, limit: 'PUSH_MAX_EXTRA' });
+    }
+    return extra;
+  }
+
+  private reject(reason: string, value: unknown): void {
+    this.out.rejected.push({ reason, body: JSON.stringify(value) ?? String(value) });
   }
 }
 
-interface UplinkContext {
-  serial: string;
-  probeId: number | null;
-  uplinkTimestamp: unknown;
-  uplinkExtra: string | null;
-  clock: Clock;
-}
-
-/** Adds the reading to `out`, or returns why it cannot be stored. */
-function readReading(reading: unknown, ctx: UplinkContext, out: ParsedPush): string | undefined {
-  if (typeof reading !== 'object' || reading === null || Array.isArray(reading)) return 'reading is not an object';
-  const r = reading as Record<string, unknown>;
-  const when = timestampOf(r.timestamp ?? ctx.uplinkTimestamp, ctx.clock);
-  if ('reason' in when) return when.reason;
-  const value = checkValue(r.value);
-  if ('reason' in value) return value.reason;
-  const depth = checkDepth(r.depth);
-  if ('reason' in depth) return depth.reason;
-  if (r.type !== undefined && r.type !== null && typeof r.type !== 'string') return 'type is not a string';
-  out.accepted++;
-  if (ctx.clock.count) return undefined;
-  const unit = typeof r.unit === 'string' ? r.unit : null;
-  out.readings.push({
-    serial: ctx.serial,
-    probeId: ctx.probeId,
-    type: typeof r.type === 'string' && r.type !== '' ? r.type.toUpperCase() : typeFromUnit(unit),
-    depthCm: depth.depthCm,
-    ts: when.ts,
-    value: value.value,
-    unit,
-    source: 'push',
-    receivedAt: ctx.clock.receivedAt,
-    extra: mergeExtra(extraFields(r, READING_FIELDS), ctx.uplinkExtra),
-  });
-  return undefined;
-}
-
-function mergeExtra(reading: string | null, uplink: string | null): string | null {
-  if (uplink === null) return reading;
-  return JSON.stringify({ ...(reading === null ? {} : (JSON.parse(reading) as object)), uplink: JSON.parse(uplink) as unknown });
-}
-
-function reject(out: ParsedPush, reason: string, value: unknown): void {
-  out.rejected.push({ reason, body: JSON.stringify(value) ?? String(value) });
-}
-
-function serialOf(value: unknown): string | undefined {
-  if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return String(value);
-  return undefined;
-}
-
-function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
-}
-
-function finiteOrNull(value: unknown): number | null {
-  const n = typeof value === 'string' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) ? n : null;
+/** A serial as Sensoterra writes them (digits; letters, - and _ tolerated), at most 32 characters. */
+function serialOf(value: unknown): string | { reason: string } {
+  if (value === undefined || value === null || value === '') return { reason: 'serial is missing' };
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return String(value);
+  if (typeof value === 'string' && SERIAL.test(value)) return value;
+  if (typeof value === 'string' && hasControlCharacters(value)) return { reason: 'serial holds control characters' };
+  return { reason: `serial ${shown(value)} is not a Sensoterra serial (up to 32 letters, digits, - or _)` };
 }

@@ -1,7 +1,22 @@
 /**
- * A reading as the warehouse stores it, and the rules every source (push, status, backfill) applies before a
- * reading is stored. Natural key: (serial, type, depth_cm, ts), NULL depth included.
+ * A reading as the warehouse stores it, and the one function that turns a raw reading from any source (a push, a
+ * probe's status.last_readings, the historic-readings endpoint) into one: the same checks and the same rules
+ * everywhere, so that the same reading arriving by two paths is the same row. Natural key: (serial, type,
+ * depth_cm, ts), NULL depth included.
+ *
+ * Rules:
+ * - type: upper-cased; when absent, derived from the unit (`%` MOISTURE, `SI` SI, `°C`/`C` TEMPERATURE, any other
+ *   unit as its own type, none at all UNKNOWN). At most 32 characters, no control characters.
+ * - value: a JSON number or a plain decimal string ("6.3", "-1.25"); nothing else ("0x1A", "1e2", " 5", "NaN").
+ * - depth: absent/null for readings without a depth, else whole centimetres 0..500, as a JSON number or a string of
+ *   digits.
+ * - time: src/time.ts (ISO 8601, UTC without an offset), not before 2000 and not more than 10 minutes ahead of
+ *   when the reading was received. A reading without its own time takes the fallback its source gives (the
+ *   uplink's timestamp, the probe's status.last_update).
+ * Whatever does not pass is returned with its reason: the caller keeps it in rejected_pushes or counts it in
+ * sync_runs, never drops it silently.
  */
+import { parseInstant, quote } from '../time.js';
 
 export type ReadingSource = 'push' | 'status' | 'backfill' | 'reconcile';
 
@@ -18,12 +33,69 @@ export interface Reading {
   extra: string | null; // JSON of fields we do not know
 }
 
+/** A reading as some source sent it, field by field, unchecked. */
+export interface RawReading {
+  type?: unknown;
+  depth?: unknown;
+  value?: unknown;
+  unit?: unknown;
+  timestamp?: unknown;
+}
+
+export interface ReadingOrigin {
+  serial: string;
+  probeId: number | null;
+  source: ReadingSource;
+  receivedAt: Date;
+  /** The time a reading without one of its own takes (an uplink's timestamp, a probe's last_update). */
+  fallbackTimestamp?: unknown;
+  /** Checks a timestamp; the push parser passes one that remembers the timestamps its body repeats. */
+  checkTime?: (value: unknown) => Checked<Date>;
+}
+
+export type Checked<T> = { ok: T } | { reason: string };
+
 /** Readings before this are not from a Sensoterra probe. */
 export const EARLIEST_READING = Date.UTC(2000, 0, 1);
 /** Clock skew tolerated for a timestamp "from the future". */
 export const FUTURE_TOLERANCE_MS = 10 * 60_000;
 /** No probe reaches deeper than this. */
 export const MAX_DEPTH_CM = 500;
+export const MAX_TYPE_LENGTH = 32;
+export const MAX_UNIT_LENGTH = 16;
+
+const DECIMAL = /^-?\d{1,20}(\.\d{1,20})?$/;
+const DIGITS = /^\d{1,3}$/;
+// no C0/C1 control characters, no line or paragraph separators
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** The stored reading, or why the raw one cannot be stored. `extra` is the JSON of its unknown fields, or null. */
+export function toReading(raw: RawReading, origin: ReadingOrigin, extra: string | null): Reading | { reason: string } {
+  const checkTime = origin.checkTime ?? ((value: unknown) => checkTimestamp(value, origin.receivedAt.getTime()));
+  const own = raw.timestamp;
+  const when = checkTime(own === undefined || own === null ? origin.fallbackTimestamp : own);
+  if ('reason' in when) return when;
+  const value = checkValue(raw.value);
+  if ('reason' in value) return value;
+  const depth = checkDepth(raw.depth);
+  if ('reason' in depth) return depth;
+  const unit = checkUnit(raw.unit);
+  if ('reason' in unit) return unit;
+  const type = checkType(raw.type, unit.ok);
+  if ('reason' in type) return type;
+  return {
+    serial: origin.serial,
+    probeId: origin.probeId,
+    type: type.ok,
+    depthCm: depth.ok,
+    ts: when.ok,
+    value: value.ok,
+    unit: unit.ok,
+    source: origin.source,
+    receivedAt: origin.receivedAt,
+    extra,
+  };
+}
 
 /** Historic readings carry no type: it follows from the unit [seen]; an unknown unit is kept as its own type. */
 export function typeFromUnit(unit: string | null | undefined): string {
@@ -31,47 +103,72 @@ export function typeFromUnit(unit: string | null | undefined): string {
   if (u === '%') return 'MOISTURE';
   if (u.toUpperCase() === 'SI') return 'SI';
   if (u === '°C' || u === 'C' || u === '℃') return 'TEMPERATURE';
-  return u === '' ? 'UNKNOWN' : u;
+  return u === '' ? 'UNKNOWN' : u.toUpperCase();
 }
 
-/** Numbers, or numeric strings ("6.3"); anything else is NaN. */
-export function toNumber(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '') return Number(value);
-  return Number.NaN;
-}
-
-export function checkTimestamp(value: unknown, now: number): { ts: Date } | { reason: string } {
+export function checkTimestamp(value: unknown, receivedAtMs: number): Checked<Date> {
   if (value === undefined || value === null || value === '') return { reason: 'timestamp is missing' };
-  if (typeof value !== 'string' && typeof value !== 'number') return { reason: 'timestamp is not a string' };
-  // a time without an offset is read as UTC (not as the local time of whichever process reads it)
-  const text = typeof value === 'string' && /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value;
-  const ms = typeof text === 'number' ? text * 1000 : Date.parse(text);
-  if (Number.isNaN(ms)) return { reason: `timestamp ${JSON.stringify(value)} is not ISO-8601` };
-  if (ms < EARLIEST_READING) return { reason: `timestamp ${JSON.stringify(value)} is before 2000` };
-  if (ms > now + FUTURE_TOLERANCE_MS) return { reason: `timestamp ${JSON.stringify(value)} is in the future` };
-  return { ts: new Date(ms) };
+  if (typeof value !== 'string') return { reason: `timestamp ${shown(value)} is not ISO-8601 text` };
+  const ts = parseInstant(value);
+  if (!(ts instanceof Date)) return { reason: `timestamp ${ts.reason}` };
+  const ms = ts.getTime();
+  if (ms < EARLIEST_READING) return { reason: `timestamp ${quote(value)} is before 2000` };
+  if (ms > receivedAtMs + FUTURE_TOLERANCE_MS) return { reason: `timestamp ${quote(value)} is in the future` };
+  return { ok: ts };
 }
 
-export function checkDepth(value: unknown): { depthCm: number | null } | { reason: string } {
-  if (value === undefined || value === null) return { depthCm: null };
-  const depth = toNumber(value);
-  if (!Number.isInteger(depth)) return { reason: `depth ${JSON.stringify(value)} is not a whole number of cm` };
+export function checkValue(value: unknown): Checked<number> {
+  if (value === undefined || value === null) return { reason: 'value is missing' };
+  const number = typeof value === 'number' ? value : typeof value === 'string' && DECIMAL.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(number)) return { reason: `value ${shown(value)} is not a finite decimal number` };
+  return { ok: number };
+}
+
+export function checkDepth(value: unknown): Checked<number | null> {
+  if (value === undefined || value === null) return { ok: null };
+  const depth = typeof value === 'number' ? value : typeof value === 'string' && DIGITS.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(depth)) return { reason: `depth ${shown(value)} is not a whole number of cm` };
   if (depth < 0 || depth > MAX_DEPTH_CM) return { reason: `depth ${depth} is outside 0..${MAX_DEPTH_CM} cm` };
-  return { depthCm: depth };
+  return { ok: depth };
 }
 
-export function checkValue(value: unknown): { value: number } | { reason: string } {
-  const number = toNumber(value);
-  if (!Number.isFinite(number)) return { reason: `value ${typeof value === 'number' ? String(value) : JSON.stringify(value)} is not a finite number` };
-  return { value: number };
+function checkUnit(value: unknown): Checked<string | null> {
+  if (value === undefined || value === null) return { ok: null };
+  if (typeof value !== 'string' || value.length > MAX_UNIT_LENGTH || CONTROL.test(value)) {
+    return { reason: `unit ${shown(value)} is not a unit (text of at most ${MAX_UNIT_LENGTH} characters)` };
+  }
+  return { ok: value };
 }
 
-/** The fields of an object other than `known`, as JSON, or null when there are none. */
-export function extraFields(object: Record<string, unknown>, known: readonly string[]): string | null {
+function checkType(value: unknown, unit: string | null): Checked<string> {
+  if (value === undefined || value === null || value === '') return { ok: typeFromUnit(unit) };
+  if (typeof value !== 'string' || value.length > MAX_TYPE_LENGTH || CONTROL.test(value) || value.trim() === '') {
+    return { reason: `type ${shown(value)} is not a reading type (text of at most ${MAX_TYPE_LENGTH} characters)` };
+  }
+  return { ok: value.toUpperCase() };
+}
+
+/** True for text that may name something (a serial, a type): no control characters. */
+export function hasControlCharacters(text: string): boolean {
+  return CONTROL.test(text);
+}
+
+/** A value for a message: short, and safe whatever it is (never a whole nested structure). */
+export function shown(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/**
+ * The fields of an object other than `known`, as JSON, or null when there are none. Copied into an object without a
+ * prototype, so that a field named `__proto__` is kept as data. The caller bounds the object's depth and size.
+ */
+export function extraFields(object: Record<string, unknown>, known: ReadonlySet<string>): string | null {
   let extra: Record<string, unknown> | undefined;
   for (const key of Object.keys(object)) {
-    if (!known.includes(key)) (extra ??= {})[key] = object[key];
+    if (!known.has(key)) (extra ??= Object.create(null) as Record<string, unknown>)[key] = object[key];
   }
   return extra === undefined ? null : JSON.stringify(extra);
 }

@@ -5,6 +5,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config.js';
 
+const HMAC_HEX = /^(?:sha256=)?([0-9a-f]{64})$/i;
+/** A PUSH_SECRET shorter than this is guessable: the receiver warns at start. */
+export const SHORT_SECRET = 16;
+
 export class PushAuth {
   private readonly secret: Buffer | undefined;
 
@@ -24,7 +28,10 @@ export class PushAuth {
   signatureMatches(body: Buffer, value: string | string[] | undefined): boolean {
     if (this.push.hmacSecret === undefined) return true;
     if (typeof value !== 'string') return false;
-    const given = Buffer.from(value.trim().replace(/^sha256=/i, ''), 'hex');
+    // exactly 64 hex digits: Buffer.from(x, 'hex') alone stops at the first bad character and would accept junk after
+    const hex = HMAC_HEX.exec(value)?.[1];
+    if (hex === undefined) return false;
+    const given = Buffer.from(hex, 'hex');
     const expected = createHmac('sha256', this.push.hmacSecret).update(body).digest();
     return given.length === expected.length && timingSafeEqual(given, expected);
   }

@@ -1,11 +1,17 @@
 /**
  * The shapes the Sensoterra API answers, as far as the public contract shows them (shared/docs/sensoterra-api.md).
  * Tolerant on purpose: numeric strings become numbers, timestamps may be null, fields the contract marks optional
- * may be missing, and unknown fields pass through (the caller also keeps each element's raw JSON).
+ * may be missing or null (the service leaves them out; older answers and other tools send null), and unknown
+ * fields pass through (the caller also keeps each element's raw JSON).
  * A value that breaks the contract fails with the endpoint and the field's path.
+ *
+ * Readings (a probe's status.last_readings, historic readings) are not judged here but by toReading
+ * (src/readings/reading.ts), the rules every source shares: one bad reading is skipped with its reason, it does not
+ * fail the probe or the page it came with.
  */
 import { z } from 'zod';
 import { ContractError } from '../errors.js';
+import { parseInstant } from '../time.js';
 
 const NUMERIC_TEXT = /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
@@ -15,23 +21,17 @@ export const numeric = z.union([
   z.string().regex(NUMERIC_TEXT).transform(Number),
 ], { error: 'must be a number or a numeric string' });
 
-/** An ISO-8601 timestamp, normalised to a Date. */
-export const timestamp = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 timestamp')
-  .transform((s) => new Date(s));
+/** An ISO-8601 timestamp (UTC without an offset, src/time.ts), normalised to a Date. */
+export const timestamp = z.string().transform((s, ctx) => {
+  const parsed = parseInstant(s);
+  if (parsed instanceof Date) return parsed;
+  ctx.addIssue({ code: 'custom', message: `must be an ISO-8601 timestamp: ${parsed.reason}` });
+  return z.NEVER;
+});
 
 const text = z.string();
 /** Ids appear as numbers; tolerate numeric strings. */
 const id = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)], { error: 'must be a whole number id' });
-
-export const readingSchema = z.looseObject({
-  type: text.nullish(),
-  depth: numeric.nullish(),
-  value: numeric.nullish(),
-  unit: text.nullish(),
-  timestamp: timestamp.nullish(),
-});
 
 export const soilLayerSchema = z.looseObject({ depth: numeric, soil: text });
 
@@ -55,7 +55,7 @@ export const probeSchema = z.looseObject({
       battery: text.nullish(),
       rssi: numeric.nullish(),
       connectivity: text.nullish(),
-      last_readings: z.array(readingSchema).nullish(),
+      last_readings: z.array(z.unknown()).nullish(), // each judged by toReading
     })
     .nullish(),
 });
@@ -71,18 +71,13 @@ export const parameterSchema = z.looseObject({ key: text.min(1), name: text.null
 
 export const customerSchema = z.looseObject({ id, name: text.nullish(), email: text.nullish() });
 
-export const historicReadingSchema = z.looseObject({
-  timestamp,
-  height: numeric.nullish(),
-  unit: text.nullish(),
-  value: numeric,
-});
+/** `{timestamp, height, unit, value}`, judged by toReading (src/sync/historic.ts). */
+export const historicReadingSchema = z.unknown();
 
 export const loginSchema = z.looseObject({ api_key: text.min(1), id: id.nullish(), email: text.nullish(), role: text.nullish() });
 export const tokenSchema = z.looseObject({ token: text.min(1) });
 
 export type ApiProbe = z.infer<typeof probeSchema>;
-export type ApiReading = z.infer<typeof readingSchema>;
 export type ApiLocation = z.infer<typeof locationSchema>;
 export type ApiParameter = z.infer<typeof parameterSchema>;
 export type ApiCustomer = z.infer<typeof customerSchema>;

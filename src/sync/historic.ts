@@ -4,12 +4,11 @@
  * stored again. Used by `reconcile` (gaps of quiet probes) and `backfill` (on demand).
  */
 import type { JobContext } from '../job.js';
-import { checkDepth, checkTimestamp, checkValue, extraFields, typeFromUnit, type Reading, type ReadingSource } from '../readings/reading.js';
-import type { Element } from '../sensoterra/paging.js';
-import type { ApiHistoricReading } from '../sensoterra/schemas.js';
+import { extraFields, toReading, type Reading, type ReadingOrigin, type ReadingSource } from '../readings/reading.js';
+import { SkippedReadings, type SkippedSummary } from '../readings/skipped.js';
 import { landStagedReadings, readingRow, type ReadingsOutcome } from '../warehouse/readings-store.js';
 
-const KNOWN_FIELDS = ['timestamp', 'height', 'unit', 'value'] as const;
+const KNOWN_FIELDS = new Set(['timestamp', 'height', 'unit', 'value', 'type']);
 
 export interface Window {
   serial: string;
@@ -20,43 +19,32 @@ export interface Window {
 
 export interface WindowOutcome extends ReadingsOutcome {
   read: number;
-  skipped: number; // readings the API gave that cannot be stored (a future timestamp, an absurd depth)
+  skipped: SkippedSummary; // readings the API gave that cannot be stored (a future timestamp, an absurd depth), by reason
 }
 
 export async function fillWindow(ctx: JobContext, window: Window, source: ReadingSource): Promise<WindowOutcome> {
   let read = 0;
-  let skipped = 0;
+  const skipped = new SkippedReadings();
   const receivedAt = new Date();
+  const origin = { serial: window.serial, probeId: window.probeId, source, receivedAt };
   for await (const batch of ctx.api.historicReadings(window.probeId, window.from, window.to, { signal: ctx.signal })) {
     const readings: Reading[] = [];
-    for (const element of batch) {
-      const reading = toReading(element, window, source, receivedAt);
-      if (reading) readings.push(reading);
-      else skipped++;
+    for (const { raw } of batch) {
+      const reading = historicReading(raw, origin);
+      if ('reason' in reading) skipped.add(`${window.serial}: ${reading.reason}`);
+      else readings.push(reading);
     }
     await ctx.db.stage('stage_readings', readings.map((r) => readingRow(ctx.runId, r)));
     read += batch.length;
   }
   const landed = await ctx.db.write((c) => landStagedReadings(c, ctx.runId));
-  return { ...landed, read, skipped };
+  if (skipped.count > 0) ctx.log.warn({ serial: window.serial, skipped: skipped.summary() }, 'historic readings skipped');
+  return { ...landed, read, skipped: skipped.summary() };
 }
 
-/** Historic readings carry no type: it follows from the unit; `height` is the depth. */
-function toReading({ value: h, raw }: Element<ApiHistoricReading>, window: Window, source: ReadingSource, receivedAt: Date): Reading | undefined {
-  const when = checkTimestamp(h.timestamp.toISOString(), receivedAt.getTime());
-  const depth = checkDepth(h.height);
-  const value = checkValue(h.value);
-  if ('reason' in when || 'reason' in depth || 'reason' in value) return undefined;
-  return {
-    serial: window.serial,
-    probeId: window.probeId,
-    type: typeFromUnit(h.unit),
-    depthCm: depth.depthCm,
-    ts: when.ts,
-    value: value.value,
-    unit: h.unit ?? null,
-    source,
-    receivedAt,
-    extra: extraFields(raw as Record<string, unknown>, KNOWN_FIELDS),
-  };
+/** `{timestamp, height, unit, value}`: `height` is the depth; the type follows from the unit (toReading). */
+function historicReading(raw: unknown, origin: ReadingOrigin): Reading | { reason: string } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { reason: 'reading is not an object' };
+  const h = raw as Record<string, unknown>;
+  return toReading({ type: h.type, depth: h.height, value: h.value, unit: h.unit, timestamp: h.timestamp }, origin, extraFields(h, KNOWN_FIELDS));
 }

@@ -6,10 +6,9 @@ import type { Config } from '../config.js';
 import type { Element } from '../sensoterra/paging.js';
 import { probeTimeZone } from './time-zone.js';
 import type { ApiProbe } from '../sensoterra/schemas.js';
-import { checkDepth, checkTimestamp, extraFields, typeFromUnit, type Reading } from '../readings/reading.js';
+import { extraFields, toReading, type Reading } from '../readings/reading.js';
+import type { SkippedReadings } from '../readings/skipped.js';
 import type { Cell } from '../warehouse/appender.js';
-
-const KNOWN_READING_FIELDS = ['type', 'depth', 'value', 'unit', 'timestamp'] as const;
 
 /** Sorted by depth, only the fields that define the calibration: a stable text for hashing and comparing. */
 export function soilProfileJson(profile: ApiProbe['soil_profile']): string | null {
@@ -28,35 +27,24 @@ export function probeStageRow(runId: string, { value: p, raw }: Element<ApiProbe
   ];
 }
 
-export interface StatusReadings {
-  readings: Reading[];
-  skipped: string[]; // why a reading of the status could not be stored
-}
+const STATUS_READING_FIELDS = new Set(['type', 'depth', 'value', 'unit', 'timestamp']);
 
-/** A status reading without a timestamp takes the probe's last_update. */
-export function statusReadings(p: ApiProbe, receivedAt: Date): StatusReadings {
-  const out: StatusReadings = { readings: [], skipped: [] };
-  const lastUpdate = p.status?.last_update ?? undefined;
+/**
+ * The readings of a probe's status.last_readings (source 'status'), judged by toReading like every reading; one
+ * without a timestamp takes the probe's last_update. Those that cannot be stored go to `skipped` with the reason.
+ */
+export function statusReadings({ value: p, raw }: Element<ApiProbe>, receivedAt: Date, skipped: SkippedReadings): Reading[] {
+  const readings: Reading[] = [];
+  const status = (raw as { status?: { last_update?: unknown } } | null)?.status;
+  const origin = { serial: p.serial, probeId: p.id, source: 'status', receivedAt, fallbackTimestamp: status?.last_update } as const;
   for (const r of p.status?.last_readings ?? []) {
-    const when = checkTimestamp((r.timestamp ?? lastUpdate)?.toISOString(), receivedAt.getTime());
-    const depth = checkDepth(r.depth);
-    const problem = 'reason' in when ? when.reason : 'reason' in depth ? depth.reason : r.value == null ? 'value is missing' : undefined;
-    if (problem !== undefined || 'reason' in when || 'reason' in depth) {
-      out.skipped.push(`${p.serial}: ${problem}`);
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) {
+      skipped.add(`${p.serial}: reading is not an object`);
       continue;
     }
-    out.readings.push({
-      serial: p.serial,
-      probeId: p.id,
-      type: r.type ?? typeFromUnit(r.unit),
-      depthCm: depth.depthCm,
-      ts: when.ts,
-      value: r.value!,
-      unit: r.unit ?? null,
-      source: 'status',
-      receivedAt,
-      extra: extraFields(r as Record<string, unknown>, KNOWN_READING_FIELDS),
-    });
+    const reading = toReading(r, origin, extraFields(r as Record<string, unknown>, STATUS_READING_FIELDS));
+    if ('reason' in reading) skipped.add(`${p.serial}: ${reading.reason}`);
+    else readings.push(reading);
   }
-  return out;
+  return readings;
 }

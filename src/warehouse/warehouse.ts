@@ -16,6 +16,7 @@ import { ident, sqlFile } from './sql-files.js';
 
 export const STAGE_TABLES = [
   'stage_probes', 'stage_locations', 'stage_customers', 'stage_parameters', 'stage_customer_probes', 'stage_readings', 'stage_pushes', 'stage_status',
+  'stage_uplink_extras',
 ] as const;
 export type StageTable = (typeof STAGE_TABLES)[number];
 

@@ -2,6 +2,7 @@
 import type { RunReport } from '../../job-runner.js';
 import { viaWorkerOrLocally } from '../../control/local.js';
 import { UsageError } from '../../errors.js';
+import { parseInstant } from '../../time.js';
 import { ProgressBar } from '../progress.js';
 import { stringOption, type Command } from '../context.js';
 
@@ -10,7 +11,7 @@ const BACKFILL_TIMEOUT_MS = 24 * 60 * 60_000;
 export const backfillCommand: Command = {
   name: 'backfill',
   summary: 'pull historic readings for a date range (all probes, or one), with a progress bar; run again to resume',
-  usage: 'backfill --from DATE --to DATE [--probe SERIAL]   (DATE: 2024-07-01 or 2024-07-01T06:00:00Z)',
+  usage: 'backfill --from DATE --to DATE [--probe SERIAL]   (DATE: 2024-07-01 or 2024-07-01T06:00:00Z; UTC without an offset)',
   options: { from: { type: 'string' }, to: { type: 'string' }, probe: { type: 'string' } },
   async run(args, io) {
     const from = dateOption(stringOption(args, 'from'), 'from');
@@ -29,10 +30,10 @@ export const backfillCommand: Command = {
   },
 };
 
-/** A day (UTC midnight) or a full ISO-8601 time, as ISO-8601 in UTC. */
+/** A day (UTC midnight) or a full ISO-8601 time (UTC without an offset, whatever the host's zone), as ISO-8601 in UTC. */
 function dateOption(text: string | undefined, name: string): string {
   if (text === undefined) throw new UsageError(`backfill needs --${name} DATE (e.g. 2024-07-01)`);
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : Date.parse(text);
-  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(text)) throw new UsageError(`--${name} ${text}: expected a date such as 2024-07-01 or 2024-07-01T06:00:00Z`);
-  return new Date(ms).toISOString();
+  const at = parseInstant(text, { dateOnly: true });
+  if (!(at instanceof Date)) throw new UsageError(`--${name} ${text}: expected a date such as 2024-07-01 or 2024-07-01T06:00:00Z (${at.reason})`);
+  return at.toISOString();
 }

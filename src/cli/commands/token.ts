@@ -2,6 +2,7 @@
  * `token create --tag TAG [--scope READONLY] --expires DATE [--yes]`: a long-lived token (POST /token), printed
  * once on stdout, to use as SENSOTERRA_TOKEN. READONLY is enough for everything but the management commands.
  */
+import { parseInstant } from '../../time.js';
 import { UsageError } from '../../errors.js';
 import { confirmed, describeChanges } from '../../manage/confirm.js';
 import { jwtExpiry, SensoterraClient } from '../../sensoterra/client.js';
@@ -38,8 +39,9 @@ export const tokenCommand: Command = {
 /** A future date as ISO-8601 with an offset, as POST /token wants it. */
 function expiryOf(text: string | undefined): string {
   if (text === undefined) throw new UsageError('token create needs --expires DATE (e.g. 2025-12-31)');
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : Date.parse(text);
-  if (Number.isNaN(ms)) throw new UsageError(`--expires ${text}: expected a date such as 2025-12-31 or 2025-12-31T12:00:00+01:00`);
+  const at = parseInstant(text, { dateOnly: true });
+  if (!(at instanceof Date)) throw new UsageError(`--expires ${text}: expected a date such as 2025-12-31 or 2025-12-31T12:00:00+01:00 (UTC without an offset)`);
+  const ms = at.getTime();
   if (ms <= Date.now()) throw new UsageError(`--expires ${text}: the date has passed; a token must expire in the future`);
   return new Date(ms).toISOString().replace('Z', '+00:00');
 }

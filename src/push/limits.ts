@@ -1,0 +1,80 @@
+/**
+ * The limits a push body is judged against before anything else looks at it, so that the work per body is bounded
+ * whatever it holds: how deep it nests, how long its strings are, how many uplinks and readings it carries, and
+ * how much of it is unknown fields we keep. Checked without recursion (an explicit stack), so no body can
+ * overflow the call stack, here or later (JSON.stringify of what passed is safe).
+ * Each limit has its variable (README, "Limits"); a body over one gets a 413 naming it.
+ */
+
+export interface PushLimits {
+  /** PUSH_MAX_DEPTH: nesting of arrays and objects; the push format itself needs 4 (array, uplink, readings, reading). */
+  maxDepth: number;
+  /** PUSH_MAX_UPLINKS: uplinks in one body. */
+  maxUplinks: number;
+  /** PUSH_MAX_READINGS: readings in one uplink. */
+  maxReadings: number;
+  /** PUSH_MAX_STRING: characters in any string of the body, keys included. */
+  maxString: number;
+  /** PUSH_MAX_EXTRA: bytes of unknown fields kept for one uplink or one reading (as JSON). */
+  maxExtra: number;
+}
+
+export const DEFAULT_PUSH_LIMITS: Readonly<PushLimits> = Object.freeze({
+  maxDepth: 16,
+  maxUplinks: 1_000,
+  maxReadings: 1_000,
+  maxString: 4_096,
+  maxExtra: 16_384,
+});
+
+export interface ShapeProblem {
+  reason: string;
+  /** The limit broken; none for text that is not Unicode (a 400, not a 413). */
+  limit?: 'PUSH_MAX_DEPTH' | 'PUSH_MAX_UPLINKS' | 'PUSH_MAX_READINGS' | 'PUSH_MAX_STRING' | 'PUSH_MAX_EXTRA';
+}
+
+/**
+ * JSON may escape half of a surrogate pair ("\ud800"), which is no character at all: JavaScript keeps it, but
+ * DuckDB's JSON refuses it later, in the writer. Such a body is refused whole, here.
+ */
+const NOT_UNICODE: ShapeProblem = { reason: 'the body holds a string that is not valid Unicode (an unpaired surrogate such as \\ud800)' };
+
+/**
+ * The first problem of the parsed body's shape (nesting, string lengths, text that is not Unicode), or undefined.
+ * Visits each node once.
+ */
+export function checkShape(body: unknown, limits: PushLimits): ShapeProblem | undefined {
+  const values: unknown[] = [body];
+  const depths: number[] = [1];
+  while (values.length > 0) {
+    const value = values.pop();
+    const depth = depths.pop()!;
+    if (typeof value === 'string') {
+      if (value.length > limits.maxString) return tooLongString(value.length, limits);
+      if (!value.isWellFormed()) return NOT_UNICODE;
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > limits.maxDepth) {
+      return { reason: `the body nests deeper than PUSH_MAX_DEPTH=${limits.maxDepth} levels of arrays and objects`, limit: 'PUSH_MAX_DEPTH' };
+    }
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        values.push(item);
+        depths.push(depth + 1);
+      }
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      if (key.length > limits.maxString) return tooLongString(key.length, limits);
+      if (!key.isWellFormed()) return NOT_UNICODE;
+      values.push((value as Record<string, unknown>)[key]);
+      depths.push(depth + 1);
+    }
+  }
+  return undefined;
+}
+
+function tooLongString(length: number, limits: PushLimits): ShapeProblem {
+  return { reason: `the body holds a string of ${length} characters, more than PUSH_MAX_STRING=${limits.maxString}`, limit: 'PUSH_MAX_STRING' };
+}
