@@ -82,8 +82,9 @@ describe('a published version', () => {
     try {
       const types = await snapshot.all("SELECT DISTINCT data_type FROM duckdb_columns() WHERE NOT internal AND database_name = current_database() ORDER BY 1");
       expect(types.map((t) => t.data_type)).toEqual(['BIGINT', 'BOOLEAN', 'DATE', 'DOUBLE', 'INTEGER', 'TIMESTAMP WITH TIME ZONE', 'VARCHAR']);
-      expect(await snapshot.all("SELECT DISTINCT valid_from, valid_to FROM probe_history")).toEqual([
-        { valid_from: '1900-01-01 00:00:00+00', valid_to: '2200-01-01 00:00:00+00' },
+      // compared as instants: a reader renders TIMESTAMPTZ in its own time zone
+      expect(await snapshot.all('SELECT DISTINCT epoch_ms(valid_from) AS valid_from, epoch_ms(valid_to) AS valid_to FROM probe_history')).toEqual([
+        { valid_from: String(Date.UTC(1900, 0, 1)), valid_to: String(Date.UTC(2200, 0, 1)) },
       ]);
       const parquetTypes = await snapshot.all(`SELECT DISTINCT column_type FROM (DESCRIBE SELECT * FROM read_parquet('${join(report.path, 'parquet/*.parquet')}', union_by_name = true)) ORDER BY 1`);
       expect(parquetTypes.map((t) => t.column_type)).toEqual(['BIGINT', 'BOOLEAN', 'DATE', 'DOUBLE', 'INTEGER', 'TIMESTAMP WITH TIME ZONE', 'VARCHAR']);

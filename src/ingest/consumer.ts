@@ -54,7 +54,7 @@ export class IngestConsumer {
   }
 
   start(): void {
-    void this.worker.startStalledCheckTimer();
+    this.worker.startStalledCheckTimer().catch((err: unknown) => this.deps.log.error({ err }, 'stalled-job check could not start'));
     this.loop = this.run();
   }
 

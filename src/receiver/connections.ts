@@ -9,6 +9,7 @@
  *   401s, wrong paths) closes it. One that sends nothing is closed by the server's headersTimeout.
  * - Refused credentials are logged with the peer's address, at most once per interval with a count.
  */
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 
@@ -78,5 +79,25 @@ export class RefusalLog {
     this.log.warn({ peer: this.lastPeer, refused: this.count, why, sinceMs: this.lastLogged === 0 ? undefined : now - this.lastLogged }, 'push refused: wrong credentials');
     this.lastLogged = now;
     this.count = 0;
+  }
+}
+
+/** Descriptors the rest of the process needs besides the receiver's connections: Redis, DuckDB, pulls, exports. */
+const DESCRIPTORS_FOR_THE_REST = 128;
+
+/**
+ * Warns at start when PUSH_MAX_CONNECTIONS leaves too few file descriptors for the rest of the process under this
+ * process's limit (`ulimit -n`; read from /proc on Linux, not checked elsewhere).
+ */
+export function warnIfFewFileDescriptors(maxConnections: number, log: Logger): void {
+  let limits: string;
+  try {
+    limits = readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return;
+  }
+  const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+  if (Number.isFinite(soft) && maxConnections + DESCRIPTORS_FOR_THE_REST > soft) {
+    log.warn({ maxConnections, openFilesLimit: soft }, `PUSH_MAX_CONNECTIONS leaves fewer than ${DESCRIPTORS_FOR_THE_REST} file descriptors for the rest of the process: lower it below ${Math.max(8, soft - DESCRIPTORS_FOR_THE_REST)}, or raise ulimit -n`);
   }
 }

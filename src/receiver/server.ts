@@ -24,11 +24,13 @@ import { parsePush } from '../push/format.js';
 import { QUEUES } from '../queues.js';
 import { closeRedis, producerConnection } from '../redis.js';
 import { PushAuth, SHORT_SECRET } from './auth.js';
-import { ConnectionGuard, RefusalLog } from './connections.js';
+import { ConnectionGuard, RefusalLog, warnIfFewFileDescriptors } from './connections.js';
 import { GroupCommit } from './group-commit.js';
 
 /** How many rejection reasons a 202 or 400 answer lists (all of them are kept in the warehouse). */
 const REASONS_SHOWN = 10;
+/** How long the pusher's connections stay open between pushes. */
+const KEEP_ALIVE_S = 65;
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
 export class PushReceiver {
@@ -51,6 +53,7 @@ export class PushReceiver {
     if (config.push.secret !== undefined && config.push.secret.length < SHORT_SECRET) {
       receiverLog.warn({ length: config.push.secret.length }, `PUSH_SECRET is shorter than ${SHORT_SECRET} characters: easy to guess; use a long random value (openssl rand -hex 32)`);
     }
+    warnIfFewFileDescriptors(config.push.maxConnections, receiverLog);
     const connections = new ConnectionGuard(config.push.maxConnections, receiverLog);
     const handler = new PushHandler(config, redis, batches, connections, receiverLog);
     // Node checks request timeouts every connectionsCheckingInterval (30 s by default): check often enough that
@@ -59,7 +62,7 @@ export class PushReceiver {
     server.on('connection', connections.accept);
     server.requestTimeout = config.push.timeoutMs; // a body that takes longer to arrive is cut off (408)
     server.headersTimeout = Math.min(config.push.timeoutMs, 60_000); // also closes a connection that sends nothing
-    server.keepAliveTimeout = 65_000; // for the pusher's connections: longer than common load balancers' idle timeout
+    server.keepAliveTimeout = KEEP_ALIVE_S * 1000; // for the pusher's connections: longer than common load balancers' idle timeout
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -134,6 +137,9 @@ class PushHandler {
 
   /** For createServer: whatever goes wrong in a request, the client gets an answer and nothing escapes. */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
+    // a client that hangs up makes these emit 'error': heard here, it ends that request, not the process
+    req.on('error', ignore);
+    res.on('error', ignore);
     this.handle(req, res).catch((err: unknown) => this.fault(err, res));
   };
 
@@ -171,7 +177,11 @@ class PushHandler {
       return answer(res, 401, { error: `missing or wrong HMAC-SHA256 signature in the ${this.config.push.hmacHeader} header (64 hex digits, optionally after sha256=)` });
     }
     this.connections.trust(req.socket);
-    if (!this.stopping) res.removeHeader('connection');
+    if (!this.stopping) {
+      // Node adds these itself only when it chooses the connection header: say the timeout explicitly
+      res.setHeader('connection', 'keep-alive');
+      res.setHeader('keep-alive', `timeout=${KEEP_ALIVE_S}`);
+    }
     await this.accept(body.toString('utf8'), res);
   }
 
@@ -217,6 +227,8 @@ class PushHandler {
     answer(res, ok ? 200 : 503, ok ? { status: 'ready' } : { status: 'not ready', error: 'Redis does not answer' });
   }
 }
+
+function ignore(): void {}
 
 /** The whole body, or 'too large' past `max` bytes (for bodies sent without a content-length). */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too large' | 'aborted'> {

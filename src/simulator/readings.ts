@@ -15,6 +15,7 @@
  */
 import type { FixtureProbe, SoilLayer } from './account.js';
 import { hashInts, unit } from './random.js';
+import { parseInstant } from '../time.js';
 
 export type ReadingType = 'MOISTURE' | 'SI' | 'TEMPERATURE';
 
@@ -29,7 +30,7 @@ export interface SlotReading {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const DEFAULT_INSTALLED_AT = Date.parse('2024-01-01T00:00:00Z');
+const DEFAULT_INSTALLED_AT = Date.UTC(2024, 0, 1);
 
 export const UNIT: Record<ReadingType, string> = { MOISTURE: '%', SI: 'SI', TEMPERATURE: '°C' };
 
@@ -44,7 +45,7 @@ export function minuteOffsetOf(probe: FixtureProbe): number {
 }
 
 export function installedAtMs(probe: FixtureProbe): number {
-  return probe.installed_at === undefined ? DEFAULT_INSTALLED_AT : Date.parse(probe.installed_at);
+  return probe.installed_at === undefined ? DEFAULT_INSTALLED_AT : fixtureTime(probe.installed_at);
 }
 
 /** The first slot at or after `ms` (ignoring installation). */
@@ -139,7 +140,7 @@ function temperature(probeId: number, atMs: number, seed: number): number {
 /** The calibration in force at `atMs`: an earlier one from soil_history, else the current profile. */
 export function soilProfileAt(probe: FixtureProbe, atMs: number): SoilLayer[] {
   for (const past of probe.soil_history ?? []) {
-    if (atMs < Date.parse(past.until)) return past.soil_profile;
+    if (atMs < fixtureTime(past.until)) return past.soil_profile;
   }
   return probe.soil_profile;
 }
@@ -173,4 +174,10 @@ export function soilRange(soil: string | undefined): { dry: number; wet: number 
 
 function round1(value: number): number {
   return Math.round(value * 10) / 10;
+}
+
+/** A time written in a fixture, read by the project's one rule (UTC without an offset); NaN if it is none. */
+function fixtureTime(text: string): number {
+  const at = parseInstant(text, { dateOnly: true });
+  return at instanceof Date ? at.getTime() : Number.NaN;
 }

@@ -45,7 +45,9 @@ export const simulateCommand: Command = {
     const abort = new AbortController();
     const pushTo = stringOption(args, 'push-to');
     if (pushTo !== undefined) {
-      void pushLive(sim, pushTo, stringOption(args, 'push-secret'), integerOption(args, 'backlog-hours', 24, { min: 0, max: 24 * 365 }), abort.signal, io);
+      pushLive(sim, pushTo, stringOption(args, 'push-secret'), integerOption(args, 'backlog-hours', 24, { min: 0, max: 24 * 365 }), abort.signal, io).catch((err: unknown) =>
+        io.err(`pushing stopped: ${(err as Error).message}`),
+      );
     }
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve();

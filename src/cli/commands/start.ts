@@ -1,5 +1,6 @@
 /** `start [--role all|receiver|worker]`: the long-running service, until SIGTERM or SIGINT. */
 import { UsageError } from '../../errors.js';
+import { installProcessGuards } from '../../process-guards.js';
 import { startService, ROLES, type Role } from '../../service.js';
 import { stringOption, type Command } from '../context.js';
 
@@ -12,6 +13,7 @@ export const startCommand: Command = {
     const role = (stringOption(args, 'role') ?? 'all') as Role;
     if (!ROLES.includes(role)) throw new UsageError(`--role ${role}: expected one of ${ROLES.join(', ')}`);
     const service = await startService(io.config(), io.log(), role);
+    installProcessGuards(io.log(), () => service.stop());
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         io.log().info({ signal }, 'stopping');
