@@ -13,8 +13,9 @@ import { verdict, type Benchmark, type BenchContext, type BenchResult } from './
 import { pushThroughput } from './push-throughput.js';
 import { sustainedLoad } from './sustained-load.js';
 import { warehouse10m } from './warehouse-10m.js';
+import { writerCost } from './writer-cost.js';
 
-const BENCHMARKS: Benchmark[] = [pushThroughput, sustainedLoad, warehouse10m];
+const BENCHMARKS: Benchmark[] = [pushThroughput, sustainedLoad, warehouse10m, writerCost];
 // dist/bench/run.js -> <project>/bench/results: results live beside the sources, not in the build output
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
