@@ -23,8 +23,18 @@ import { ident, sqlFile } from '../src/warehouse/sql-files.js';
 /** Envelopes are checked one by one (see stageRows): one broken envelope must not fail its batch-mates. */
 const payload = z.object({ pushes: z.array(z.unknown()).min(1) });
 
-/** One push as a receiver enqueues it: when it arrived (ms since the epoch) and its body, verbatim. */
-const envelope = z.object({ r: z.number().int().min(Date.UTC(2000, 0, 1)).max(Date.UTC(9999, 0, 1)), b: z.string() });
+const positive = z.number().int().positive();
+/**
+ * One push as a receiver enqueues it (src/receiver/group-commit.ts): when it arrived (ms since the epoch), its body
+ * verbatim (`x: 'base64'`: the base64 of bytes that were not UTF-8), and the limits its receiver judged it by (`l`,
+ * added by the consumer from the job): the writer judges by the same, so what was acknowledged is what lands.
+ */
+const envelope = z.object({
+  r: z.number().int().min(Date.UTC(2000, 0, 1)).max(Date.UTC(9999, 0, 1)),
+  b: z.string(),
+  x: z.literal('base64').optional(),
+  l: z.object({ maxDepth: positive, maxUplinks: positive, maxReadings: positive, maxString: positive, maxExtra: z.number().int().min(0) }).optional(),
+});
 
 /** Parsing yields to the event loop at least this often, so that the writer's job locks are kept up meanwhile. */
 const YIELD_EVERY_MS = 20;
@@ -100,7 +110,11 @@ function stagePush(runId: string, push: unknown, limits: PushLimits, now: Date, 
     return;
   }
   const receivedAt = new Date(checked.data.r);
-  const parsed = parsePush(checked.data.b, receivedAt, limits);
+  if (checked.data.x === 'base64') {
+    out.pushes.push([runId, receivedAt, 'the body is not valid UTF-8 text (kept as the base64 of its bytes)', checked.data.b]);
+    return;
+  }
+  const parsed = parsePush(checked.data.b, receivedAt, checked.data.l ?? limits);
   if (parsed.fatal !== undefined) {
     out.pushes.push([runId, receivedAt, parsed.fatal.reason, checked.data.b]);
     return;

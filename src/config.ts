@@ -53,6 +53,8 @@ export interface Config {
     readonly timeoutMs: number;
     /** PUSH_MAX_CONNECTIONS: open connections at most; past it the oldest not yet authenticated one is closed. */
     readonly maxConnections: number;
+    /** PUSH_MAX_PENDING_BYTES: body bytes held at once by requests in progress; past it, 503 (retry shortly). */
+    readonly maxPendingBytes: number;
     readonly limits: Readonly<PushLimits>;
   };
   /** null: the schedule is switched off (SCHEDULE_X=off) */
@@ -146,7 +148,7 @@ function schedulesConfig(p: Parser): Config['schedules'] {
 
 function pushConfig(p: Parser): Config['push'] {
   const header = (name: string, fallback: string): string => p.matching(name, fallback, /^[A-Za-z0-9-]+$/, 'an HTTP header name').toLowerCase();
-  return {
+  const push = {
     port: p.integer('PUSH_PORT', 8080, { min: 0, max: 65_535 }),
     host: p.string('PUSH_HOST', '127.0.0.1'),
     path: p.matching('PUSH_PATH', '/push', /^\/[A-Za-z0-9/_.~-]*$/, 'a path starting with /'),
@@ -158,6 +160,7 @@ function pushConfig(p: Parser): Config['push'] {
     maxBody: p.integer('PUSH_MAX_BODY', 1_048_576, { min: 1024, max: 100 * 1_048_576 }),
     timeoutMs: p.integer('PUSH_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
     maxConnections: p.integer('PUSH_MAX_CONNECTIONS', 512, { min: 8, max: 1_000_000 }),
+    maxPendingBytes: p.integer('PUSH_MAX_PENDING_BYTES', 64 * 1_048_576, { min: 1024, max: 16 * 1_073_741_824 }),
     limits: {
       // the push format itself needs 4 levels, and readings need their strings: lower bounds that keep it working
       maxDepth: p.integer('PUSH_MAX_DEPTH', DEFAULT_PUSH_LIMITS.maxDepth, { min: 4, max: 1_000 }),
@@ -167,6 +170,10 @@ function pushConfig(p: Parser): Config['push'] {
       maxExtra: p.integer('PUSH_MAX_EXTRA', DEFAULT_PUSH_LIMITS.maxExtra, { min: 0, max: 100 * 1_048_576 }),
     },
   };
+  if (push.maxPendingBytes < push.maxBody) {
+    p.problem(`PUSH_MAX_PENDING_BYTES=${push.maxPendingBytes} is not valid: expected at least PUSH_MAX_BODY=${push.maxBody}, or no push of that size could ever be taken`);
+  }
+  return push;
 }
 
 /** Problems that only matter for some roles, checked when that role starts. */
@@ -232,7 +239,8 @@ class Parser {
   number(name: string, fallback: number, range: { min: number; max: number }, integer = false): number {
     const text = this.raw(name);
     if (text === undefined) return fallback;
-    const value = Number(text);
+    // plain decimal text only: Number() would also take 0x10, 1e3 and 0b1
+    const value = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
     const kind = integer ? 'a whole number' : 'a number';
     if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < range.min || value > range.max) {
       this.problem(`${name}=${JSON.stringify(text)} is not valid: expected ${kind} from ${range.min} to ${range.max}`);

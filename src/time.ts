@@ -34,7 +34,8 @@ export function parseInstant(text: string, opts: ParseInstantOptions = {}): Date
   const second = Number(s ?? 0);
   if (hour > 23 || minute > 59 || second > 59) return { reason: `${quote(text)} is not a time of day` };
   const offsetMinutes = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(offH) * 60 + Number(offM ?? 0));
-  if (Number(offH ?? 0) > 23 || Number(offM ?? 0) > 59) return { reason: `${quote(text)} has an impossible UTC offset` };
+  // the zones of the world lie between -12:00 and +14:00
+  if (Math.abs(offsetMinutes) > 14 * 60 || Number(offM ?? 0) > 59) return { reason: `${quote(text)} has an impossible UTC offset` };
   const millis = fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
   const date = new Date(0);
   // setUTCFullYear, not Date.UTC: Date.UTC maps the years 0..99 to 1900..1999

@@ -58,6 +58,19 @@ describe('configuration', () => {
     expect(problems.join('\n')).toContain('DUCKDB_THREADS="two" is not valid');
   });
 
+  it('reads numbers as plain decimals only, and checks the push limits against each other', () => {
+    expect(problemsOf({ PUSH_MAX_CONNECTIONS: '0x10', PUSH_MAX_READINGS: '1e3', PUSH_MAX_DEPTH: '3', STALE_AFTER_HOURS: '0b11' })).toEqual([
+      'PUSH_MAX_CONNECTIONS="0x10" is not valid: expected a whole number from 8 to 1000000',
+      'PUSH_MAX_DEPTH="3" is not valid: expected a whole number from 4 to 1000',
+      'PUSH_MAX_READINGS="1e3" is not valid: expected a whole number from 1 to 1000000',
+      'STALE_AFTER_HOURS="0b11" is not valid: expected a number from 0.1 to 8760',
+    ]);
+    expect(problemsOf({ PUSH_MAX_BODY: '2048', PUSH_MAX_PENDING_BYTES: '1024' })).toEqual([
+      'PUSH_MAX_PENDING_BYTES=1024 is not valid: expected at least PUSH_MAX_BODY=2048, or no push of that size could ever be taken',
+    ]);
+    expect(loadConfig({ PUSH_MAX_READINGS: '2000', STALE_AFTER_HOURS: '1.5' })).toMatchObject({ push: { limits: { maxReadings: 2000 } }, staleAfterHours: 1.5 });
+  });
+
   it('accepts only 5-field cron patterns that BullMQ runs the same way', () => {
     expect(problemsOf({ SCHEDULE_PROBES: '0 */15 * * * *' })).toEqual([
       'SCHEDULE_PROBES="0 */15 * * * *" is not valid: expected a 5-field cron pattern (minute hour day-of-month month day-of-week), got 6 fields (or "off")',

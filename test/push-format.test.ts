@@ -56,7 +56,7 @@ describe('the other limits', () => {
   it('PUSH_MAX_UPLINKS and PUSH_MAX_READINGS: more uplinks in a body, more readings in an uplink', () => {
     const small = { ...limits, maxUplinks: 3, maxReadings: 2 };
     expect(parse([uplink([reading()]), uplink([reading()]), uplink([reading()]), uplink([reading()])], small).fatal).toEqual({ reason: 'the body holds 4 uplinks, more than PUSH_MAX_UPLINKS=3', status: 413, limit: 'PUSH_MAX_UPLINKS' });
-    expect(parse(uplink([reading({ depth: 1 }), reading({ depth: 2 }), reading({ depth: 3 })]), small).fatal).toEqual({ reason: 'uplink 24000092104 holds 3 readings, more than PUSH_MAX_READINGS=2', status: 413, limit: 'PUSH_MAX_READINGS' });
+    expect(parse(uplink([reading({ depth: 1 }), reading({ depth: 2 }), reading({ depth: 3 })]), small).fatal).toEqual({ reason: 'an uplink holds 3 readings, more than PUSH_MAX_READINGS=2', status: 413, limit: 'PUSH_MAX_READINGS' });
     expect(parse([uplink([reading()]), uplink([reading({ depth: 1 }), reading({ depth: 2 })])], small).readings).toHaveLength(3);
   });
 
@@ -71,6 +71,27 @@ describe('the other limits', () => {
     const body = uplink(Array.from({ length: 4_000 }, (_, i) => reading({ depth: i % 500, timestamp: new Date(ARRIVED.getTime() - i * 60_000).toISOString() })), { blob: 'x'.repeat(200_000) });
     expect(parse(body).fatal?.limit).toBe('PUSH_MAX_STRING');
     expect(parse({ ...body, blob: 'small' }).fatal?.limit).toBe('PUSH_MAX_READINGS');
+  });
+
+  it('PUSH_MAX_EXTRA also bounds all unknown fields of a body together: never more than the body itself', () => {
+    // 9e20 is 4 characters in the body and 21 as JSON writes it again: kept as is, 10 such uplinks would outgrow the body
+    const uplinks = Array.from({ length: 10 }, (_, i) => uplink([reading({ depth: i })], { x: Array.from({ length: 200 }, () => 9e20) }));
+    const text = JSON.stringify(uplinks).replaceAll('900000000000000000000', '9e20');
+    const parsed = parsePush(text, ARRIVED, limits);
+    // each uplink's {"x":[...]} is kept as 6 + 200 x 21 + 199 + 2 = 4,407 bytes: the third passes the body's length
+    expect(parsed.fatal).toEqual({ reason: `the unknown fields of the body take ${3 * 4_407} bytes as kept, more than the ${text.length} of the body itself (PUSH_MAX_EXTRA)`, status: 413, limit: 'PUSH_MAX_EXTRA' });
+  });
+
+  it('keeps a rejected part that JSON would write longer than it came as the whole body instead', () => {
+    const text = JSON.stringify([uplink([reading()]), uplink([], { serial: 'bad!', x: Array.from({ length: 700 }, () => 9e20) })]).replaceAll('900000000000000000000', '9e20');
+    const parsed = parsePush(text, ARRIVED, limits);
+    expect(parsed.readings).toHaveLength(1);
+    expect(parsed.rejected).toEqual([{ reason: '1 uplinks or readings rejected, the first: uplink has no serial: serial "bad!" is not a Sensoterra serial (up to 32 letters, digits, - or _)', body: text }]);
+  });
+
+  it('counts the readings of an uplink before anything else about it: a bad serial does not hide 1,001 readings', () => {
+    const parsed = parse(uplink(Array.from({ length: 1_001 }, () => reading()), { serial: 'bad!' }));
+    expect(parsed.fatal?.limit).toBe('PUSH_MAX_READINGS');
   });
 
   it("keeps an uplink's unknown fields once, not in each of its readings", () => {
@@ -94,9 +115,15 @@ describe('strict formats', () => {
     ['a date that does not exist', { timestamp: '2024-02-30T00:00:00Z' }, 'timestamp "2024-02-30T00:00:00Z" is not a calendar date'],
     ['a timestamp that is a bare number as text', { timestamp: '1' }, 'timestamp "1" is not an ISO-8601 time (such as 2024-07-08T10:05:00Z)'],
     ['a timestamp that is a number', { timestamp: 1720429500 }, 'timestamp 1720429500 is not ISO-8601 text'],
-    ['a type that is too long', { type: 'T'.repeat(33) }, `type "${'T'.repeat(33)}" is not a reading type (text of at most 32 characters)`],
-    ['a type with a control character', { type: 'MOIST\u0007' }, 'type "MOIST\\u0007" is not a reading type (text of at most 32 characters)'],
-    ['a unit with a line break', { unit: '%\n' }, 'unit "%\\n" is not a unit (text of at most 16 characters)'],
+    ['a type that is too long', { type: 'T'.repeat(33) }, `type "${'T'.repeat(33)}" is not a reading type (up to 32 letters, digits or _)`],
+    ['a type with a control character', { type: 'MOIST\u0007' }, 'type "MOIST\\u0007" is not a reading type (up to 32 letters, digits or _)'],
+    ['a unit with a line break', { unit: '%\n' }, 'unit "%\\n" is not a unit (up to 16 visible characters)'],
+    ['a unit with a space around it', { unit: ' %' }, 'unit " %" is not a unit (up to 16 visible characters)'],
+    ['a unit with a zero-width space', { unit: '%\u200b' }, 'unit "%\u200b" is not a unit (up to 16 visible characters)'],
+    ['a type that upper-cases to more than 32 letters', { type: 'ß'.repeat(32) }, `type "${'ß'.repeat(32)}" is not a reading type (up to 32 letters, digits or _)`],
+    ['a type with spaces around it', { type: ' moisture ' }, 'type " moisture " is not a reading type (up to 32 letters, digits or _)'],
+    ['a type with a zero-width space', { type: 'MOISTURE\u200b' }, 'type "MOISTURE\u200b" is not a reading type (up to 32 letters, digits or _)'],
+    ['a type written backwards behind a bidirectional override', { type: '\u202eERUTSIOM' }, 'type "\u202eERUTSIOM" is not a reading type (up to 32 letters, digits or _)'],
   ];
   for (const [what, fields, reason] of rejected) {
     it(`rejects ${what}, with the reason`, () => {
@@ -153,6 +180,7 @@ describe('strict formats', () => {
       '24000092104: battery "FULL OF\\u0000" is not a battery level (such as NORMAL)',
     ]);
     expect(parsed.readings).toHaveLength(3);
+    expect(parse(uplink([reading()], { battery: 'NORMAL', rssi: 1e308 })).rejected.map((r) => r.reason)).toEqual(['24000092104: rssi 1e+308 is outside -200..50 dBm']);
   });
 
   it(`keeps a push with more than ${MAX_REJECTED_PARTS} rejected parts once, whole, rather than part by part`, () => {

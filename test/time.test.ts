@@ -26,6 +26,8 @@ describe('a time', () => {
     ['2024-07-08T19:35:00+09:30', '2024-07-08T10:05:00.000Z'],
     ['2024-07-08T19:35:00+0930', '2024-07-08T10:05:00.000Z'],
     ['2024-07-08T05:05:00-05', '2024-07-08T10:05:00.000Z'],
+    ['2024-07-09T00:05:00+14:00', '2024-07-08T10:05:00.000Z'], // Kiribati
+    ['2024-07-07T22:05:00-12:00', '2024-07-08T10:05:00.000Z'],
     ['2024-07-08 00:30:00+01:00', '2024-07-07T23:30:00.000Z'], // an offset crossing midnight changes the day
     ['2024-02-29T00:00:00Z', '2024-02-29T00:00:00.000Z'], // a leap day
     ['2000-02-29T12:00:00Z', '2000-02-29T12:00:00.000Z'], // divisible by 400: a leap year
@@ -44,6 +46,8 @@ describe('a time', () => {
     ['2024-07-08T10:60:00Z', /is not a time of day/],
     ['2024-07-08T10:05:60Z', /is not a time of day/],
     ['2024-07-08T10:05:00+24:00', /impossible UTC offset/],
+    ['2024-07-08T10:05:00+23:59', /impossible UTC offset/], // the zones of the world lie within -12:00..+14:00
+    ['2024-07-08T10:05:00-14:01', /impossible UTC offset/],
     ['1', /is not an ISO-8601 time/], // Date.parse reads this as the year 2001
     ['12345', /is not an ISO-8601 time/],
     ['2024-07-08', /has a date but no time of day/],

@@ -197,9 +197,12 @@ export class IngestConsumer {
   }
 }
 
+/** The job's pushes, each with the limits its receiver judged it by (when the job says). */
 function pushesOf(job: Job): unknown[] {
-  const pushes = (job.data as { pushes?: unknown } | undefined)?.pushes;
-  return Array.isArray(pushes) ? pushes : [];
+  const { pushes, limits } = (job.data ?? {}) as { pushes?: unknown; limits?: unknown };
+  if (!Array.isArray(pushes)) return [];
+  if (typeof limits !== 'object' || limits === null) return pushes;
+  return pushes.map((push: unknown) => (typeof push === 'object' && push !== null ? { ...push, l: limits } : push));
 }
 
 function sizeOf(job: Job): { pushes: number; bytes: number } {

@@ -58,6 +58,9 @@ export interface ParsedPush {
 export const MAX_REJECTED_PARTS = 100;
 const SERIAL = /^[0-9A-Za-z][0-9A-Za-z_-]{0,31}$/;
 const BATTERY = /^[A-Za-z_]{1,32}$/;
+/** What a radio can report, in dBm, with room to spare. */
+const MIN_RSSI = -200;
+const MAX_RSSI = 50;
 const UPLINK_FIELDS = new Set(['serial', 'probe_id', 'customer_id', 'timestamp', 'battery', 'rssi', 'readings']);
 const READING_FIELDS = new Set(['type', 'depth', 'value', 'unit', 'timestamp']);
 
@@ -94,9 +97,12 @@ function parseBody(text: string, receivedAt: Date, limits: PushLimits): ParsedPu
     return refused({ reason: 'the body is not the push format: expected an uplink object {"serial", "readings": [...]} or an array of them', status: 400 });
   }
   const out: ParsedPush = { uplinks: uplinks.length, readings: [], statuses: [], uplinkExtras: [], rejected: [] };
-  const reader = new UplinkReader(receivedAt, limits, out);
+  const reader = new UplinkReader(receivedAt, limits, text.length, out);
   for (const uplink of uplinks) reader.read(uplink);
-  if (out.rejected.length > MAX_REJECTED_PARTS) {
+  // what is kept of a push never outgrows the push: many parts, or parts that JSON writes longer than they came
+  // (9e20 is written 900000000000000000000), are kept as the one body, verbatim
+  const keptBytes = out.rejected.reduce((n, r) => n + r.body.length, 0);
+  if (out.rejected.length > MAX_REJECTED_PARTS || keptBytes > text.length) {
     out.rejected = [{ reason: `${out.rejected.length} uplinks or readings rejected, the first: ${out.rejected[0]!.reason}`, body: text }];
   }
   return out;
@@ -122,19 +128,23 @@ class UplinkReader {
     return checked;
   };
 
+  /** Bytes of unknown fields kept so far: never more than the body itself. */
+  private extraBytes = 0;
+
   constructor(
     private readonly receivedAt: Date,
     private readonly limits: PushLimits,
+    private readonly bodyLength: number,
     private readonly out: ParsedPush,
   ) {}
 
   read(uplink: unknown): void {
     if (!looksLikeUplink(uplink)) return this.reject('uplink is not an object with a "readings" array', uplink);
+    if (uplink.readings.length > this.limits.maxReadings) {
+      throw new Refused({ reason: `an uplink holds ${uplink.readings.length} readings, more than PUSH_MAX_READINGS=${this.limits.maxReadings}`, status: 413, limit: 'PUSH_MAX_READINGS' });
+    }
     const serial = serialOf(uplink.serial);
     if (typeof serial !== 'string') return this.reject(`uplink has no serial: ${serial.reason}`, uplink);
-    if (uplink.readings.length > this.limits.maxReadings) {
-      throw new Refused({ reason: `uplink ${serial} holds ${uplink.readings.length} readings, more than PUSH_MAX_READINGS=${this.limits.maxReadings}`, status: 413, limit: 'PUSH_MAX_READINGS' });
-    }
     const uplinkTime = uplink.timestamp === undefined || uplink.timestamp === null ? undefined : this.checkTime(uplink.timestamp);
     const extra = this.extraOf(uplink, UPLINK_FIELDS, `uplink ${serial}`);
     if (extra !== null) this.out.uplinkExtras.push({ serial, uplinkTs: uplinkTime && 'ok' in uplinkTime ? uplinkTime.ok : null, extra });
@@ -170,13 +180,19 @@ class UplinkReader {
     }
     const signal = rssi === undefined || rssi === null ? undefined : checkValue(rssi);
     if (signal && 'reason' in signal) return this.reject(`${serial}: rssi: ${signal.reason}`, part);
+    if (signal && (signal.ok < MIN_RSSI || signal.ok > MAX_RSSI)) return this.reject(`${serial}: rssi ${signal.ok} is outside ${MIN_RSSI}..${MAX_RSSI} dBm`, part);
     this.out.statuses.push({ serial, lastUpdate: uplinkTime.ok, battery: typeof battery === 'string' ? battery : null, rssi: signal ? signal.ok : null });
   }
 
   private extraOf(object: Record<string, unknown>, known: ReadonlySet<string>, what: string): string | null {
     const extra = extraFields(object, known);
-    if (extra !== null && extra.length > this.limits.maxExtra) {
+    if (extra === null) return null;
+    if (extra.length > this.limits.maxExtra) {
       throw new Refused({ reason: `${what} has ${extra.length} bytes of unknown fields, more than PUSH_MAX_EXTRA=${this.limits.maxExtra}`, status: 413, limit: 'PUSH_MAX_EXTRA' });
+    }
+    this.extraBytes += extra.length;
+    if (this.extraBytes > this.bodyLength) {
+      throw new Refused({ reason: `the unknown fields of the body take ${this.extraBytes} bytes as kept, more than the ${this.bodyLength} of the body itself (PUSH_MAX_EXTRA)`, status: 413, limit: 'PUSH_MAX_EXTRA' });
     }
     return extra;
   }

@@ -5,8 +5,9 @@
  * depth_cm, ts), NULL depth included.
  *
  * Rules:
- * - type: upper-cased; when absent, derived from the unit (`%` MOISTURE, `SI` SI, `°C`/`C` TEMPERATURE, any other
- *   unit as its own type, none at all UNKNOWN). At most 32 characters, no control characters.
+ * - type: upper-cased, then up to 32 ASCII letters, digits or _; when absent, derived from the unit (`%` MOISTURE,
+ *   `SI` SI, `°C`/`C` TEMPERATURE, any other unit upper-cased as its own type, none at all UNKNOWN).
+ * - unit: up to 16 characters, none of them invisible (control or formatting characters), no spaces around.
  * - value: a JSON number or a plain decimal string ("6.3", "-1.25"); nothing else ("0x1A", "1e2", " 5", "NaN").
  * - depth: absent/null for readings without a depth, else whole centimetres 0..500, as a JSON number or a string of
  *   digits.
@@ -66,8 +67,12 @@ export const MAX_UNIT_LENGTH = 16;
 
 const DECIMAL = /^-?\d{1,20}(\.\d{1,20})?$/;
 const DIGITS = /^\d{1,3}$/;
-// no C0/C1 control characters, no line or paragraph separators
+/** A type as stored (upper-cased): ASCII letters, digits and _, so that look-alikes cannot start series of their own. */
+const TYPE = new RegExp(`^[A-Z][A-Z0-9_]{0,${MAX_TYPE_LENGTH - 1}}$`);
+// control characters (C0, C1), and line or paragraph separators
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// those, and invisible formatting characters (zero-width spaces, bidirectional overrides)
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 /** The stored reading, or why the raw one cannot be stored. `extra` is the JSON of its unknown fields, or null. */
 export function toReading(raw: RawReading, origin: ReadingOrigin, extra: string | null): Reading | { reason: string } {
@@ -134,18 +139,17 @@ export function checkDepth(value: unknown): Checked<number | null> {
 
 function checkUnit(value: unknown): Checked<string | null> {
   if (value === undefined || value === null) return { ok: null };
-  if (typeof value !== 'string' || value.length > MAX_UNIT_LENGTH || CONTROL.test(value)) {
-    return { reason: `unit ${shown(value)} is not a unit (text of at most ${MAX_UNIT_LENGTH} characters)` };
+  if (typeof value !== 'string' || value === '' || value.length > MAX_UNIT_LENGTH || INVISIBLE.test(value) || value.trim() !== value) {
+    return { reason: `unit ${shown(value)} is not a unit (up to ${MAX_UNIT_LENGTH} visible characters)` };
   }
   return { ok: value };
 }
 
 function checkType(value: unknown, unit: string | null): Checked<string> {
   if (value === undefined || value === null || value === '') return { ok: typeFromUnit(unit) };
-  if (typeof value !== 'string' || value.length > MAX_TYPE_LENGTH || CONTROL.test(value) || value.trim() === '') {
-    return { reason: `type ${shown(value)} is not a reading type (text of at most ${MAX_TYPE_LENGTH} characters)` };
-  }
-  return { ok: value.toUpperCase() };
+  const type = typeof value === 'string' ? value.toUpperCase() : undefined;
+  if (type === undefined || !TYPE.test(type)) return { reason: `type ${shown(value)} is not a reading type (up to ${MAX_TYPE_LENGTH} letters, digits or _)` };
+  return { ok: type };
 }
 
 /** True for text that may name something (a serial, a type): no control characters. */

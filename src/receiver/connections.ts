@@ -13,15 +13,21 @@ import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 
+interface Held {
+  trusted: boolean;
+  busy: number; // requests in progress on it
+  lastActive: number; // when a request last started or ended on it (ms)
+}
+
 export class ConnectionGuard {
-  /** Open connections, oldest first (a Set keeps insertion order). */
-  private readonly open = new Set<Socket>();
-  private readonly trusted = new WeakSet<Socket>();
+  /** Open connections, oldest first (a Map keeps insertion order). */
+  private readonly open = new Map<Socket, Held>();
   private closedAtCap = 0;
 
   constructor(
     private readonly max: number,
     private readonly log: Logger,
+    private readonly now: () => number = Date.now,
   ) {}
 
   get size(): number {
@@ -30,28 +36,56 @@ export class ConnectionGuard {
 
   /** For the server's 'connection' event. */
   readonly accept = (socket: Socket): void => {
-    this.open.add(socket);
+    this.open.set(socket, { trusted: false, busy: 0, lastActive: this.now() });
     socket.once('close', () => this.open.delete(socket));
     if (this.open.size > this.max) this.makeRoom(socket);
   };
 
-  /** The socket carried an authenticated push: keep it alive, never close it to make room. */
+  /** A request started on the socket; returns what to call when its answer is done. */
+  busy(socket: Socket): () => void {
+    const held = this.open.get(socket);
+    if (held === undefined) return () => undefined;
+    held.busy++;
+    held.lastActive = this.now();
+    return () => {
+      held.busy--;
+      held.lastActive = this.now();
+    };
+  }
+
+  /** The socket carried an authenticated push: keep it alive, and close it to make room only after strangers. */
   trust(socket: Socket): void {
-    this.trusted.add(socket);
+    const held = this.open.get(socket);
+    if (held) held.trusted = true;
   }
 
   isTrusted(socket: Socket): boolean {
-    return this.trusted.has(socket);
+    return this.open.get(socket)?.trusted === true;
   }
 
+  /**
+   * Closes one connection: the oldest stranger (idle before busy); else the trusted connection idle the longest, so
+   * that even connections holding a leaked secret cannot keep the pusher's new one out; else the newcomer.
+   */
   private makeRoom(newcomer: Socket): void {
-    let victim = newcomer;
-    for (const socket of this.open) {
-      if (socket !== newcomer && !this.trusted.has(socket)) {
-        victim = socket;
-        break;
+    let stranger: Socket | undefined;
+    let busyStranger: Socket | undefined;
+    let idleTrusted: Socket | undefined;
+    let idleSince = Infinity;
+    for (const [socket, held] of this.open) {
+      if (socket === newcomer) continue;
+      if (!held.trusted) {
+        if (held.busy === 0) {
+          stranger = socket;
+          break;
+        }
+        busyStranger ??= socket;
+      } else if (held.busy === 0 && held.lastActive < idleSince) {
+        idleTrusted = socket;
+        idleSince = held.lastActive;
       }
     }
+    const victim = stranger ?? busyStranger ?? idleTrusted ?? newcomer;
     victim.destroy();
     if (this.closedAtCap++ % 1_000 === 0) {
       this.log.warn({ open: this.open.size, max: this.max, closed: this.closedAtCap }, 'connection cap PUSH_MAX_CONNECTIONS reached: closing the oldest unauthenticated connection');
@@ -59,28 +93,35 @@ export class ConnectionGuard {
   }
 }
 
-/** Logs refused credentials at most once per interval, with how many there were and the last peer. */
-export class RefusalLog {
+/**
+ * A warning that may come thousands of times a second (refused credentials, a Redis that does not take pushes):
+ * logged at most once per interval, with how many there were and from which peers.
+ */
+export class ThrottledLog {
   private count = 0;
   private lastLogged = 0;
-  private lastPeer: string | undefined;
+  private peers = new Set<string>();
 
   constructor(
     private readonly log: Logger,
+    private readonly message: string,
     private readonly intervalMs = 10_000,
     private readonly now: () => number = Date.now,
   ) {}
 
-  refused(peer: string | undefined, why: string): void {
+  note(peer: string | undefined, fields: Record<string, unknown> = {}): void {
     this.count++;
-    this.lastPeer = peer;
+    if (peer !== undefined && this.peers.size < MAX_PEERS_NAMED) this.peers.add(peer);
     const now = this.now();
     if (now - this.lastLogged < this.intervalMs) return;
-    this.log.warn({ peer: this.lastPeer, refused: this.count, why, sinceMs: this.lastLogged === 0 ? undefined : now - this.lastLogged }, 'push refused: wrong credentials');
+    this.log.warn({ ...fields, peers: [...this.peers], count: this.count, sinceMs: this.lastLogged === 0 ? undefined : now - this.lastLogged }, this.message);
     this.lastLogged = now;
     this.count = 0;
+    this.peers = new Set();
   }
 }
+
+const MAX_PEERS_NAMED = 10;
 
 /** Descriptors the rest of the process needs besides the receiver's connections: Redis, DuckDB, pulls, exports. */
 const DESCRIPTORS_FOR_THE_REST = 128;

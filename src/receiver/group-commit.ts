@@ -5,20 +5,29 @@
  */
 import type { Queue } from 'bullmq';
 import { RedisUnavailableError } from '../errors.js';
+import type { PushLimits } from '../push/limits.js';
 
-/** One push as the writer receives it: when it arrived (ms since the epoch) and its body, verbatim. */
+/**
+ * One push as the writer receives it: when it arrived (ms since the epoch) and its body, verbatim; `x: 'base64'`
+ * when the body was not UTF-8 text and travels as the base64 of its bytes (refused, and kept as it came).
+ */
 export interface PushEnvelope {
   r: number;
   b: string;
+  x?: 'base64';
 }
 
 export interface IngestBatch {
   pushes: PushEnvelope[];
+  /** The limits the receiver judged these pushes by: the writer judges by the same, whatever its own settings. */
+  limits: PushLimits;
 }
 
 export interface GroupCommitOptions {
   maxInFlight: number; // batches on their way to Redis at once; more pushes wait and go together in the next
   maxPushes: number; // pushes per BullMQ job; a larger backlog goes as several jobs in one round trip
+  maxBytes: number; // body bytes per BullMQ job (a job holds at least one push, whatever its size)
+  limits: PushLimits; // sent along with every job
   timeoutMs: number; // Redis must take a batch within this, or its pushes get a 503
   redisUrl: string;
 }
@@ -92,13 +101,22 @@ export class GroupCommit {
   /** One round trip: one job per maxPushes pushes, all added together. */
   private async send(batch: Waiting[]): Promise<void> {
     const jobs: { name: string; data: IngestBatch; opts: typeof INGEST_JOB_OPTIONS }[] = [];
-    for (let i = 0; i < batch.length; i += this.options.maxPushes) {
-      jobs.push({ name: 'pushes', data: { pushes: batch.slice(i, i + this.options.maxPushes).map((w) => w.push) }, opts: INGEST_JOB_OPTIONS });
+    let pushes: PushEnvelope[] = [];
+    let bytes = 0;
+    for (const { push } of batch) {
+      if (pushes.length > 0 && (pushes.length >= this.options.maxPushes || bytes + push.b.length > this.options.maxBytes)) {
+        jobs.push({ name: 'pushes', data: { pushes, limits: this.options.limits }, opts: INGEST_JOB_OPTIONS });
+        pushes = [];
+        bytes = 0;
+      }
+      pushes.push(push);
+      bytes += push.b.length;
     }
+    jobs.push({ name: 'pushes', data: { pushes, limits: this.options.limits }, opts: INGEST_JOB_OPTIONS });
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+        timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${this.options.timeoutMs} ms`), { name: 'TimeoutError' })), this.options.timeoutMs);
       });
       // a batch that timed out may still land later: the pusher retries, and the writer drops the duplicates
       await Promise.race([jobs.length === 1 ? this.queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : this.queue.addBulk(jobs), timeout]);
