@@ -28,7 +28,7 @@ import { sqlFile } from '../warehouse/sql-files.js';
 /** Bounds of one transaction. */
 const MAX_JOBS = 500;
 const MAX_PUSHES = 20_000;
-const MAX_BYTES = 32 * 1_048_576;
+const MAX_BYTES = 4 * 1_048_576; // the writer holds ~2 KB per reading until commit: 4 MB of bodies is ~80 MB (BENCHMARKS.md, writer-cost)
 /** A short lock, so that a crashed writer's batches are taken up again within seconds. */
 const LOCK_MS = 10_000;
 const PRUNE_EVERY_MS = 60 * 60_000;

@@ -28,7 +28,7 @@ import { KEEP_ALIVE_S, PushHandler } from './handler.js';
 import { answerClientError, answerExpectation } from './http.js';
 
 /** Body bytes in one BullMQ job: the writer takes jobs whole, so a job must stay a bite it can chew. */
-const MAX_JOB_BYTES = 8 * 1_048_576;
+const MAX_JOB_BYTES = 4 * 1_048_576;
 
 export class PushReceiver {
   private constructor(
