@@ -37,8 +37,9 @@ export function parseInstant(text: string, opts: ParseInstantOptions = {}): Date
   // the zones of the world lie between -12:00 and +14:00
   if (Math.abs(offsetMinutes) > 14 * 60 || Number(offM ?? 0) > 59) return { reason: `${quote(text)} has an impossible UTC offset` };
   const millis = fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
+  if (year >= 100) return new Date(Date.UTC(year, month - 1, day, hour, minute - offsetMinutes, second, millis));
+  // Date.UTC maps the years 0..99 to 1900..1999: setUTCFullYear does not
   const date = new Date(0);
-  // setUTCFullYear, not Date.UTC: Date.UTC maps the years 0..99 to 1900..1999
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute - offsetMinutes, second, millis);
   return date;

@@ -172,15 +172,15 @@ class UplinkReader {
   private readStatus(uplink: Record<string, unknown>, serial: string, uplinkTime: Checked<Date> | undefined): void {
     const { battery, rssi } = uplink;
     if ((battery === undefined || battery === null) && (rssi === undefined || rssi === null)) return;
-    const part = { serial: uplink.serial, timestamp: uplink.timestamp, battery, rssi };
-    if (uplinkTime === undefined) return this.reject(`${serial}: battery and rssi without an uplink timestamp`, part);
-    if ('reason' in uplinkTime) return this.reject(`${serial}: battery and rssi: uplink ${uplinkTime.reason}`, part);
+    const part = (): unknown => ({ serial: uplink.serial, timestamp: uplink.timestamp, battery, rssi });
+    if (uplinkTime === undefined) return this.reject(`${serial}: battery and rssi without an uplink timestamp`, part());
+    if ('reason' in uplinkTime) return this.reject(`${serial}: battery and rssi: uplink ${uplinkTime.reason}`, part());
     if (battery !== undefined && battery !== null && (typeof battery !== 'string' || !BATTERY.test(battery))) {
-      return this.reject(`${serial}: battery ${shown(battery)} is not a battery level (such as NORMAL)`, part);
+      return this.reject(`${serial}: battery ${shown(battery)} is not a battery level (such as NORMAL)`, part());
     }
     const signal = rssi === undefined || rssi === null ? undefined : checkValue(rssi);
-    if (signal && 'reason' in signal) return this.reject(`${serial}: rssi: ${signal.reason}`, part);
-    if (signal && (signal.ok < MIN_RSSI || signal.ok > MAX_RSSI)) return this.reject(`${serial}: rssi ${signal.ok} is outside ${MIN_RSSI}..${MAX_RSSI} dBm`, part);
+    if (signal && 'reason' in signal) return this.reject(`${serial}: rssi: ${signal.reason}`, part());
+    if (signal && (signal.ok < MIN_RSSI || signal.ok > MAX_RSSI)) return this.reject(`${serial}: rssi ${signal.ok} is outside ${MIN_RSSI}..${MAX_RSSI} dBm`, part());
     this.out.statuses.push({ serial, lastUpdate: uplinkTime.ok, battery: typeof battery === 'string' ? battery : null, rssi: signal ? signal.ok : null });
   }
 

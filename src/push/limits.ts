@@ -1,8 +1,8 @@
 /**
  * The limits a push body is judged against before anything else looks at it, so that the work per body is bounded
  * whatever it holds: how deep it nests, how long its strings are, how many uplinks and readings it carries, and
- * how much of it is unknown fields we keep. Checked without recursion (an explicit stack), so no body can
- * overflow the call stack, here or later (JSON.stringify of what passed is safe).
+ * how much of it is unknown fields we keep. JSON.parse does not recurse, and nothing after it goes deeper than
+ * PUSH_MAX_DEPTH, so no body can overflow the call stack, here or later (JSON.stringify of what passed is safe).
  * Each limit has its variable (README, "Limits"); a body over one gets a 413 naming it.
  */
 
@@ -41,36 +41,34 @@ const NOT_UNICODE: ShapeProblem = { reason: 'the body holds a string that is not
 
 /**
  * The first problem of the parsed body's shape (nesting, string lengths, text that is not Unicode), or undefined.
- * Visits each node once.
+ * Visits each node once. It recurses, but never deeper than PUSH_MAX_DEPTH (at most 1,000, a bound of ours, not of
+ * the body): a level past the limit is refused before it is entered.
  */
 export function checkShape(body: unknown, limits: PushLimits): ShapeProblem | undefined {
-  const values: unknown[] = [body];
-  const depths: number[] = [1];
-  while (values.length > 0) {
-    const value = values.pop();
-    const depth = depths.pop()!;
-    if (typeof value === 'string') {
-      if (value.length > limits.maxString) return tooLongString(value.length, limits);
-      if (!value.isWellFormed()) return NOT_UNICODE;
-      continue;
+  return shapeOf(body, 1, limits);
+}
+
+function shapeOf(value: unknown, depth: number, limits: PushLimits): ShapeProblem | undefined {
+  if (typeof value === 'string') {
+    if (value.length > limits.maxString) return tooLongString(value.length, limits);
+    return value.isWellFormed() ? undefined : NOT_UNICODE;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth > limits.maxDepth) {
+    return { reason: `the body nests deeper than PUSH_MAX_DEPTH=${limits.maxDepth} levels of arrays and objects`, limit: 'PUSH_MAX_DEPTH' };
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = shapeOf(value[i], depth + 1, limits);
+      if (problem) return problem;
     }
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth > limits.maxDepth) {
-      return { reason: `the body nests deeper than PUSH_MAX_DEPTH=${limits.maxDepth} levels of arrays and objects`, limit: 'PUSH_MAX_DEPTH' };
-    }
-    if (Array.isArray(value)) {
-      for (const item of value) {
-        values.push(item);
-        depths.push(depth + 1);
-      }
-      continue;
-    }
-    for (const key of Object.keys(value)) {
-      if (key.length > limits.maxString) return tooLongString(key.length, limits);
-      if (!key.isWellFormed()) return NOT_UNICODE;
-      values.push((value as Record<string, unknown>)[key]);
-      depths.push(depth + 1);
-    }
+    return undefined;
+  }
+  for (const key in value) {
+    if (key.length > limits.maxString) return tooLongString(key.length, limits);
+    if (!key.isWellFormed()) return NOT_UNICODE;
+    const problem = shapeOf((value as Record<string, unknown>)[key], depth + 1, limits);
+    if (problem) return problem;
   }
   return undefined;
 }

@@ -139,17 +139,38 @@ export function checkDepth(value: unknown): Checked<number | null> {
 
 function checkUnit(value: unknown): Checked<string | null> {
   if (value === undefined || value === null) return { ok: null };
-  if (typeof value !== 'string' || value === '' || value.length > MAX_UNIT_LENGTH || INVISIBLE.test(value) || value.trim() !== value) {
-    return { reason: `unit ${shown(value)} is not a unit (up to ${MAX_UNIT_LENGTH} visible characters)` };
-  }
-  return { ok: value };
+  if (typeof value !== 'string') return { reason: `unit ${shown(value)} is not a unit (up to ${MAX_UNIT_LENGTH} visible characters)` };
+  return remembered<string | null>(UNITS, value, () =>
+    value === '' || value.length > MAX_UNIT_LENGTH || INVISIBLE.test(value) || value.trim() !== value
+      ? { reason: `unit ${shown(value)} is not a unit (up to ${MAX_UNIT_LENGTH} visible characters)` }
+      : { ok: value },
+  );
 }
 
 function checkType(value: unknown, unit: string | null): Checked<string> {
   if (value === undefined || value === null || value === '') return { ok: typeFromUnit(unit) };
-  const type = typeof value === 'string' ? value.toUpperCase() : undefined;
-  if (type === undefined || !TYPE.test(type)) return { reason: `type ${shown(value)} is not a reading type (up to ${MAX_TYPE_LENGTH} letters, digits or _)` };
-  return { ok: type };
+  if (typeof value !== 'string') return { reason: `type ${shown(value)} is not a reading type (up to ${MAX_TYPE_LENGTH} letters, digits or _)` };
+  return remembered<string>(TYPES, value, () => {
+    const type = value.toUpperCase();
+    return TYPE.test(type) ? { ok: type } : { reason: `type ${shown(value)} is not a reading type (up to ${MAX_TYPE_LENGTH} letters, digits or _)` };
+  });
+}
+
+/**
+ * The verdicts on the few types and units a deployment sees, remembered: the push hot path checks the same
+ * "MOISTURE" and "%" thousands of times a second. Bounded: past MAX_REMEMBERED texts, new ones are checked each time.
+ */
+const TYPES = new Map<string, Checked<string>>();
+const UNITS = new Map<string, Checked<string | null>>();
+const MAX_REMEMBERED = 256;
+
+function remembered<T>(cache: Map<string, Checked<T>>, text: string, check: () => Checked<T>): Checked<T> {
+  let verdict = cache.get(text);
+  if (verdict === undefined) {
+    verdict = check();
+    if (cache.size < MAX_REMEMBERED && text.length <= MAX_TYPE_LENGTH) cache.set(text, verdict);
+  }
+  return verdict;
 }
 
 /** True for text that may name something (a serial, a type): no control characters. */
@@ -171,7 +192,8 @@ export function shown(value: unknown): string {
  */
 export function extraFields(object: Record<string, unknown>, known: ReadonlySet<string>): string | null {
   let extra: Record<string, unknown> | undefined;
-  for (const key of Object.keys(object)) {
+  // for..in, not Object.keys: no array per object on the hot path (JSON.parse's objects have no inherited keys)
+  for (const key in object) {
     if (!known.has(key)) (extra ??= Object.create(null) as Record<string, unknown>)[key] = object[key];
   }
   return extra === undefined ? null : JSON.stringify(extra);

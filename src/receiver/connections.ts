@@ -15,8 +15,7 @@ import type { Logger } from '../logger.js';
 
 interface Held {
   trusted: boolean;
-  busy: number; // requests in progress on it
-  lastActive: number; // when a request last started or ended on it (ms)
+  lastActive: number; // when a request last started on it (ms)
 }
 
 export class ConnectionGuard {
@@ -36,21 +35,15 @@ export class ConnectionGuard {
 
   /** For the server's 'connection' event. */
   readonly accept = (socket: Socket): void => {
-    this.open.set(socket, { trusted: false, busy: 0, lastActive: this.now() });
+    this.open.set(socket, { trusted: false, lastActive: this.now() });
     socket.once('close', () => this.open.delete(socket));
     if (this.open.size > this.max) this.makeRoom(socket);
   };
 
-  /** A request started on the socket; returns what to call when its answer is done. */
-  busy(socket: Socket): () => void {
+  /** A request started on the socket. */
+  touch(socket: Socket): void {
     const held = this.open.get(socket);
-    if (held === undefined) return () => undefined;
-    held.busy++;
-    held.lastActive = this.now();
-    return () => {
-      held.busy--;
-      held.lastActive = this.now();
-    };
+    if (held !== undefined) held.lastActive = this.now();
   }
 
   /** The socket carried an authenticated push: keep it alive, and close it to make room only after strangers. */
@@ -64,28 +57,25 @@ export class ConnectionGuard {
   }
 
   /**
-   * Closes one connection: the oldest stranger (idle before busy); else the trusted connection idle the longest, so
+   * Closes one connection: the oldest stranger; else the trusted connection whose last request is the oldest, so
    * that even connections holding a leaked secret cannot keep the pusher's new one out; else the newcomer.
    */
   private makeRoom(newcomer: Socket): void {
     let stranger: Socket | undefined;
-    let busyStranger: Socket | undefined;
     let idleTrusted: Socket | undefined;
     let idleSince = Infinity;
     for (const [socket, held] of this.open) {
       if (socket === newcomer) continue;
       if (!held.trusted) {
-        if (held.busy === 0) {
-          stranger = socket;
-          break;
-        }
-        busyStranger ??= socket;
-      } else if (held.busy === 0 && held.lastActive < idleSince) {
+        stranger = socket;
+        break;
+      }
+      if (held.lastActive < idleSince) {
         idleTrusted = socket;
         idleSince = held.lastActive;
       }
     }
-    const victim = stranger ?? busyStranger ?? idleTrusted ?? newcomer;
+    const victim = stranger ?? idleTrusted ?? newcomer;
     victim.destroy();
     if (this.closedAtCap++ % 1_000 === 0) {
       this.log.warn({ open: this.open.size, max: this.max, closed: this.closedAtCap }, 'connection cap PUSH_MAX_CONNECTIONS reached: closing the oldest unauthenticated connection');

@@ -55,9 +55,9 @@ export class PushHandler {
   /** For createServer: whatever goes wrong in a request, the client gets an answer and nothing escapes. */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
     // a client that hangs up makes these emit 'error': heard here, it ends that request, not the process
-    req.on('error', ignore);
+    // (an IncomingMessage emits 'error' only to a listener: none is needed on req)
     res.on('error', ignore);
-    res.once('close', this.connections.busy(req.socket));
+    this.connections.touch(req.socket);
     this.handle(req, res).catch((err: unknown) => this.fault(err, res));
   };
 
@@ -72,8 +72,10 @@ export class PushHandler {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // only a connection that has carried an authenticated push is kept alive
-    if (this.stopping || !this.connections.isTrusted(req.socket)) res.setHeader('connection', 'close');
+    // only a connection that has carried an authenticated push is kept alive (on one that has, Node's own
+    // keep-alive headers go out: the hot path sets no header)
+    const stranger = !this.connections.isTrusted(req.socket);
+    if (this.stopping || stranger) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?', 1)[0];
     if (req.method === 'GET' && path === '/healthz') return answer(res, 200, { status: 'up' });
     if (req.method === 'GET' && path === '/readyz') return this.ready(res);
@@ -103,11 +105,13 @@ export class PushHandler {
         this.refusals.note(req.socket.remoteAddress, { why: 'signature' });
         return answer(res, 401, { error: `missing or wrong HMAC-SHA256 signature in the ${this.config.push.hmacHeader} header (64 hex digits, optionally after sha256=)` });
       }
-      this.connections.trust(req.socket);
-      if (!this.stopping && keepsAlive(req)) {
-        // Node adds these itself only when it chooses the connection header: say the timeout explicitly
-        res.setHeader('connection', 'keep-alive');
-        res.setHeader('keep-alive', `timeout=${KEEP_ALIVE_S}`);
+      if (stranger) {
+        this.connections.trust(req.socket);
+        if (!this.stopping && keepsAlive(req)) {
+          // the close set above is taken back; Node adds these itself only when it chooses the connection header
+          res.setHeader('connection', 'keep-alive');
+          res.setHeader('keep-alive', `timeout=${KEEP_ALIVE_S}`);
+        }
       }
       await this.accept(body, res);
     } finally {

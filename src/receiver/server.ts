@@ -2,14 +2,9 @@
  * The push receiver: the endpoint Sensoterra's HTTP Push posts readings to. Stateless (run as many as you like
  * behind a load balancer); it never opens DuckDB. A push is acknowledged (202) only once it is durably in Redis.
  *
- * Every answer has a JSON body saying why:
- *   202 accepted (counts of readings accepted and rejected; rejected ones are kept in rejected_pushes)
- *   400 authentic, but not JSON or not the push format: kept verbatim in rejected_pushes
- *   401 missing or wrong credentials (nothing kept)      404 / 405 wrong path / method
- *   413 larger than PUSH_MAX_BODY, or over one of the push limits (PUSH_MAX_DEPTH, ...): kept verbatim too
- *   415 not JSON, or compressed (Content-Encoding other than identity)
- *   500 a fault of ours (with a request id, logged once)      503 Redis unavailable: retry (safe: a push kept
- *       anyway after a slow Redis answered is stored once)
+ * Every answer has a JSON body saying why (the statuses and what is kept for each: README, "Receiving HTTP Push"):
+ * requests are answered in handler.ts, what Node's parser refuses in http.ts; connections are bounded in
+ * connections.ts, and pushes reach Redis in group-commit.ts.
  * No error escapes a request: whatever happens, the client gets an answer and the receiver goes on.
  */
 import { createServer, type Server } from 'node:http';
