@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_REJECTED_PARTS, parsePush, type ParsedPush } from '../src/push/format.js';
-import { DEFAULT_PUSH_LIMITS, type PushLimits } from '../src/push/limits.js';
+import { DEFAULT_PUSH_LIMITS, nestsDeeperThan, type PushLimits } from '../src/push/limits.js';
 import { goodReading, hostileBody, jsonish, nested, runs, serialize } from './helpers/push-arbitraries.js';
 
 const ARRIVED = new Date('2024-07-08T10:30:00Z');
@@ -36,6 +36,21 @@ describe('a body nested deeper than PUSH_MAX_DEPTH', () => {
       expect(parsed.readings).toEqual([]);
     });
   }
+
+  it('is refused before it is built when it is long: a megabyte of brackets, even one that is not valid JSON after them', () => {
+    const brackets = `${'['.repeat(500_000)}1x${']'.repeat(500_000)}`;
+    expect(parse(brackets).fatal).toEqual({ reason: 'the body nests deeper than PUSH_MAX_DEPTH=16 levels of arrays and objects', status: 413, limit: 'PUSH_MAX_DEPTH' });
+  });
+
+  it('is measured the same by the scan of the text as by the walk of the parsed body', () => {
+    fc.assert(
+      fc.property(jsonish, fc.integer({ min: 1, max: 8 }), (value, max) => {
+        const text = serialize(value);
+        expect(nestsDeeperThan(text, max)).toBe(depthOf(JSON.parse(text)) > max);
+      }),
+      { numRuns: runs(500) },
+    );
+  });
 
   it('passes at exactly the limit', () => {
     // array > uplink > readings > reading: 4 levels of the format, then 12 more in an unknown field of the reading
@@ -122,6 +137,8 @@ describe('strict formats', () => {
     ['a unit with a zero-width space', { unit: '%\u200b' }, 'unit "%\u200b" is not a unit (up to 16 visible characters)'],
     ['a type that upper-cases to more than 32 letters', { type: 'ß'.repeat(32) }, `type "${'ß'.repeat(32)}" is not a reading type (up to 32 letters, digits or _)`],
     ['a type with spaces around it', { type: ' moisture ' }, 'type " moisture " is not a reading type (up to 32 letters, digits or _)'],
+    ['a type that upper-cases into another (a dotless i)', { type: 'moısture' }, 'type "moısture" is not a reading type (up to 32 letters, digits or _)'],
+    ['a type that is a ligature', { type: 'ﬀ' }, 'type "ﬀ" is not a reading type (up to 32 letters, digits or _)'],
     ['a type with a zero-width space', { type: 'MOISTURE\u200b' }, 'type "MOISTURE\u200b" is not a reading type (up to 32 letters, digits or _)'],
     ['a type written backwards behind a bidirectional override', { type: '\u202eERUTSIOM' }, 'type "\u202eERUTSIOM" is not a reading type (up to 32 letters, digits or _)'],
   ];
@@ -245,3 +262,16 @@ describe('every good reading', () => {
     );
   });
 });
+
+/** How deeply a parsed value nests arrays and objects (1 for `[]` or `{}`, 0 for a scalar), without recursion. */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    deepest = Math.max(deepest, d);
+    for (const inner of Object.values(v)) stack.push([inner, d + 1]);
+  }
+  return deepest;
+}

@@ -16,7 +16,7 @@
  * limits to store it: one function, the same input, so the two cannot disagree.
  */
 import { checkTimestamp, checkValue, extraFields, hasControlCharacters, shown, toReading, type Checked, type Reading, type ReadingOrigin } from '../readings/reading.js';
-import { checkShape, type PushLimits, type ShapeProblem } from './limits.js';
+import { checkShape, nestsDeeperThan, SCAN_BEFORE_PARSE, tooDeep, type PushLimits, type ShapeProblem } from './limits.js';
 
 export interface PushStatus {
   serial: string;
@@ -80,6 +80,7 @@ export function parsePush(text: string, receivedAt: Date, limits: PushLimits): P
 }
 
 function parseBody(text: string, receivedAt: Date, limits: PushLimits): ParsedPush {
+  if (text.length > SCAN_BEFORE_PARSE && nestsDeeperThan(text, limits.maxDepth)) return refused(tooDeep(limits));
   let body: unknown;
   try {
     body = JSON.parse(text); // V8 parses without recursion: any depth is safe here, and checked right after

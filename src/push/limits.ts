@@ -54,9 +54,7 @@ function shapeOf(value: unknown, depth: number, limits: PushLimits): ShapeProble
     return value.isWellFormed() ? undefined : NOT_UNICODE;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  if (depth > limits.maxDepth) {
-    return { reason: `the body nests deeper than PUSH_MAX_DEPTH=${limits.maxDepth} levels of arrays and objects`, limit: 'PUSH_MAX_DEPTH' };
-  }
+  if (depth > limits.maxDepth) return tooDeep(limits);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const problem = shapeOf(value[i], depth + 1, limits);
@@ -73,6 +71,34 @@ function shapeOf(value: unknown, depth: number, limits: PushLimits): ShapeProble
   return undefined;
 }
 
+export function tooDeep(limits: PushLimits): Required<ShapeProblem> & { status: 413 } {
+  return { reason: `the body nests deeper than PUSH_MAX_DEPTH=${limits.maxDepth} levels of arrays and objects`, limit: 'PUSH_MAX_DEPTH', status: 413 };
+}
+
 function tooLongString(length: number, limits: PushLimits): ShapeProblem {
   return { reason: `the body holds a string of ${length} characters, more than PUSH_MAX_STRING=${limits.maxString}`, limit: 'PUSH_MAX_STRING' };
+}
+
+/** Bodies longer than this are scanned for their nesting before JSON.parse builds them (a short one cannot cost much). */
+export const SCAN_BEFORE_PARSE = 16_384;
+
+/**
+ * True when the JSON text nests arrays and objects deeper than `max`, found by a scan of its characters (strings
+ * skipped), without building anything: a megabyte of `[[[[...` is refused before JSON.parse makes half a million
+ * arrays of it. Whether the text is valid JSON is JSON.parse's to say; this only counts brackets.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }

@@ -5,7 +5,7 @@
  * depth_cm, ts), NULL depth included.
  *
  * Rules:
- * - type: upper-cased, then up to 32 ASCII letters, digits or _; when absent, derived from the unit (`%` MOISTURE,
+ * - type: up to 32 ASCII letters, digits or _, stored upper-cased; when absent, derived from the unit (`%` MOISTURE,
  *   `SI` SI, `°C`/`C` TEMPERATURE, any other unit upper-cased as its own type, none at all UNKNOWN).
  * - unit: up to 16 characters, none of them invisible (control or formatting characters), no spaces around.
  * - value: a JSON number or a plain decimal string ("6.3", "-1.25"); nothing else ("0x1A", "1e2", " 5", "NaN").
@@ -67,8 +67,8 @@ export const MAX_UNIT_LENGTH = 16;
 
 const DECIMAL = /^-?\d{1,20}(\.\d{1,20})?$/;
 const DIGITS = /^\d{1,3}$/;
-/** A type as stored (upper-cased): ASCII letters, digits and _, so that look-alikes cannot start series of their own. */
-const TYPE = new RegExp(`^[A-Z][A-Z0-9_]{0,${MAX_TYPE_LENGTH - 1}}$`);
+/** A type as sent: ASCII letters, digits and _ (stored upper-cased), so that look-alikes cannot start series of their own. */
+const TYPE = new RegExp(`^[A-Za-z][A-Za-z0-9_]{0,${MAX_TYPE_LENGTH - 1}}$`);
 // control characters (C0, C1), and line or paragraph separators
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 // those, and invisible formatting characters (zero-width spaces, bidirectional overrides)
@@ -150,10 +150,10 @@ function checkUnit(value: unknown): Checked<string | null> {
 function checkType(value: unknown, unit: string | null): Checked<string> {
   if (value === undefined || value === null || value === '') return { ok: typeFromUnit(unit) };
   if (typeof value !== 'string') return { reason: `type ${shown(value)} is not a reading type (up to ${MAX_TYPE_LENGTH} letters, digits or _)` };
-  return remembered<string>(TYPES, value, () => {
-    const type = value.toUpperCase();
-    return TYPE.test(type) ? { ok: type } : { reason: `type ${shown(value)} is not a reading type (up to ${MAX_TYPE_LENGTH} letters, digits or _)` };
-  });
+  // checked before upper-casing: "moısture" (dotless i) or "ß" would otherwise become MOISTURE or SS
+  return remembered<string>(TYPES, value, () =>
+    TYPE.test(value) ? { ok: value.toUpperCase() } : { reason: `type ${shown(value)} is not a reading type (up to ${MAX_TYPE_LENGTH} letters, digits or _)` },
+  );
 }
 
 /**

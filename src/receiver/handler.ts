@@ -149,8 +149,8 @@ export class PushHandler {
     } catch (err) {
       const cause = ((err as Error).cause as Error | undefined) ?? (err as Error);
       this.unqueued.note(undefined, { cause: cause.message });
-      const why = cause.name === 'TimeoutError' ? `did not take the push: ${cause.message}` : 'is unavailable';
-      return answer(res, 503, { error: `the queue (Redis) ${why}: retry later (a retry is safe, nothing is stored twice)` }, { 'retry-after': '5' });
+      const why = cause.name === 'TimeoutError' ? `the push was not confirmed in the queue (Redis) in time (${cause.message}): Redis or this receiver is overloaded` : 'the queue (Redis) is unavailable';
+      return answer(res, 503, { error: `${why}: retry later (a retry is safe, nothing is stored twice)` }, { 'retry-after': '5' });
     }
     answerTaken();
   }
