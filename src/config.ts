@@ -148,6 +148,7 @@ function schedulesConfig(p: Parser): Config['schedules'] {
 
 function pushConfig(p: Parser): Config['push'] {
   const header = (name: string, fallback: string): string => p.matching(name, fallback, /^[A-Za-z0-9-]+$/, 'an HTTP header name').toLowerCase();
+  const maxBody = p.integer('PUSH_MAX_BODY', 1_048_576, { min: 1024, max: 100 * 1_048_576 });
   const push = {
     port: p.integer('PUSH_PORT', 8080, { min: 0, max: 65_535 }),
     host: p.string('PUSH_HOST', '127.0.0.1'),
@@ -157,10 +158,11 @@ function pushConfig(p: Parser): Config['push'] {
     insecure: p.boolean('PUSH_INSECURE', false),
     hmacSecret: p.optional('PUSH_HMAC_SECRET'),
     hmacHeader: header('PUSH_HMAC_HEADER', 'x-signature'),
-    maxBody: p.integer('PUSH_MAX_BODY', 1_048_576, { min: 1024, max: 100 * 1_048_576 }),
+    maxBody,
     timeoutMs: p.integer('PUSH_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
     maxConnections: p.integer('PUSH_MAX_CONNECTIONS', 512, { min: 8, max: 1_000_000 }),
-    maxPendingBytes: p.integer('PUSH_MAX_PENDING_BYTES', 64 * 1_048_576, { min: 1024, max: 16 * 1_073_741_824 }),
+    // each body held costs the process several times its bytes (its text, its queue payload): 16 MiB by default
+    maxPendingBytes: p.integer('PUSH_MAX_PENDING_BYTES', Math.max(16 * 1_048_576, maxBody), { min: 1024, max: 16 * 1_073_741_824 }),
     limits: {
       // the push format itself needs 4 levels, and readings need their strings: lower bounds that keep it working
       maxDepth: p.integer('PUSH_MAX_DEPTH', DEFAULT_PUSH_LIMITS.maxDepth, { min: 4, max: 1_000 }),

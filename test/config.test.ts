@@ -69,6 +69,9 @@ describe('configuration', () => {
       'PUSH_MAX_PENDING_BYTES=1024 is not valid: expected at least PUSH_MAX_BODY=2048, or no push of that size could ever be taken',
     ]);
     expect(loadConfig({ PUSH_MAX_READINGS: '2000', STALE_AFTER_HOURS: '1.5' })).toMatchObject({ push: { limits: { maxReadings: 2000 } }, staleAfterHours: 1.5 });
+    // bytes in progress: 16 MiB by default, or one largest body if that is more
+    expect(loadConfig({}).push.maxPendingBytes).toBe(16 * 1_048_576);
+    expect(loadConfig({ PUSH_MAX_BODY: String(50 * 1_048_576) }).push.maxPendingBytes).toBe(50 * 1_048_576);
   });
 
   it('accepts only 5-field cron patterns that BullMQ runs the same way', () => {
