@@ -20,6 +20,7 @@ import { testPlace, type TestPlace } from './helpers/config.js';
 import { apiEnv } from './helpers/pulls.js';
 import { deleteKeys, freePort } from './helpers/redis.js';
 import { post, PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
+import { eventually, exited, workerUp } from './helpers/waiting.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -45,15 +46,6 @@ const nested = (shape: unknown): string => {
 };
 const minutesAfter = (iso: string, minutes: number): string => new Date(Date.parse(iso) + minutes * 60_000).toISOString();
 const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
-
-/** Up to `ms`, until `check` holds. */
-async function eventually(check: () => Promise<boolean> | boolean, ms = 30_000, what = 'the condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} never held within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** `promise`, or an error naming `what` after a generous `ms`. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -104,12 +96,6 @@ function spawnService(command: string, args: string[], env: Record<string, strin
 
 const startCli = (role: string, env: Record<string, string>): Service => spawnService(process.execPath, [CLI, 'start', '--role', role], env);
 
-/** Its exit code (null when a signal ended it), once it has exited. */
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
 const running = (s: Service): boolean => s.child.exitCode === null && s.child.signalCode === null;
 
 async function ready(port: number, service: Service): Promise<void> {
@@ -117,11 +103,6 @@ async function ready(port: number, service: Service): Promise<void> {
     if (!running(service)) throw new Error(`the service exited (${service.child.exitCode ?? service.child.signalCode}) before it was ready: ${service.stderr()}`);
     return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200;
   }, 30_000, 'readiness');
-}
-
-async function workerUp(place: TestPlace): Promise<void> {
-  const { workerIsRunning } = await import('../src/control/channel.js');
-  await eventually(() => workerIsRunning(place.config), 30_000, 'the worker heartbeat');
 }
 
 /** A receiver (or the whole service) on its own port, queue prefix and warehouse. */

@@ -15,6 +15,7 @@ import { testPlace, type TestPlace } from './helpers/config.js';
 import { apiEnv } from './helpers/pulls.js';
 import { deleteKeys, freePort, PrivateRedis } from './helpers/redis.js';
 import { ingestDrained, post, PUSH_SECRET } from './helpers/stack.js';
+import { eventually, exited, workerUp } from './helpers/waiting.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -47,15 +48,6 @@ describe('with Redis down', () => {
   });
 });
 
-/** Up to `ms`, until `check` holds. */
-async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('the condition never held');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** The service as its own process, the way it runs in production. */
 function startProcess(role: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, [CLI, 'start', '--role', role], {
@@ -69,17 +61,6 @@ function startProcess(role: string, env: Record<string, string>): ChildProcess {
   });
   cleanups.push(() => void child.kill('SIGKILL'));
   return child;
-}
-
-/** Its exit code (null when a signal ended it), once it has exited. */
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
-async function workerUp(place: TestPlace): Promise<void> {
-  const { workerIsRunning } = await import('../src/control/channel.js');
-  await eventually(() => workerIsRunning(place.config));
 }
 
 /** Posts one uplink per request, `concurrency` at a time; returns the uplinks acknowledged with 202. */

@@ -205,8 +205,10 @@ function pushesOf(job: Job): unknown[] {
   return pushes.map((push: unknown) => (typeof push === 'object' && push !== null ? { ...push, l: limits } : push));
 }
 
+/** How many pushes and body bytes a job holds (read from its data as it is: nothing copied). */
 function sizeOf(job: Job): { pushes: number; bytes: number } {
-  const pushes = pushesOf(job);
+  const pushes = (job.data as { pushes?: unknown } | undefined)?.pushes;
+  if (!Array.isArray(pushes)) return { pushes: 0, bytes: 0 };
   let bytes = 0;
   for (const push of pushes) bytes += typeof (push as { b?: unknown })?.b === 'string' ? (push as { b: string }).b.length : 0;
   return { pushes: pushes.length, bytes };

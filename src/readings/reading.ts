@@ -69,9 +69,7 @@ const DECIMAL = /^-?\d{1,20}(\.\d{1,20})?$/;
 const DIGITS = /^\d{1,3}$/;
 /** A type as sent: ASCII letters, digits and _ (stored upper-cased), so that look-alikes cannot start series of their own. */
 const TYPE = new RegExp(`^[A-Za-z][A-Za-z0-9_]{0,${MAX_TYPE_LENGTH - 1}}$`);
-// control characters (C0, C1), and line or paragraph separators
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-// those, and invisible formatting characters (zero-width spaces, bidirectional overrides)
+// control characters, line and paragraph separators, and invisible formatting (zero-width spaces, bidi overrides)
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 /** The stored reading, or why the raw one cannot be stored. `extra` is the JSON of its unknown fields, or null. */
@@ -173,9 +171,9 @@ function remembered<T>(cache: Map<string, Checked<T>>, text: string, check: () =
   return verdict;
 }
 
-/** True for text that may name something (a serial, a type): no control characters. */
+/** True for text that holds a control character or an invisible one: no name (a serial, a type) may. */
 export function hasControlCharacters(text: string): boolean {
-  return CONTROL.test(text);
+  return INVISIBLE.test(text);
 }
 
 /** A value for a message: short, and safe whatever it is (never a whole nested structure). */

@@ -3,8 +3,9 @@
  *
  * - At most PUSH_MAX_CONNECTIONS open at once, so that idle sockets can never use up the process's file
  *   descriptors (which the writer, the pulls and the export need too). Past the cap the oldest connection that has
- *   not yet carried an authenticated push is closed, so a flood of strangers cannot lock the pusher out: its
- *   keep-alive connections are never the ones closed, and a new one of its takes a stranger's place.
+ *   not yet carried an authenticated push is closed, so a flood of strangers cannot lock the pusher out; with no
+ *   stranger left, the authenticated connection idle the longest goes, so that even connections holding a leaked
+ *   secret cannot keep a new one of the pusher's out.
  * - A connection is kept alive only once it has carried an authenticated push; every other answer (health checks,
  *   401s, wrong paths) closes it. One that sends nothing is closed by the server's headersTimeout.
  * - Refused credentials are logged with the peer's address, at most once per interval with a count.
@@ -28,10 +29,6 @@ export class ConnectionGuard {
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}
-
-  get size(): number {
-    return this.open.size;
-  }
 
   /** For the server's 'connection' event. */
   readonly accept = (socket: Socket): void => {
