@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { requireApiCredentials, requirePushSecret } from './config.js';
 import type { Logger } from './logger.js';
 import { PushReceiver } from './receiver/server.js';
+import { checkRedisDurabilityWhenReady, type DurabilityCheck, type RedisDurability } from './redis-durability.js';
 import { WorkerService } from './worker.js';
 
 export const ROLES = ['all', 'receiver', 'worker'] as const;
@@ -17,9 +18,18 @@ export interface RunningService {
 
 export interface Service extends RunningService {
   readonly parts: readonly RunningService[];
+  /** What Redis' settings risk for acknowledged pushes, once Redis has answered (undefined if it could not be read). */
+  readonly redisDurability: Promise<RedisDurability | undefined>;
 }
 
-export async function startService(config: Config, log: Logger, role: Role): Promise<Service> {
+export interface ServiceOptions {
+  /** Read Redis' durability settings once Redis answers, and warn if they risk acknowledged pushes (default true). */
+  checkRedisDurability?: boolean;
+}
+
+const skipped: DurabilityCheck = { verdict: Promise.resolve(undefined), stop: async () => undefined };
+
+export async function startService(config: Config, log: Logger, role: Role, options: ServiceOptions = {}): Promise<Service> {
   const parts: RunningService[] = [];
   if (role === 'worker' || role === 'all') requireApiCredentials(config);
   if (role === 'receiver' || role === 'all') requirePushSecret(config);
@@ -31,9 +41,13 @@ export async function startService(config: Config, log: Logger, role: Role): Pro
     for (const part of [...parts].reverse()) await part.stop();
     throw err;
   }
+  // both roles hold acknowledged pushes in Redis: warn once if Redis may lose or evict them (never fails start)
+  const durability = options.checkRedisDurability === false ? skipped : checkRedisDurabilityWhenReady(config.redisUrl, log);
   return {
     parts,
+    redisDurability: durability.verdict,
     async stop() {
+      await durability.stop();
       for (const part of [...parts].reverse()) await part.stop();
     },
   };
