@@ -9,6 +9,7 @@ import { parseEnv } from 'node:util';
 import { ConfigError } from './errors.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from './push/limits.js';
 import { checkSchedule, checkTimeZone } from './schedule-check.js';
+import { rememberSecrets, urlPasswords } from './secrets.js';
 
 export const LANGUAGES = ['en', 'nl', 'es', 'en-us'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -24,6 +25,9 @@ export const SCHEDULED_JOBS = {
   export: { variable: 'SCHEDULE_EXPORT', default: '*/10 * * * *', pollsApi: false },
 } as const;
 export type ScheduledJobName = keyof typeof SCHEDULED_JOBS;
+
+/** EXPORT_FILE_MODE's default: the owner reads and writes, the group reads, others nothing (directories 0750). */
+export const DEFAULT_EXPORT_FILE_MODE = 0o640;
 
 export interface Config {
   readonly api: {
@@ -66,6 +70,8 @@ export interface Config {
   readonly soilThresholds: readonly SoilThreshold[];
   readonly rawPushRetentionDays: number;
   readonly exportKeepVersions: number;
+  /** EXPORT_FILE_MODE: the mode of every published file, e.g. 0o640; directories get an execute bit per read bit (0o750). */
+  readonly exportFileMode: number;
   readonly queryTimeoutMs: number;
   readonly staleAfterHours: number;
   readonly syncMaxDeleteShare: number;
@@ -107,6 +113,7 @@ export function loadConfig(env: Env = environment()): Config {
     soilThresholds: p.soilThresholdsFile('SOIL_THRESHOLDS_FILE'),
     rawPushRetentionDays: p.integer('RAW_PUSH_RETENTION_DAYS', 30, { min: 0, max: 36_500 }),
     exportKeepVersions: p.integer('EXPORT_KEEP_VERSIONS', 3, { min: 1, max: 100 }),
+    exportFileMode: p.fileMode('EXPORT_FILE_MODE', DEFAULT_EXPORT_FILE_MODE),
     queryTimeoutMs: p.integer('QUERY_TIMEOUT_MS', 30_000, { min: 10, max: 3_600_000 }),
     staleAfterHours: p.number('STALE_AFTER_HOURS', 3, { min: 0.1, max: 8760 }),
     syncMaxDeleteShare: p.number('SYNC_MAX_DELETE_SHARE', 0.5, { min: 0, max: 1 }),
@@ -117,6 +124,8 @@ export function loadConfig(env: Env = environment()): Config {
     logLevel: p.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
   };
   p.throwIfProblems();
+  // from here on, the logger and the CLI's error lines hide these values wherever they turn up (secrets.ts)
+  rememberSecrets([...urlPasswords(config.redisUrl), ...urlPasswords(config.api.url), api.password, api.token, config.push.secret, config.push.hmacSecret]);
   return deepFreeze(config);
 }
 
@@ -253,6 +262,17 @@ class Parser {
 
   integer(name: string, fallback: number, range: { min: number; max: number }): number {
     return this.number(name, fallback, range, true);
+  }
+
+  /** An octal file mode such as 0640: the owner reads and writes, group and others at most read and write. */
+  fileMode(name: string, fallback: number): number {
+    const text = this.raw(name);
+    if (text === undefined) return fallback;
+    if (!/^0?6[046][046]$/.test(text)) {
+      this.problem(`${name}=${JSON.stringify(text)} is not valid: expected an octal file mode such as 0640 or 0644: owner 6 (read and write), group and others 0, 4 or 6, no execute bits`);
+      return fallback;
+    }
+    return Number.parseInt(text, 8);
   }
 
   boolean(name: string, fallback: boolean): boolean {

@@ -15,6 +15,9 @@ export const ErrorCodes = {
   REDIS_UNAVAILABLE: 'E_REDIS_UNAVAILABLE',
   WAREHOUSE_LOCKED: 'E_WAREHOUSE_LOCKED',
   WAREHOUSE: 'E_WAREHOUSE',
+  WAREHOUSE_DOWN: 'E_WAREHOUSE_DOWN', // the storage failed (a full disk): the worker reopens the file once it can
+  WAREHOUSE_CORRUPT: 'E_WAREHOUSE_CORRUPT',
+  WORKER_CONFLICT: 'E_WORKER_CONFLICT', // another worker serves this QUEUE_PREFIX with another warehouse
   QUERY_REFUSED: 'E_QUERY_REFUSED',
   QUERY_TIMEOUT: 'E_QUERY_TIMEOUT',
   SNAPSHOT_INCOMPLETE: 'E_SNAPSHOT_INCOMPLETE',
@@ -83,12 +86,21 @@ export class ContractError extends ApiError {
 
 export class RedisUnavailableError extends SyncError {
   constructor(url: string, cause?: unknown) {
+    const refused = authRefusal(cause);
     super(
       ErrorCodes.REDIS_UNAVAILABLE,
-      `Redis at ${redactUrl(url)} does not answer: start it (redis-server, or docker compose up -d redis) or set REDIS_URL`,
+      refused === undefined
+        ? `Redis at ${redactUrl(url)} does not answer: start it (redis-server, or docker compose up -d redis) or set REDIS_URL`
+        : `Redis at ${redactUrl(url)} refused the credentials (${refused}): set the password (and user) Redis expects in REDIS_URL`,
       { cause, retryable: true },
     );
   }
+}
+
+/** Redis' answer when it refuses AUTH or wants it (WRONGPASS, NOAUTH, ERR invalid password): its first line. */
+function authRefusal(cause: unknown): string | undefined {
+  const message = cause instanceof Error ? cause.message.split('\n')[0]! : '';
+  return /^(WRONGPASS|NOAUTH)\b|^ERR (invalid password|AUTH\b)/.test(message) ? message : undefined;
 }
 
 export class QueryRefusedError extends SyncError {

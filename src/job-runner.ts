@@ -8,6 +8,7 @@ import { ErrorCodes, SyncError, errorMessage } from './errors.js';
 import type { JobContext, JobResult } from './job.js';
 import { JOBS } from './job-registry.js';
 import type { Logger } from './logger.js';
+import { redact } from './secrets.js';
 import type { SensoterraClient } from './sensoterra/client.js';
 import { ts } from './warehouse/duckdb.js';
 import { refreshRollup } from './warehouse/rollup.js';
@@ -58,7 +59,7 @@ export async function runJob(name: string, payload: unknown, deps: JobDeps, opts
     log.info({ ms: report.durationMs, read: result.rowsRead, inserted: result.inserted, updated: result.updated, deleted: result.deleted }, 'job succeeded');
     return report;
   } catch (err) {
-    await finish(deps.db, { runId, job: name, startedAt, status: 'failed', rowsRead: 0, inserted: 0, updated: 0, deleted: 0, summary: '', error: errorMessage(err) }).catch(
+    await finish(deps.db, { runId, job: name, startedAt, status: 'failed', rowsRead: 0, inserted: 0, updated: 0, deleted: 0, summary: '', error: redact(errorMessage(err)) }).catch(
       (inner: unknown) => log.error({ err: inner }, 'could not record the failed run'),
     );
     log.error({ err }, 'job failed');

@@ -1,9 +1,11 @@
 /**
  * pino, writing to stderr so that a command's answer on stdout stays clean for pipes.
  * Constant messages, data in the object: `log.info({ rows, ms }, 'readings written')`; errors under `err`.
- * Secrets are redacted wherever they appear in a logged object.
+ * Secrets are redacted wherever they appear in a logged object (the paths below) and, as a safety net, by value in
+ * every line written (secrets.ts: the values configuration holds, wherever a library put them).
  */
 import { pino, type Logger } from 'pino';
+import { redact } from './secrets.js';
 
 export type { Logger };
 
@@ -34,6 +36,8 @@ export function createLogger(level = 'info', destination: pino.DestinationStream
       base: { service: 'sensoterra-sync' },
       redact: { paths: REDACT, censor: '[redacted]' },
       serializers: { err: pino.stdSerializers.err },
+      // called once per line actually written: a level that is off costs nothing here
+      hooks: { streamWrite: redact },
     },
     destination,
   );

@@ -1,7 +1,9 @@
 /**
  * The worker role: the one process that owns the DuckDB file. It runs the scheduled jobs (queue `jobs`), writes
  * pushed readings (queue `ingest`), answers commands (queue `control`), and keeps a heartbeat in Redis so that
- * commands know to ask it rather than open the file. Run exactly one (DuckDB's lock enforces it).
+ * commands know to ask it rather than open the file. Run exactly one per warehouse and QUEUE_PREFIX: DuckDB's lock
+ * turns away a second process on the same file, the heartbeat (control/heartbeat.ts) a worker with another warehouse.
+ * When the storage fails (a full disk), the worker stays up, says so, and reopens the warehouse once it can.
  */
 import { Queue, UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -12,7 +14,8 @@ import { ErrorCodes, SyncError, isRetryable } from './errors.js';
 import { IngestConsumer } from './ingest/consumer.js';
 import { runJob, type JobDeps } from './job-runner.js';
 import type { Logger } from './logger.js';
-import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS, QUEUES, heartbeatKey } from './queues.js';
+import { claimPrefix, heartbeatOf, warehouseIdentity, writeHeartbeat } from './control/heartbeat.js';
+import { HEARTBEAT_INTERVAL_MS, QUEUES, heartbeatKey } from './queues.js';
 import { closeRedis, consumerConnection, producerConnection, whenReady } from './redis.js';
 import { checkSchedules, upsertSchedules } from './schedules.js';
 import { SensoterraClient, warnIfTokenExpiring, type ClientOptions } from './sensoterra/client.js';
@@ -23,15 +26,19 @@ export interface WorkerOptions {
   clientOptions?: ClientOptions; // tests shorten the client's backoff
   watchdogIntervalMs?: number;
   clock?: () => Date; // tests run jobs on the simulator's clock
+  /** How often a warehouse that is down (a full disk) is reopened; tests shorten it. */
+  recoverIntervalMs?: number;
 }
 
 const OPEN_RETRY_MS = 15_000;
+const RECOVER_INTERVAL_MS = 5_000;
 
 export class WorkerService {
   private readonly workers: Worker[] = [];
   private readonly connections: Redis[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private stopping: Promise<void> | undefined;
+  private recovering = false;
   private ingest: IngestConsumer | undefined;
 
   private constructor(
@@ -47,8 +54,10 @@ export class WorkerService {
     let db: Warehouse | undefined;
     try {
       await whenReady(redis, config.redisUrl);
+      // before the file: a worker that would split a prefix with another warehouse stops here, having touched nothing
+      await claimPrefix(redis, config.queuePrefix, heartbeatOf(config.warehousePath, { state: 'up' }));
       db = await openWithRetry(config, log);
-      await applySettings(db, config);
+      if (db.health().state === 'up') await applySettings(db, config);
     } catch (err) {
       await db?.close();
       await closeRedis(redis);
@@ -57,6 +66,7 @@ export class WorkerService {
     const client: { current?: SensoterraClient } = {};
     const deps: JobDeps = { db, config, log, clock: opts.clock, api: () => (client.current ??= new SensoterraClient(config, log, opts.clientOptions)) };
     const jobsQueue = new Queue(QUEUES.jobs, { connection: redis, prefix: config.queuePrefix });
+    jobsQueue.on('error', (err) => log.warn({ err, queue: QUEUES.jobs }, 'jobs queue error: is Redis down?'));
     const service = new WorkerService(deps, redis, jobsQueue, client);
     try {
       await service.run(opts);
@@ -79,6 +89,7 @@ export class WorkerService {
     this.consume(QUEUES.control, 4, (job) => this.answer(handlers, job));
     const checkEveryMs = opts.watchdogIntervalMs ?? 60_000;
     this.timers.push(setInterval(() => void checkSchedules(this.jobsQueue, config, log).catch((err: unknown) => log.warn({ err }, 'schedule watchdog failed')), checkEveryMs));
+    this.timers.push(setInterval(() => void this.recover(), opts.recoverIntervalMs ?? RECOVER_INTERVAL_MS));
     await this.beat();
     this.timers.push(setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS));
   }
@@ -130,9 +141,14 @@ export class WorkerService {
   private async answer(handlers: ReturnType<typeof controlHandlers>, job: Job): Promise<unknown> {
     this.deps.log.debug({ request: job.name, jobId: job.id }, 'command request taken');
     const handler = handlers[job.name];
-    if (!handler) throw new SyncError(ErrorCodes.NOT_FOUND, `the worker does not know the request "${job.name}": is it an older version?`);
     try {
-      return await handler(job.data, (progress) => void job.updateProgress(progress as object).catch(() => undefined));
+      if (!handler) throw new SyncError(ErrorCodes.NOT_FOUND, `the worker does not know the request "${job.name}": is it an older version?`);
+      const { warehouse, payload } = (job.data ?? {}) as { warehouse?: unknown; payload?: unknown };
+      const mine = warehouseIdentity(this.deps.config.warehousePath);
+      if (warehouse !== mine) {
+        throw new SyncError(ErrorCodes.WORKER_CONFLICT, `this worker holds the warehouse ${mine}, not ${String(warehouse)}: the request was not run`);
+      }
+      return await handler(payload, (progress) => void job.updateProgress(progress as object).catch(() => undefined));
     } catch (err) {
       // only the message travels back through Redis: carry the error code in it (see control/channel.ts)
       if (err instanceof SyncError) throw new Error(encodeError(err));
@@ -140,19 +156,40 @@ export class WorkerService {
     }
   }
 
+  /** Says who holds which warehouse, and whether the writer can write (control/heartbeat.ts). */
   private async beat(): Promise<void> {
-    await this.redis
-      .set(heartbeatKey(this.deps.config.queuePrefix), String(process.pid), 'PX', HEARTBEAT_TTL_MS)
-      .catch((err: unknown) => this.deps.log.warn({ err }, 'heartbeat failed: is Redis down?'));
+    const { config, db, log } = this.deps;
+    await writeHeartbeat(this.redis, config.queuePrefix, heartbeatOf(config.warehousePath, db.health())).catch((err: unknown) =>
+      log.warn({ err }, 'heartbeat failed: is Redis down?'),
+    );
+  }
+
+  /** A warehouse that is down is reopened once the storage allows; then the settings are written again. */
+  private async recover(): Promise<void> {
+    const { config, db, log } = this.deps;
+    if (this.recovering || db.health().state === 'up') return;
+    this.recovering = true;
+    try {
+      if (!(await db.recover())) return;
+      await applySettings(db, config);
+      await this.beat();
+    } catch (err) {
+      log.warn({ err }, 'the warehouse was reopened but its settings could not be written: trying again shortly');
+    } finally {
+      this.recovering = false;
+    }
   }
 }
 
-/** The file may still be held for a moment by a command that is finishing: wait a little before giving up. */
+/**
+ * The file may still be held for a moment by a command that is finishing: wait a little before giving up.
+ * A storage failure (a full disk) does not stop the start: the warehouse is down until it can be opened.
+ */
 async function openWithRetry(config: Config, log: Logger): Promise<Warehouse> {
   const deadline = Date.now() + OPEN_RETRY_MS;
   for (;;) {
     try {
-      return await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
+      return await Warehouse.openOrDown(config.warehousePath, config.duckdb, log, config.exportDir);
     } catch (err) {
       if (!(err instanceof SyncError) || err.code !== ErrorCodes.WAREHOUSE_LOCKED || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 500));

@@ -121,7 +121,7 @@ describe('the push receiver accepts, and keeps aside what it cannot use', () => 
 
   it('answers health and readiness', async () => {
     expect(await send({ method: 'GET', path: '/healthz', body: '' })).toEqual({ status: 200, body: { status: 'up' } });
-    expect(await send({ method: 'GET', path: '/readyz', body: '' })).toEqual({ status: 200, body: { status: 'ready' } });
+    expect(await send({ method: 'GET', path: '/readyz', body: '' })).toEqual({ status: 200, body: { status: 'ready', writer: 'up' } });
   });
 });
 

@@ -2,6 +2,7 @@
  * `query` and `status` while the service runs and holds the warehouse: live answers through the worker,
  * read-only, with a timeout, whole through a pipe.
  */
+import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,7 +131,7 @@ describe('status', () => {
   it('shows the worker, queues, schedules with their next runs, last runs and sizes', async () => {
     const result = await runCli(['status'], stack.place.env);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^worker {5}running \(pid \d+\)$/m);
+    expect(result.stdout).toContain(`worker     running (pid ${process.pid} on ${hostname()}), warehouse ${hostname()}:${stack.place.config.warehousePath}\n`);
     expect(result.stdout).toMatch(/^queue {6}ingest {3}0 waiting, 0 active, 0 delayed, 0 failed$/m);
     expect(result.stdout).toMatch(/^sync-probes +\*\/15 \* \* \* \* +UTC +\d{4}-\d\d-\d\dT/m);
     expect(result.stdout).toMatch(/^ingest-pushes +succeeded +\d{4}-/m);

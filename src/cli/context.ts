@@ -21,7 +21,7 @@ export interface CommandIO {
   config(): Config; // parsed on first use: `--help` needs none
   log(): Logger;
   out(text: string): Promise<void>; // stdout, waiting for a pipe to take it
-  err(text: string): void;
+  err(text: string): void; // stderr, secrets redacted (main.ts)
 }
 
 export function parseCommandArgs(command: Command, argv: string[]): CommandArgs {

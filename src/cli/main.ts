@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * sensoterra-sync's command line. Each command lives in commands/<name>.ts. Bad arguments and bad configuration
- * exit non-zero with one clear line per problem saying what to fix.
+ * exit non-zero with one clear line per problem saying what to fix. Nothing on stderr shows a configured secret.
  */
 import { ConfigError, SyncError, UsageError } from '../errors.js';
+import { redactWrites } from '../secrets.js';
 import { COMMANDS } from './commands/index.js';
 import { createIO, parseCommandArgs, type Command } from './context.js';
 
@@ -61,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// error lines, and whatever a library prints there, without the secret values configuration holds (secrets.ts)
+redactWrites(process.stderr);
 process.exitCode = await main(process.argv.slice(2));
 // Everything a command opens it closes; should a library still hold a handle, the command ends all the same.
 setTimeout(() => process.exit(), 5_000).unref();

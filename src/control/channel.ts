@@ -7,7 +7,8 @@
 import { Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import { ErrorCodes, RedisUnavailableError, SyncError, type ErrorCode } from '../errors.js';
-import { heartbeatKey, QUEUES } from '../queues.js';
+import { QUEUES } from '../queues.js';
+import { readHeartbeat, warehouseIdentity, type Heartbeat } from './heartbeat.js';
 import type { Logger } from '../logger.js';
 import { closeRedis, producerConnection, whenReady } from '../redis.js';
 
@@ -22,18 +23,23 @@ export interface AskOptions {
   onProgress?: (progress: unknown) => void;
 }
 
-/** True when a worker's heartbeat is in Redis; false when none is, or Redis does not answer. */
-export async function workerIsRunning(config: Config): Promise<boolean> {
+/** The running worker's heartbeat; undefined when none beats, or Redis does not answer. */
+export async function findWorker(config: Config): Promise<Heartbeat | undefined> {
   const redis = producerConnection(config.redisUrl);
   try {
     await whenReady(redis, config.redisUrl, 1_500);
-    return (await redis.exists(heartbeatKey(config.queuePrefix))) === 1;
+    return await readHeartbeat(redis, config.queuePrefix);
   } catch (err) {
-    if (err instanceof RedisUnavailableError) return false;
+    if (err instanceof RedisUnavailableError) return undefined;
     throw err;
   } finally {
     await closeRedis(redis);
   }
+}
+
+/** True when a worker holding this configuration's warehouse runs. */
+export async function workerIsRunning(config: Config): Promise<boolean> {
+  return (await findWorker(config))?.warehouse === warehouseIdentity(config.warehousePath);
 }
 
 export async function askWorker<T>(config: Config, kind: string, payload: unknown, opts: AskOptions & { log?: Logger }): Promise<T> {
@@ -41,7 +47,8 @@ export async function askWorker<T>(config: Config, kind: string, payload: unknow
   const queue = new Queue(QUEUES.control, { connection: redis, prefix: config.queuePrefix });
   try {
     await whenReady(redis, config.redisUrl);
-    const job = await queue.add(kind, payload, { attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 3_600 } });
+    // the worker checks it holds the warehouse this command names before it answers
+    const job = await queue.add(kind, { warehouse: warehouseIdentity(config.warehousePath), payload }, { attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 3_600 } });
     opts.log?.debug({ kind, jobId: job.id }, 'request sent to the worker');
     return (await waitForAnswer(queue, job.id!, kind, opts)) as T;
   } finally {

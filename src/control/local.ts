@@ -1,6 +1,7 @@
 /**
- * A command's way to the warehouse: through the running worker when there is one, otherwise by opening the file
- * itself for the duration of the command.
+ * A command's way to the warehouse: through the running worker when it holds the warehouse the command names,
+ * otherwise by opening the file itself for the duration of the command (DuckDB's lock stops it if another process
+ * on this host holds the file).
  */
 import type { Config } from '../config.js';
 import type { JobDeps } from '../job-runner.js';
@@ -8,7 +9,8 @@ import type { Logger } from '../logger.js';
 import { SensoterraClient } from '../sensoterra/client.js';
 import { applySettings } from '../warehouse/settings.js';
 import { Warehouse } from '../warehouse/warehouse.js';
-import { askWorker, workerIsRunning } from './channel.js';
+import { askWorker, findWorker } from './channel.js';
+import { warehouseIdentity } from './heartbeat.js';
 import { controlHandlers } from './handlers.js';
 
 export interface CommandOptions {
@@ -17,11 +19,13 @@ export interface CommandOptions {
 }
 
 export async function viaWorkerOrLocally<T>(config: Config, log: Logger, kind: string, payload: unknown, opts: CommandOptions): Promise<T> {
-  if (await workerIsRunning(config)) {
+  const worker = await findWorker(config);
+  if (worker?.warehouse === warehouseIdentity(config.warehousePath)) {
     log.debug({ kind }, 'asking the running worker');
     return askWorker<T>(config, kind, payload, { ...opts, log });
   }
-  log.debug({ kind }, 'no worker running: opening the warehouse here');
+  // no worker, or one that holds another warehouse (another WAREHOUSE_PATH on the same prefix): this file is ours
+  log.debug({ kind, worker: worker?.warehouse }, 'no worker holds this warehouse: opening it here');
   return withLocalDeps(config, log, (deps) => controlHandlers(deps)[kind]!(payload, opts.onProgress ?? (() => undefined)) as Promise<T>);
 }
 

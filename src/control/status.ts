@@ -5,7 +5,8 @@
 import { statSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import type { Config } from '../config.js';
-import { QUEUES, heartbeatKey } from '../queues.js';
+import { QUEUES } from '../queues.js';
+import { readHeartbeat, type Heartbeat } from './heartbeat.js';
 import { closeRedis, producerConnection, whenReady } from '../redis.js';
 import { scheduleStates, type ScheduleState } from '../schedules.js';
 import { sqlFile } from '../warehouse/sql-files.js';
@@ -21,7 +22,7 @@ export interface WarehouseStatus {
 
 export interface QueueStatus {
   redis: 'up' | 'unreachable';
-  worker: string | null; // the pid in the worker's heartbeat
+  worker: Heartbeat | null; // who holds which warehouse, and whether its writer can write
   queues: Record<string, Record<string, number>>;
   /** How long the oldest batch of pushes has waited for the writer, in seconds (0 when none waits). */
   ingestLagS: number;
@@ -56,7 +57,7 @@ export async function queueStatus(config: Config): Promise<QueueStatus> {
       }
       await queue.close();
     }
-    return { redis: 'up', worker: await redis.get(heartbeatKey(config.queuePrefix)), queues, ingestLagS, schedules };
+    return { redis: 'up', worker: (await readHeartbeat(redis, config.queuePrefix)) ?? null, queues, ingestLagS, schedules };
   } finally {
     await closeRedis(redis);
   }

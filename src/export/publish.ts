@@ -6,14 +6,15 @@
  * Types BI tools read everywhere: JSON columns become text, and the open ends of history intervals (-infinity,
  * infinity), which no BI tool can hold, become 1900-01-01 and 2200-01-01 (UTC).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { DEFAULT_EXPORT_FILE_MODE } from '../config.js';
 import type { Logger } from '../logger.js';
 import { ident, literal, QuotedSql, sqlFile } from '../warehouse/sql-files.js';
 import { createViews } from '../warehouse/views.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { newVersionName, partialDir, prune, switchTo } from './versions.js';
+import { applyMode, newVersionName, partialDir, prune, switchTo } from './versions.js';
 
 /** The tables copied into the snapshot (everything the views need, and everything a user may ask about). */
 export const SNAPSHOT_TABLES = [
@@ -43,28 +44,36 @@ export interface PublishReport {
 let publishing: Promise<unknown> = Promise.resolve();
 
 /** One publish at a time per process (a scheduled export and an `export` command may meet). */
-export function publish(db: Warehouse, exportDir: string, keepVersions: number, log: Logger): Promise<PublishReport> {
-  const run = publishing.then(() => publishNow(db, exportDir, keepVersions, log));
+export function publish(db: Warehouse, exportDir: string, keepVersions: number, log: Logger, fileMode = DEFAULT_EXPORT_FILE_MODE): Promise<PublishReport> {
+  const run = publishing.then(() => publishNow(db, exportDir, keepVersions, log, fileMode));
   publishing = run.catch(() => undefined);
   return run;
 }
 
-async function publishNow(db: Warehouse, exportDir: string, keepVersions: number, log: Logger): Promise<PublishReport> {
+async function publishNow(db: Warehouse, exportDir: string, keepVersions: number, log: Logger, fileMode: number): Promise<PublishReport> {
   const started = Date.now();
   const version = newVersionName(new Date(), exportDir);
   const dir = partialDir(exportDir, version);
-  const connection = await db.connect();
   let tables: Record<string, number>;
   try {
-    tables = await writeSnapshot(connection, join(dir, 'warehouse.duckdb'));
-    await writeParquet(connection, join(dir, 'parquet'));
-    await connection.run(`DETACH ${ident(SNAPSHOT).text}`);
-    const manifest = { version, published_at: new Date().toISOString(), storage_version: STORAGE_VERSION, tables };
-    writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  } finally {
-    await connection.run(`DETACH DATABASE IF EXISTS ${ident(SNAPSHOT).text}`).catch(() => undefined);
-    connection.closeSync();
+    const connection = await db.connect();
+    try {
+      tables = await writeSnapshot(connection, join(dir, 'warehouse.duckdb'));
+      await writeParquet(connection, join(dir, 'parquet'));
+      await connection.run(`DETACH ${ident(SNAPSHOT).text}`);
+      const manifest = { version, published_at: new Date().toISOString(), storage_version: STORAGE_VERSION, tables };
+      writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    } finally {
+      await connection.run(`DETACH DATABASE IF EXISTS ${ident(SNAPSHOT).text}`).catch(() => undefined);
+      connection.closeSync();
+    }
+  } catch (err) {
+    // a full disk, or anything else: the previous version stays current, and no partial files stay behind
+    rmSync(dir, { recursive: true, force: true });
+    db.observe(err);
+    throw err;
   }
+  applyMode(exportDir, dir, fileMode); // EXPORT_FILE_MODE, before anyone can be pointed at it
   const path = switchTo(exportDir, version);
   const pruned = prune(exportDir, keepVersions);
   const report = { version, path, tables, ms: Date.now() - started, pruned };

@@ -6,9 +6,10 @@
  *   EXPORT_DIR/versions/<version>.partial/         being written; never pointed at
  *
  * The newest EXPORT_KEEP_VERSIONS are kept; an older one goes only once it has been superseded for a while,
- * so that a reader still inside it (a BI refresh, a notebook) can finish.
+ * so that a reader still inside it (a BI refresh, a notebook) can finish. Who may read them: EXPORT_FILE_MODE
+ * (applyMode).
  */
-import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const CURRENT = 'current';
@@ -30,6 +31,35 @@ export function partialDir(exportDir: string, version: string): string {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** The mode of a directory for a file mode: a search (execute) bit for each read bit, 0640 -> 0750. */
+export function dirModeFor(fileMode: number): number {
+  return fileMode | ((fileMode & 0o444) >> 2);
+}
+
+/**
+ * EXPORT_FILE_MODE on a version before it is switched to: every file in it gets `fileMode`, every folder (its own,
+ * versions/ and EXPORT_DIR, which holds `current`) the matching directory mode. Needed: the worker writes under a
+ * 077 umask (warehouse/duckdb.ts), so otherwise only its owner could read the export. The `current` symlink has no
+ * mode of its own (Linux ignores a symlink's): the folders' modes decide who reaches it. A folder keeps its
+ * set-group-ID and sticky bits (a shared folder's group stays the files' group); EXPORT_DIR owned by another user
+ * keeps the mode they gave it.
+ */
+export function applyMode(exportDir: string, versionDir: string, fileMode: number): void {
+  const dirMode = dirModeFor(fileMode);
+  const setDir = (dir: string): void => chmodSync(dir, (statSync(dir).mode & 0o7000) | dirMode);
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) chmodSync(path, fileMode);
+    }
+    setDir(dir);
+  };
+  walk(versionDir);
+  setDir(join(exportDir, VERSIONS));
+  if (statSync(exportDir).uid === process.getuid?.()) setDir(exportDir);
 }
 
 /** Completes a version and points `current` at it, in one rename each. */

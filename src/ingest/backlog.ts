@@ -16,6 +16,7 @@ export async function ingestBacklog(queue: Queue): Promise<number> {
 export async function waitUntilIngested(config: Config, timeoutMs = 30_000): Promise<void> {
   const redis = producerConnection(config.redisUrl);
   const queue = new Queue(QUEUES.ingest, { connection: redis, prefix: config.queuePrefix });
+  queue.on('error', () => undefined); // a Redis outage surfaces below, as a failed call, not as BullMQ's printout
   try {
     await whenReady(redis, config.redisUrl);
     const deadline = Date.now() + timeoutMs;

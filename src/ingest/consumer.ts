@@ -10,6 +10,11 @@
  * landed push by push; a push that still cannot be stored (twice) is parked alone in rejected_pushes, with the
  * reason, and the rest of its batch lands. Only when the warehouse itself fails (parking fails too) does the job
  * fail, to be retried.
+ *
+ * A storage failure (a full disk; DuckDB's IO, commit and FATAL errors, warehouse/faults.ts) is nobody's poison: the
+ * writer keeps the batches in hand (their locks renewed), waits until the warehouse is writable again (reopened
+ * by the worker if DuckDB invalidated it), and lands them then. Meanwhile it fetches nothing: the rest waits in
+ * Redis, without spending retry attempts, and everything lands without a manual step once space is back.
  */
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -21,6 +26,7 @@ import { releaseNativeMemory } from '../native-memory.js';
 import { QUEUES } from '../queues.js';
 import { closeRedis, consumerConnection } from '../redis.js';
 import { errorMessage } from '../errors.js';
+import { isStorageFault } from '../warehouse/faults.js';
 import { ts } from '../warehouse/duckdb.js';
 import { refreshRollup } from '../warehouse/rollup.js';
 import { sqlFile } from '../warehouse/sql-files.js';
@@ -31,6 +37,8 @@ const MAX_PUSHES = 20_000;
 const MAX_BYTES = 4 * 1_048_576; // the writer holds ~2 KB per reading until commit: 4 MB of bodies is ~80 MB (BENCHMARKS.md, writer-cost)
 /** A short lock, so that a crashed writer's batches are taken up again within seconds. */
 const LOCK_MS = 10_000;
+/** While the storage fails: how long between attempts (doubling up to the second figure). */
+const STORAGE_RETRY_MS = [250, 5_000] as const;
 const PRUNE_EVERY_MS = 60 * 60_000;
 
 export class IngestConsumer {
@@ -39,6 +47,8 @@ export class IngestConsumer {
   private stopping = false;
   private loop: Promise<void> = Promise.resolve();
   private lastPrune = 0;
+  /** Batches completed or failed: a retry after a storage fault leaves them alone. */
+  private readonly settled = new WeakSet<Job>();
 
   constructor(private readonly deps: JobDeps) {
     this.connection = consumerConnection(deps.config.redisUrl);
@@ -69,6 +79,10 @@ export class IngestConsumer {
   private async run(): Promise<void> {
     while (!this.stopping) {
       try {
+        if (this.deps.db.health().reopening) {
+          await sleep(250); // the worker reopens the warehouse; nothing could be landed before that
+          continue;
+        }
         const token = randomUUID();
         const jobs = await this.fetch(token);
         if (jobs.length === 0) continue;
@@ -78,7 +92,7 @@ export class IngestConsumer {
       } catch (err) {
         if (this.stopping) return;
         this.deps.log.error({ err }, 'ingest loop failed; going on in a second');
-        await new Promise((r) => setTimeout(r, 1_000));
+        await sleep(1_000);
       }
     }
   }
@@ -120,20 +134,41 @@ export class IngestConsumer {
       for (const job of valid) void job.extendLock(token, LOCK_MS).catch(() => undefined);
     }, LOCK_MS / 3);
     try {
-      await this.landTogether(valid, token);
+      await this.landThroughStorageFaults(valid, token);
     } finally {
       clearInterval(keepLocked);
     }
   }
 
+  /** Lands the batches, waiting out a storage failure with them in hand (see the header). */
+  private async landThroughStorageFaults(jobs: Job[], token: string): Promise<void> {
+    let pause: number = STORAGE_RETRY_MS[0];
+    for (;;) {
+      try {
+        // batches already completed or failed before the fault are not ours any more
+        return await this.landTogether(jobs.filter((job) => !this.settled.has(job)), token);
+      } catch (err) {
+        if (!isStorageFault(err)) throw err;
+        if (this.stopping) return; // the locks lapse and the stalled-job check hands the batches to the next writer
+        this.deps.log.debug({ err, jobs: jobs.length, pauseMs: pause }, 'the warehouse cannot store batches now: keeping them and trying again');
+        await sleep(pause);
+        while (this.deps.db.health().reopening && !this.stopping) await sleep(250);
+        pause = Math.min(pause * 2, STORAGE_RETRY_MS[1]);
+      }
+    }
+  }
+
   /** All in one transaction; if that fails, each job on its own, so that one bad batch fails alone. */
   private async landTogether(jobs: Job[], token: string): Promise<void> {
+    if (jobs.length === 0) return;
     try {
       const result = await this.write(jobs, jobs.flatMap(pushesOf));
       // the daily rollup too, before the batches count as done: a drained queue means everything is queryable
       await refreshRollup(this.deps.db);
       await Promise.all(jobs.map((job) => job.moveToCompleted(result.summary, token, false)));
+      for (const job of jobs) this.settled.add(job);
     } catch (err) {
+      if (isStorageFault(err)) throw err; // not the batches' fault: they wait (landThroughStorageFaults)
       if (jobs.length === 1) return this.landPushByPush(jobs[0]!, token, err);
       this.deps.log.warn({ err, jobs: jobs.length }, 'ingest batches failed together: landing them one by one');
       for (const job of jobs) await this.landTogether([job], token);
@@ -151,7 +186,9 @@ export class IngestConsumer {
       }
       await refreshRollup(this.deps.db);
       await job.moveToCompleted(`landed push by push, ${parked} parked in rejected_pushes`, token, false);
+      this.settled.add(job);
     } catch (err) {
+      if (isStorageFault(err)) throw err; // the storage, not the push: the batch waits and lands later
       // the warehouse itself fails (parking failed too): the batch waits in Redis to be retried
       this.deps.log.error({ err, jobId: job.id, attempt: job.attemptsMade + 1 }, 'ingest batch failed');
       await this.fail(job, token, err as Error);
@@ -166,6 +203,7 @@ export class IngestConsumer {
         await this.write([job], [push]);
         return true;
       } catch (err) {
+        if (isStorageFault(err)) throw err; // never parked for the storage's fault
         error = err; // once more: a passing fault is not a poison
       }
     }
@@ -180,6 +218,7 @@ export class IngestConsumer {
 
   /** Counts the attempt even after a long wait: the lock is renewed first, so moving the job cannot fail on it. */
   private async fail(job: Job, token: string, err: Error): Promise<void> {
+    this.settled.add(job);
     await job.extendLock(token, LOCK_MS).catch(() => undefined);
     await job.moveToFailed(err, token, false).catch((moveErr: unknown) => {
       // the lock was lost (the stalled-job check took the job back): it is retried, and counted as stalled
@@ -195,6 +234,10 @@ export class IngestConsumer {
     log.debug({ batches: jobs.length, pushes: pushes.length, inserted: result.inserted }, 'pushes landed');
     return result;
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** The job's pushes, each with the limits its receiver judged it by (when the job says). */

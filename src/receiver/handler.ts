@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { readHeartbeat } from '../control/heartbeat.js';
 import type { Logger } from '../logger.js';
 import { parsePush } from '../push/format.js';
 import { PushAuth } from './auth.js';
@@ -163,12 +164,23 @@ export class PushHandler {
     answer(res, 503, { error: `the receiver holds PUSH_MAX_PENDING_BYTES=${this.config.push.maxPendingBytes} bytes of pushes in progress: retry shortly`, limit: 'PUSH_MAX_PENDING_BYTES' }, { connection: 'close', 'retry-after': '1' });
   }
 
+  /**
+   * Ready means pushes are acknowledged: Redis answers. The writer's state comes along (from the worker's heartbeat):
+   * while it is down or not running, pushes are still taken and wait in Redis, so the answer stays 200 (a load
+   * balancer must not pull the receiver) and says so.
+   */
   private async ready(res: ServerResponse): Promise<void> {
-    const ok = await Promise.race([
-      this.redis.ping().then(() => true, () => false),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 500).unref()),
+    const beat = await Promise.race([
+      readHeartbeat(this.redis, this.config.queuePrefix).then((b) => b ?? null, () => undefined),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500).unref()),
     ]);
-    answer(res, ok ? 200 : 503, ok ? { status: 'ready' } : { status: 'not ready', error: 'Redis does not answer' });
+    if (beat === undefined) return answer(res, 503, { status: 'not ready', error: 'Redis does not answer' });
+    const waiting = 'pushes are acknowledged and wait in Redis until the writer takes them';
+    if (beat === null) return answer(res, 200, { status: 'ready', writer: 'not running', note: waiting });
+    if (beat.writer.state === 'down') {
+      return answer(res, 200, { status: 'ready', writer: 'down', writerError: beat.writer.reason, writerDownSince: beat.writer.since, note: waiting });
+    }
+    answer(res, 200, { status: 'ready', writer: 'up' });
   }
 }
 

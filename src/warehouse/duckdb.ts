@@ -1,11 +1,12 @@
 /**
  * Opening the DuckDB file. DuckDB lets one process hold a file read-write and, while it does, no other process
- * can open it at all ("Could not set lock on file"): that error becomes one clear, typed message.
+ * can open it at all: that error, and a damaged file, become one clear, typed message each (faults.ts).
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, timestampTZValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { ErrorCodes, SyncError } from '../errors.js';
+import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
+import { isCorrupt, isLockConflict, isStorageFault, reasonOf } from './faults.js';
 import { literal } from './sql-files.js';
 
 export interface DuckDbLimits {
@@ -14,7 +15,22 @@ export interface DuckDbLimits {
 }
 
 export async function openDuckDb(path: string, limits: DuckDbLimits, readOnly = false): Promise<DuckDBInstance> {
-  if (path !== ':memory:' && !readOnly) mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:' && !readOnly) {
+    // The warehouse is for its owner alone: its file and .wal 0600, a folder made for it 0700. DuckDB creates them
+    // with the process umask (the .wal at any time), so the process that writes a warehouse keeps a umask of at
+    // least 077 from here on (the export sets its own modes: EXPORT_FILE_MODE). Looser modes on an existing file
+    // are tightened, silently: nothing is lost, and a log line would say no more than the file now does.
+    process.umask(process.umask(0o077) | 0o077);
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    for (const file of [path, `${path}.wal`]) {
+      try {
+        const { mode } = statSync(file);
+        if ((mode & 0o077) !== 0) chmodSync(file, mode & 0o700);
+      } catch {
+        // not there yet (DuckDB creates it under the umask), or not ours to change (then DuckDB says so, if it matters)
+      }
+    }
+  }
   const options: Record<string, string> = {
     memory_limit: limits.memoryLimit,
     threads: String(limits.threads),
@@ -35,15 +51,21 @@ export async function openDuckDb(path: string, limits: DuckDbLimits, readOnly = 
 }
 
 export function describeOpenError(path: string, cause: unknown): SyncError {
-  const message = cause instanceof Error ? cause.message : String(cause);
-  if (/lock/i.test(message)) {
+  if (isLockConflict(cause)) {
     return new SyncError(
       ErrorCodes.WAREHOUSE_LOCKED,
       `the warehouse ${path} is held by another process (a running sensoterra-sync worker?): while the service runs, use its commands (they ask the worker), or read the published export`,
       { cause, retryable: true },
     );
   }
-  return new SyncError(ErrorCodes.WAREHOUSE, `cannot open the warehouse ${path}: ${message}`, { cause });
+  if (isCorrupt(cause)) {
+    return new SyncError(
+      ErrorCodes.WAREHOUSE_CORRUPT,
+      `the warehouse ${path} is damaged (${reasonOf(cause)}): restore it from a backup, or move it aside and let the worker build a new one (pulls refill the catalogs; a backfill refills readings)`,
+      { cause },
+    );
+  }
+  return new SyncError(ErrorCodes.WAREHOUSE, `cannot open the warehouse ${path}: ${errorMessage(cause)}`, { cause, retryable: isStorageFault(cause) });
 }
 
 /**

@@ -37,7 +37,7 @@ export async function startStack(opts: { account?: AccountFixture; now?: Date; e
   // STACK_LOG=/tmp/stack.log: the service's debug log, for a test that needs looking into
   const log = process.env.STACK_LOG ? createLogger('debug', pino.destination(process.env.STACK_LOG)) : createLogger('silent');
   let now = opts.now ?? NOW;
-  const worker = await WorkerService.start(place.config, log, { clientOptions: { retry: FAST_RETRIES }, clock: () => now });
+  const worker = await WorkerService.start(place.config, log, { clientOptions: { retry: FAST_RETRIES }, clock: () => now, recoverIntervalMs: 250 });
   const receiver = await PushReceiver.start(place.config, log);
   const stack: Stack = {
     sim,

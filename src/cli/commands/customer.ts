@@ -3,6 +3,7 @@ import type { SyncAnswer } from '../../control/handlers.js';
 import { viaWorkerOrLocally } from '../../control/local.js';
 import { UsageError } from '../../errors.js';
 import { confirmed, describeChanges } from '../../manage/confirm.js';
+import { redact } from '../../secrets.js';
 import { SensoterraClient } from '../../sensoterra/client.js';
 import { stringOption, type Command } from '../context.js';
 
@@ -31,7 +32,7 @@ export const customerCommand: Command = {
       await api.close();
     }
     const sync = await viaWorkerOrLocally<SyncAnswer>(io.config(), io.log(), 'sync', { target: 'customers' }, { timeoutMs: 10 * 60_000 });
-    await io.out(`warehouse: ${sync.map((r) => ('summary' in r ? r.summary : r.error)).join('; ')}`);
+    await io.out(`warehouse: ${sync.map((r) => ('summary' in r ? r.summary : redact(r.error))).join('; ')}`);
     return sync.some((r) => r.status === 'failed') ? 1 : 0;
   },
 };

@@ -9,6 +9,7 @@ import { UsageError } from '../../errors.js';
 import type { RunReport } from '../../job-runner.js';
 import { checkCustomer, checkLocation, checkSerialFormat, checkSoilKeys, findProbe, parseCoordinates, parseId, parseSoilProfile, requireProbe } from '../../manage/checks.js';
 import { confirmed, describeChanges, show, showProfile, type Change } from '../../manage/confirm.js';
+import { redact } from '../../secrets.js';
 import { SensoterraClient } from '../../sensoterra/client.js';
 import type { ProbeChanges } from '../../sensoterra/management.js';
 import { stringOption, type Command, type CommandArgs, type CommandIO } from '../context.js';
@@ -117,7 +118,7 @@ async function transfer(api: SensoterraClient, serial: string, args: CommandArgs
   const moved = await requireProbe(api, serial);
   const code = await recordChange(io, moved.raw, 'probe transfer', at);
   const mapping = await viaWorkerOrLocally<SyncAnswer>(io.config(), io.log(), 'sync', { target: 'customers' }, { timeoutMs: 10 * 60_000 });
-  await io.out(`customer mapping: ${mapping.map((r) => ('summary' in r ? r.summary : r.error)).join('; ')}`);
+  await io.out(`customer mapping: ${mapping.map((r) => ('summary' in r ? r.summary : redact(r.error))).join('; ')}`);
   return code;
 }
 

@@ -15,6 +15,7 @@ export const replayCommand: Command = {
     const config = io.config();
     const redis = producerConnection(config.redisUrl);
     const queue = new Queue(QUEUES.ingest, { connection: redis, prefix: config.queuePrefix });
+    queue.on('error', () => undefined); // a refused AUTH and the like surface in whenReady; BullMQ would print each one
     try {
       await whenReady(redis, config.redisUrl);
       // the failed set as it is now: a batch that fails again goes back there, and waits for the next replay

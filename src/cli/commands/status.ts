@@ -1,5 +1,5 @@
 /** `status [--format text|json]`: worker, queues, schedules with their next runs, last runs, lag, conflicts, sizes. */
-import { redactUrl, UsageError } from '../../errors.js';
+import { ErrorCodes, redactUrl, SyncError, UsageError } from '../../errors.js';
 import { viaWorkerOrLocally } from '../../control/local.js';
 import { queueStatus, type QueueStatus, type WarehouseStatus } from '../../control/status.js';
 import { formatRows } from '../../format/table.js';
@@ -15,19 +15,28 @@ export const statusCommand: Command = {
     if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${format}: expected text or json`);
     const config = io.config();
     const queues = await queueStatus(config);
-    const warehouse = await viaWorkerOrLocally<WarehouseStatus>(config, io.log(), 'status', {}, { timeoutMs: 60_000 });
+    // a warehouse that is down (a full disk) is reported as such, with the queues, rather than failing the command
+    const warehouse = await viaWorkerOrLocally<WarehouseStatus>(config, io.log(), 'status', {}, { timeoutMs: 60_000 }).catch((err: unknown) => {
+      if (err instanceof SyncError && err.code === ErrorCodes.WAREHOUSE_DOWN) return { down: err.message };
+      throw err;
+    });
     if (format === 'json') return void (await io.out(JSON.stringify({ ...queues, warehouse }, null, 2)));
     await io.out(describe(queues, warehouse, redactUrl(config.redisUrl)));
   },
 };
 
-function describe(q: QueueStatus, w: WarehouseStatus, redisUrl: string): string {
-  const s = w.sizes;
-  const lines = [
-    `worker     ${q.worker ? `running (pid ${q.worker})` : 'not running'}`,
+function describe(q: QueueStatus, w: WarehouseStatus | { down: string }, redisUrl: string): string {
+  const head = [
+    `worker     ${q.worker ? `running (pid ${q.worker.pid} on ${q.worker.host}), warehouse ${q.worker.warehouse}` : 'not running'}`,
+    ...(q.worker?.writer.state === 'down' ? [`writer     DOWN since ${q.worker.writer.since}: ${q.worker.writer.reason} (pushes wait in Redis)`] : []),
     `redis      ${q.redis} at ${redisUrl}`,
     ...Object.entries(q.queues).map(([name, c]) => `queue      ${name.padEnd(8)} ${c.waiting} waiting, ${c.active} active, ${c.delayed} delayed, ${c.failed} failed`),
     `ingest     lag ${q.ingestLagS} s (oldest batch waiting for the writer)`,
+  ];
+  if ('down' in w) return [...head, `warehouse  ${w.down}`].join('\n');
+  const s = w.sizes;
+  const lines = [
+    ...head,
     `warehouse  ${w.path} (${(w.fileBytes / 1_048_576).toFixed(1)} MB): ${s.probes} probes (${s.probes_deleted} deleted), ${s.probe_versions} probe versions, ${s.readings} readings`,
     `           newest reading ${show(s.newest_reading)}, newest push received ${show(s.newest_push)}`,
     `           ${s.conflicts} reading conflicts, ${s.rejected_pushes} rejected pushes kept, ${s.raw_pushes} raw pushes kept`,

@@ -3,6 +3,7 @@ import type { SyncAnswer } from '../../control/handlers.js';
 import { viaWorkerOrLocally } from '../../control/local.js';
 import { UsageError } from '../../errors.js';
 import { SYNC_TARGETS } from '../../job-registry.js';
+import { redact } from '../../secrets.js';
 import type { Command } from '../context.js';
 
 const TARGETS = Object.keys(SYNC_TARGETS);
@@ -28,7 +29,7 @@ export function formatSyncAnswer(answer: SyncAnswer): string {
   return answer
     .map((r) =>
       'error' in r && r.status === 'failed'
-        ? `${r.job.padEnd(width)}  failed     ${r.error}`
+        ? `${r.job.padEnd(width)}  failed     ${redact(String(r.error))}`
         : `${r.job.padEnd(width)}  ${r.status.padEnd(9)}  ${'summary' in r ? r.summary : ''}  (${(('durationMs' in r ? r.durationMs : 0) / 1000).toFixed(1)} s)`,
     )
     .join('\n');
