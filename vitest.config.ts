@@ -15,6 +15,7 @@ const TIME_SENSITIVE = [
   'test/gaps.test.ts',
   'test/views.test.ts',
   'test/examples.test.ts',
+  'test/query-types.test.ts',
   'test/export.test.ts',
   'test/simulator.test.ts',
 ];

@@ -73,6 +73,10 @@ export interface Config {
   /** EXPORT_FILE_MODE: the mode of every published file, e.g. 0o640; directories get an execute bit per read bit (0o750). */
   readonly exportFileMode: number;
   readonly queryTimeoutMs: number;
+  /** How much a query may grow the worker's memory (resident set) before it is stopped. */
+  readonly queryMemoryMb: number;
+  /** The largest answer a query may send back, in bytes of JSON. */
+  readonly queryMaxAnswerBytes: number;
   readonly staleAfterHours: number;
   readonly syncMaxDeleteShare: number;
   readonly duckdb: { readonly memoryLimit: string; readonly threads: number };
@@ -115,6 +119,8 @@ export function loadConfig(env: Env = environment()): Config {
     exportKeepVersions: p.integer('EXPORT_KEEP_VERSIONS', 3, { min: 1, max: 100 }),
     exportFileMode: p.fileMode('EXPORT_FILE_MODE', DEFAULT_EXPORT_FILE_MODE),
     queryTimeoutMs: p.integer('QUERY_TIMEOUT_MS', 30_000, { min: 10, max: 3_600_000 }),
+    queryMemoryMb: p.integer('QUERY_MEMORY_MB', 1024, { min: 64, max: 1_048_576 }),
+    queryMaxAnswerBytes: p.integer('QUERY_MAX_ANSWER_BYTES', 67_108_864, { min: 1024, max: 1_073_741_824 }),
     staleAfterHours: p.number('STALE_AFTER_HOURS', 3, { min: 0.1, max: 8760 }),
     syncMaxDeleteShare: p.number('SYNC_MAX_DELETE_SHARE', 0.5, { min: 0, max: 1 }),
     duckdb: {

@@ -5,12 +5,12 @@
  * turns away a second process on the same file, the heartbeat (control/heartbeat.ts) a worker with another warehouse.
  * When the storage fails (a full disk), the worker stays up, says so, and reopens the warehouse once it can.
  */
-import { Queue, UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job, type Processor, type WorkerOptions as WorkerOptions_ } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
-import { encodeError } from './control/channel.js';
+import { ANSWER_TTL_MS, answerKey, encodeError } from './control/channel.js';
 import { controlHandlers } from './control/handlers.js';
-import { ErrorCodes, SyncError, isRetryable } from './errors.js';
+import { ErrorCodes, QueryRefusedError, SyncError, isRetryable } from './errors.js';
 import { IngestConsumer } from './ingest/consumer.js';
 import { runJob, type JobDeps } from './job-runner.js';
 import type { Logger } from './logger.js';
@@ -86,7 +86,9 @@ export class WorkerService {
     this.ingest = new IngestConsumer(this.deps);
     this.ingest.start();
     const handlers = controlHandlers(this.deps);
-    this.consume(QUEUES.control, 4, (job) => this.answer(handlers, job));
+    // a request whose worker died is never run again: the command that sent it has given up (or reports the failure)
+    // (a short lock, so that this is known within seconds of the next worker starting)
+    this.consume(QUEUES.control, 4, (job) => this.answer(handlers, job), { maxStalledCount: 0, lockDuration: 10_000, stalledInterval: 5_000 });
     const checkEveryMs = opts.watchdogIntervalMs ?? 60_000;
     this.timers.push(setInterval(() => void checkSchedules(this.jobsQueue, config, log).catch((err: unknown) => log.warn({ err }, 'schedule watchdog failed')), checkEveryMs));
     this.timers.push(setInterval(() => void this.recover(), opts.recoverIntervalMs ?? RECOVER_INTERVAL_MS));
@@ -114,7 +116,7 @@ export class WorkerService {
     return this.stopping;
   }
 
-  private consume(queue: string, concurrency: number, processor: Processor): void {
+  private consume(queue: string, concurrency: number, processor: Processor, options: Partial<WorkerOptions_> = {}): void {
     const { config, log } = this.deps;
     const connection = consumerConnection(config.redisUrl);
     this.connections.push(connection);
@@ -122,6 +124,7 @@ export class WorkerService {
       connection,
       prefix: config.queuePrefix,
       concurrency,
+      ...options,
     });
     worker.on('error', (err) => log.error({ err, queue }, 'queue consumer error'));
     this.workers.push(worker);
@@ -138,17 +141,32 @@ export class WorkerService {
     }
   }
 
+  /**
+   * Runs a command's request. The answer does not travel as the job's return value (BullMQ keeps that in the job and
+   * copies it into the queue's event stream): it is put under a key of its own, which the command reads and deletes
+   * (control/channel.ts), and which expires if nobody does. Answers past QUERY_MAX_ANSWER_BYTES are refused.
+   */
   private async answer(handlers: ReturnType<typeof controlHandlers>, job: Job): Promise<unknown> {
     this.deps.log.debug({ request: job.name, jobId: job.id }, 'command request taken');
     const handler = handlers[job.name];
+    const { config } = this.deps;
     try {
       if (!handler) throw new SyncError(ErrorCodes.NOT_FOUND, `the worker does not know the request "${job.name}": is it an older version?`);
       const { warehouse, payload } = (job.data ?? {}) as { warehouse?: unknown; payload?: unknown };
-      const mine = warehouseIdentity(this.deps.config.warehousePath);
+      const mine = warehouseIdentity(config.warehousePath);
       if (warehouse !== mine) {
         throw new SyncError(ErrorCodes.WORKER_CONFLICT, `this worker holds the warehouse ${mine}, not ${String(warehouse)}: the request was not run`);
       }
-      return await handler(payload, (progress) => void job.updateProgress(progress as object).catch(() => undefined));
+      const result = await handler(payload, (progress) => void job.updateProgress(progress as object).catch(() => undefined));
+      const text = JSON.stringify(result ?? null);
+      if (Buffer.byteLength(text) > config.queryMaxAnswerBytes) {
+        throw new QueryRefusedError(
+          `the answer is ${Buffer.byteLength(text)} bytes, more than QUERY_MAX_ANSWER_BYTES=${config.queryMaxAnswerBytes}: narrow the query (fewer columns or rows, an aggregate) or read the published export`,
+        );
+      }
+      const key = answerKey(config.queuePrefix, String(job.id));
+      await this.redis.set(key, text, 'PX', ANSWER_TTL_MS);
+      return { answer: key };
     } catch (err) {
       // only the message travels back through Redis: carry the error code in it (see control/channel.ts)
       if (err instanceof SyncError) throw new Error(encodeError(err));

@@ -37,7 +37,7 @@ function example(name: string): string {
   return readFileSync(join(SQL_DIR, 'examples', `${name}.sql`), 'utf8');
 }
 
-const ask = (sql: string) => runReadOnlyQuery(stack.worker.deps.db, sql, 30_000);
+const ask = (sql: string) => runReadOnlyQuery(stack.worker.deps.db, sql, { timeoutMs: 30_000, memoryMb: 1024 });
 
 describe('the example questions', () => {
   it('are all here, each starting with the question it answers', () => {

@@ -89,7 +89,7 @@ describe('query refuses, and changes nothing', () => {
     ['INSTALL', 'INSTALL httpfs', /INSTALL statement refused/],
     ['two statements', 'SELECT 1; DELETE FROM readings', /2 statements refused: query runs exactly one SELECT/],
     ['a SELECT hiding a second statement', 'SELECT 1; SELECT 2', /2 statements refused/],
-    ['a file reader', "SELECT * FROM read_csv('/etc/passwd')", /read_csv\(\) refused: query reads the warehouse only/],
+    ['a file reader', "SELECT * FROM read_csv('/etc/passwd')", /read_csv\(\) refused: query reads the warehouse's tables and views/],
     ['a glob', "SELECT * FROM glob('/etc/*')", /glob\(\) refused/],
     ['a file as a table', "SELECT * FROM '/tmp/some.parquet'", /"\/tmp\/some.parquet" refused/],
     ['SQL run from inside SQL', "SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT content FROM read_text(''.env'')'))", /json_execute_serialized_sql\(\) refused/],

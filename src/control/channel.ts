@@ -5,12 +5,21 @@
  * (see local.ts). Progress (for backfill's bar) travels as BullMQ job progress; the answer as its return value.
  */
 import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { ErrorCodes, RedisUnavailableError, SyncError, type ErrorCode } from '../errors.js';
 import { QUEUES } from '../queues.js';
 import { readHeartbeat, warehouseIdentity, type Heartbeat } from './heartbeat.js';
 import type { Logger } from '../logger.js';
 import { closeRedis, producerConnection, whenReady } from '../redis.js';
+
+/** How long an answer waits in Redis for the command to read it (then it expires: the command gave up). */
+export const ANSWER_TTL_MS = 10 * 60_000;
+
+/** Where the worker puts the answer to a request; the command reads it once and deletes it. */
+export function answerKey(prefix: string, jobId: string): string {
+  return `${prefix}:control:answer:${jobId}`;
+}
 
 /** How long a request may wait for the worker to pick it up before we say the worker is not answering. */
 const PICKUP_TIMEOUT_MS = 15_000;
@@ -50,7 +59,8 @@ export async function askWorker<T>(config: Config, kind: string, payload: unknow
     // the worker checks it holds the warehouse this command names before it answers
     const job = await queue.add(kind, { warehouse: warehouseIdentity(config.warehousePath), payload }, { attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 3_600 } });
     opts.log?.debug({ kind, jobId: job.id }, 'request sent to the worker');
-    return (await waitForAnswer(queue, job.id!, kind, opts)) as T;
+    const finished = (await waitForAnswer(queue, job.id!, kind, opts)) as { answer?: unknown } | null;
+    return (await takeAnswer(redis, queue, job.id!, finished)) as T;
   } finally {
     await queue.close().catch(() => undefined);
     await closeRedis(redis);
@@ -72,6 +82,9 @@ async function waitForAnswer(queue: Queue, jobId: string, kind: string, opts: As
       opts.onProgress?.(progress);
     }
     if (job.finishedOn !== undefined) {
+      if (job.failedReason && /stalled more than allowable limit/.test(job.failedReason)) {
+        throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker stopped while it ran "${kind}" (killed or restarted), and does not run it again: run the command again if you still want it`);
+      }
       if (job.failedReason) throw asWorkerError(new Error(job.failedReason));
       return job.returnvalue;
     }
@@ -85,6 +98,15 @@ async function waitForAnswer(queue: Queue, jobId: string, kind: string, opts: As
     }
     await new Promise((r) => setTimeout(r, waited < 1_000 ? POLL_FAST_MS : POLL_MS));
   }
+}
+
+/** Reads the answer the worker left under its own key, and removes it and the request from Redis. */
+async function takeAnswer(redis: Redis, queue: Queue, jobId: string, finished: { answer?: unknown } | null): Promise<unknown> {
+  if (typeof finished?.answer !== 'string') return finished; // an older worker answered in the job itself
+  const [[, text]] = (await redis.multi().get(finished.answer).del(finished.answer).exec()) as [[Error | null, string | null], unknown];
+  await (await queue.getJob(jobId))?.remove().catch(() => undefined);
+  if (text === null) throw new SyncError(ErrorCodes.WORKER_TIMEOUT, 'the answer expired in Redis before it could be read: run the command again');
+  return JSON.parse(text) as unknown;
 }
 
 /** A SyncError as the message of a plain Error, which is all BullMQ carries back from the worker. */

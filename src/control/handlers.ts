@@ -31,8 +31,8 @@ export function controlHandlers(deps: JobDeps): Record<string, Handler> {
     /** Read-only SQL on the live warehouse; timestamps travel as ISO-8601 text. */
     async query(payload): Promise<QueryResult> {
       const { sql } = parse(queryPayload, payload, 'query');
-      const result = await runReadOnlyQuery(deps.db, sql, deps.config.queryTimeoutMs);
-      return { columns: result.columns, rows: result.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]))) };
+      const result = await runReadOnlyQuery(deps.db, sql, { timeoutMs: deps.config.queryTimeoutMs, memoryMb: deps.config.queryMemoryMb });
+      return { columns: result.columns, rows: result.rows }; // already JSON-safe text and numbers (query/values.ts)
     },
 
     /** Historic readings on demand; progress goes back to the command's progress bar. */

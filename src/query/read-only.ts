@@ -1,12 +1,20 @@
 /**
  * `query`: read-only SQL over the live warehouse. Exactly one statement, prepared, whose type is SELECT; COPY,
  * ATTACH, EXPORT, SET, PRAGMA, CALL, CREATE and the like are refused with a clear message, and so is a SELECT that
- * reaches outside the warehouse (read_csv, glob, a file path as a table). QUERY_TIMEOUT_MS interrupts it.
+ * calls a function outside the allowlist (allowed-functions.ts: no file, settings, logging, checkpoint or parser
+ * function, however it is spelled) or names a file as a table.
+ *
+ * Bounded: QUERY_TIMEOUT_MS interrupts it, and so does growing the worker's memory by more than QUERY_MEMORY_MB
+ * (DuckDB acts on an interrupt between vectors); what one function call could build unbounded, which no interrupt
+ * reaches, is refused before it runs (a list or string larger than MAX_BUILT). Queries run one at a time, so that
+ * the memory one grows is its own; ingestion goes on meanwhile.
  */
 import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import { ErrorCodes, QueryRefusedError, SyncError } from '../errors.js';
-import { rowsOf, type Row } from '../warehouse/rows.js';
+import type { Row } from '../warehouse/rows.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
+import { queryRowsOf } from './values.js';
+import { AGGREGATES, BUILDERS, SCALARS, TABLE_FUNCTIONS } from './allowed-functions.js';
 
 export interface QueryResult {
   columns: string[];
@@ -16,34 +24,60 @@ export interface QueryResult {
 /** Beyond this, a query belongs on the published export (Parquet), not through a command's answer. */
 export const MAX_ROWS = 200_000;
 
-const READING_KEYWORDS = ['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'DESCRIBE', 'SHOW', 'SUMMARIZE', '('];
-/**
- * Table functions that read files, other databases or run SQL of their own. The warehouse's DuckDB cannot reach
- * files outside its own anyway (lockDown in warehouse/duckdb.ts); this names the attempt in the refusal.
- */
-const OUTSIDE_FUNCTIONS = /^(read_|parquet_|glob$|query$|query_table$|json_execute_serialized_sql$|sniff_csv$|iceberg_|delta_|sqlite_|postgres_|mysql_|st_read|duckdb_secrets$|load_)/i;
+/** The most values or characters one call of a builder (range(), repeat(), lpad(), ...) may make. */
+export const MAX_BUILT = 10_000;
+/** How often a running query's memory is looked at. */
+const MEMORY_CHECK_MS = 25;
 
-export async function runReadOnlyQuery(db: Warehouse, sql: string, timeoutMs: number): Promise<QueryResult> {
+const ALLOWED_CALLS = new Set([...AGGREGATES, ...SCALARS].map((name) => name.toLowerCase()));
+const ALLOWED_TABLE_FUNCTIONS = new Set(TABLE_FUNCTIONS);
+
+export interface QueryLimits {
+  timeoutMs: number;
+  memoryMb: number;
+}
+
+const READING_KEYWORDS = ['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'DESCRIBE', 'SHOW', 'SUMMARIZE', '('];
+let running: Promise<unknown> = Promise.resolve();
+
+/** One query at a time per process: each waits for the one before it (see the header). */
+export function runReadOnlyQuery(db: Warehouse, sql: string, limits: QueryLimits): Promise<QueryResult> {
+  const run = running.then(() => runNow(db, sql, limits));
+  running = run.catch(() => undefined);
+  return run;
+}
+
+async function runNow(db: Warehouse, sql: string, limits: QueryLimits): Promise<QueryResult> {
   const connection = await db.connect();
+  let stopped: SyncError | undefined;
+  const stop = (why: SyncError): void => {
+    stopped ??= why;
+    connection.interrupt();
+  };
   let timer: NodeJS.Timeout | undefined;
-  let timedOut = false;
+  let watcher: NodeJS.Timeout | undefined;
   try {
     const prepared = await prepareReadOnly(connection, sql);
-    timer = setTimeout(() => {
-      timedOut = true;
-      connection.interrupt();
-    }, timeoutMs);
+    timer = setTimeout(() => stop(new SyncError(ErrorCodes.QUERY_TIMEOUT, `the query ran longer than QUERY_TIMEOUT_MS=${limits.timeoutMs} and was interrupted`)), limits.timeoutMs);
+    const ceiling = process.memoryUsage.rss() + limits.memoryMb * 1_048_576;
+    watcher = setInterval(() => {
+      if (process.memoryUsage.rss() > ceiling) {
+        stop(new SyncError(ErrorCodes.QUERY_TIMEOUT, `the query grew the worker's memory by more than QUERY_MEMORY_MB=${limits.memoryMb} and was stopped: narrow it (WHERE, LIMIT, an aggregate) or read the published export`));
+      }
+    }, MEMORY_CHECK_MS);
     const reader = await prepared.runAndReadUntil(MAX_ROWS + 1);
+    if (stopped) throw stopped;
     if (reader.currentRowCount > MAX_ROWS) {
       throw new QueryRefusedError(`the result has more than ${MAX_ROWS} rows: narrow the query (WHERE, LIMIT, an aggregate) or read the published export`);
     }
-    return { columns: reader.columnNames(), rows: rowsOf(reader) };
+    return { columns: reader.columnNames(), rows: queryRowsOf(reader) };
   } catch (err) {
-    if (timedOut) throw new SyncError(ErrorCodes.QUERY_TIMEOUT, `the query ran longer than QUERY_TIMEOUT_MS=${timeoutMs} and was interrupted`);
+    if (stopped) throw stopped;
     if (err instanceof SyncError) throw err;
     throw new SyncError(ErrorCodes.WAREHOUSE, (err as Error).message.split('\n')[0] ?? 'the query failed');
   } finally {
     clearTimeout(timer);
+    clearInterval(watcher);
     connection.closeSync();
   }
 }
@@ -68,15 +102,22 @@ function firstKeyword(sql: string): string {
   return text.startsWith('(') ? '(' : (/^[A-Za-z_]+/.exec(text)?.[0] ?? '').toUpperCase();
 }
 
-/** Walks the parsed query for table functions and table names that would read outside the warehouse. */
+/** Walks the parsed query: every function called must be allowed, every builder bounded, no table a file. */
 async function refuseOutsideAccess(connection: DuckDBConnection, sql: string): Promise<void> {
   const reader = await connection.runAndReadAll('SELECT json_serialize_sql(CAST($sql AS VARCHAR)) AS ast', { sql });
   const ast = JSON.parse(String(reader.getRowObjectsJS()[0]!.ast)) as { error?: boolean };
   if (ast.error) throw new QueryRefusedError('a statement this check cannot read refused: query runs one plain SELECT');
+  const tableFunctions = new Set<unknown>();
   visit(ast, (node) => {
-    // a table function's name sits in a FUNCTION node inside it, like every scalar function's
-    if (node.class === 'FUNCTION' && OUTSIDE_FUNCTIONS.test(String(node.function_name))) {
-      throw new QueryRefusedError(`${String(node.function_name)}() refused: query reads the warehouse only`);
+    if (node.type === 'TABLE_FUNCTION') {
+      const call = node.function as Record<string, unknown> | undefined;
+      const name = String(call?.function_name ?? '').toLowerCase();
+      if (!ALLOWED_TABLE_FUNCTIONS.has(name)) throw new QueryRefusedError(`${name}() refused: query reads the warehouse's tables and views (and range, unnest and the catalog functions), nothing else`);
+      tableFunctions.add(call);
+    } else if ((node.class === 'FUNCTION' || node.class === 'WINDOW') && !tableFunctions.has(node)) {
+      const name = String(node.function_name).toLowerCase();
+      if (!ALLOWED_CALLS.has(name)) throw new QueryRefusedError(`${name}() refused: query calls DuckDB's aggregate, window, math, string, date/time, list and JSON functions, not this one`);
+      if (node.class === 'FUNCTION') checkBuilder(name, (node.children ?? []) as Record<string, unknown>[]);
     }
     if (node.type === 'BASE_TABLE' && /[./\\:*]/.test(String(node.table_name))) {
       throw new QueryRefusedError(`"${String(node.table_name)}" refused: query reads the warehouse's tables and views, not files`);
@@ -84,10 +125,53 @@ async function refuseOutsideAccess(connection: DuckDBConnection, sql: string): P
   });
 }
 
+/** A builder's size must be a number written in the query, at most MAX_BUILT (allowed-functions.ts). */
+function checkBuilder(name: string, args: Record<string, unknown>[]): void {
+  const tooLarge = (): QueryRefusedError =>
+    new QueryRefusedError(`${name}() refused: as a value it may build at most ${MAX_BUILT} values or characters, given as numbers in the query (for more rows, use FROM range(...))`);
+  if (name === 'format' || name === 'printf') {
+    // a width in the format string ('%0100000000d') builds a string of that size
+    const pattern = constantOf(args[0]);
+    if (typeof pattern !== 'string' || (pattern.match(/\d+/g) ?? []).some((digits) => Number(digits) > MAX_BUILT)) throw tooLarge();
+    return;
+  }
+  const builder = BUILDERS[name];
+  if (!builder) return;
+  if (builder.sizeArgument === 'count') {
+    const [a, b, step] = args.map(constantOf);
+    const bounds = args.length === 1 ? [0, a, 1] : [a, b, step ?? 1];
+    if (!bounds.every((v) => typeof v === 'number' && Number.isFinite(v)) || bounds[2] === 0) throw tooLarge();
+    const [from, to, by] = bounds as number[];
+    if ((to! - from!) / by! > MAX_BUILT) throw tooLarge();
+    return;
+  }
+  const size = constantOf(args[builder.sizeArgument]);
+  if (typeof size !== 'number' || size > MAX_BUILT) throw tooLarge();
+}
+
+/** The value of a constant in the parsed query (a number or a string), or undefined for anything else. */
+function constantOf(node: Record<string, unknown> | undefined): unknown {
+  if (node?.class === 'CONSTANT') {
+    const value = (node.value as { value?: unknown } | undefined)?.value;
+    return typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+  }
+  // -5 is parsed as the function "-" of 5
+  if (node?.class === 'FUNCTION' && node.function_name === '-' && Array.isArray(node.children) && node.children.length === 1) {
+    const inner = constantOf(node.children[0] as Record<string, unknown>);
+    return typeof inner === 'number' ? -inner : undefined;
+  }
+  return undefined;
+}
+
+/** Visits every object of the parsed query, breadth first: no recursion, however deep a hostile query nests. */
 function visit(value: unknown, fn: (node: Record<string, unknown>) => void): void {
-  if (Array.isArray(value)) for (const item of value) visit(item, fn);
-  else if (value !== null && typeof value === 'object') {
-    fn(value as Record<string, unknown>);
-    for (const inner of Object.values(value)) visit(inner, fn);
+  const queue: unknown[] = [value];
+  for (let i = 0; i < queue.length; i++) {
+    const item = queue[i];
+    if (Array.isArray(item)) queue.push(...item);
+    else if (item !== null && typeof item === 'object') {
+      fn(item as Record<string, unknown>);
+      queue.push(...Object.values(item));
+    }
   }
 }

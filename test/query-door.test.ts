@@ -1,0 +1,211 @@
+/**
+ * The query door: what `query` may call (an allowlist), what it may build, how it is stopped, and what it leaves
+ * behind. Rules are checked in-process on a real warehouse; the trips through the worker and Redis end to end.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Queue } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUES } from '../src/queues.js';
+import { runReadOnlyQuery, type QueryLimits } from '../src/query/read-only.js';
+import { closeRedis, producerConnection, whenReady } from '../src/redis.js';
+import { Simulator } from '../src/simulator/index.js';
+import { NOW, smallAccount } from './helpers/account.js';
+import { CLI, runCli } from './helpers/cli.js';
+import { testPlace } from './helpers/config.js';
+import { apiEnv } from './helpers/pulls.js';
+import { deleteKeys } from './helpers/redis.js';
+import { post, startStack, type Stack } from './helpers/stack.js';
+import { eventually, exited, workerUp } from './helpers/waiting.js';
+
+const LIMITS: QueryLimits = { timeoutMs: 30_000, memoryMb: 1024 };
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { QUERY_MAX_ANSWER_BYTES: '2000000' } });
+}, 60_000);
+afterAll(async () => {
+  await stack.stop();
+});
+
+const ask = (sql: string, limits = LIMITS) => runReadOnlyQuery(stack.worker.deps.db, sql, limits);
+const refusal = async (sql: string): Promise<string> => {
+  const err = (await ask(sql).then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as { code?: string; message: string } | undefined;
+  if (err === undefined) return 'ran';
+  return `${err.code}: ${err.message}`;
+};
+
+describe('functions outside the allowlist', () => {
+  const cases: [string, string][] = [
+    ["SELECT * FROM enable_logging(storage = 'file', storage_path = '/tmp/x')", 'enable_logging'],
+    ['SELECT * FROM "ENABLE_LOGGING"()', 'enable_logging'],
+    ['SELECT * FROM system.main.checkpoint()', 'checkpoint'],
+    ['SELECT * FROM force_checkpoint()', 'force_checkpoint'],
+    ['SELECT * FROM disable_logging()', 'disable_logging'],
+    ['SELECT * FROM truncate_duckdb_logs()', 'truncate_duckdb_logs'],
+    ['SELECT * FROM enable_peg_parser()', 'enable_peg_parser'],
+    ['SELECT * FROM (SELECT 1) t, enable_profiling()', 'enable_profiling'],
+    ['SELECT * FROM duckdb_settings()', 'duckdb_settings'],
+    ['WITH x AS (SELECT * FROM duckdb_logs()) SELECT count(*) FROM x', 'duckdb_logs'],
+  ];
+  for (const [sql, name] of cases) {
+    it(`refuses ${name}() as a table, naming it: ${sql}`, async () => {
+      expect(await refusal(sql)).toBe(`E_QUERY_REFUSED: ${name}() refused: query reads the warehouse's tables and views (and range, unnest and the catalog functions), nothing else`);
+    });
+  }
+
+  const calls: [string, string][] = [
+    ["SELECT current_setting('allowed_directories')", 'current_setting'],
+    ["SELECT getvariable('x')", 'getvariable'],
+    ['SELECT sleep_ms(100000)', 'sleep_ms'],
+    ['SELECT setseed(0.5)', 'setseed'],
+    ["SELECT nextval('seq')", 'nextval'],
+    ["SELECT write_log('x')", 'write_log'],
+    ["SELECT json_serialize_sql('SELECT 1')", 'json_serialize_sql'],
+    ['SELECT "Sleep_MS"(10)', 'sleep_ms'],
+    ["SELECT value FROM readings WHERE serial = (SELECT current_setting('home_directory'))", 'current_setting'],
+  ];
+  for (const [sql, name] of calls) {
+    it(`refuses ${name}() as a call, naming it: ${sql}`, async () => {
+      expect(await refusal(sql)).toBe(`E_QUERY_REFUSED: ${name}() refused: query calls DuckDB's aggregate, window, math, string, date/time, list and JSON functions, not this one`);
+    });
+  }
+});
+
+describe('values one call would build beyond bounds', () => {
+  const built = (name: string) =>
+    `E_QUERY_REFUSED: ${name}() refused: as a value it may build at most 10000 values or characters, given as numbers in the query (for more rows, use FROM range(...))`;
+  const cases: [string, string][] = [
+    ['SELECT sum(len(l)) FROM (SELECT range(100000000) l)', 'range'],
+    ['SELECT len(range(20000000))', 'range'],
+    ['SELECT len(generate_series(1, 20000001, 1))', 'generate_series'],
+    ["SELECT repeat('x', 200000000)", 'repeat'],
+    ["SELECT lpad('x', 200000000, 'y')", 'lpad'],
+    ["SELECT rpad('x', 10001, 'y')", 'rpad'],
+    ['SELECT list_resize([1], 100000000)', 'list_resize'],
+    ["SELECT printf('%0200000000d', 1)", 'printf'],
+    ['SELECT range(depth_cm * 1000000) FROM readings', 'range'],
+    ["SELECT repeat('x', (SELECT 200000000))", 'repeat'],
+  ];
+  for (const [sql, name] of cases) {
+    it(`refuses before running: ${sql}`, async () => {
+      expect(await refusal(sql)).toBe(built(name));
+    });
+  }
+});
+
+describe('what analysts ask', () => {
+  it('answers aggregates, windows, dates, strings, lists and the catalog', async () => {
+    const result = await ask(
+      "SELECT range(3) AS l, repeat('-', 3) AS bar, lpad('7', 3, '0') AS padded, date_trunc('month', DATE '2024-07-08') AS month, " +
+        "(SELECT count(*) FROM range(5)) AS counted, (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'readings') AS tables, " +
+        "printf('%5.1f', 3.14159) AS printed, row_number() OVER () AS n",
+    );
+    expect(result.rows).toEqual([{ l: [0, 1, 2], bar: '---', padded: '007', month: '2024-07-01T00:00:00.000Z', counted: 5, tables: 1, printed: '  3.1', n: 1 }]);
+  });
+});
+
+describe('a query that runs away', () => {
+  it('is stopped past QUERY_MEMORY_MB or QUERY_TIMEOUT_MS, and the writer lands a push load meanwhile', async () => {
+    const before = Number((await stack.rows('SELECT count(*) AS n FROM readings'))[0]!.n);
+    const pushes = (async () => {
+      for (let n = 0; n < 60; n++) {
+        const timestamp = new Date(Date.UTC(2024, 5, 1, 0, n)).toISOString();
+        expect((await post(stack.pushUrl, JSON.stringify({ serial: '24000092170', timestamp, readings: [{ type: 'MOISTURE', depth: 10, value: 20, unit: '%' }] }))).status).toBe(202);
+      }
+    })();
+    const doubling = "WITH RECURSIVE t(s, n) AS (SELECT 'xxxxxxxxxx', 1 UNION ALL SELECT s || s, n + 1 FROM t WHERE n < 40) SELECT max(length(s)) FROM t";
+    await expect(ask(doubling, { timeoutMs: 60_000, memoryMb: 256 })).rejects.toThrow(
+      "the query grew the worker's memory by more than QUERY_MEMORY_MB=256 and was stopped: narrow it (WHERE, LIMIT, an aggregate) or read the published export",
+    );
+    await expect(ask('SELECT count(*) FROM range(1000000000000)', { timeoutMs: 500, memoryMb: 1024 })).rejects.toThrow(
+      'the query ran longer than QUERY_TIMEOUT_MS=500 and was interrupted',
+    );
+    await pushes;
+    await stack.drained();
+    expect(Number((await stack.rows('SELECT count(*) AS n FROM readings'))[0]!.n)).toBe(before + 60);
+  });
+});
+
+/** Bytes Redis holds for every key under the test's prefix. */
+async function redisBytesUnder(prefix: string): Promise<number> {
+  const redis = producerConnection(stack.place.config.redisUrl);
+  try {
+    await whenReady(redis, stack.place.config.redisUrl);
+    let total = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) total += Number((await redis.memory('USAGE', key)) ?? 0);
+    } while (cursor !== '0');
+    return total;
+  } finally {
+    await closeRedis(redis);
+  }
+}
+
+describe('answers through the worker', () => {
+  it('are capped in bytes, and leave nothing in Redis once the command has read them', async () => {
+    const big = await runCli(['query', "SELECT range AS n, repeat('x', 100) AS pad FROM range(100000)", '--format', 'csv'], stack.place.env);
+    expect(big.code).toBe(1);
+    expect(big.stderr).toMatch(/the answer is \d+ bytes, more than QUERY_MAX_ANSWER_BYTES=2000000: narrow the query \(fewer columns or rows, an aggregate\) or read the published export/);
+
+    const baseline = await redisBytesUnder(stack.place.prefix);
+    const fine = await runCli(['query', "SELECT range AS n, repeat('x', 100) AS pad FROM range(10000)", '--format', 'csv'], stack.place.env);
+    expect(fine.code).toBe(0);
+    expect(fine.stdout.trim().split('\n')).toHaveLength(10_001);
+    // the ~1.2 MB answer went through Redis and is gone: what is left is a few small bookkeeping entries
+    expect((await redisBytesUnder(stack.place.prefix)) - baseline).toBeLessThan(16_384);
+  });
+});
+
+describe('a query whose worker is killed', () => {
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+  });
+
+  it('is not run again by the next worker, and the command says what happened', async () => {
+    const sim = await Simulator.start({ account: smallAccount(), now: NOW });
+    const place = testPlace(apiEnv(sim, { QUERY_TIMEOUT_MS: '600000', LOG_LEVEL: 'debug', PUSH_PORT: '0' }));
+    try {
+      const startWorker = (): { child: ChildProcess; log: () => string } => {
+        const child = spawn(process.execPath, [CLI, 'start', '--role', 'worker'], { env: { PATH: process.env.PATH ?? '', ...place.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+        children.push(child);
+        let log = '';
+        child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+        return { child, log: () => log };
+      };
+      const first = startWorker();
+      await workerUp(place);
+      const command = runCli(['query', 'SELECT count(*) FROM range(1000000000000)'], place.env, { timeoutMs: 120_000 });
+      await eventually(() => first.log().includes('"msg":"command request taken"'), 30_000, 'the worker taking the query');
+      first.child.kill('SIGKILL');
+      await exited(first.child);
+
+      const second = startWorker();
+      const answer = await command;
+      expect(answer.code).toBe(1);
+      expect(answer.stderr).toContain('the worker stopped while it ran "query" (killed or restarted), and does not run it again: run the command again if you still want it');
+      expect(second.log()).toContain('"msg":"worker started"');
+      expect(second.log()).not.toContain('command request taken');
+      const redis = producerConnection(place.config.redisUrl);
+      await whenReady(redis, place.config.redisUrl);
+      const queue = new Queue(QUEUES.control, { connection: redis, prefix: place.prefix });
+      expect(await queue.getJobCounts('active', 'waiting', 'failed')).toEqual({ active: 0, waiting: 0, failed: 1 });
+      await queue.close();
+      await closeRedis(redis);
+    } finally {
+      for (const child of children.splice(0)) {
+        child.kill('SIGTERM');
+        await exited(child);
+      }
+      await sim.close();
+      await deleteKeys(place.prefix);
+      place.cleanup();
+    }
+  });
+});
