@@ -4,6 +4,7 @@
  */
 import type { Config } from './config.js';
 import { requireApiCredentials, requirePushSecret } from './config.js';
+import type { SyncError } from './errors.js';
 import type { Logger } from './logger.js';
 import { PushReceiver } from './receiver/server.js';
 import { checkRedisDurabilityWhenReady, type DurabilityCheck, type RedisDurability } from './redis-durability.js';
@@ -25,6 +26,8 @@ export interface Service extends RunningService {
 export interface ServiceOptions {
   /** Read Redis' durability settings once Redis answers, and warn if they risk acknowledged pushes (default true). */
   checkRedisDurability?: boolean;
+  /** The worker found another worker with another warehouse on its prefix, started first, and stopped (worker.ts). */
+  onWorkerGaveWay?: (err: SyncError) => void;
 }
 
 const skipped: DurabilityCheck = { verdict: Promise.resolve(undefined), stop: async () => undefined };
@@ -35,7 +38,7 @@ export async function startService(config: Config, log: Logger, role: Role, opti
   if (role === 'receiver' || role === 'all') requirePushSecret(config);
   try {
     // the writer first: pushes accepted by the receiver then have somewhere to go at once
-    if (role === 'worker' || role === 'all') parts.push(await WorkerService.start(config, log));
+    if (role === 'worker' || role === 'all') parts.push(await WorkerService.start(config, log, { onGiveWay: options.onWorkerGaveWay }));
     if (role === 'receiver' || role === 'all') parts.push(await PushReceiver.start(config, log));
   } catch (err) {
     for (const part of [...parts].reverse()) await part.stop();

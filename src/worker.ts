@@ -14,7 +14,7 @@ import { ErrorCodes, QueryRefusedError, SyncError, isRetryable } from './errors.
 import { IngestConsumer } from './ingest/consumer.js';
 import { runJob, type JobDeps } from './job-runner.js';
 import type { Logger } from './logger.js';
-import { claimPrefix, heartbeatOf, warehouseIdentity, writeHeartbeat } from './control/heartbeat.js';
+import { beatOrGiveWay, claimPrefix, heartbeatOf, readHeartbeat, warehouseIdentity } from './control/heartbeat.js';
 import { HEARTBEAT_INTERVAL_MS, QUEUES, heartbeatKey } from './queues.js';
 import { closeRedis, consumerConnection, producerConnection, whenReady } from './redis.js';
 import { checkSchedules, upsertSchedules } from './schedules.js';
@@ -28,6 +28,11 @@ export interface WorkerOptions {
   clock?: () => Date; // tests run jobs on the simulator's clock
   /** How often a warehouse that is down (a full disk) is reopened; tests shorten it. */
   recoverIntervalMs?: number;
+  /**
+   * Called when this worker finds, after it started, that another worker serves its prefix with another warehouse
+   * and started first (control/heartbeat.ts): the worker has stopped; `start` then exits non-zero.
+   */
+  onGiveWay?: (err: SyncError) => void;
 }
 
 const OPEN_RETRY_MS = 15_000;
@@ -46,16 +51,19 @@ export class WorkerService {
     private readonly redis: Redis,
     private readonly jobsQueue: Queue,
     private readonly client: { current?: SensoterraClient },
+    private readonly startedAt: number,
+    private readonly onGiveWay: ((err: SyncError) => void) | undefined,
   ) {}
 
   static async start(config: Config, log: Logger, opts: WorkerOptions = {}): Promise<WorkerService> {
     warnIfTokenExpiring(config.api.token, log);
+    const startedAt = Date.now();
     const redis = producerConnection(config.redisUrl);
     let db: Warehouse | undefined;
     try {
       await whenReady(redis, config.redisUrl);
       // before the file: a worker that would split a prefix with another warehouse stops here, having touched nothing
-      await claimPrefix(redis, config.queuePrefix, heartbeatOf(config.warehousePath, { state: 'up' }));
+      await claimPrefix(redis, config.queuePrefix, heartbeatOf(config.warehousePath, { state: 'up' }, startedAt));
       db = await openWithRetry(config, log);
       if (db.health().state === 'up') await applySettings(db, config);
     } catch (err) {
@@ -67,7 +75,7 @@ export class WorkerService {
     const deps: JobDeps = { db, config, log, clock: opts.clock, api: () => (client.current ??= new SensoterraClient(config, log, opts.clientOptions)) };
     const jobsQueue = new Queue(QUEUES.jobs, { connection: redis, prefix: config.queuePrefix });
     jobsQueue.on('error', (err) => log.warn({ err, queue: QUEUES.jobs }, 'jobs queue error: is Redis down?'));
-    const service = new WorkerService(deps, redis, jobsQueue, client);
+    const service = new WorkerService(deps, redis, jobsQueue, client, startedAt, opts.onGiveWay);
     try {
       await service.run(opts);
     } catch (err) {
@@ -106,7 +114,7 @@ export class WorkerService {
       for (const timer of this.timers) clearInterval(timer);
       await Promise.all([...this.workers.map((w) => w.close()), this.ingest?.stop()]);
       await Promise.all(this.connections.map((c) => closeRedis(c)));
-      await this.redis.del(heartbeatKey(this.deps.config.queuePrefix)).catch(() => undefined);
+      await this.dropHeartbeat();
       await this.jobsQueue.close();
       await this.client.current?.close();
       await this.deps.db.close();
@@ -177,9 +185,22 @@ export class WorkerService {
   /** Says who holds which warehouse, and whether the writer can write (control/heartbeat.ts). */
   private async beat(): Promise<void> {
     const { config, db, log } = this.deps;
-    await writeHeartbeat(this.redis, config.queuePrefix, heartbeatOf(config.warehousePath, db.health())).catch((err: unknown) =>
-      log.warn({ err }, 'heartbeat failed: is Redis down?'),
-    );
+    if (this.stopping) return;
+    try {
+      await beatOrGiveWay(this.redis, config.queuePrefix, heartbeatOf(config.warehousePath, db.health(), this.startedAt));
+    } catch (err) {
+      if (!(err instanceof SyncError) || err.code !== ErrorCodes.WORKER_CONFLICT) return void log.warn({ err }, 'heartbeat failed: is Redis down?');
+      log.error({ err }, 'another worker with another warehouse serves this queue prefix and started first: this worker stops');
+      await this.stop();
+      this.onGiveWay?.(err);
+    }
+  }
+
+  /** Removes the heartbeat if it is this worker's (a worker giving way leaves the other's alone). */
+  private async dropHeartbeat(): Promise<void> {
+    const { queuePrefix } = this.deps.config;
+    const beat = await readHeartbeat(this.redis, queuePrefix).catch(() => undefined);
+    if (beat?.pid === process.pid && beat.startedAt === this.startedAt) await this.redis.del(heartbeatKey(queuePrefix)).catch(() => undefined);
   }
 
   /** A warehouse that is down is reopened once the storage allows; then the settings are written again. */

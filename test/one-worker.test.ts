@@ -15,12 +15,15 @@ import { createLogger } from '../src/logger.js';
 import { Simulator } from '../src/simulator/index.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 import { WorkerService } from '../src/worker.js';
+import { heartbeatKey } from '../src/queues.js';
+import { closeRedis, producerConnection, whenReady } from '../src/redis.js';
+import { deleteKeys } from './helpers/redis.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { CLI, runCli } from './helpers/cli.js';
 import { testPlace } from './helpers/config.js';
 import { apiEnv } from './helpers/pulls.js';
 import { post, startStack, type Stack } from './helpers/stack.js';
-import { eventually, exited } from './helpers/waiting.js';
+import { eventually, exited, workerUp } from './helpers/waiting.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -52,6 +55,35 @@ describe('a second worker on the same Redis and QUEUE_PREFIX', () => {
     );
     expect(existsSync(otherPath)).toBe(false);
     expect(await workerIsRunning(stack.place.config)).toBe(true);
+  });
+});
+
+describe('two workers that both started (the heartbeat vanished in between)', () => {
+  it('the later one gives way within seconds: it stops, leaves the other\'s heartbeat, and `start` exits non-zero saying why', async () => {
+    const sim = await Simulator.start({ account: smallAccount(), now: NOW });
+    const place = testPlace(apiEnv(sim, { LOG_LEVEL: 'info' }));
+    cleanups.push(async () => {
+      await sim.close();
+      await deleteKeys(place.prefix);
+      place.cleanup();
+    });
+    const child = spawn(process.execPath, [CLI, 'start', '--role', 'worker'], { env: { PATH: process.env.PATH ?? '', ...place.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    cleanups.push(() => void child.kill('SIGKILL'));
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await workerUp(place);
+
+    // another worker, with another warehouse, that started earlier, takes the key (as after a Redis restart)
+    const other = { pid: 1, host: 'elsewhere', startedAt: 0, warehouse: 'elsewhere:/srv/warehouse.duckdb', writer: { state: 'up' } };
+    const redis = producerConnection(place.config.redisUrl);
+    await whenReady(redis, place.config.redisUrl);
+    await redis.set(heartbeatKey(place.prefix), JSON.stringify(other), 'PX', 60_000);
+
+    expect(await exited(child)).toBe(1);
+    expect(stderr).toContain('another worker with another warehouse serves this queue prefix and started first: this worker stops');
+    expect(stderr).toContain(`[E_WORKER_CONFLICT]`);
+    expect(JSON.parse((await redis.get(heartbeatKey(place.prefix)))!)).toEqual(other);
+    await closeRedis(redis);
   });
 });
 

@@ -209,7 +209,7 @@ describe('the export, at EXPORT_FILE_MODE', () => {
     return out;
   }
 
-  for (const [setting, file, dir] of [[undefined, '0640', '0750'], ['644', '0644', '0755'], ['0600', '0600', '0700']] as const) {
+  for (const [setting, file, dir] of [[undefined, '0640', '0750'], ['644', '0644', '0755'], ['0600', '0600', '0700'], ['0666', '0666', '0755']] as const) {
     it(`publishes every file ${file} and every folder ${dir} with EXPORT_FILE_MODE ${setting ?? 'unset'}`, async () => {
       const place = placeFor(setting === undefined ? {} : { EXPORT_FILE_MODE: setting });
       const log = createLogger('silent');

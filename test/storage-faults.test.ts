@@ -121,6 +121,11 @@ describe('a disk that fills up under the writer', () => {
     await eventually(async () => (await readyz(stack.receiver.url)).body.writer === 'down', 30_000, 'readyz saying the writer is down');
     expect(String((await readyz(stack.receiver.url)).body.writerError)).toMatch(/^TransactionContext Error: Failed to commit: .*No space left on device/);
     expect(stack.worker.deps.db.health()).toMatchObject({ state: 'down', reopening: false });
+    // and it stays down while the disk is full, though a small write fits now and then
+    for (let i = 0; i < 10; i++) {
+      expect((await readyz(stack.receiver.url)).body.writer).toBe('down');
+      await new Promise((r) => setTimeout(r, 200));
+    }
 
     disk.free();
     await stack.drained();

@@ -19,6 +19,8 @@ import type { WarehouseHealth } from '../warehouse/warehouse.js';
 export interface Heartbeat {
   pid: number;
   host: string;
+  /** When this worker started (ms since the epoch): of two workers on one prefix, the later one gives way. */
+  startedAt: number;
   /** host:absolute path of the warehouse file (see warehouseIdentity). */
   warehouse: string;
   writer: WarehouseHealth;
@@ -36,8 +38,8 @@ export function warehouseIdentity(path: string, host = hostname()): string {
   return `${host}:${dir === '/' ? '' : dir}/${basename(absolute)}`;
 }
 
-export function heartbeatOf(path: string, writer: WarehouseHealth): Heartbeat {
-  return { pid: process.pid, host: hostname(), warehouse: warehouseIdentity(path), writer };
+export function heartbeatOf(path: string, writer: WarehouseHealth, startedAt: number): Heartbeat {
+  return { pid: process.pid, host: hostname(), startedAt, warehouse: warehouseIdentity(path), writer };
 }
 
 /** The heartbeat under a prefix, or undefined when no worker beats. A value this version cannot read counts as one. */
@@ -54,6 +56,7 @@ export function parseHeartbeat(raw: string): Heartbeat {
       return {
         pid: Number(value.pid),
         host: String(value.host),
+        startedAt: Number(value.startedAt ?? 0),
         warehouse: value.warehouse,
         writer: value.writer?.state === 'down' ? value.writer : { state: 'up' },
       };
@@ -61,7 +64,7 @@ export function parseHeartbeat(raw: string): Heartbeat {
   } catch {
     // an older worker wrote its pid alone
   }
-  return { pid: Number(raw), host: 'unknown', warehouse: 'unknown (an older worker)', writer: { state: 'up' } };
+  return { pid: Number(raw), host: 'unknown', startedAt: 0, warehouse: 'unknown (an older worker)', writer: { state: 'up' } };
 }
 
 export async function writeHeartbeat(redis: Redis, prefix: string, beat: Heartbeat): Promise<void> {
@@ -77,8 +80,22 @@ export async function claimPrefix(redis: Redis, prefix: string, beat: Heartbeat)
   const taken = await redis.set(heartbeatKey(prefix), JSON.stringify(beat), 'PX', HEARTBEAT_TTL_MS, 'NX');
   if (taken === 'OK') return;
   const other = await readHeartbeat(redis, prefix);
-  if (other === undefined || other.warehouse === beat.warehouse) return;
-  throw new SyncError(
+  if (other !== undefined && other.warehouse !== beat.warehouse) throw conflict(prefix, other, beat);
+}
+
+/**
+ * Beats, unless another worker serves the prefix with another warehouse and started first: then this one must give
+ * way (it throws). That happens only when the heartbeat vanished while both started (a Redis restart without
+ * persistence, an eviction): the later worker notices at its next beat, within seconds, and stops.
+ */
+export async function beatOrGiveWay(redis: Redis, prefix: string, beat: Heartbeat): Promise<void> {
+  const other = await readHeartbeat(redis, prefix);
+  if (other !== undefined && other.warehouse !== beat.warehouse && other.startedAt <= beat.startedAt) throw conflict(prefix, other, beat);
+  await writeHeartbeat(redis, prefix, beat);
+}
+
+function conflict(prefix: string, other: Heartbeat, beat: Heartbeat): SyncError {
+  return new SyncError(
     ErrorCodes.WORKER_CONFLICT,
     `another worker (pid ${other.pid} on ${other.host}) already serves QUEUE_PREFIX=${prefix} with the warehouse ${other.warehouse}; ` +
       `this one would write ${beat.warehouse}, and pushes would be split between the two. Give this worker its own QUEUE_PREFIX (and receivers), ` +

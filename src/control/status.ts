@@ -24,7 +24,7 @@ export interface QueueStatus {
   redis: 'up' | 'unreachable';
   worker: Heartbeat | null; // who holds which warehouse, and whether its writer can write
   queues: Record<string, Record<string, number>>;
-  /** How long the oldest batch of pushes has waited for the writer, in seconds (0 when none waits). */
+  /** How long the oldest batch of pushes not yet landed has waited, in seconds (0 when none waits). */
   ingestLagS: number;
   schedules: ScheduleState[];
 }
@@ -52,8 +52,10 @@ export async function queueStatus(config: Config): Promise<QueueStatus> {
       queues[name] = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
       if (name === QUEUES.jobs) schedules = await scheduleStates(queue);
       if (name === QUEUES.ingest) {
-        const [oldest] = await queue.getJobs(['waiting'], 0, 0, true);
-        ingestLagS = oldest ? Math.round((Date.now() - oldest.timestamp) / 1000) : 0;
+        // the batches the writer holds count too: while the storage fails it keeps them in hand (ingest/consumer.ts)
+        const oldest = [...(await queue.getJobs(['waiting'], 0, 0, true)), ...(await queue.getJobs(['active'], 0, 500, true))];
+        const first = Math.min(...oldest.map((job) => job.timestamp));
+        ingestLagS = oldest.length > 0 ? Math.round((Date.now() - first) / 1000) : 0;
       }
       await queue.close();
     }

@@ -35,7 +35,10 @@ export function partialDir(exportDir: string, version: string): string {
 
 /** The mode of a directory for a file mode: a search (execute) bit for each read bit, 0640 -> 0750. */
 export function dirModeFor(fileMode: number): number {
-  return fileMode | ((fileMode & 0o444) >> 2);
+  // the owner keeps rwx; the group and others get r-x where files are readable to them, and never write: a folder
+  // they could write to would let them swap `current` or a version's files, whatever the files' own mode
+  const readable = fileMode & 0o044;
+  return 0o700 | readable | (readable >> 2);
 }
 
 /**

@@ -46,7 +46,16 @@ interface Fault {
   reason: string;
   since: Date;
   reopen: boolean;
+  /** The last storage failure, and the first write that succeeded after it (see settle). */
+  lastFailure: number;
+  wroteAfter?: number;
 }
+
+/**
+ * A storage failure that did not invalidate the handle counts as over only once writes have succeeded for this
+ * long without another: on a full disk, small writes still fit now and then while batches keep failing.
+ */
+const QUIET_MS = 10_000;
 
 export class Warehouse {
   private writeQueue: Promise<unknown> = Promise.resolve();
@@ -79,13 +88,14 @@ export class Warehouse {
       const cause = err instanceof SyncError && err.cause !== undefined ? err.cause : err;
       if (!(err instanceof SyncError) || err.code !== ErrorCodes.WAREHOUSE || !isStorageFault(cause)) throw err;
       const db = new Warehouse(path, undefined, log, limits, exportDir);
-      db.fault = { reason: reasonOf(cause), since: new Date(), reopen: true };
+      db.fault = { reason: reasonOf(cause), since: new Date(), reopen: true, lastFailure: Date.now() };
       log.error({ err, warehouse: path }, 'the warehouse cannot be opened: starting without it, and opening it once the storage allows');
       return db;
     }
   }
 
   health(): WarehouseHealth {
+    this.settle();
     if (!this.fault) return { state: 'up' };
     return { state: 'down', reason: this.fault.reason, since: this.fault.since.toISOString(), reopening: this.fault.reopen };
   }
@@ -171,10 +181,7 @@ export class Warehouse {
     if (this.fault?.reopen || !this.handle) throw new WarehouseDownError(this.path, this.fault?.reason ?? 'not open');
     try {
       const result = await fn(this.handle);
-      if (writing && this.fault) {
-        this.log.info({ downSince: this.fault.since, reason: this.fault.reason }, 'warehouse writable again');
-        this.fault = undefined;
-      }
+      if (writing && this.fault) this.fault.wroteAfter ??= Date.now();
       return result;
     } catch (err) {
       this.noteFailure(err);
@@ -182,11 +189,23 @@ export class Warehouse {
     }
   }
 
+  /** Ends a storage failure that did not invalidate the handle, once writes have gone through for QUIET_MS. */
+  private settle(): void {
+    const fault = this.fault;
+    if (!fault || fault.reopen || fault.wroteAfter === undefined || Date.now() - fault.lastFailure < QUIET_MS) return;
+    this.log.info({ downSince: fault.since, reason: fault.reason }, 'warehouse writable again');
+    this.fault = undefined;
+  }
+
   private noteFailure(err: unknown): void {
     if (err instanceof WarehouseDownError || !isStorageFault(err)) return;
     const fatal = isFatal(err);
-    if (this.fault && (this.fault.reopen || !fatal)) return;
-    this.fault = { reason: reasonOf(err), since: this.fault?.since ?? new Date(), reopen: fatal };
+    if (this.fault) {
+      this.fault.lastFailure = Date.now();
+      this.fault.wroteAfter = undefined;
+      if (this.fault.reopen || !fatal) return;
+    }
+    this.fault = { reason: reasonOf(err), since: this.fault?.since ?? new Date(), reopen: fatal, lastFailure: Date.now() };
     if (fatal) this.log.error({ err, warehouse: this.path }, 'DuckDB invalidated the warehouse: reopening it once the storage allows');
     else this.log.error({ err, warehouse: this.path }, 'the warehouse storage failed a write: trying again shortly');
   }

@@ -1,5 +1,5 @@
 /** `start [--role all|receiver|worker]`: the long-running service, until SIGTERM or SIGINT. */
-import { UsageError } from '../../errors.js';
+import { UsageError, type SyncError } from '../../errors.js';
 import { installProcessGuards } from '../../process-guards.js';
 import { startService, ROLES, type Role } from '../../service.js';
 import { stringOption, type Command } from '../context.js';
@@ -12,18 +12,29 @@ export const startCommand: Command = {
   async run(args, io) {
     const role = (stringOption(args, 'role') ?? 'all') as Role;
     if (!ROLES.includes(role)) throw new UsageError(`--role ${role}: expected one of ${ROLES.join(', ')}`);
-    const service = await startService(io.config(), io.log(), role);
+    let gaveWay: SyncError | undefined;
+    let stopForConflict: (() => void) | undefined;
+    const service = await startService(io.config(), io.log(), role, {
+      onWorkerGaveWay: (err) => {
+        gaveWay = err;
+        stopForConflict?.();
+      },
+    });
     installProcessGuards(io.log(), () => service.stop());
     await new Promise<void>((resolve) => {
-      const stop = (signal: string): void => {
-        io.log().info({ signal }, 'stopping');
+      const stop = (why: string, signal?: NodeJS.Signals): void => {
+        io.log().info({ why }, 'stopping');
         // a second signal, or a stop that hangs, ends the process anyway
         setTimeout(() => process.exit(1), 30_000).unref();
-        process.once(signal as NodeJS.Signals, () => process.exit(1));
+        if (signal) process.once(signal, () => process.exit(1));
         void service.stop().then(resolve);
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM', 'SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT', 'SIGINT'));
+      stopForConflict = () => stop('another worker holds this queue prefix');
+      if (gaveWay) stopForConflict();
     });
+    // the whole service goes: a supervisor sees the exit and the reason, rather than a receiver without its worker
+    if (gaveWay) throw gaveWay;
   },
 };
