@@ -11,6 +11,21 @@ export interface CliResult {
   stderr: string;
 }
 
+const SECRET_VARIABLES = ['SENSOTERRA_PASSWORD', 'SENSOTERRA_TOKEN', 'PUSH_SECRET', 'PUSH_HMAC_SECRET'];
+
+/** The secret values a command was given (long enough to search for: the redaction's own rule, src/secrets.ts). */
+function secretsIn(env: Record<string, string>): string[] {
+  const values = SECRET_VARIABLES.map((name) => env[name]);
+  for (const name of ['REDIS_URL', 'SENSOTERRA_API_URL']) {
+    try {
+      values.push(decodeURIComponent(new URL(env[name] ?? '').password));
+    } catch {
+      // not a URL: nothing to look for
+    }
+  }
+  return values.filter((value): value is string => value !== undefined && value.length >= 12);
+}
+
 export function runCli(args: string[], env: Record<string, string>, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
@@ -26,7 +41,10 @@ export function runCli(args: string[], env: Record<string, string>, opts: { cwd?
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      // every command the suite runs is checked: no configured secret in anything it printed
+      const shown = secretsIn(env).find((secret) => stdout.includes(secret) || stderr.includes(secret));
+      if (shown !== undefined) reject(new Error(`sensoterra-sync ${args[0]} printed a configured secret (${shown.slice(0, 3)}...): ${stderr.slice(0, 500)}`));
+      else resolve({ code, stdout, stderr });
     });
   });
 }
