@@ -8,7 +8,7 @@
 import { Queue, UnrecoverableError, Worker, type Job, type Processor, type WorkerOptions as WorkerOptions_ } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
-import { ANSWER_TTL_MS, answerKey, encodeError } from './control/channel.js';
+import { ANSWER_TTL_MS, answerKey, encodeError, waitingKey } from './control/channel.js';
 import { controlHandlers } from './control/handlers.js';
 import { ErrorCodes, QueryRefusedError, SyncError, isRetryable } from './errors.js';
 import { IngestConsumer } from './ingest/consumer.js';
@@ -152,7 +152,8 @@ export class WorkerService {
   /**
    * Runs a command's request. The answer does not travel as the job's return value (BullMQ keeps that in the job and
    * copies it into the queue's event stream): it is put under a key of its own, which the command reads and deletes
-   * (control/channel.ts), and which expires if nobody does. Answers past QUERY_MAX_ANSWER_BYTES are refused.
+   * (control/channel.ts), and which expires soon if nobody does; when the command no longer waits, it is not stored
+   * at all. Answers past QUERY_MAX_ANSWER_BYTES are refused.
    */
   private async answer(handlers: ReturnType<typeof controlHandlers>, job: Job): Promise<unknown> {
     this.deps.log.debug({ request: job.name, jobId: job.id }, 'command request taken');
@@ -172,6 +173,8 @@ export class WorkerService {
           `the answer is ${Buffer.byteLength(text)} bytes, more than QUERY_MAX_ANSWER_BYTES=${config.queryMaxAnswerBytes}: narrow the query (fewer columns or rows, an aggregate) or read the published export`,
         );
       }
+      // nobody waits any more (the command gave up or was stopped): the answer is not kept at all
+      if ((await this.redis.exists(waitingKey(config.queuePrefix, String(job.id)))) === 0) return { abandoned: true };
       const key = answerKey(config.queuePrefix, String(job.id));
       await this.redis.set(key, text, 'PX', ANSWER_TTL_MS);
       return { answer: key };

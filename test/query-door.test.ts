@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { askWorker } from '../src/control/channel.js';
 import { QUEUES } from '../src/queues.js';
 import { runReadOnlyQuery, type QueryLimits } from '../src/query/read-only.js';
 import { closeRedis, producerConnection, whenReady } from '../src/redis.js';
@@ -96,6 +97,42 @@ describe('values one call would build beyond bounds', () => {
   }
 });
 
+describe('a file or another database as a table, however it is spelled', () => {
+  const cases: [string, string][] = [
+    ['SELECT * FROM "/tmp/secret".csv', '/tmp/secret.csv'],
+    ['SELECT name FROM package.json', 'package.json'],
+    ['SELECT * FROM "/srv/export/current/manifest".json', '/srv/export/current/manifest.json'],
+    ['SELECT count(*) FROM "/srv/export/current/parquet/readings/**/*".parquet', '/srv/export/current/parquet/readings/**/*.parquet'],
+    ['SELECT * FROM other_db.main.readings', 'other_db.main.readings'],
+    ["SELECT * FROM '/tmp/some.parquet'", '/tmp/some.parquet'],
+  ];
+  for (const [sql, shown] of cases) {
+    it(`refuses ${sql}`, async () => {
+      expect(await refusal(sql)).toBe(`E_QUERY_REFUSED: "${shown}" refused: query reads the warehouse's tables and views, not files or other databases`);
+    });
+  }
+
+  it('still reads the warehouse\'s own tables, plainly or as main.x', async () => {
+    expect((await ask('SELECT count(*) AS n FROM main.probes')).rows).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('values built inside values', () => {
+  const cases: [string, string][] = [
+    ["SELECT length(repeat(repeat('x', 10000), 10000))", "repeat() inside repeat() refused: values built inside values multiply; build one, or use FROM range(...) as a table"],
+    ['SELECT len(repeat(range(10000), 10000))', 'range() inside repeat() refused: values built inside values multiply; build one, or use FROM range(...) as a table'],
+    ['SELECT len(flatten(list_transform(range(10000), x -> range(10000))))', 'range() inside a lambda refused: it would be built once per element, in one call; use FROM range(...) as a table'],
+    ["SELECT length(printf('%*d', 300000000, 1))", 'printf() refused: as a value it may build at most 10000 values or characters, given as numbers in the query (for more rows, use FROM range(...))'],
+    ["SELECT length(format('{:>{}}', 'x', 300000000))", 'format() refused: as a value it may build at most 10000 values or characters, given as numbers in the query (for more rows, use FROM range(...))'],
+    [`SELECT ${Array.from({ length: 17 }, () => 'range(10)').join(', ')}`, 'more than 16 calls of range(), repeat(), lpad(), rpad(), list_resize(), format() or printf() as values refused: each builds a value in one go'],
+  ];
+  for (const [sql, message] of cases) {
+    it(`refuses ${sql.slice(0, 70)}`, async () => {
+      expect(await refusal(sql)).toBe(`E_QUERY_REFUSED: ${message}`);
+    });
+  }
+});
+
 describe('what analysts ask', () => {
   it('answers aggregates, windows, dates, strings, lists and the catalog', async () => {
     const result = await ask(
@@ -162,6 +199,26 @@ describe('answers through the worker', () => {
   });
 });
 
+describe('an answer nobody waits for any more', () => {
+  it('is not kept in Redis at all', async () => {
+    const asked = askWorker(stack.place.config, 'query', { sql: 'SELECT count(*) AS n FROM range(3000000000)' }, { timeoutMs: 200 });
+    await expect(asked).rejects.toMatchObject({ code: 'E_WORKER_TIMEOUT' });
+    const redis = producerConnection(stack.place.config.redisUrl);
+    await whenReady(redis, stack.place.config.redisUrl);
+    const queue = new Queue(QUEUES.control, { connection: redis, prefix: stack.place.prefix });
+    try {
+      await eventually(async () => (await queue.getJobCounts('active', 'waiting')).active === 0, 60_000, 'the worker finishing the query');
+      const [finished] = await queue.getJobs(['completed'], 0, 0);
+      expect(finished?.returnvalue).toEqual({ abandoned: true });
+      expect(await redis.keys(`${stack.place.prefix}:control:answer:*`)).toEqual([]);
+      expect(await redis.keys(`${stack.place.prefix}:control:waiting:*`)).toEqual([]);
+    } finally {
+      await queue.close();
+      await closeRedis(redis);
+    }
+  });
+});
+
 describe('a query whose worker is killed', () => {
   const children: ChildProcess[] = [];
   afterEach(() => {
@@ -189,7 +246,7 @@ describe('a query whose worker is killed', () => {
       const second = startWorker();
       const answer = await command;
       expect(answer.code).toBe(1);
-      expect(answer.stderr).toContain('the worker stopped while it ran "query" (killed or restarted), and does not run it again: run the command again if you still want it');
+      expect(answer.stderr).toContain('the worker stopped while it held "query" (killed or restarted), and does not run it again: run the command again if you still want it');
       expect(second.log()).toContain('"msg":"worker started"');
       expect(second.log()).not.toContain('command request taken');
       const redis = producerConnection(place.config.redisUrl);

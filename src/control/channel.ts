@@ -13,8 +13,18 @@ import { readHeartbeat, warehouseIdentity, type Heartbeat } from './heartbeat.js
 import type { Logger } from '../logger.js';
 import { closeRedis, producerConnection, whenReady } from '../redis.js';
 
-/** How long an answer waits in Redis for the command to read it (then it expires: the command gave up). */
-export const ANSWER_TTL_MS = 10 * 60_000;
+/**
+ * How long an answer waits in Redis for the command to read it. The command reads it within a poll (at most
+ * POLL_MS) of the worker finishing; past this, it has gone and the answer expires.
+ */
+export const ANSWER_TTL_MS = 30_000;
+/** The command renews a key saying it still waits; without it the worker does not store the answer at all. */
+const WAITING_TTL_MS = 5_000;
+
+/** The key by which a command says it still waits for the answer to a request. */
+export function waitingKey(prefix: string, jobId: string): string {
+  return `${prefix}:control:waiting:${jobId}`;
+}
 
 /** Where the worker puts the answer to a request; the command reads it once and deletes it. */
 export function answerKey(prefix: string, jobId: string): string {
@@ -59,8 +69,17 @@ export async function askWorker<T>(config: Config, kind: string, payload: unknow
     // the worker checks it holds the warehouse this command names before it answers
     const job = await queue.add(kind, { warehouse: warehouseIdentity(config.warehousePath), payload }, { attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 3_600 } });
     opts.log?.debug({ kind, jobId: job.id }, 'request sent to the worker');
-    const finished = (await waitForAnswer(queue, job.id!, kind, opts)) as { answer?: unknown } | null;
-    return (await takeAnswer(redis, queue, job.id!, finished)) as T;
+    const waiting = waitingKey(config.queuePrefix, job.id!);
+    const stillWaiting = (): Promise<unknown> => redis.set(waiting, '1', 'PX', WAITING_TTL_MS).catch(() => undefined);
+    await stillWaiting();
+    const renew = setInterval(() => void stillWaiting(), WAITING_TTL_MS / 5);
+    try {
+      const finished = (await waitForAnswer(queue, job.id!, kind, opts)) as { answer?: unknown } | null;
+      return (await takeAnswer(redis, queue, job.id!, finished)) as T;
+    } finally {
+      clearInterval(renew);
+      await redis.del(waiting).catch(() => undefined);
+    }
   } finally {
     await queue.close().catch(() => undefined);
     await closeRedis(redis);
@@ -83,7 +102,7 @@ async function waitForAnswer(queue: Queue, jobId: string, kind: string, opts: As
     }
     if (job.finishedOn !== undefined) {
       if (job.failedReason && /stalled more than allowable limit/.test(job.failedReason)) {
-        throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker stopped while it ran "${kind}" (killed or restarted), and does not run it again: run the command again if you still want it`);
+        throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker stopped while it held "${kind}" (killed or restarted), and does not run it again: run the command again if you still want it`);
       }
       if (job.failedReason) throw asWorkerError(new Error(job.failedReason));
       return job.returnvalue;

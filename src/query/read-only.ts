@@ -26,6 +26,8 @@ export const MAX_ROWS = 200_000;
 
 /** The most values or characters one call of a builder (range(), repeat(), lpad(), ...) may make. */
 export const MAX_BUILT = 10_000;
+/** The most builder calls one query may make (each builds up to MAX_BUILT at once). */
+const MAX_BUILDERS = 16;
 /** How often a running query's memory is looked at. */
 const MEMORY_CHECK_MS = 25;
 
@@ -57,7 +59,7 @@ async function runNow(db: Warehouse, sql: string, limits: QueryLimits): Promise<
   let timer: NodeJS.Timeout | undefined;
   let watcher: NodeJS.Timeout | undefined;
   try {
-    const prepared = await prepareReadOnly(connection, sql);
+    // watched from the start: preparing folds constant expressions, which is work too
     timer = setTimeout(() => stop(new SyncError(ErrorCodes.QUERY_TIMEOUT, `the query ran longer than QUERY_TIMEOUT_MS=${limits.timeoutMs} and was interrupted`)), limits.timeoutMs);
     const ceiling = process.memoryUsage.rss() + limits.memoryMb * 1_048_576;
     watcher = setInterval(() => {
@@ -65,6 +67,8 @@ async function runNow(db: Warehouse, sql: string, limits: QueryLimits): Promise<
         stop(new SyncError(ErrorCodes.QUERY_TIMEOUT, `the query grew the worker's memory by more than QUERY_MEMORY_MB=${limits.memoryMb} and was stopped: narrow it (WHERE, LIMIT, an aggregate) or read the published export`));
       }
     }, MEMORY_CHECK_MS);
+    const prepared = await prepareReadOnly(connection, sql);
+    if (stopped) throw stopped;
     const reader = await prepared.runAndReadUntil(MAX_ROWS + 1);
     if (stopped) throw stopped;
     if (reader.currentRowCount > MAX_ROWS) {
@@ -108,6 +112,7 @@ async function refuseOutsideAccess(connection: DuckDBConnection, sql: string): P
   const ast = JSON.parse(String(reader.getRowObjectsJS()[0]!.ast)) as { error?: boolean };
   if (ast.error) throw new QueryRefusedError('a statement this check cannot read refused: query runs one plain SELECT');
   const tableFunctions = new Set<unknown>();
+  let builders = 0;
   visit(ast, (node) => {
     if (node.type === 'TABLE_FUNCTION') {
       const call = node.function as Record<string, unknown> | undefined;
@@ -117,12 +122,48 @@ async function refuseOutsideAccess(connection: DuckDBConnection, sql: string): P
     } else if ((node.class === 'FUNCTION' || node.class === 'WINDOW') && !tableFunctions.has(node)) {
       const name = String(node.function_name).toLowerCase();
       if (!ALLOWED_CALLS.has(name)) throw new QueryRefusedError(`${name}() refused: query calls DuckDB's aggregate, window, math, string, date/time, list and JSON functions, not this one`);
-      if (node.class === 'FUNCTION') checkBuilder(name, (node.children ?? []) as Record<string, unknown>[]);
+      if (node.class === 'FUNCTION' && isBuilder(name)) {
+        if (++builders > MAX_BUILDERS) throw new QueryRefusedError(`more than ${MAX_BUILDERS} calls of range(), repeat(), lpad(), rpad(), list_resize(), format() or printf() as values refused: each builds a value in one go`);
+        checkBuilder(name, (node.children ?? []) as Record<string, unknown>[]);
+        // a builder of builders multiplies: repeat(repeat('x', 10000), 10000) is 10^8
+        const inner = findBuilder(node.children);
+        if (inner) throw new QueryRefusedError(`${inner}() inside ${name}() refused: values built inside values multiply; build one, or use FROM range(...) as a table`);
+      }
     }
-    if (node.type === 'BASE_TABLE' && /[./\\:*]/.test(String(node.table_name))) {
-      throw new QueryRefusedError(`"${String(node.table_name)}" refused: query reads the warehouse's tables and views, not files`);
+    // a lambda runs once per element: a builder in it is built that many times, in one call of the list function
+    if (node.class === 'LAMBDA') {
+      const inner = findBuilder(node.expr);
+      if (inner) throw new QueryRefusedError(`${inner}() inside a lambda refused: it would be built once per element, in one call; use FROM range(...) as a table`);
     }
+    if (node.type === 'BASE_TABLE') checkTableName(node);
   });
+}
+
+/**
+ * A table is one of the warehouse's: a plain name, or main.name. Anything else DuckDB would try as a file
+ * ("/tmp/x".csv is the table csv of the schema /tmp/x, package.json the table json of the schema package).
+ */
+function checkTableName(node: Record<string, unknown>): void {
+  const catalog = String(node.catalog_name ?? '');
+  const schema = String(node.schema_name ?? '');
+  const table = String(node.table_name ?? '');
+  const shown = [catalog, schema, table].filter((part) => part !== '').join('.');
+  if (catalog !== '' || !['', 'main', 'information_schema', 'pg_catalog'].includes(schema.toLowerCase()) || /[./\\:*]/.test(table)) {
+    throw new QueryRefusedError(`"${shown}" refused: query reads the warehouse's tables and views, not files or other databases`);
+  }
+}
+
+function isBuilder(name: string): boolean {
+  return name in BUILDERS || name === 'format' || name === 'printf';
+}
+
+/** The name of the first builder call anywhere in `subtree`, if any. */
+function findBuilder(subtree: unknown): string | undefined {
+  let found: string | undefined;
+  visit(subtree, (node) => {
+    if (found === undefined && node.class === 'FUNCTION' && isBuilder(String(node.function_name).toLowerCase())) found = String(node.function_name).toLowerCase();
+  });
+  return found;
 }
 
 /** A builder's size must be a number written in the query, at most MAX_BUILT (allowed-functions.ts). */
@@ -130,9 +171,10 @@ function checkBuilder(name: string, args: Record<string, unknown>[]): void {
   const tooLarge = (): QueryRefusedError =>
     new QueryRefusedError(`${name}() refused: as a value it may build at most ${MAX_BUILT} values or characters, given as numbers in the query (for more rows, use FROM range(...))`);
   if (name === 'format' || name === 'printf') {
-    // a width in the format string ('%0100000000d') builds a string of that size
+    // a width in the format string ('%0100000000d') builds a string of that size, and so does one given as an
+    // argument ('%*d', '{:>{}}'): the pattern must be written in the query, with written widths only
     const pattern = constantOf(args[0]);
-    if (typeof pattern !== 'string' || (pattern.match(/\d+/g) ?? []).some((digits) => Number(digits) > MAX_BUILT)) throw tooLarge();
+    if (typeof pattern !== 'string' || /\*|\{[^}]*\{/.test(pattern) || (pattern.match(/\d+/g) ?? []).some((digits) => Number(digits) > MAX_BUILT)) throw tooLarge();
     return;
   }
   const builder = BUILDERS[name];
