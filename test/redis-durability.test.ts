@@ -4,6 +4,7 @@
  * acknowledged reading, and doubles none, once it is back.
  */
 import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
@@ -216,5 +217,33 @@ describe('with AOF on (appendfsync everysec), Redis going away in the middle of 
 
   it('SIGKILL of redis-server, then a restart: every acknowledged reading lands exactly once', async () => {
     await pushLoadThrough((redis) => redis.kill());
+  });
+});
+
+describe('a Redis that is full (maxmemory reached, noeviction)', () => {
+  it('refuses the write, and the receiver answers 503: nothing is acknowledged that Redis did not keep', async () => {
+    const redis = await privateRedis({ appendonly: true, maxmemoryPolicy: 'noeviction' });
+    const place = testPlace({ REDIS_URL: redis.url, PUSH_PORT: '0', PUSH_SECRET });
+    cleanups.push(() => place.cleanup());
+    const service = await startService(place.config, createLogger('silent'), 'receiver');
+    cleanups.push(() => service.stop());
+    const receiver = service.parts[0] as PushReceiver;
+    const url = `${receiver.url}${place.config.push.path}`;
+    const push = (n: number): Promise<number> =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: PUSH_SECRET },
+        body: JSON.stringify({ serial: '24000092104', timestamp: new Date(Date.UTC(2024, 6, 1, 0, n)).toISOString(), readings: [{ type: 'MOISTURE', depth: 10, value: 20, unit: '%' }] }),
+      }).then((res) => res.status);
+    expect(await push(0)).toBe(202);
+
+    // as full as it gets: below what Redis already uses
+    const admin = new Redis(redis.url);
+    cleanups.push(() => void admin.disconnect());
+    await admin.config('SET', 'maxmemory', String(Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]) - 1024));
+    expect(await push(1)).toBe(503);
+
+    await admin.config('SET', 'maxmemory', '0');
+    await eventually(async () => (await push(2)) === 202, 30_000, 'a push acknowledged once Redis has room again');
   });
 });
