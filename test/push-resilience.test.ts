@@ -6,15 +6,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { PushReceiver } from '../src/receiver/server.js';
-import { generateAccount, Simulator, uplinksFor, type Uplink } from '../src/simulator/index.js';
-import { Warehouse } from '../src/warehouse/warehouse.js';
+import { generateAccount, Simulator, type Uplink } from '../src/simulator/index.js';
 import { WorkerService } from '../src/worker.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { CLI } from './helpers/cli.js';
-import { testPlace, type TestPlace } from './helpers/config.js';
+import { testPlace } from './helpers/config.js';
 import { apiEnv } from './helpers/pulls.js';
 import { deleteKeys, freePort, PrivateRedis } from './helpers/redis.js';
 import { ingestDrained, post, PUSH_SECRET } from './helpers/stack.js';
+import { missing, readingsOf, someUplinks, stored } from './helpers/push-load.js';
 import { eventually, exited, workerUp } from './helpers/waiting.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -82,37 +82,6 @@ async function pushAll(url: string, uplinks: Uplink[], concurrency: number, onPr
   return acknowledged;
 }
 
-function someUplinks(sim: Simulator, readings: number): Uplink[] {
-  const out: Uplink[] = [];
-  let n = 0;
-  for (const u of uplinksFor(sim.account, { from: new Date(NOW.getTime() - 30 * 86_400_000), to: NOW })) {
-    out.push(u);
-    n += u.readings.length;
-    if (n >= readings) break;
-  }
-  return out;
-}
-
-const readingsOf = (uplinks: Uplink[]): number => uplinks.reduce((n, u) => n + u.readings.length, 0);
-
-interface Stored {
-  readings: number;
-  keys: number;
-  uplinks: Set<string>; // serial@timestamp of every uplink with a stored reading
-}
-
-async function stored(place: TestPlace): Promise<Stored> {
-  const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
-  try {
-    const [row] = await db.read('SELECT count(*) AS readings, count(DISTINCT (serial, type, depth_cm, ts)) AS keys FROM readings');
-    const uplinks = await db.read('SELECT DISTINCT serial, ts FROM readings');
-    return { ...(row as { readings: number; keys: number }), uplinks: new Set(uplinks.map((u) => `${u.serial}@${(u.ts as Date).toISOString()}`)) };
-  } finally {
-    await db.close();
-  }
-}
-
-const missing = (acknowledged: Uplink[], s: Stored): Uplink[] => acknowledged.filter((u) => !s.uplinks.has(`${u.serial}@${new Date(u.timestamp).toISOString()}`));
 
 describe('a writer killed in the middle of a push load', () => {
   it('loses no acknowledged reading and doubles none once it is restarted', async () => {
@@ -125,7 +94,7 @@ describe('a writer killed in the middle of a push load', () => {
 
     const first = startProcess('worker', place.env);
     await workerUp(place);
-    const uplinks = someUplinks(sim, 6_000);
+    const uplinks = someUplinks(sim.account, 6_000);
     let killed = false;
     const acknowledged = await pushAll(`${receiver.url}/push`, uplinks, 8, (sent) => {
       if (!killed && sent > uplinks.length / 3) {
@@ -160,7 +129,7 @@ describe('SIGTERM', () => {
     await workerUp(place);
     await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200);
 
-    const uplinks = someUplinks(sim, 4_000);
+    const uplinks = someUplinks(sim.account, 4_000);
     let stopped = false;
     const acknowledged = await pushAll(`http://127.0.0.1:${port}/push`, uplinks, 8, (sent) => {
       if (!stopped && sent > uplinks.length / 2) {
