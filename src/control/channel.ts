@@ -4,6 +4,7 @@
  * does the work and the command prints its answer. With no worker running, the command does the work itself
  * (see local.ts). Progress (for backfill's bar) travels as BullMQ job progress; the answer as its return value.
  */
+import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
@@ -66,16 +67,18 @@ export async function askWorker<T>(config: Config, kind: string, payload: unknow
   const queue = new Queue(QUEUES.control, { connection: redis, prefix: config.queuePrefix });
   try {
     await whenReady(redis, config.redisUrl);
-    // the worker checks it holds the warehouse this command names before it answers
-    const job = await queue.add(kind, { warehouse: warehouseIdentity(config.warehousePath), payload }, { attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 3_600 } });
-    opts.log?.debug({ kind, jobId: job.id }, 'request sent to the worker');
-    const waiting = waitingKey(config.queuePrefix, job.id!);
+    // "still waiting" is said before the request exists: a fast answer never finds the command gone
+    const jobId = randomUUID();
+    const waiting = waitingKey(config.queuePrefix, jobId);
     const stillWaiting = (): Promise<unknown> => redis.set(waiting, '1', 'PX', WAITING_TTL_MS).catch(() => undefined);
-    await stillWaiting();
+    await redis.set(waiting, '1', 'PX', WAITING_TTL_MS);
     const renew = setInterval(() => void stillWaiting(), WAITING_TTL_MS / 5);
     try {
-      const finished = (await waitForAnswer(queue, job.id!, kind, opts)) as { answer?: unknown } | null;
-      return (await takeAnswer(redis, queue, job.id!, finished)) as T;
+      // the worker checks it holds the warehouse this command names before it answers
+      const job = await queue.add(kind, { warehouse: warehouseIdentity(config.warehousePath), payload }, { jobId, attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 3_600 } });
+      opts.log?.debug({ kind, jobId: job.id }, 'request sent to the worker');
+      const finished = (await waitForAnswer(queue, jobId, kind, opts)) as { answer?: unknown } | null;
+      return (await takeAnswer(redis, queue, jobId, finished)) as T;
     } finally {
       clearInterval(renew);
       await redis.del(waiting).catch(() => undefined);
@@ -121,6 +124,9 @@ async function waitForAnswer(queue: Queue, jobId: string, kind: string, opts: As
 
 /** Reads the answer the worker left under its own key, and removes it and the request from Redis. */
 async function takeAnswer(redis: Redis, queue: Queue, jobId: string, finished: { answer?: unknown } | null): Promise<unknown> {
+  if ((finished as { abandoned?: unknown } | null)?.abandoned === true) {
+    throw new SyncError(ErrorCodes.WORKER_TIMEOUT, 'the worker took this command for gone and dropped its answer (Redis was slow to say it waits): run the command again');
+  }
   if (typeof finished?.answer !== 'string') return finished; // an older worker answered in the job itself
   const [[, text]] = (await redis.multi().get(finished.answer).del(finished.answer).exec()) as [[Error | null, string | null], unknown];
   await (await queue.getJob(jobId))?.remove().catch(() => undefined);
