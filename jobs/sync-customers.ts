@@ -33,16 +33,18 @@ export default defineJob({
         mapped += page.length;
       }
     }
-    const outcome = await applyCustomers(ctx.db, { runId: ctx.runId, at: ctx.startedAt });
+    const outcome = await applyCustomers(ctx.db, { runId: ctx.runId, at: ctx.startedAt, maxDeleteShare: ctx.config.syncMaxDeleteShare });
+    if (outcome.deletionsRefused) ctx.log.warn({ reason: outcome.deletionsRefused }, 'customer deletions refused (and the probe mapping left as it was)');
     return {
       rowsRead: customerIds.length + mapped,
       inserted: outcome.inserted,
       updated: outcome.updated,
       deleted: outcome.deleted,
-      details: { probesMapped: mapped, mappingsAdded: outcome.mappingsAdded, mappingsRemoved: outcome.mappingsRemoved, probesMoved: outcome.probesMoved },
+      details: { probesMapped: mapped, mappingsAdded: outcome.mappingsAdded, mappingsRemoved: outcome.mappingsRemoved, probesMoved: outcome.probesMoved, deletionsRefused: outcome.deletionsRefused },
       summary:
         `${customerIds.length} customers, ${mapped} probe mappings read: ` +
-        describeCounts({ 'new customers': outcome.inserted, 'customers updated': outcome.updated, 'customers deleted': outcome.deleted, 'probes moved': outcome.probesMoved }),
+        describeCounts({ 'new customers': outcome.inserted, 'customers updated': outcome.updated, 'customers deleted': outcome.deleted, 'probes moved': outcome.probesMoved }) +
+        (outcome.deletionsRefused ? `; ${outcome.deletionsRefused} (probe mapping left as it was)` : ''),
     };
   },
 });

@@ -1,6 +1,7 @@
 /**
  * sync-locations: the account's locations (fields), current state; a location missing from the list is marked
- * deleted. Default schedule: SCHEDULE_LOCATIONS (hourly).
+ * deleted, unless more than SYNC_MAX_DELETE_SHARE of them would be at once (an empty or truncated list deletes
+ * nothing). Default schedule: SCHEDULE_LOCATIONS (hourly).
  */
 import { z } from 'zod';
 import { defineJob, describeCounts } from '../src/job.js';
@@ -17,11 +18,13 @@ export default defineJob({
       await ctx.db.stage('stage_locations', rows);
       read += batch.length;
     }
-    const counts = await applyLocations(ctx.db, { runId: ctx.runId, at: ctx.startedAt });
+    const { deletionsRefused, ...counts } = await applyLocations(ctx.db, { runId: ctx.runId, at: ctx.startedAt, maxDeleteShare: ctx.config.syncMaxDeleteShare });
+    if (deletionsRefused) ctx.log.warn({ reason: deletionsRefused }, 'location deletions refused');
     return {
       rowsRead: read,
       ...counts,
-      summary: `${read} locations read: ${describeCounts({ new: counts.inserted, updated: counts.updated, deleted: counts.deleted })}`,
+      ...(deletionsRefused ? { details: { deletionsRefused } } : {}),
+      summary: `${read} locations read: ${describeCounts({ new: counts.inserted, updated: counts.updated, deleted: counts.deleted })}${deletionsRefused ? `; ${deletionsRefused}` : ''}`,
     };
   },
 });

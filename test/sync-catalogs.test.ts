@@ -83,6 +83,34 @@ describe('sync-locations', () => {
   });
 });
 
+describe('sync-locations, given an empty list', () => {
+  it('deletes nothing, and says so, when more than SYNC_MAX_DELETE_SHARE of the locations would go at once', async () => {
+    await setUp();
+    await bench.run('sync-locations');
+    sim.addFault({ kind: 'status', status: 200, body: '[]', when: { path: '/location' } });
+    const report = await bench.run('sync-locations');
+    expect(report).toMatchObject({ status: 'succeeded', rowsRead: 0, deleted: 0 });
+    expect(report.summary).toBe('0 locations read: no change; 2 of 2 locations are missing from the snapshot, more than SYNC_MAX_DELETE_SHARE=0.5: none marked deleted');
+    expect(await bench.rows('SELECT count(*) AS deleted FROM locations WHERE deleted_at IS NOT NULL')).toEqual([{ deleted: 0 }]);
+  });
+});
+
+describe('sync-customers, given an empty list', () => {
+  it('deletes no customer and takes no probe away from one', async () => {
+    await setUp();
+    await bench.run('sync-customers');
+    await bench.run('sync-probes');
+    const before = await bench.rows('SELECT customer_id, serial FROM customer_probes ORDER BY serial');
+    sim.addFault({ kind: 'status', status: 200, body: '[]', when: { path: '/customer' } });
+    const report = await bench.run('sync-customers');
+    expect(report).toMatchObject({ status: 'succeeded', deleted: 0, details: { mappingsRemoved: 0, probesMoved: 0 } });
+    expect(report.summary).toContain('2 of 2 customers are missing from the snapshot, more than SYNC_MAX_DELETE_SHARE=0.5: none marked deleted (probe mapping left as it was)');
+    expect(await bench.rows('SELECT count(*) AS deleted FROM customers WHERE deleted_at IS NOT NULL')).toEqual([{ deleted: 0 }]);
+    expect(await bench.rows('SELECT customer_id, serial FROM customer_probes ORDER BY serial')).toEqual(before);
+    expect(await bench.rows('SELECT count(*) AS versions FROM probe_history')).toEqual([{ versions: 3 }]);
+  });
+});
+
 describe('sync-customers', () => {
   it("lands a reseller's customers and which probe belongs to whom", async () => {
     await setUp();

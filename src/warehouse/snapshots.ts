@@ -6,7 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ts } from './duckdb.js';
 import { landStagedReadings, type ReadingsOutcome } from './readings-store.js';
-import { sqlFile } from './sql-files.js';
+import { ident, sqlFile } from './sql-files.js';
 import type { Warehouse } from './warehouse.js';
 
 export interface ApplyOptions {
@@ -64,9 +64,9 @@ export function applyProbeSnapshot(db: Warehouse, opts: ProbeSnapshotOptions): P
 }
 
 /** A snapshot that would remove more than the allowed share of probes at once is more likely wrong than true. */
-function refusedDeletion(diff: ProbesDiff, maxShare: number): string | undefined {
+function refusedDeletion(diff: { missing: number; active_before: number }, maxShare: number, what = 'probes'): string | undefined {
   if (diff.missing === 0 || diff.missing <= maxShare * diff.active_before) return undefined;
-  return `${diff.missing} of ${diff.active_before} probes are missing from the snapshot, more than SYNC_MAX_DELETE_SHARE=${maxShare}: none marked deleted`;
+  return `${diff.missing} of ${diff.active_before} ${what} are missing from the snapshot, more than SYNC_MAX_DELETE_SHARE=${maxShare}: none marked deleted`;
 }
 
 async function probesDiff(c: DuckDBConnection, complete: boolean, runId: string): Promise<ProbesDiff> {
@@ -83,32 +83,52 @@ async function applyDesiredProbes(c: DuckDBConnection, opts: ApplyOptions & { ch
   await c.run(sqlFile('sync/probes-merge'), { at: ts(opts.at) });
 }
 
-export function applyLocations(db: Warehouse, opts: ApplyOptions): Promise<ChangeCounts> {
+export interface GuardedOptions extends ApplyOptions {
+  maxDeleteShare: number;
+}
+
+export interface GuardedCounts extends ChangeCounts {
+  deletionsRefused: string | undefined;
+}
+
+/** The account's locations; those missing from the list marked deleted, unless too many would be at once. */
+export function applyLocations(db: Warehouse, opts: GuardedOptions): Promise<GuardedCounts> {
   return db.write(async (c) => {
     const params = { run_id: opts.runId, at: ts(opts.at) };
+    const deletionsRefused = await refusedListDeletion(c, 'locations', opts);
     const merged = await mergeActions(c, 'sync/locations-merge', params);
-    const deleted = (await c.run(sqlFile('sync/locations-mark-deleted'), params)).rowsChanged;
-    return { ...merged, deleted };
+    const deleted = deletionsRefused === undefined ? (await c.run(sqlFile('sync/locations-mark-deleted'), params)).rowsChanged : 0;
+    return { ...merged, deleted, deletionsRefused };
   });
 }
 
-export interface CustomersOutcome extends ChangeCounts {
+/** Locations and customers get the probes' guard: an empty or truncated list deletes nothing. */
+async function refusedListDeletion(c: DuckDBConnection, table: 'locations' | 'customers', opts: GuardedOptions): Promise<string | undefined> {
+  const sql = sqlFile('sync/missing-count', { table: ident(table), stage: ident(`stage_${table}`) });
+  const row = (await c.runAndReadAll(sql, { run_id: opts.runId })).getRowObjectsJS()[0]!;
+  return refusedDeletion({ missing: Number(row.missing), active_before: Number(row.active_before) }, opts.maxDeleteShare, table);
+}
+
+export interface CustomersOutcome extends GuardedCounts {
   mappingsAdded: number;
   mappingsRemoved: number;
   probesMoved: number;
 }
 
 /** A reseller's customers, which probe belongs to whom, and a new probe version for every probe that moved. */
-export function applyCustomers(db: Warehouse, opts: ApplyOptions): Promise<CustomersOutcome> {
+export function applyCustomers(db: Warehouse, opts: GuardedOptions): Promise<CustomersOutcome> {
   return db.write(async (c) => {
     const params = { run_id: opts.runId, at: ts(opts.at) };
+    const deletionsRefused = await refusedListDeletion(c, 'customers', opts);
     const merged = await mergeActions(c, 'sync/customers-merge', params);
+    // a list too short to delete customers from is too short to take probes away from them, too
+    if (deletionsRefused !== undefined) return { ...merged, deleted: 0, deletionsRefused, mappingsAdded: 0, mappingsRemoved: 0, probesMoved: 0 };
     const deleted = (await c.run(sqlFile('sync/customers-mark-deleted'), params)).rowsChanged;
     const mapping = await mergeActions(c, 'sync/customer-probes-merge', params);
     await c.run(sqlFile('sync/probes-desired-from-mapping'), { at: ts(opts.at) });
     const probesMoved = Number((await c.runAndReadAll('SELECT count(*) AS n FROM desired_probes')).getRowObjectsJS()[0]!.n);
     await applyDesiredProbes(c, { ...opts, changedBy: 'sync-customers' });
-    return { ...merged, deleted, mappingsAdded: mapping.inserted, mappingsRemoved: mapping.deleted, probesMoved };
+    return { ...merged, deleted, deletionsRefused, mappingsAdded: mapping.inserted, mappingsRemoved: mapping.deleted, probesMoved };
   });
 }
 
