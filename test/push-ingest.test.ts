@@ -3,6 +3,7 @@
  * conflicts counted not lost, unknown probes kept, failed batches replayable.
  */
 import { Queue, Worker } from 'bullmq';
+import { runJob } from '../src/job-runner.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QUEUES } from '../src/queues.js';
 import { closeRedis, consumerConnection, producerConnection } from '../src/redis.js';
@@ -94,6 +95,26 @@ describe('pushed readings', () => {
     await stack.drained();
     expect(await stack.rows('SELECT serial, last_update, battery, rssi FROM probe_status')).toEqual([
       { serial: '24000092104', last_update: new Date('2024-07-08T09:05:00Z'), battery: 'FAIR', rssi: -101 },
+    ]);
+  });
+
+  it('and the same status seen by a pull at the same last_update are one row, with what each saw', async () => {
+    stack = await startStack();
+    await runJob('sync-probes', {}, stack.worker.deps, { trigger: 'command' });
+    const [pulled] = await stack.rows("SELECT last_update, battery, rssi, connectivity FROM probe_status WHERE serial = '24000092104'");
+    expect(pulled).toMatchObject({ battery: 'NORMAL', rssi: -97, connectivity: 'GOOD' });
+    await stack.worker.deps.db.write((c) => c.run('DELETE FROM probe_status'));
+
+    // the push comes first this time (no connectivity in it), then the pull sees the same status
+    const lastUpdate = (pulled!.last_update as Date).toISOString();
+    await post(stack.pushUrl, JSON.stringify({ serial: '24000092104', timestamp: lastUpdate, battery: 'NORMAL', rssi: -97, readings: [] }));
+    await stack.drained();
+    await runJob('sync-probes', {}, stack.worker.deps, { trigger: 'command' });
+    // and the push is sent again
+    await post(stack.pushUrl, JSON.stringify({ serial: '24000092104', timestamp: lastUpdate, battery: 'NORMAL', rssi: -97, readings: [] }));
+    await stack.drained();
+    expect(await stack.rows("SELECT last_update, battery, rssi, connectivity FROM probe_status WHERE serial = '24000092104'")).toEqual([
+      { last_update: new Date(lastUpdate), battery: 'NORMAL', rssi: -97, connectivity: 'GOOD' },
     ]);
   });
 
