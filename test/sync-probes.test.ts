@@ -155,6 +155,22 @@ describe('sync-probes', () => {
     expect(await bench.rows("SELECT name, deleted_at FROM probes WHERE serial = '24000092104'")).toEqual([{ name: 'Renamed by a command', deleted_at: null }]);
   });
 
+  it('keeps one version for two changes at the same instant (the later one), each version with an id of its own', async () => {
+    await bench.run('sync-probes');
+    const at = new Date();
+    const probe = async (): Promise<unknown> =>
+      ((await (await fetch(`${sim.url}/probe`, { headers: { api_key: await login(sim) } })).json()) as { serial: string }[]).find((p) => p.serial === '24000092104');
+    sim.renameProbe('24000092104', 'First name at that instant');
+    await runJob('apply-probe-change', { probe: await probe(), at: at.toISOString(), changedBy: 'probe update' }, bench.deps, { trigger: 'command' });
+    sim.renameProbe('24000092104', 'Second name at that instant');
+    await runJob('apply-probe-change', { probe: await probe(), at: at.toISOString(), changedBy: 'probe update' }, bench.deps, { trigger: 'command' });
+    expect(await bench.rows("SELECT name, valid_from, valid_to, is_current FROM probe_history WHERE serial = '24000092104' ORDER BY valid_from")).toEqual([
+      { name: 'North 1', valid_from: '-infinity', valid_to: at, is_current: false },
+      { name: 'Second name at that instant', valid_from: at, valid_to: 'infinity', is_current: true },
+    ]);
+    expect(await bench.rows('SELECT count(*) AS versions, count(DISTINCT version_id) AS ids FROM probe_history')).toEqual([{ versions: 4, ids: 4 }]);
+  });
+
   it('picks up a probe added to the account', async () => {
     await bench.run('sync-probes');
     sim.addProbe({ id: 49300, serial: '24000099999', name: 'New one', customer_id: 40, location_id: 13, soil_profile: [{ depth: 0, soil: 'CLAY' }], kind: 'MOISTURE', depths: [10] });

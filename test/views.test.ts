@@ -60,8 +60,8 @@ describe('readings_enriched', () => {
       { soil_key: 'CLAY', soil_name: 'Clay', first: new Date('2024-07-07T11:06:00Z'), last: new Date('2024-07-08T10:06:00Z'), readings: 24 },
     ]);
     // a temperature reading has no depth, so no soil; it still has its probe, customer and location
-    expect(await stack.rows(`SELECT DISTINCT soil_key, probe_name, customer_name, location_name FROM readings_enriched WHERE serial = '24000092105' AND type = 'TEMPERATURE'`)).toEqual([
-      { soil_key: null, probe_name: 'North 2', customer_name: 'Green Acres', location_name: 'North field' },
+    expect(await stack.rows(`SELECT DISTINCT soil_key, probe_name, customer_name_current, location_name_current FROM readings_enriched WHERE serial = '24000092105' AND type = 'TEMPERATURE'`)).toEqual([
+      { soil_key: null, probe_name: 'North 2', customer_name_current: 'Green Acres', location_name_current: 'North field' },
     ]);
   });
 });
@@ -134,6 +134,33 @@ describe('readings_daily', () => {
     expect(await stack.rows(`SELECT day, time_zone, readings FROM readings_daily WHERE depth_cm = 15 AND serial = '24000092104'`)).toEqual([
       { day: '2024-07-08', time_zone: 'Europe/Amsterdam', readings: 2 },
     ]);
+  });
+});
+
+describe('the daily rollup', () => {
+  // a day's row set by hand to a count no rebuild would give: it shows whether a change rolled the probe up again
+  async function markedByHand(): Promise<void> {
+    await stack!.worker.deps.db.write((c) => c.run("UPDATE daily_rollup SET readings = 999 WHERE serial = '24000092104'"));
+  }
+  const handCounts = async (): Promise<unknown[]> => stack!.rows("SELECT DISTINCT readings FROM daily_rollup WHERE serial = '24000092104' ORDER BY readings");
+
+  it('is not rebuilt for a rename or a customer move, and is for a new time zone', async () => {
+    stack = await startStack();
+    await syncProbes();
+    await pushValues('24000092104', 'MOISTURE', [[15, 30, '2024-07-08T02:00:00Z']]);
+    await markedByHand();
+
+    stack.sim.renameProbe('24000092104', 'North 1 (renamed)');
+    stack.sim.transferProbe('24000092104', 40);
+    await syncProbes();
+    expect(await handCounts()).toEqual([{ readings: 999 }]);
+
+    // new coordinates, in another time zone: rolled up again (the readings before the move stay on Amsterdam's days)
+    stack.sim.moveProbe('24000092104', { latitude: -33.87, longitude: 151.2 });
+    await syncProbes();
+    expect(await handCounts()).not.toContainEqual({ readings: 999 });
+    // the pushed reading and the status one of depth 15, both on the 8th
+    expect(await stack.rows("SELECT readings FROM daily_rollup WHERE serial = '24000092104' AND type = 'MOISTURE' AND depth_cm = 15")).toEqual([{ readings: 2 }]);
   });
 });
 

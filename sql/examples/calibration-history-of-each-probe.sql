@@ -9,6 +9,6 @@ SELECT
   t.name AS soil_name,
   h.changed_by
 FROM probe_history h
-JOIN probe_soil_layers s ON s.serial = h.serial AND s.valid_from = h.valid_from
+JOIN probe_soil_layers s ON s.version_id = h.version_id
 LEFT JOIN soil_types t ON t.key = s.soil_key
 ORDER BY h.serial, h.valid_from, s.depth_from_cm

@@ -33,6 +33,6 @@ LEFT JOIN probes p ON p.serial = d.serial
 LEFT JOIN probe_history h
   ON h.serial = d.serial AND d.last_ts >= h.valid_from AND d.last_ts < h.valid_to
 LEFT JOIN probe_soil_layers sl
-  ON sl.serial = d.serial AND sl.valid_from = h.valid_from AND d.depth_cm >= sl.depth_from_cm AND d.depth_cm < sl.depth_to_cm
+  ON sl.version_id = h.version_id AND d.depth_cm >= sl.depth_from_cm AND d.depth_cm < sl.depth_to_cm
 LEFT JOIN soil_thresholds t
   ON t.soil_key = CASE d.type WHEN 'MOISTURE' THEN sl.soil_key WHEN 'SI' THEN 'SI' END

@@ -77,6 +77,7 @@ async function probesDiff(c: DuckDBConnection, complete: boolean, runId: string)
 /** History first (it compares with the current hash), then the current state. */
 async function applyDesiredProbes(c: DuckDBConnection, opts: ApplyOptions & { changedBy: string }): Promise<void> {
   await c.run(sqlFile('rollup/mark-probes'));
+  await c.run(sqlFile('sync/probe-history-replace'), { at: ts(opts.at) });
   await c.run(sqlFile('sync/probe-history-close'), { at: ts(opts.at) });
   await c.run(sqlFile('sync/probe-history-open'), { at: ts(opts.at), changed_by: opts.changedBy, run_id: opts.runId });
   await c.run(sqlFile('sync/probe-history-time-zone'));
