@@ -44,6 +44,7 @@ export class WorkerService {
   private readonly timers: NodeJS.Timeout[] = [];
   private stopping: Promise<void> | undefined;
   private recovering = false;
+  private gaveWay: SyncError | undefined;
   private ingest: IngestConsumer | undefined;
 
   private constructor(
@@ -90,6 +91,9 @@ export class WorkerService {
   private async run(opts: WorkerOptions): Promise<void> {
     const { config, log } = this.deps;
     await upsertSchedules(this.jobsQueue, config, log);
+    // once more before taking any work: an earlier worker with another warehouse may have beaten since the claim
+    await this.beat();
+    if (this.gaveWay) throw this.gaveWay;
     this.consume(QUEUES.jobs, 1, (job) => this.runScheduled(job));
     this.ingest = new IngestConsumer(this.deps);
     this.ingest.start();
@@ -194,6 +198,7 @@ export class WorkerService {
     } catch (err) {
       if (!(err instanceof SyncError) || err.code !== ErrorCodes.WORKER_CONFLICT) return void log.warn({ err }, 'heartbeat failed: is Redis down?');
       log.error({ err }, 'another worker with another warehouse serves this queue prefix and started first: this worker stops');
+      this.gaveWay = err;
       await this.stop();
       this.onGiveWay?.(err);
     }

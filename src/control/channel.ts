@@ -9,7 +9,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { ErrorCodes, RedisUnavailableError, SyncError, type ErrorCode } from '../errors.js';
-import { QUEUES } from '../queues.js';
+import { HEARTBEAT_INTERVAL_MS, QUEUES } from '../queues.js';
 import { readHeartbeat, warehouseIdentity, type Heartbeat } from './heartbeat.js';
 import type { Logger } from '../logger.js';
 import { closeRedis, producerConnection, whenReady } from '../redis.js';
@@ -73,14 +73,22 @@ export async function askWorker<T>(config: Config, kind: string, payload: unknow
     const stillWaiting = (): Promise<unknown> => redis.set(waiting, '1', 'PX', WAITING_TTL_MS).catch(() => undefined);
     await redis.set(waiting, '1', 'PX', WAITING_TTL_MS);
     const renew = setInterval(() => void stillWaiting(), WAITING_TTL_MS / 5);
+    // interrupted (Ctrl-C, a supervisor's SIGTERM): say at once that nobody waits, so the answer is not stored
+    const giveUp = (signal: NodeJS.Signals): void => {
+      void redis.del(waiting).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    };
+    process.once('SIGINT', giveUp);
+    process.once('SIGTERM', giveUp);
     try {
       // the worker checks it holds the warehouse this command names before it answers
       const job = await queue.add(kind, { warehouse: warehouseIdentity(config.warehousePath), payload }, { jobId, attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 3_600 } });
       opts.log?.debug({ kind, jobId: job.id }, 'request sent to the worker');
-      const finished = (await waitForAnswer(queue, jobId, kind, opts)) as { answer?: unknown } | null;
+      const finished = (await waitForAnswer(queue, jobId, kind, opts, () => workerBeats(redis, config))) as { answer?: unknown } | null;
       return (await takeAnswer(redis, queue, jobId, finished)) as T;
     } finally {
       clearInterval(renew);
+      process.off('SIGINT', giveUp);
+      process.off('SIGTERM', giveUp);
       await redis.del(waiting).catch(() => undefined);
     }
   } finally {
@@ -93,9 +101,10 @@ export async function askWorker<T>(config: Config, kind: string, payload: unknow
  * Polls the request until the worker has answered. (Not QueueEvents: a busy machine can delay its first stream
  * read past a fast answer, which it then never hears of. One small read every few ms cannot miss anything.)
  */
-async function waitForAnswer(queue: Queue, jobId: string, kind: string, opts: AskOptions): Promise<unknown> {
+async function waitForAnswer(queue: Queue, jobId: string, kind: string, opts: AskOptions, workerAlive: () => Promise<boolean>): Promise<unknown> {
   const started = Date.now();
   let progress: unknown;
+  let lastLook = started;
   for (;;) {
     const job = await queue.getJob(jobId);
     if (!job) throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the request "${kind}" vanished from Redis before the worker answered it`);
@@ -115,11 +124,25 @@ async function waitForAnswer(queue: Queue, jobId: string, kind: string, opts: As
       await job.remove().catch(() => undefined);
       throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker did not pick up the request within ${PICKUP_TIMEOUT_MS / 1000}s: is it running? (sensoterra-sync status)`);
     }
+    // a worker that died with the request in hand: its heartbeat expires, and no other worker will run it
+    if (job.processedOn !== undefined && Date.now() - lastLook > HEARTBEAT_INTERVAL_MS) {
+      lastLook = Date.now();
+      if (!(await workerAlive())) {
+        throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker stopped while it held "${kind}" (its heartbeat expired), and no worker runs it again: run the command again once a worker runs`);
+      }
+    }
     if (waited > opts.timeoutMs) {
       throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker did not finish "${kind}" within ${Math.round(opts.timeoutMs / 1000)}s; it may still be running it (see sensoterra-sync status)`);
     }
     await new Promise((r) => setTimeout(r, waited < 1_000 ? POLL_FAST_MS : POLL_MS));
   }
+}
+
+/** Whether the worker holding this configuration's warehouse still beats. */
+async function workerBeats(redis: Redis, config: Config): Promise<boolean> {
+  const beat = await readHeartbeat(redis, config.queuePrefix).catch(() => null);
+  if (beat === null) return true; // Redis did not answer: no news of the worker either way
+  return beat?.warehouse === warehouseIdentity(config.warehousePath);
 }
 
 /** Reads the answer the worker left under its own key, and removes it and the request from Redis. */

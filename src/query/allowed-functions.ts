@@ -9,7 +9,8 @@
  *   effects (nextval, setseed, random, uuid, write_log, sleep_ms), functions about settings, sessions, plans, the
  *   parser and logs (current_setting, getvariable, json_serialize_sql, json_serialize_plan, parse_duckdb_log_message),
  *   DuckDB's internal ones (__internal_*, finalize, combine, create_sort_key, vector_type, stats), and the PostgreSQL
- *   catalog stubs (pg_*, has_*_privilege) but pg_typeof and pg_size_pretty.
+ *   catalog stubs (pg_*, has_*_privilege) but pg_typeof and pg_size_pretty, and list_reduce (reduce, array_reduce),
+ *   whose accumulator can double at each step (a || a) in one call.
  * - TABLE_FUNCTIONS: the few that read nothing but their arguments or the warehouse's own catalog. Out are every
  *   file, database, extension, settings, logging, profiling, checkpoint and parser function (read_*, glob, query,
  *   checkpoint, enable_logging, enable_peg_parser, duckdb_settings, ...).
@@ -38,7 +39,7 @@ export const SCALARS: readonly string[] = [
   'array_cross_product', 'array_distance', 'array_distinct', 'array_dot_product', 'array_extract', 'array_filter',
   'array_grade_up', 'array_has', 'array_has_all', 'array_has_any', 'array_indexof', 'array_inner_product',
   'array_intersect', 'array_length', 'array_negative_dot_product', 'array_negative_inner_product', 'array_position',
-  'array_reduce', 'array_resize', 'array_reverse_sort', 'array_select', 'array_slice', 'array_sort', 'array_to_json',
+  'array_resize', 'array_reverse_sort', 'array_select', 'array_slice', 'array_sort', 'array_to_json',
   'array_transform', 'array_unique', 'array_value', 'array_where', 'array_zip', 'ascii', 'asin', 'asinh', 'atan',
   'atan2', 'atanh', 'bar', 'base64', 'bin', 'bit_count', 'bit_length', 'bit_position', 'bitstring', 'cardinality',
   'cbrt', 'ceil', 'ceiling', 'century', 'char_length', 'character_length', 'chr', 'concat', 'concat_ws', 'contains',
@@ -61,7 +62,7 @@ export const SCALARS: readonly string[] = [
   'list_cosine_similarity', 'list_distance', 'list_distinct', 'list_dot_product', 'list_element', 'list_extract',
   'list_filter', 'list_grade_up', 'list_has', 'list_has_all', 'list_has_any', 'list_indexof', 'list_inner_product',
   'list_intersect', 'list_negative_dot_product', 'list_negative_inner_product', 'list_pack', 'list_position',
-  'list_reduce', 'list_resize', 'list_reverse_sort', 'list_select', 'list_slice', 'list_sort', 'list_transform',
+  'list_resize', 'list_reverse_sort', 'list_select', 'list_slice', 'list_sort', 'list_transform',
   'list_unique', 'list_value', 'list_where', 'list_zip', 'ln', 'log', 'log10', 'log2', 'lower', 'lpad', 'ltrim',
   'make_date', 'make_time', 'make_timestamp', 'make_timestamp_ms', 'make_timestamp_ns', 'make_timestamptz', 'map',
   'map_concat', 'map_contains', 'map_entries', 'map_extract', 'map_extract_value', 'map_from_entries', 'map_keys',
@@ -69,7 +70,7 @@ export const SCALARS: readonly string[] = [
   'month', 'monthname', 'multiply', 'nanosecond', 'nextafter', 'nfc_normalize', 'normalized_interval',
   'not_ilike_escape', 'not_like_escape', 'now', 'octet_length', 'ord', 'parse_dirname', 'parse_dirpath',
   'parse_filename', 'parse_formatted_bytes', 'parse_path', 'pi', 'position', 'pow', 'power', 'prefix', 'printf',
-  'quarter', 'radians', 'range', 'reduce', 'regexp_escape', 'regexp_extract', 'regexp_extract_all',
+  'quarter', 'radians', 'range', 'regexp_escape', 'regexp_extract', 'regexp_extract_all',
   'regexp_full_match', 'regexp_matches', 'regexp_replace', 'regexp_split_to_array', 'repeat', 'replace', 'reverse',
   'right', 'right_grapheme', 'round', 'row', 'row_to_json', 'rpad', 'rtrim', 'second', 'set_bit', 'sha1', 'sha256',
   'sign', 'signbit', 'sin', 'sinh', 'split', 'sqrt', 'st_asbinary', 'st_astext', 'st_aswkb', 'st_aswkt', 'st_crs',

@@ -131,10 +131,7 @@ async function refuseOutsideAccess(connection: DuckDBConnection, sql: string): P
       }
     }
     // a lambda runs once per element: a builder in it is built that many times, in one call of the list function
-    if (node.class === 'LAMBDA') {
-      const inner = findBuilder(node.expr);
-      if (inner) throw new QueryRefusedError(`${inner}() inside a lambda refused: it would be built once per element, in one call; use FROM range(...) as a table`);
-    }
+    if (node.class === 'LAMBDA') checkLambda(node);
     if (node.type === 'BASE_TABLE') checkTableName(node);
   });
 }
@@ -151,6 +148,27 @@ function checkTableName(node: Record<string, unknown>): void {
   if (catalog !== '' || !['', 'main', 'information_schema', 'pg_catalog'].includes(schema.toLowerCase()) || /[./\\:*]/.test(table)) {
     throw new QueryRefusedError(`"${shown}" refused: query reads the warehouse's tables and views, not files or other databases`);
   }
+}
+
+/**
+ * A lambda runs once per element of a list, all in one call of the list function: what it builds is built that many
+ * times. So it may not build (no builder inside), nest another lambda, or use a value from outside itself (a long
+ * text column copied into each of 10,000 elements is 100 MB a row): only its own parameters and constants.
+ */
+function checkLambda(node: Record<string, unknown>): void {
+  const inner = findBuilder(node.expr);
+  if (inner) throw new QueryRefusedError(`${inner}() inside a lambda refused: it would be built once per element, in one call; use FROM range(...) as a table`);
+  const params = new Set<string>();
+  visit(node.lhs, (ref) => {
+    if (ref.class === 'COLUMN_REF') params.add(String((ref.column_names as unknown[] | undefined)?.at(-1)).toLowerCase());
+  });
+  visit(node.expr, (inside) => {
+    if (inside.class === 'LAMBDA') throw new QueryRefusedError('a lambda inside a lambda refused: it runs once per element of once per element, in one call');
+    if (inside.class === 'COLUMN_REF') {
+      const name = String((inside.column_names as unknown[] | undefined)?.at(-1)).toLowerCase();
+      if (!params.has(name)) throw new QueryRefusedError(`"${name}" inside a lambda refused: a lambda may use its own parameters and constants only (it runs once per element, in one call)`);
+    }
+  });
 }
 
 function isBuilder(name: string): boolean {
