@@ -55,3 +55,27 @@ describe('0006 and 0007: probe version ids', () => {
     }
   });
 });
+
+describe('0008 and 0009: the measuring interval in the history', () => {
+  it('gives the versions already there the probe\'s interval and hashes them again, so that the next sync sees no change', async () => {
+    const path = await warehouseBefore(
+      8,
+      `INSERT INTO probes (serial, name, interval_minutes, soil_profile, version_hash, first_seen_at, updated_at)
+         VALUES ('24000092104', 'North 1', 60, '[{"depth":0,"soil":"CLAY"}]',
+                 probe_version_hash('North 1', NULL, NULL, NULL, NULL, '[{"depth":0,"soil":"CLAY"}]'), now(), now());
+       INSERT INTO probe_history (serial, name, soil_profile, version_hash, valid_from, changed_by, version_id, is_current)
+         SELECT serial, name, soil_profile, version_hash, '-infinity', 'sync-probes', 1, true FROM probes;`,
+    );
+    const db = await Warehouse.open(path, { memoryLimit: '256MB', threads: 1 }, createLogger('silent'));
+    try {
+      expect(await db.read('SELECT interval_minutes FROM probe_history')).toEqual([{ interval_minutes: 60 }]);
+      expect(
+        await db.read(`SELECT p.version_hash = h.version_hash AS same,
+                              p.version_hash = probe_version_hash('North 1', NULL, NULL, NULL, NULL, '[{"depth":0,"soil":"CLAY"}]', 60::DOUBLE) AS rehashed
+                       FROM probes p JOIN probe_history h USING (serial)`),
+      ).toEqual([{ same: true, rehashed: true }]);
+    } finally {
+      await db.close();
+    }
+  });
+});

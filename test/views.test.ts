@@ -144,23 +144,46 @@ describe('the daily rollup', () => {
   }
   const handCounts = async (): Promise<unknown[]> => stack!.rows("SELECT DISTINCT readings FROM daily_rollup WHERE serial = '24000092104' ORDER BY readings");
 
-  it('is not rebuilt for a rename or a customer move, and is for a new time zone', async () => {
-    stack = await startStack();
+  const dayCount = async (day: string): Promise<unknown[]> =>
+    stack!.rows(`SELECT readings FROM daily_rollup WHERE serial = '24000092104' AND type = 'MOISTURE' AND depth_cm = 15 AND day = '${day}'`);
+
+  it('is not rebuilt for a rename or a customer move; a new time zone rebuilds the days of the version it ends, not older ones', async () => {
+    stack = await startStack(); // 2024-07-08 10:30 UTC
     await syncProbes();
-    await pushValues('24000092104', 'MOISTURE', [[15, 30, '2024-07-08T02:00:00Z']]);
+    await pushValues('24000092104', 'MOISTURE', [[15, 30, '2024-07-06T02:00:00Z']]);
     await markedByHand();
 
     stack.sim.renameProbe('24000092104', 'North 1 (renamed)');
     stack.sim.transferProbe('24000092104', 40);
-    await syncProbes();
+    await syncProbes(); // a new version from 2024-07-08 10:30
     expect(await handCounts()).toEqual([{ readings: 999 }]);
 
-    // new coordinates, in another time zone: rolled up again (the readings before the move stay on Amsterdam's days)
+    stack.setClock(new Date('2024-07-09T12:00:00Z'));
+    await pushValues('24000092104', 'MOISTURE', [[15, 31, '2024-07-09T08:00:00Z']]);
+    await markedByHand();
+    // new coordinates, in another time zone: the days from the current version's start are rolled up again
     stack.sim.moveProbe('24000092104', { latitude: -33.87, longitude: 151.2 });
     await syncProbes();
-    expect(await handCounts()).not.toContainEqual({ readings: 999 });
-    // the pushed reading and the status one of depth 15, both on the 8th
-    expect(await stack.rows("SELECT readings FROM daily_rollup WHERE serial = '24000092104' AND type = 'MOISTURE' AND depth_cm = 15")).toEqual([{ readings: 2 }]);
+    expect(await dayCount('2024-07-06')).toEqual([{ readings: 999 }]);
+    expect(await dayCount('2024-07-09')).not.toContainEqual({ readings: 999 });
+  });
+
+  it('expects the readings of the interval that held on each day', async () => {
+    stack = await startStack({ now: new Date('2024-07-09T06:00:00Z') });
+    await syncProbes(); // North 1 measures hourly
+    await pushValues('24000092104', 'MOISTURE', [[15, 30, '2024-07-08T02:00:00Z']]);
+    stack.setClock(new Date('2024-07-09T12:00:00Z'));
+    stack.sim.setMeasuringInterval('24000092104', 15);
+    await syncProbes(); // a new version from 2024-07-09 12:00, every 15 minutes
+    await pushValues('24000092104', 'MOISTURE', [[15, 32, '2024-07-10T02:00:00Z']]);
+    expect(await stack.rows("SELECT day, expected_readings FROM readings_daily WHERE serial = '24000092104' AND type = 'MOISTURE' AND depth_cm = 15 AND day IN ('2024-07-08', '2024-07-10') ORDER BY day")).toEqual([
+      { day: '2024-07-08', expected_readings: 24 },
+      { day: '2024-07-10', expected_readings: 96 },
+    ]);
+    expect(await stack.rows("SELECT interval_minutes, is_current FROM probe_history WHERE serial = '24000092104' ORDER BY valid_from")).toEqual([
+      { interval_minutes: 60, is_current: false },
+      { interval_minutes: 15, is_current: true },
+    ]);
   });
 });
 

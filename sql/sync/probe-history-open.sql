@@ -2,10 +2,10 @@
 -- every probe whose tracked fields change (from $at), each with the next version_id (one writer: no two runs number
 -- at once). Params: $at, $changed_by, $run_id. Needs desired_probes; runs before probes-merge.sql.
 INSERT INTO probe_history (serial, probe_id, name, location_id, latitude, longitude, customer_id, soil_profile,
-                           time_zone, version_hash, valid_from, changed_by, run_id, version_id, is_current)
+                           time_zone, interval_minutes, version_hash, valid_from, changed_by, run_id, version_id, is_current)
 SELECT
   d.serial, d.probe_id, d.name, d.location_id, d.latitude, d.longitude, d.customer_id, d.soil_profile,
-  d.time_zone, d.version_hash,
+  d.time_zone, d.interval_minutes, d.version_hash,
   CASE WHEN p.serial IS NULL THEN '-infinity'::TIMESTAMPTZ ELSE $at END,
   $changed_by, $run_id,
   (SELECT coalesce(max(version_id), 0) FROM probe_history) + row_number() OVER (ORDER BY d.serial),

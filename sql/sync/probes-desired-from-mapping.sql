@@ -8,7 +8,7 @@ WITH mapping AS (
 SELECT
   p.* EXCLUDE (customer_id, version_hash, first_seen_at, updated_at, deleted_at),
   m.customer_id AS customer_id,
-  probe_version_hash(p.name, p.location_id, p.latitude, p.longitude, m.customer_id, p.soil_profile) AS version_hash
+  probe_version_hash(p.name, p.location_id, p.latitude, p.longitude, m.customer_id, p.soil_profile, p.interval_minutes) AS version_hash
 FROM probes p
 JOIN mapping m USING (serial)
 WHERE p.deleted_at IS NULL

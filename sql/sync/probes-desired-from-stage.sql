@@ -15,7 +15,7 @@ mapping AS (
 SELECT
   s.* EXCLUDE (run_id, customer_id),
   coalesce(s.customer_id, m.customer_id) AS customer_id,
-  probe_version_hash(s.name, s.location_id, s.latitude, s.longitude, coalesce(s.customer_id, m.customer_id), s.soil_profile) AS version_hash
+  probe_version_hash(s.name, s.location_id, s.latitude, s.longitude, coalesce(s.customer_id, m.customer_id), s.soil_profile, s.interval_minutes) AS version_hash
 FROM staged s
 LEFT JOIN mapping m USING (serial)
 WHERE NOT EXISTS (

@@ -80,6 +80,14 @@ export class AccountState {
 
   // ---- changes; each throws an Error naming the problem, before changing anything ----
 
+  /** A new measuring interval (minutes); the simulated history is measured at it from then on and before alike. */
+  setInterval(serial: string, minutes: number): FixtureProbe {
+    const probe = this.requireProbe(serial);
+    if (!(Number.isInteger(minutes) && minutes > 0 && minutes <= 1440)) throw new Error(`interval must be 1 to 1440 minutes, got ${minutes}`);
+    probe.interval = minutes;
+    return probe;
+  }
+
   rename(serial: string, name: string): FixtureProbe {
     const probe = this.requireProbe(serial);
     failIf(checkName('name', name));

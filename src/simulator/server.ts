@@ -145,6 +145,11 @@ export class Simulator {
     this.state.rename(serial, name);
   }
 
+  /** The probe measures every `minutes` from now on (as the API reports it: `interval`). */
+  setMeasuringInterval(serial: string, minutes: number): void {
+    this.state.setInterval(serial, minutes);
+  }
+
   moveProbe(serial: string, to: ProbeMove): void {
     this.state.move(serial, to);
   }
