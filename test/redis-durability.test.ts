@@ -118,13 +118,19 @@ describe('at start, the service reads Redis durability settings', () => {
     ]);
   });
 
-  it('never holds up or fails a start: with Redis down the receiver starts, and the check runs once Redis answers', async () => {
+  /** A receiver started while its (AOF-less) Redis is down, and what it logs about Redis. */
+  async function receiverOnStoppedRedis(): Promise<{ redis: PrivateRedis; service: Awaited<ReturnType<typeof startService>>; lines: LogLine[] }> {
     const redis = await privateRedis({ appendonly: false });
     await redis.kill();
     const place = testPlace({ REDIS_URL: redis.url, PUSH_PORT: '0', PUSH_SECRET });
     cleanups.push(() => place.cleanup());
     const lines: LogLine[] = [];
     const service = await startService(place.config, createLogger('warn', logSink(lines)), 'receiver');
+    return { redis, service, lines };
+  }
+
+  it('never holds up or fails a start: with Redis down the receiver starts, and the check runs once Redis answers', async () => {
+    const { redis, service, lines } = await receiverOnStoppedRedis();
     cleanups.push(() => service.stop());
     expect(lines.filter((l) => l.component === 'redis')).toEqual([]);
 
@@ -134,12 +140,7 @@ describe('at start, the service reads Redis durability settings', () => {
   });
 
   it('stops cleanly before Redis ever answered, with no verdict', async () => {
-    const redis = await privateRedis({ appendonly: false });
-    await redis.kill();
-    const place = testPlace({ REDIS_URL: redis.url, PUSH_PORT: '0', PUSH_SECRET });
-    cleanups.push(() => place.cleanup());
-    const lines: LogLine[] = [];
-    const service = await startService(place.config, createLogger('warn', logSink(lines)), 'receiver');
+    const { service, lines } = await receiverOnStoppedRedis();
     await service.stop();
     expect(await service.redisDurability).toBeUndefined();
     expect(lines.filter((l) => l.component === 'redis')).toEqual([]);
