@@ -13,7 +13,6 @@
  * Staging (the API's pages) is not timed; the apply and the refresh are, each on its own.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { configFor, timed } from './lib/child-steps.js';
 import { createLogger } from '../src/logger.js';

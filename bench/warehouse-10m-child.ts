@@ -7,7 +7,6 @@
  * Usage: node warehouse-10m-child.js <build|views|publish> DIR. Prints one JSON line of figures, including VmHWM.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { configFor, timed } from './lib/child-steps.js';
 import { publish } from '../src/export/publish.js';
 import { runJob } from '../src/job-runner.js';
