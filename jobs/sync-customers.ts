@@ -43,7 +43,14 @@ export default defineJob({
       details: { probesMapped: mapped, mappingsAdded: outcome.mappingsAdded, mappingsRemoved: outcome.mappingsRemoved, probesMoved: outcome.probesMoved, deletionsRefused: outcome.deletionsRefused },
       summary:
         `${customerIds.length} customers, ${mapped} probe mappings read: ` +
-        describeCounts({ 'new customers': outcome.inserted, 'customers updated': outcome.updated, 'customers deleted': outcome.deleted, 'probes moved': outcome.probesMoved }) +
+        describeCounts({
+          'new customers': outcome.inserted,
+          'customers updated': outcome.updated,
+          'customers deleted': outcome.deleted,
+          'mappings added': outcome.mappingsAdded,
+          'mappings removed': outcome.mappingsRemoved,
+          'probes moved': outcome.probesMoved,
+        }) +
         (outcome.deletionsRefused ? `; ${outcome.deletionsRefused} (probe mapping left as it was)` : ''),
     };
   },

@@ -162,6 +162,7 @@ describe('sync-probes', () => {
       ((await (await fetch(`${sim.url}/probe`, { headers: { api_key: await login(sim) } })).json()) as { serial: string }[]).find((p) => p.serial === '24000092104');
     sim.renameProbe('24000092104', 'First name at that instant');
     await runJob('apply-probe-change', { probe: await probe(), at: at.toISOString(), changedBy: 'probe update' }, bench.deps, { trigger: 'command' });
+    const [first] = await bench.rows("SELECT version_id FROM probe_history WHERE serial = '24000092104' AND is_current");
     sim.renameProbe('24000092104', 'Second name at that instant');
     await runJob('apply-probe-change', { probe: await probe(), at: at.toISOString(), changedBy: 'probe update' }, bench.deps, { trigger: 'command' });
     expect(await bench.rows("SELECT name, valid_from, valid_to, is_current FROM probe_history WHERE serial = '24000092104' ORDER BY valid_from")).toEqual([
@@ -169,6 +170,9 @@ describe('sync-probes', () => {
       { name: 'Second name at that instant', valid_from: at, valid_to: 'infinity', is_current: true },
     ]);
     expect(await bench.rows('SELECT count(*) AS versions, count(DISTINCT version_id) AS ids FROM probe_history')).toEqual([{ versions: 4, ids: 4 }]);
+    // the replaced version's id is not given again: an export taken between the two changes named another version
+    const [second] = await bench.rows("SELECT version_id FROM probe_history WHERE serial = '24000092104' AND is_current");
+    expect(Number(second!.version_id)).toBeGreaterThan(Number(first!.version_id));
   });
 
   it('picks up a probe added to the account', async () => {
