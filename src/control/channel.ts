@@ -2,7 +2,8 @@
  * The request channel from commands to the running worker. While the worker runs it holds the DuckDB file, so a
  * command (`sync`, `query`, `status`, `export`, `backfill`, ...) adds a job to the `control` queue, the worker
  * does the work and the command prints its answer. With no worker running, the command does the work itself
- * (see local.ts). Progress (for backfill's bar) travels as BullMQ job progress; the answer as its return value.
+ * (see local.ts). Progress (for backfill's bar) travels as BullMQ job progress; the answer under a key of its own,
+ * which the command reads and deletes (takeAnswer), never as the job's return value (kept in the job and its events).
  */
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -73,9 +74,13 @@ export async function askWorker<T>(config: Config, kind: string, payload: unknow
     const stillWaiting = (): Promise<unknown> => redis.set(waiting, '1', 'PX', WAITING_TTL_MS).catch(() => undefined);
     await redis.set(waiting, '1', 'PX', WAITING_TTL_MS);
     const renew = setInterval(() => void stillWaiting(), WAITING_TTL_MS / 5);
-    // interrupted (Ctrl-C, a supervisor's SIGTERM): say at once that nobody waits, so the answer is not stored
+    // interrupted (Ctrl-C, a supervisor's SIGTERM): say at once that nobody waits, so the answer is not stored; and
+    // end the command as the signal would have, unless something else in this process (the demo) handles it
+    const ownsSignals = process.listenerCount('SIGINT') === 0 && process.listenerCount('SIGTERM') === 0;
     const giveUp = (signal: NodeJS.Signals): void => {
-      void redis.del(waiting).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      void redis.del(waiting).finally(() => {
+        if (ownsSignals) process.exit(signal === 'SIGINT' ? 130 : 143);
+      });
     };
     process.once('SIGINT', giveUp);
     process.once('SIGTERM', giveUp);
