@@ -70,8 +70,10 @@ export class Warehouse {
     private readonly exportDir: string | undefined,
   ) {}
 
-  /** Opens (creating if needed) and migrates the file; drops what an interrupted run left staged. */
-  /** `exportDir`: where publishing may write; no other file outside the warehouse's own can be touched. */
+  /**
+   * Opens (creating if needed) and migrates the file; drops what an interrupted run left staged and marks the runs it
+   * cut short. `exportDir`: where publishing may write; no other file outside the warehouse's own can be touched.
+   */
   static async open(path: string, limits: DuckDbLimits, log: Logger, exportDir?: string): Promise<Warehouse> {
     return new Warehouse(path, await openHandle(path, limits, log, exportDir), log, limits, exportDir);
   }
