@@ -3,7 +3,6 @@
  * behind. Rules are checked in-process on a real warehouse; the trips through the worker and Redis end to end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { askWorker } from '../src/control/channel.js';
 import { formatRows } from '../src/format/table.js';
@@ -15,7 +14,7 @@ import { NOW, smallAccount } from './helpers/account.js';
 import { CLI, runCli } from './helpers/cli.js';
 import { testPlace } from './helpers/config.js';
 import { apiEnv } from './helpers/pulls.js';
-import { deleteKeys } from './helpers/redis.js';
+import { deleteKeys, withQueue } from './helpers/redis.js';
 import { post, startStack, type Stack } from './helpers/stack.js';
 import { eventually, exited, workerUp } from './helpers/waiting.js';
 
@@ -214,19 +213,13 @@ describe('an answer nobody waits for any more', () => {
   it('is not kept in Redis at all', async () => {
     const asked = askWorker(stack.place.config, 'query', { sql: 'SELECT count(*) AS n FROM range(3000000000)' }, { timeoutMs: 200 });
     await expect(asked).rejects.toMatchObject({ code: 'E_WORKER_TIMEOUT' });
-    const redis = producerConnection(stack.place.config.redisUrl);
-    await whenReady(redis, stack.place.config.redisUrl);
-    const queue = new Queue(QUEUES.control, { connection: redis, prefix: stack.place.prefix });
-    try {
+    await withQueue(stack.place.config, QUEUES.control, async (queue, redis) => {
       await eventually(async () => (await queue.getJobCounts('active', 'waiting')).active === 0, 60_000, 'the worker finishing the query');
       const [finished] = await queue.getJobs(['completed'], 0, 0);
       expect(finished?.returnvalue).toEqual({ abandoned: true });
       expect(await redis.keys(`${stack.place.prefix}:control:answer:*`)).toEqual([]);
       expect(await redis.keys(`${stack.place.prefix}:control:waiting:*`)).toEqual([]);
-    } finally {
-      await queue.close();
-      await closeRedis(redis);
-    }
+    });
   });
 });
 
@@ -238,19 +231,17 @@ describe('a command that stops waiting, and a worker that dies without coming ba
     let log = '';
     worker.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     const taken = (): number => log.split('"msg":"command request taken"').length - 1;
-    const redis = producerConnection(place.config.redisUrl);
     try {
       await workerUp(place);
-      await whenReady(redis, place.config.redisUrl);
       const interrupted = spawn(process.execPath, [CLI, 'query', 'SELECT count(*) FROM range(4000000000)'], { env: { PATH: process.env.PATH ?? '', ...place.env }, stdio: 'ignore' });
       await eventually(() => taken() === 1, 30_000, 'the worker taking the first query');
       interrupted.kill('SIGINT');
       expect(await exited(interrupted)).toBe(130);
-      const queue = new Queue(QUEUES.control, { connection: redis, prefix: place.prefix });
-      await eventually(async () => (await queue.getJobCounts('completed')).completed === 1, 30_000, 'the worker finishing the first query');
-      expect((await queue.getJobs(['completed']))[0]?.returnvalue).toEqual({ abandoned: true });
-      expect(await redis.keys(`${place.prefix}:control:answer:*`)).toEqual([]);
-      await queue.close();
+      await withQueue(place.config, QUEUES.control, async (queue, redis) => {
+        await eventually(async () => (await queue.getJobCounts('completed')).completed === 1, 30_000, 'the worker finishing the first query');
+        expect((await queue.getJobs(['completed']))[0]?.returnvalue).toEqual({ abandoned: true });
+        expect(await redis.keys(`${place.prefix}:control:answer:*`)).toEqual([]);
+      });
 
       const orphaned = runCli(['query', 'SELECT count(*) FROM range(1000000000000)'], place.env, { timeoutMs: 120_000 });
       await eventually(() => taken() === 2, 30_000, 'the worker taking the second query');
@@ -261,7 +252,6 @@ describe('a command that stops waiting, and a worker that dies without coming ba
     } finally {
       worker.kill('SIGKILL');
       await exited(worker);
-      await closeRedis(redis);
       await sim.close();
       await deleteKeys(place.prefix);
       place.cleanup();
@@ -300,12 +290,7 @@ describe('a query whose worker is killed', () => {
       expect(answer.stderr).toMatch(/the worker stopped while it held "query" \((killed or restarted\), and does not run it again|its heartbeat expired\), and no worker runs it again)/);
       expect(second.log()).toContain('"msg":"worker started"');
       expect(second.log()).not.toContain('command request taken');
-      const redis = producerConnection(place.config.redisUrl);
-      await whenReady(redis, place.config.redisUrl);
-      const queue = new Queue(QUEUES.control, { connection: redis, prefix: place.prefix });
-      expect(await queue.getJobCounts('active', 'waiting', 'failed')).toEqual({ active: 0, waiting: 0, failed: 1 });
-      await queue.close();
-      await closeRedis(redis);
+      expect(await withQueue(place.config, QUEUES.control, (queue) => queue.getJobCounts('active', 'waiting', 'failed'))).toEqual({ active: 0, waiting: 0, failed: 1 });
     } finally {
       for (const child of children.splice(0)) {
         child.kill('SIGTERM');

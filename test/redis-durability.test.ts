@@ -14,7 +14,7 @@ import { generateAccount } from '../src/simulator/index.js';
 import { testPlace } from './helpers/config.js';
 import { missing, pushUntilAcknowledged, readingsOf, someUplinks, stored } from './helpers/push-load.js';
 import { PrivateRedis, type PrivateRedisOptions } from '../src/dev/private-redis.js';
-import { ingestDrained, PUSH_SECRET } from './helpers/stack.js';
+import { ingestDrained, post, PUSH_SECRET } from './helpers/stack.js';
 import { eventually } from './helpers/waiting.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -230,12 +230,8 @@ describe('a Redis that is full (maxmemory reached, noeviction)', () => {
     cleanups.push(() => service.stop());
     const receiver = service.parts[0] as PushReceiver;
     const url = `${receiver.url}${place.config.push.path}`;
-    const push = (n: number): Promise<number> =>
-      fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: PUSH_SECRET },
-        body: JSON.stringify({ serial: '24000092104', timestamp: new Date(Date.UTC(2024, 6, 1, 0, n)).toISOString(), readings: [{ type: 'MOISTURE', depth: 10, value: 20, unit: '%' }] }),
-      }).then((res) => res.status);
+    const push = async (n: number): Promise<number> =>
+      (await post(url, JSON.stringify({ serial: '24000092104', timestamp: new Date(Date.UTC(2024, 6, 1, 0, n)).toISOString(), readings: [{ type: 'MOISTURE', depth: 10, value: 20, unit: '%' }] }))).status;
     expect(await push(0)).toBe(202);
 
     // as full as it gets: below what Redis already uses

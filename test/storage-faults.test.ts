@@ -5,11 +5,9 @@
  */
 import { closeSync, existsSync, openSync, readdirSync, readlinkSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { queueStatus } from '../src/control/status.js';
 import { QUEUES } from '../src/queues.js';
-import { closeRedis, producerConnection } from '../src/redis.js';
 import { createLogger } from '../src/logger.js';
 import { startService, type Service } from '../src/service.js';
 import { PushReceiver } from '../src/receiver/server.js';
@@ -20,7 +18,7 @@ import { Warehouse } from '../src/warehouse/warehouse.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { testPlace, type TestPlace } from './helpers/config.js';
 import { apiEnv } from './helpers/pulls.js';
-import { deleteKeys } from './helpers/redis.js';
+import { deleteKeys, withQueue } from './helpers/redis.js';
 import { post, PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
 import { mountSmallDisk, type SmallDisk } from './helpers/tmpfs.js';
 import { eventually } from './helpers/waiting.js';
@@ -61,15 +59,8 @@ async function readyz(baseUrl: string): Promise<{ status: number; body: Record<s
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function failedBatches(place: TestPlace): Promise<number> {
-  const redis = producerConnection(place.config.redisUrl);
-  const queue = new Queue(QUEUES.ingest, { connection: redis, prefix: place.prefix });
-  try {
-    return (await queue.getJobCounts('failed')).failed ?? 0;
-  } finally {
-    await queue.close();
-    await closeRedis(redis);
-  }
+function failedBatches(place: TestPlace): Promise<number> {
+  return withQueue(place.config, QUEUES.ingest, async (queue) => (await queue.getJobCounts('failed')).failed ?? 0);
 }
 
 describe('a disk that fills up under the writer', () => {
