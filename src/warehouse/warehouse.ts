@@ -243,12 +243,15 @@ export class Warehouse {
  */
 async function openHandle(path: string, limits: DuckDbLimits, log: Logger, exportDir: string | undefined): Promise<Handle> {
   const isNew = path !== ':memory:' && !existsSync(path);
+  // a file we were creating when the disk was full is not a database: leave nothing that a retry would trip on
+  const forgetNewFile = (): void => {
+    if (isNew) for (const file of [path, `${path}.wal`]) rmSync(file, { force: true });
+  };
   let instance: DuckDBInstance;
   try {
     instance = await openDuckDb(path, limits);
   } catch (err) {
-    // a file we were creating when the disk was full is not a database: leave nothing that a retry would trip on
-    if (isNew) for (const file of [path, `${path}.wal`]) rmSync(file, { force: true });
+    forgetNewFile();
     throw err;
   }
   try {
@@ -268,7 +271,7 @@ async function openHandle(path: string, limits: DuckDbLimits, log: Logger, expor
     } catch {
       // already failing: the first error is the one to report
     }
-    if (isNew) for (const file of [path, `${path}.wal`]) rmSync(file, { force: true });
+    forgetNewFile();
     throw err instanceof SyncError ? err : new SyncError(ErrorCodes.WAREHOUSE, `cannot open the warehouse ${path}: ${errorMessage(err)}`, { cause: err, retryable: isStorageFault(err) });
   }
 }
