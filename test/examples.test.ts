@@ -1,14 +1,18 @@
 /**
  * The example questions in sql/examples/: each one runs through `query`'s read-only path and answers something
- * on an account with six weeks of readings up to now, one probe of which went quiet six hours ago.
+ * on an account with six weeks of readings up to now, one probe of which went quiet six hours ago. And each runs
+ * as docs/querying.md writes it: the `sensoterra-sync query` lines of its sh blocks, typed into a shell in the
+ * project's root against the same warehouse, print what the same SQL answers in-process.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FORMATS, formatRows, type Format } from '../src/format/table.js';
 import { runJob } from '../src/job-runner.js';
 import { SQL_DIR } from '../src/paths.js';
-import { runReadOnlyQuery } from '../src/query/read-only.js';
-import { generateAccount, sendPushes, uplinksFor } from '../src/simulator/index.js';
+import { runReadOnlyQuery, type QueryResult } from '../src/query/read-only.js';
+import { generateAccount, sendPushes, uplinksFor, type AccountFixture } from '../src/simulator/index.js';
+import { ROOT, runShell } from './helpers/cli.js';
 import { PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
 
 const HOUR = 3_600_000;
@@ -17,7 +21,7 @@ let quiet: string;
 
 beforeAll(async () => {
   const now = new Date();
-  stack = await startStack({ account: generateAccount({ seed: 4, probes: 6, customers: 2 }), now });
+  stack = await startStack({ account: withANorthField(generateAccount({ seed: 4, probes: 6, customers: 2 })), now });
   for (const job of ['sync-parameters', 'sync-locations', 'sync-customers']) await runJob(job, {}, stack.worker.deps, { trigger: 'command' });
   const serials = stack.sim.account.probes.map((p) => p.serial);
   quiet = serials[0]!;
@@ -32,6 +36,18 @@ beforeAll(async () => {
   await runJob('sync-probes', {}, stack.worker.deps, { trigger: 'command' });
 }, 120_000);
 afterAll(async () => stack?.stop());
+
+/**
+ * how-wet-was-a-field-last-week.sql asks about 'North field', and runs as written below: the field of one moisture
+ * probe at 30 cm (not the one that goes quiet) is named so.
+ */
+function withANorthField(account: AccountFixture): AccountFixture {
+  const probe = account.probes.slice(1).find((p) => p.kind === 'MOISTURE' && p.depths.includes(30) && p.location_id != null && p.soil_profile.length > 0);
+  const field = account.locations.find((l) => l.id === probe?.location_id);
+  if (!field) throw new Error('the simulated account has no moisture probe at 30 cm in a field: pick another seed');
+  field.name = 'North field';
+  return account;
+}
 
 function example(name: string): string {
   return readFileSync(join(SQL_DIR, 'examples', `${name}.sql`), 'utf8');
@@ -94,4 +110,64 @@ describe('the example questions', () => {
     const [{ n }] = (await stack.rows("SELECT count(DISTINCT serial) AS n FROM readings WHERE type = 'MOISTURE'")) as [{ n: number }];
     expect(answer.rows).toHaveLength(n);
   });
+});
+
+/** The lines of docs/querying.md's ```sh blocks that call `sensoterra-sync query`, as written. */
+function documentedQueryLines(): string[] {
+  const doc = readFileSync(join(ROOT, 'docs/querying.md'), 'utf8');
+  const blocks = [...doc.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+  return blocks.flatMap((block) => block.split('\n')).filter((line) => /\bsensoterra-sync query\b/.test(line));
+}
+
+const EXAMPLE_PATH = /sql\/examples\/[\w.-]+\.sql/;
+
+/** What `query` prints for an answer in a format (io.out ends it with a line break). */
+function printed(answer: QueryResult, format: Format): string {
+  const text = formatRows(answer.columns, answer.rows, format);
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
+
+/**
+ * Runs a command line naming one example in a shell, as a user would, against the test's warehouse and queue; it
+ * must exit 0 and print what the example's SQL answers in-process. An example may read now(): the in-process
+ * answer is taken just before and just after, and the printed one must be one of them.
+ */
+async function expectSameAnswerAsInProcess(commandLine: string): Promise<void> {
+  const path = EXAMPLE_PATH.exec(commandLine)?.[0];
+  expect(path, `${commandLine} names no file in sql/examples/`).toBeDefined();
+  const format = (/--format[ =](\S+)/.exec(commandLine)?.[1] ?? 'table') as Format;
+  expect(FORMATS).toContain(format);
+  const sql = readFileSync(join(ROOT, path!), 'utf8');
+  const before = await ask(sql);
+  const result = await runShell(commandLine, stack.place.env);
+  const after = await ask(sql);
+  expect(result.code, result.stderr).toBe(0);
+  expect(before.rows.length).toBeGreaterThan(0);
+  const expected = result.stdout === printed(after, format) ? printed(after, format) : printed(before, format);
+  expect(result.stdout).toBe(expected);
+}
+
+describe('the examples, run as docs/querying.md writes them', () => {
+  const lines = documentedQueryLines();
+  const argumentLine = lines.find((line) => line.includes('"$(cat sql/examples/'));
+
+  it('the docs show the SQL as an argument, with --file and on stdin, each from a file in sql/examples/', () => {
+    expect(argumentLine).toBeDefined();
+    expect(lines.filter((line) => / --file sql\/examples\//.test(line))).not.toHaveLength(0);
+    expect(lines.filter((line) => / < sql\/examples\//.test(line))).not.toHaveLength(0);
+    for (const line of lines) expect(line).toMatch(/^npx sensoterra-sync query /);
+    for (const line of lines) expect(line).toMatch(EXAMPLE_PATH);
+  });
+
+  for (const line of lines) {
+    it(`\`${line}\` prints what the same SQL answers`, async () => {
+      await expectSameAnswerAsInProcess(line);
+    });
+  }
+
+  for (const file of readdirSync(join(SQL_DIR, 'examples')).sort()) {
+    it(`${file}, given the way the docs give an argument, answers as JSON what the same SQL answers`, async () => {
+      await expectSameAnswerAsInProcess(`${argumentLine!.replace(EXAMPLE_PATH, `sql/examples/${file}`)} --format json`);
+    });
+  }
 });

@@ -1,11 +1,17 @@
 /**
  * `query` and `status` while the service runs and holds the warehouse: live answers through the worker,
- * read-only, with a timeout, whole through a pipe.
+ * read-only, with a timeout, whole through a pipe; where `query` takes its SQL from (an argument, even one that
+ * starts with a comment, --file or stdin), and how the command line tells options from values.
  */
-import { hostname } from 'node:os';
-import { existsSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryCommand } from '../src/cli/commands/query.js';
+import { parseCommandArgs, type Command } from '../src/cli/context.js';
+import { chooseSqlSource, MAX_SQL_BYTES, readSql, type SqlSource } from '../src/cli/sql-source.js';
+import { UsageError } from '../src/errors.js';
 import { runCli } from './helpers/cli.js';
 import { post, startStack, type Stack } from './helpers/stack.js';
 
@@ -138,5 +144,155 @@ describe('status', () => {
     expect(result.stdout).toContain('0 probes (0 deleted), 0 probe versions, 3 readings');
     const json = JSON.parse((await runCli(['status', '--format', 'json'], stack.place.env)).stdout) as { redis: string; warehouse: { sizes: { readings: number } } };
     expect(json).toMatchObject({ redis: 'up', warehouse: { sizes: { readings: 3 } } });
+  });
+});
+
+describe('the command line tells options from values', () => {
+  const sql = '-- Which probes have gone quiet?\nSELECT 1';
+  const parse = (...argv: string[]) => parseCommandArgs(queryCommand, argv);
+  // a command of two string options and positionals, for what every command shares
+  const any: Command = { name: 'any', summary: '', usage: '', options: { n: { type: 'string', short: 'n' }, on: { type: 'boolean' } }, run: async () => undefined };
+
+  it('reads an argument that starts with a -- comment as the SQL, wherever it stands among the options', () => {
+    expect(parse(sql)).toEqual({ values: {}, positionals: [sql] });
+    expect(parse(sql, '--format', 'json')).toEqual({ values: { format: 'json' }, positionals: [sql] });
+    expect(parse('--format=csv', sql)).toEqual({ values: { format: 'csv' }, positionals: [sql] });
+    expect(parse('-f', 'csv', '-- a comment on one line')).toEqual({ values: { format: 'csv' }, positionals: ['-- a comment on one line'] });
+    // a comment that reads like an option, then the SQL on the next line
+    expect(parse('--author=jan\nSELECT 1')).toEqual({ values: {}, positionals: ['--author=jan\nSELECT 1'] });
+  });
+
+  it('takes an option as --name value, --name=value, -x value and -xvalue', () => {
+    for (const argv of [['--format', 'json'], ['--format=json'], ['-f', 'json'], ['-fjson']]) {
+      expect(parse(...argv, 'SELECT 1')).toEqual({ values: { format: 'json' }, positionals: ['SELECT 1'] });
+    }
+    expect(parse('--file', 'sql/examples/x.sql')).toEqual({ values: { file: 'sql/examples/x.sql' }, positionals: [] });
+  });
+
+  it('keeps positionals in the order given, whatever they start with', () => {
+    expect(parseCommandArgs(any, ['a', '-- b', '--on', '-x y', '-', '-5'])).toEqual({ values: { on: true }, positionals: ['a', '-- b', '-x y', '-', '-5'] });
+    expect(parseCommandArgs(any, ['a', '--', '--on', '-n'])).toEqual({ values: {}, positionals: ['a', '--on', '-n'] });
+  });
+
+  it('keeps a negative number as an option value', () => {
+    expect(parseCommandArgs(any, ['--n=-5']).values).toEqual({ n: '-5' });
+    expect(parseCommandArgs(any, ['-n-5']).values).toEqual({ n: '-5' });
+    expect(parseCommandArgs(any, ['--n', '-5']).values).toEqual({ n: '-5' });
+  });
+
+  it('refuses an option given twice rather than taking the last', () => {
+    expect(() => parse('--file', 'a.sql', '--file', 'b.sql')).toThrow(new UsageError('--file is given twice: give it once (see: sensoterra-sync query --help)'));
+    expect(() => parse('-f', 'csv', '--format=json', 'SELECT 1')).toThrow('--format is given twice');
+  });
+
+  it('still refuses an option it does not know, and an option without its value', () => {
+    expect(() => parse('--nope', 'SELECT 1')).toThrow(UsageError);
+    expect(() => parse('--nope', 'SELECT 1')).toThrow(/^Unknown option '--nope'.* \(see: sensoterra-sync query --help\)$/);
+    expect(() => parse('-x')).toThrow(/Unknown option '-x'/);
+    expect(() => parse('SELECT 1', '--format')).toThrow(/'-f, --format <value>' argument missing/);
+  });
+});
+
+describe('where query takes its SQL from', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sensoterra-sync-sql-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const file = (name: string, text: string | Buffer): string => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const stdin = (text: string | Buffer) => Readable.from([Buffer.from(text)]);
+  const noStdin = () => Readable.from([]);
+  const read = (source: SqlSource, input = noStdin()) => readSql(source, input);
+
+  it('takes the SQL argument as it is', async () => {
+    const sql = '-- a question?\nSELECT 1';
+    expect(chooseSqlSource([sql], undefined, true)).toEqual({ from: 'argument', sql });
+    expect(await read({ from: 'argument', sql })).toBe(sql);
+  });
+
+  it('reads a --file whole', async () => {
+    const path = file('latest.sql', '-- a question?\nSELECT 1;\n');
+    expect(chooseSqlSource([], path, false)).toEqual({ from: 'file', path });
+    expect(await read({ from: 'file', path })).toBe('-- a question?\nSELECT 1;\n');
+  });
+
+  it('reads stdin to its end for the argument -, or when no SQL is given and stdin is not a terminal', async () => {
+    expect(chooseSqlSource(['-'], undefined, true)).toEqual({ from: 'stdin' });
+    expect(chooseSqlSource([], undefined, false)).toEqual({ from: 'stdin' });
+    // a character split between two chunks arrives whole
+    const word = Buffer.from("'\u00e9t\u00e9'");
+    const input = Readable.from([Buffer.from('SELECT '), word.subarray(0, 2), word.subarray(2)]);
+    expect(await read({ from: 'stdin' }, input)).toBe("SELECT '\u00e9t\u00e9'");
+  });
+
+  it('leaves out a byte-order mark an editor put first', async () => {
+    expect(await read({ from: 'file', path: file('bom.sql', '\uFEFFSELECT 1') })).toBe('SELECT 1');
+  });
+
+  it('asks for SQL when none is given and stdin is a terminal', () => {
+    expect(() => chooseSqlSource([], undefined, true)).toThrow('query needs SQL: give one SELECT in quotes ("SELECT ..."), with --file F, or on stdin');
+  });
+
+  it('refuses SQL from two places, saying which', () => {
+    expect(() => chooseSqlSource(['SELECT 1'], 'a.sql', false)).toThrow('query takes its SQL from one place, got both an SQL argument and --file a.sql');
+    expect(() => chooseSqlSource(['-'], 'a.sql', false)).toThrow('query takes its SQL from one place, got both stdin (-) and --file a.sql');
+  });
+
+  it('refuses SQL split over several arguments', () => {
+    expect(() => chooseSqlSource(['SELECT', '1'], undefined, true)).toThrow('query takes its SQL as one argument, got 2: put the whole SELECT in quotes');
+  });
+
+  it('refuses empty SQL, naming where it was empty', async () => {
+    await expect(read({ from: 'argument', sql: '  \n' })).rejects.toThrow('query got no SQL: the SQL argument is empty');
+    await expect(read({ from: 'stdin' })).rejects.toThrow('query got no SQL: stdin is empty');
+    const path = file('empty.sql', '');
+    await expect(read({ from: 'file', path })).rejects.toThrow(`query got no SQL: --file ${path} is empty`);
+  });
+
+  it('refuses SQL that is only comments, as it refuses none', async () => {
+    await expect(read({ from: 'argument', sql: '-- just a comment' })).rejects.toThrow('query got no SQL: the SQL argument holds only comments');
+    const path = file('comments.sql', '-- a question?\n/* and a note */ ;\n');
+    await expect(read({ from: 'file', path })).rejects.toThrow(`query got no SQL: --file ${path} holds only comments`);
+    expect(await read({ from: 'argument', sql: "-- the answer\nSELECT '--' AS dashes" })).toBe("-- the answer\nSELECT '--' AS dashes");
+  });
+
+  it('refuses a file that is not UTF-8, saying to save it so', async () => {
+    for (const [name, bytes] of [
+      ['utf16-bom.sql', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('SELECT 1', 'utf16le')])],
+      ['utf16.sql', Buffer.from('SELECT 1', 'utf16le')],
+      ['latin1.sql', Buffer.from("SELECT 'caf\u00e9'", 'latin1')],
+    ] as const) {
+      const path = file(name, bytes);
+      await expect(read({ from: 'file', path })).rejects.toThrow(new UsageError(`--file ${path}: not UTF-8 text; save the SQL as UTF-8`));
+    }
+    await expect(read({ from: 'stdin' }, stdin(Buffer.from([0x53, 0x45, 0xe9, 0x4c])))).rejects.toThrow('stdin: not UTF-8 text; save the SQL as UTF-8');
+  });
+
+  it('names a --file that cannot be read, and why', async () => {
+    await expect(read({ from: 'file', path: 'no/such.sql' })).rejects.toThrow(new UsageError('--file no/such.sql: no such file'));
+    mkdirSync(join(dir, 'folder.sql'));
+    await expect(read({ from: 'file', path: join(dir, 'folder.sql') })).rejects.toThrow(`--file ${join(dir, 'folder.sql')}: is a directory, expected a file of SQL`);
+  });
+
+  it('refuses more than 1 MiB of SQL from a file or stdin', async () => {
+    expect(MAX_SQL_BYTES).toBe(1024 * 1024);
+    const big = `SELECT 1 -- ${'x'.repeat(MAX_SQL_BYTES)}`;
+    await expect(read({ from: 'stdin' }, stdin(big))).rejects.toThrow(`stdin: more than ${MAX_SQL_BYTES} bytes of SQL, the most query reads`);
+    const path = file('big.sql', big);
+    await expect(read({ from: 'file', path })).rejects.toThrow(`--file ${path}: more than ${MAX_SQL_BYTES} bytes of SQL`);
+    expect(await read({ from: 'stdin' }, stdin(big.slice(0, MAX_SQL_BYTES)))).toHaveLength(MAX_SQL_BYTES);
+  });
+
+  it('through the command line, SQL from two places exits 2 with one line saying so', async () => {
+    const result = await runCli(['query', 'SELECT 1', '--file', 'sql/examples/latest-moisture-profile.sql'], stack.place.env);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      'sensoterra-sync: query takes its SQL from one place, got both an SQL argument and --file sql/examples/latest-moisture-profile.sql: give one SELECT in quotes ("SELECT ..."), with --file F, or on stdin\n',
+    );
   });
 });

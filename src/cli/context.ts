@@ -24,13 +24,62 @@ export interface CommandIO {
   err(text: string): void; // stderr, secrets redacted (main.ts)
 }
 
+/**
+ * A command's options and positionals, in the order given. An argument is an option only if it looks like one
+ * (looksLikeOption): anything else, even starting with `-` (SQL that opens with a `-- comment`, a negative
+ * number), is a value, of the option before it or as a positional. An unknown option is a UsageError.
+ */
 export function parseCommandArgs(command: Command, argv: string[]): CommandArgs {
+  const { args, restore } = hideValues(argv);
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...command.options }, allowPositionals: true, strict: true });
-    return { values: values as CommandArgs['values'], positionals };
+    const options = { help: { type: 'boolean', short: 'h' }, ...command.options } satisfies ParseArgsConfig['options'];
+    const { values, positionals, tokens } = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
+    refuseRepeated(tokens, options);
+    return { values: restoreValues(values as CommandArgs['values'], restore), positionals: positionals.map(restore) };
   } catch (err) {
     throw new UsageError(`${(err as Error).message.split('\n')[0]} (see: sensoterra-sync ${command.name} --help)`);
   }
+}
+
+/** An option given twice is a mistake to point out, not one to settle by taking the last (unless it may repeat). */
+function refuseRepeated(tokens: { kind: string; name?: string }[], options: NonNullable<ParseArgsConfig['options']>): void {
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined || options[token.name]?.multiple === true) continue;
+    if (seen.has(token.name)) throw new Error(`--${token.name} is given twice: give it once`);
+    seen.add(token.name);
+  }
+}
+
+/**
+ * `--name` or `--name=value` (name: letters, digits, dashes) or `-x...` (a short flag: a letter, no whitespace), on
+ * one line: an argument of several lines is a value (SQL opening with `--author=...` then a newline, say).
+ */
+export function looksLikeOption(arg: string): boolean {
+  return !arg.includes('\n') && (/^--[A-Za-z0-9][A-Za-z0-9-]*(=.*)?$/.test(arg) || /^-[A-Za-z]\S*$/.test(arg));
+}
+
+/**
+ * node's parseArgs reads every argument starting with `-` as an option. Before it sees them, the ones that only
+ * start with a dash are swapped for stand-ins that cannot be typed (a NUL byte never appears in argv), and put
+ * back after. Arguments after `--` are positionals already.
+ */
+function hideValues(argv: string[]): { args: string[]; restore: (arg: string) => string } {
+  const hidden = new Map<string, string>();
+  const end = argv.indexOf('--');
+  const args = argv.map((arg, i) => {
+    if ((end !== -1 && i >= end) || !arg.startsWith('-') || arg === '-' || looksLikeOption(arg)) return arg;
+    const standIn = `\u0000${i}`;
+    hidden.set(standIn, arg);
+    return standIn;
+  });
+  return { args, restore: (arg) => hidden.get(arg) ?? arg };
+}
+
+function restoreValues(values: CommandArgs['values'], restore: (arg: string) => string): CommandArgs['values'] {
+  const restored = (value: unknown): unknown =>
+    typeof value === 'string' ? restore(value) : Array.isArray(value) ? value.map(restored) : value;
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, restored(value)])) as CommandArgs['values'];
 }
 
 export function createIO(): CommandIO {

@@ -1,9 +1,15 @@
-/** Runs the built command line (dist/) as a user would, with the environment given (and nothing else of ours). */
+/**
+ * Runs the built command line (dist/) as a user would, with the environment given (and nothing else of ours):
+ * directly (runCli), or as a command line typed into a shell in the project's root (runShell). Either way, nothing
+ * it prints may show a configured secret.
+ */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = join(fileURLToPath(new URL('../..', import.meta.url)), 'dist/src/cli/main.js');
+/** The project's root, where a user types `npx sensoterra-sync ...` (and where docs' relative paths start). */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = join(ROOT, 'dist/src/cli/main.js');
 
 export interface CliResult {
   code: number | null;
@@ -27,8 +33,17 @@ function secretsIn(env: Record<string, string>): string[] {
 }
 
 export function runCli(args: string[], env: Record<string, string>, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return run(process.execPath, [CLI, ...args], `sensoterra-sync ${args[0]}`, env, opts);
+}
+
+/** A command line as a user types it (`npx sensoterra-sync query "$(cat ...)"`), run by bash in the project's root. */
+export function runShell(commandLine: string, env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+  return run('bash', ['-c', commandLine], commandLine.slice(0, 80), env, { cwd: ROOT, ...opts });
+}
+
+function run(file: string, args: string[], what: string, env: Record<string, string>, opts: { cwd?: string; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(file, args, {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       cwd: opts.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,7 +58,7 @@ export function runCli(args: string[], env: Record<string, string>, opts: { cwd?
       clearTimeout(timer);
       // every command the suite runs is checked: no configured secret in anything it printed
       const shown = secretsIn(env).find((secret) => stdout.includes(secret) || stderr.includes(secret));
-      if (shown !== undefined) reject(new Error(`sensoterra-sync ${args[0]} printed a configured secret (${shown.slice(0, 3)}...): ${stderr.slice(0, 500)}`));
+      if (shown !== undefined) reject(new Error(`${what} printed a configured secret (${shown.slice(0, 3)}...): ${stderr.slice(0, 500)}`));
       else resolve({ code, stdout, stderr });
     });
   });
