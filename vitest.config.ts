@@ -17,6 +17,7 @@ const TIME_SENSITIVE = [
   'test/examples.test.ts',
   'test/query-types.test.ts',
   'test/export.test.ts',
+  'test/export-parquet.test.ts',
   'test/simulator.test.ts',
 ];
 

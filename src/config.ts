@@ -29,6 +29,16 @@ export type ScheduledJobName = keyof typeof SCHEDULED_JOBS;
 /** EXPORT_FILE_MODE's default: the owner reads and writes, the group reads, others nothing (directories 0750). */
 export const DEFAULT_EXPORT_FILE_MODE = 0o640;
 
+/**
+ * EXPORT_PARQUET_COMPRESSION: the Parquet codecs offered, of those DuckDB writes. Snappy (the default) is the one
+ * every Parquet reader decodes without a plug-in; zstd and gzip are smaller, lz4_raw faster, uncompressed for a
+ * reader that decodes nothing. Not offered: DuckDB's `lz4`, which writes LZ4_RAW under the name of the deprecated
+ * Hadoop LZ4 codec, and `brotli`, which zstd covers (a size as small, and more readers decode it).
+ */
+export const PARQUET_COMPRESSIONS = ['snappy', 'zstd', 'gzip', 'lz4_raw', 'uncompressed'] as const;
+export type ParquetCompression = (typeof PARQUET_COMPRESSIONS)[number];
+export const DEFAULT_PARQUET_COMPRESSION: ParquetCompression = 'snappy';
+
 export interface Config {
   readonly api: {
     readonly url: string;
@@ -72,6 +82,8 @@ export interface Config {
   readonly exportKeepVersions: number;
   /** EXPORT_FILE_MODE: the mode of every published file, e.g. 0o640; directories get an execute bit per read bit (0o750). */
   readonly exportFileMode: number;
+  /** EXPORT_PARQUET_COMPRESSION: the codec of every published Parquet file (snappy unless set). */
+  readonly exportParquetCompression: ParquetCompression;
   readonly queryTimeoutMs: number;
   /** How much a query may grow the worker's memory (resident set) before it is stopped. */
   readonly queryMemoryMb: number;
@@ -118,6 +130,7 @@ export function loadConfig(env: Env = environment()): Config {
     rawPushRetentionDays: p.integer('RAW_PUSH_RETENTION_DAYS', 30, { min: 0, max: 36_500 }),
     exportKeepVersions: p.integer('EXPORT_KEEP_VERSIONS', 3, { min: 1, max: 100 }),
     exportFileMode: p.fileMode('EXPORT_FILE_MODE', DEFAULT_EXPORT_FILE_MODE),
+    exportParquetCompression: p.oneOf('EXPORT_PARQUET_COMPRESSION', DEFAULT_PARQUET_COMPRESSION, PARQUET_COMPRESSIONS),
     queryTimeoutMs: p.integer('QUERY_TIMEOUT_MS', 30_000, { min: 10, max: 3_600_000 }),
     queryMemoryMb: p.integer('QUERY_MEMORY_MB', 1024, { min: 64, max: 1_048_576 }),
     queryMaxAnswerBytes: p.integer('QUERY_MAX_ANSWER_BYTES', 67_108_864, { min: 1024, max: 1_073_741_824 }),

@@ -106,6 +106,15 @@ describe('configuration', () => {
     const problems = problemsOf({ REDIS_URL: 'ftp://user:hunter2@redis.example' });
     expect(problems[0]).not.toContain('hunter2');
   });
+
+  it('writes Parquet with Snappy unless EXPORT_PARQUET_COMPRESSION names another codec offered, and refuses any other', () => {
+    expect(loadConfig({}).exportParquetCompression).toBe('snappy');
+    expect(loadConfig({ EXPORT_PARQUET_COMPRESSION: 'ZSTD' }).exportParquetCompression).toBe('zstd');
+    for (const codec of ['gzip', 'lz4_raw', 'uncompressed']) expect(loadConfig({ EXPORT_PARQUET_COMPRESSION: codec }).exportParquetCompression).toBe(codec);
+    expect(problemsOf({ EXPORT_PARQUET_COMPRESSION: 'brotli9' })).toEqual([
+      'EXPORT_PARQUET_COMPRESSION="brotli9" is not valid: expected one of snappy, zstd, gzip, lz4_raw, uncompressed',
+    ]);
+  });
 });
 
 describe('the command line with bad configuration', () => {

@@ -200,4 +200,24 @@ describe('probe_health', () => {
       { serial: '24000092106', stale: true, hours_missing_7d: 168 },
     ]);
   });
+
+  it('counts 168 hours, the current one and the 167 before it: none missing for a probe that measured in each of them', async () => {
+    stack = await startStack();
+    await syncProbes();
+    const now = Date.now();
+    const readings: [number, number, string][] = [];
+    // at the start and the last second of every hour of the last 8 days: whatever the minute now, the hour that
+    // began 168 hours ago has a reading after the moment exactly 7 days ago
+    for (let hour = Math.floor(now / HOUR) * HOUR - 8 * 24 * HOUR; hour <= now; hour += HOUR) {
+      readings.push([15, 30, new Date(hour).toISOString()]);
+      if (hour + HOUR - 1000 <= now) readings.push([15, 31, new Date(hour + HOUR - 1000).toISOString()]);
+    }
+    await pushValues('24000092104', 'MOISTURE', readings);
+    // and one at the start of the next hour, as a probe whose clock runs a few minutes fast may push before it
+    await stack.worker.deps.db.write((c) =>
+      c.run(`INSERT INTO readings (serial, type, depth_cm, ts, value, unit, source, received_at)
+        VALUES ('24000092104', 'MOISTURE', 15, to_timestamp((epoch_us(now()) // 3600000000 + 1) * 3600), 30, '%', 'push', now())`),
+    );
+    expect(await stack.rows("SELECT hours_missing_7d FROM probe_health WHERE serial = '24000092104'")).toEqual([{ hours_missing_7d: 0 }]);
+  });
 });

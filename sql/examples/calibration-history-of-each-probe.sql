@@ -2,8 +2,9 @@
 SELECT
   h.serial,
   h.name AS probe_name,
-  CASE WHEN isinf(h.valid_from) THEN 'from the start' ELSE CAST(h.valid_from AS VARCHAR) END AS valid_from,
-  CASE WHEN isinf(h.valid_to) THEN 'now' ELSE CAST(h.valid_to AS VARCHAR) END AS valid_to,
+  -- open ends: -infinity and infinity in the live warehouse, 1900-01-01 and 2200-01-01 in the export
+  CASE WHEN h.valid_from <= TIMESTAMPTZ '1900-01-01 00:00:00+00' THEN 'from the start' ELSE CAST(h.valid_from AS VARCHAR) END AS valid_from,
+  CASE WHEN h.valid_to >= TIMESTAMPTZ '2200-01-01 00:00:00+00' THEN 'now' ELSE CAST(h.valid_to AS VARCHAR) END AS valid_to,
   s.depth_from_cm,
   s.soil_key,
   t.name AS soil_name,

@@ -1,6 +1,7 @@
 -- Writes the readings of the snapshot as Parquet, partitioned by year and month of ts (UTC), with the partition
 -- columns also written inside the files (so a single file read on its own still has them).
--- Splices: {{snapshot}}, {{path}}.
+-- Splices: {{snapshot}}, {{path}}, and {{compression}}: EXPORT_PARQUET_COMPRESSION, one of config.ts's
+-- PARQUET_COMPRESSIONS, as a string literal.
 COPY (
   SELECT *, CAST(year(ts) AS INTEGER) AS year, CAST(month(ts) AS INTEGER) AS month FROM {{snapshot}}.readings
-) TO {{path}} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year, month), WRITE_PARTITION_COLUMNS true)
+) TO {{path}} (FORMAT parquet, COMPRESSION {{compression}}, PARTITION_BY (year, month), WRITE_PARTITION_COLUMNS true)

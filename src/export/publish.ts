@@ -9,10 +9,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DEFAULT_EXPORT_FILE_MODE } from '../config.js';
+import { DEFAULT_EXPORT_FILE_MODE, DEFAULT_PARQUET_COMPRESSION, PARQUET_COMPRESSIONS, type ParquetCompression } from '../config.js';
 import type { Logger } from '../logger.js';
 import { ident, literal, QuotedSql, sqlFile } from '../warehouse/sql-files.js';
-import { createViews } from '../warehouse/views.js';
+import { createViews, MATERIALIZED_IN_SNAPSHOT } from '../warehouse/views.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { applyMode, newVersionName, partialDir, prune, switchTo } from './versions.js';
 
@@ -41,16 +41,23 @@ export interface PublishReport {
   pruned: string[];
 }
 
+/** How the files are written; each defaults to its variable's default. */
+export interface PublishOptions {
+  fileMode?: number; // EXPORT_FILE_MODE
+  parquetCompression?: ParquetCompression; // EXPORT_PARQUET_COMPRESSION
+}
+
 let publishing: Promise<unknown> = Promise.resolve();
 
 /** One publish at a time per process (a scheduled export and an `export` command may meet). */
-export function publish(db: Warehouse, exportDir: string, keepVersions: number, log: Logger, fileMode = DEFAULT_EXPORT_FILE_MODE): Promise<PublishReport> {
-  const run = publishing.then(() => publishNow(db, exportDir, keepVersions, log, fileMode));
+export function publish(db: Warehouse, exportDir: string, keepVersions: number, log: Logger, options: PublishOptions = {}): Promise<PublishReport> {
+  const settled = { fileMode: options.fileMode ?? DEFAULT_EXPORT_FILE_MODE, parquetCompression: options.parquetCompression ?? DEFAULT_PARQUET_COMPRESSION };
+  const run = publishing.then(() => publishNow(db, exportDir, keepVersions, log, settled));
   publishing = run.catch(() => undefined);
   return run;
 }
 
-async function publishNow(db: Warehouse, exportDir: string, keepVersions: number, log: Logger, fileMode: number): Promise<PublishReport> {
+async function publishNow(db: Warehouse, exportDir: string, keepVersions: number, log: Logger, { fileMode, parquetCompression }: Required<PublishOptions>): Promise<PublishReport> {
   const started = Date.now();
   const version = newVersionName(new Date(), exportDir);
   const dir = partialDir(exportDir, version);
@@ -59,9 +66,9 @@ async function publishNow(db: Warehouse, exportDir: string, keepVersions: number
     const connection = await db.connect();
     try {
       tables = await writeSnapshot(connection, join(dir, 'warehouse.duckdb'));
-      await writeParquet(connection, join(dir, 'parquet'));
+      await writeParquet(connection, join(dir, 'parquet'), parquetCompression);
       await connection.run(`DETACH ${ident(SNAPSHOT).text}`);
-      const manifest = { version, published_at: new Date().toISOString(), storage_version: STORAGE_VERSION, tables };
+      const manifest = { version, published_at: new Date().toISOString(), storage_version: STORAGE_VERSION, parquet_compression: parquetCompression, tables };
       writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     } finally {
       await connection.run(`DETACH DATABASE IF EXISTS ${ident(SNAPSHOT).text}`).catch(() => undefined);
@@ -81,14 +88,17 @@ async function publishNow(db: Warehouse, exportDir: string, keepVersions: number
   return report;
 }
 
-/** Copies the tables in one transaction (one consistent moment of the warehouse), then adds the views. */
+/**
+ * Copies the tables in one transaction (one consistent moment of the warehouse), and the views that need an
+ * extension as tables (MATERIALIZED_IN_SNAPSHOT), then adds the other views.
+ */
 async function writeSnapshot(c: DuckDBConnection, file: string): Promise<Record<string, number>> {
   const home = String((await c.runAndReadAll('SELECT current_database() AS db')).getRowObjectsJS()[0]!.db);
   await c.run(sqlFile('export/attach', { path: literal(file), snapshot: ident(SNAPSHOT) }));
   const rows: Record<string, number> = {};
   await c.run('BEGIN TRANSACTION');
   try {
-    for (const table of SNAPSHOT_TABLES) {
+    for (const table of [...SNAPSHOT_TABLES, ...MATERIALIZED_IN_SNAPSHOT]) {
       const sql = sqlFile('export/snapshot-table', { snapshot: ident(SNAPSHOT), table: ident(table), columns: await exportColumns(c, table) });
       await c.run(sql);
       const counted = await c.runAndReadAll(`SELECT count(*) AS n FROM ${ident(SNAPSHOT).text}.${ident(table).text}`);
@@ -101,7 +111,7 @@ async function writeSnapshot(c: DuckDBConnection, file: string): Promise<Record<
   }
   await c.run(`USE ${ident(SNAPSHOT).text}`);
   try {
-    await createViews(c);
+    await createViews(c, MATERIALIZED_IN_SNAPSHOT);
   } finally {
     await c.run(`USE ${ident(home).text}`);
   }
@@ -123,10 +133,13 @@ async function exportColumns(c: DuckDBConnection, table: string): Promise<Quoted
   return new QuotedSql(list.join(', '));
 }
 
-async function writeParquet(c: DuckDBConnection, dir: string): Promise<void> {
+/** The codec is one of PARQUET_COMPRESSIONS (checked here too, for a caller past the config), spliced as a literal. */
+async function writeParquet(c: DuckDBConnection, dir: string, codec: ParquetCompression): Promise<void> {
+  if (!PARQUET_COMPRESSIONS.includes(codec)) throw new Error(`Parquet compression ${JSON.stringify(codec)}: expected one of ${PARQUET_COMPRESSIONS.join(', ')}`);
+  const compression = literal(codec);
   mkdirSync(dir, { recursive: true });
-  await c.run(sqlFile('export/parquet-readings', { snapshot: ident(SNAPSHOT), path: literal(join(dir, 'readings')) }));
+  await c.run(sqlFile('export/parquet-readings', { snapshot: ident(SNAPSHOT), path: literal(join(dir, 'readings')), compression }));
   for (const table of PARQUET_TABLES) {
-    await c.run(sqlFile('export/parquet', { snapshot: ident(SNAPSHOT), table: ident(table), path: literal(join(dir, `${table}.parquet`)) }));
+    await c.run(sqlFile('export/parquet', { snapshot: ident(SNAPSHOT), table: ident(table), path: literal(join(dir, `${table}.parquet`)), compression }));
   }
 }
