@@ -121,7 +121,7 @@ async function refuseOutsideAccess(connection: DuckDBConnection, sql: string): P
       tableFunctions.add(call);
     } else if ((node.class === 'FUNCTION' || node.class === 'WINDOW') && !tableFunctions.has(node)) {
       const name = String(node.function_name).toLowerCase();
-      if (!ALLOWED_CALLS.has(name)) throw new QueryRefusedError(`${name}() refused: query calls DuckDB's aggregate, window, math, string, date/time, list and JSON functions, not this one`);
+      if (!ALLOWED_CALLS.has(name)) throw new QueryRefusedError(`${name}() refused: query calls DuckDB's aggregate, window, math, string, date/time, list, struct, regex and JSON functions, not this one`);
       if (node.class === 'FUNCTION' && isBuilder(name)) {
         if (++builders > MAX_BUILDERS) throw new QueryRefusedError(`more than ${MAX_BUILDERS} calls of range(), repeat(), lpad(), rpad(), list_resize(), format() or printf() as values refused: each builds a value in one go`);
         checkBuilder(name, (node.children ?? []) as Record<string, unknown>[]);
