@@ -64,6 +64,23 @@ function failedBatches(place: TestPlace): Promise<number> {
 }
 
 describe('a disk that fills up under the writer', () => {
+  it('names the cause of an invalidation, also when the writer meets its consequence first', async (ctx) => {
+    const disk = smallDisk(ctx, 16);
+    const db = await Warehouse.open(join(disk.dir, 'warehouse.duckdb'), { memoryLimit: '256MB', threads: 1 }, createLogger('silent'));
+    cleanups.push(() => db.close());
+    await db.write((c) => c.run('CREATE TABLE filler AS SELECT range AS n FROM range(1000)'));
+    disk.fill();
+    // a checkpoint on a connection of its own fails and invalidates the handle; the warehouse is not told yet
+    const connection = await db.connect();
+    const cause: unknown = await connection.run('CHECKPOINT').catch((err: unknown) => err);
+    connection.closeSync();
+    const consequence: unknown = await db.write((c) => c.run('INSERT INTO filler VALUES (1)')).catch((err: unknown) => err);
+    expect(String(consequence)).toMatch(/invalidated because of a previous fatal error/);
+    expect(db.health()).toMatchObject({ state: 'down', reason: expect.stringMatching(/invalidated because of a previous fatal error/) });
+    db.observe(cause);
+    expect(db.health()).toMatchObject({ state: 'down', reopening: true, reason: expect.stringMatching(/^FATAL Error: .*No space left on device/) });
+  });
+
   it('says the writer is down and why, keeps acknowledging, and lands everything once space is back', async (ctx) => {
     const disk = smallDisk(ctx, 32);
     const stack: Stack = await startStack({ env: { WAREHOUSE_PATH: join(disk.dir, 'warehouse.duckdb') } });
@@ -73,10 +90,13 @@ describe('a disk that fills up under the writer', () => {
     await stack.drained();
     disk.fill();
 
-    // a checkpoint that cannot write its blocks invalidates the DuckDB handle (as an automatic one would)
+    // a checkpoint that cannot write its blocks invalidates the DuckDB handle (as an automatic one would); the
+    // warehouse is told, as every user of connect() tells it, and the writer then meets only the consequence
     const connection = await stack.worker.deps.db.connect();
-    await expect(connection.run('CHECKPOINT')).rejects.toThrow(/^FATAL Error: .*No space left on device/);
+    const failed: unknown = await connection.run('CHECKPOINT').catch((err: unknown) => err);
     connection.closeSync();
+    expect(String(failed)).toMatch(/^Error: FATAL Error: .*No space left on device/);
+    stack.worker.deps.db.observe(failed);
 
     // pushes are still taken: they wait in Redis
     expect(await pushRange(stack.pushUrl, 20, 40)).toEqual(Array(20).fill(202));

@@ -51,6 +51,14 @@ export function isCorrupt(err: unknown): boolean {
   return duckDbErrorType(err) === 'IO' && detail(err).startsWith('Corrupt database file');
 }
 
+/**
+ * DuckDB's answer to every statement on a handle invalidated earlier: a consequence, which names no cause. The
+ * cause (the error that invalidated it) is the reason worth showing.
+ */
+export function isInvalidatedEarlier(err: unknown): boolean {
+  return isFatal(err) && detail(err).includes('database has been invalidated because of a previous fatal error');
+}
+
 /** The first line of an error, as a reason to show in /readyz, `status` and the log. */
 export function reasonOf(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
