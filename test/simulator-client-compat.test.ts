@@ -175,7 +175,7 @@ describe('the official Python client, transcribed', () => {
     const [first, notYet, si] = await pythonPoll(sim, 'r@example.com', 'pw');
     const at = new Date('2024-07-02T10:01:00Z');
     expect(first).toMatchObject({ serial: '24000000001', locationId: 10, location: 'North field' });
-    expect(first.sensors.map((s) => [s.id, s.depth, s.unit, s.timestamp, s.soil])).toEqual([
+    expect(first!.sensors.map((s) => [s.id, s.depth, s.unit, s.timestamp, s.soil])).toEqual([
       ['24000000001-MOISTURE-15', 15, '%', at, 'Clay'],
       ['24000000001-MOISTURE-30', 30, '%', at, 'Sand'],
       ['24000000001-TEMPERATURE', null, '°C', null, null],
@@ -183,11 +183,11 @@ describe('the official Python client, transcribed', () => {
       ['24000000001-RSSI', null, 'dBm', at, null],
     ]);
     expect(notYet).toMatchObject({ serial: '24000000002', locationId: null, location: null });
-    expect(notYet.sensors.map((s) => [s.id, s.timestamp])).toEqual([['24000000002-BATTERY', null], ['24000000002-RSSI', null]]);
-    const siReading = si.sensors[0];
+    expect(notYet!.sensors.map((s) => [s.id, s.timestamp])).toEqual([['24000000002-BATTERY', null], ['24000000002-RSSI', null]]);
+    const siReading = si?.sensors[0];
     expect(siReading).toMatchObject({ id: '24000000004-SI-15', depth: 15, unit: 'SI' });
-    expect(siReading.value).toBeGreaterThanOrEqual(0);
-    expect(siReading.value).toBeLessThanOrEqual(10);
+    expect(siReading!.value).toBeGreaterThanOrEqual(0);
+    expect(siReading!.value).toBeLessThanOrEqual(10);
   });
 });
 

@@ -6,7 +6,7 @@
  * measures at hh:01, probe 2 (every 15 min) at hh:02, hh:17, hh:32 and hh:47, and probe 3 at hh:03.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -48,8 +48,8 @@ const FIXTURE: AccountFixture = {
 };
 
 // Moisture % ranges of the calibrations, from the simulator's documented soil table.
-const CLAY_RANGE = [22, 48];
-const SAND_RANGE = [4, 18];
+const CLAY_RANGE = [22, 48] as const;
+const SAND_RANGE = [4, 18] as const;
 
 let sim: Simulator;
 
@@ -249,7 +249,7 @@ describe('GET /probe', () => {
       const key = ((await (await fetch(`${other.url}/customer/auth`, { method: 'POST', body: JSON.stringify({ email: EMAIL, password: PASSWORD }) })).json()) as { api_key: string }).api_key;
       const [probe] = (await (await fetch(`${other.url}/probe`, { headers: { api_key: key } })).json()) as Record<string, unknown>[];
       expect(probe).toMatchObject({ id: 8, serial: '24000000008' });
-      expect(['location_id' in probe, 'latitude' in probe, 'longitude' in probe]).toEqual([false, false, false]);
+      expect(['location_id' in probe!, 'latitude' in probe!, 'longitude' in probe!]).toEqual([false, false, false]);
     } finally {
       await other.close();
     }
@@ -355,7 +355,7 @@ describe('GET /probe/{id}/{from}/{to}', () => {
       ['2024-07-01T00:00:00.000Z', '2024-07-01T01:00:00.000Z'],
       ['2024-07-01T00:00:00', '2024-07-01T01:00:00'],
       ['2024-07-01T02:00:00+02:00', '2024-07-01T03:00:00+02:00'],
-    ]) {
+    ] as const) {
       const answer = await call('GET', `/probe/1/${encodeURIComponent(from)}/${encodeURIComponent(to)}`, { key });
       expect(answer.json.map((r: { timestamp: string }) => r.timestamp)).toEqual(Array(5).fill('2024-07-01T00:01:00.000Z'));
     }
@@ -370,7 +370,7 @@ describe('GET /probe/{id}/{from}/{to}', () => {
     expect(uplinks).toHaveLength(1);
     const fromHistory = history.map((r) => [r.height, r.value]);
     const fromStatus = probe.status.last_readings.map((r: { depth?: number; value: unknown }) => [r.depth ?? null, r.value]);
-    const fromPush = uplinks[0].readings.map((r) => [r.depth ?? null, r.value]);
+    const fromPush = uplinks[0]!.readings.map((r) => [r.depth ?? null, r.value]);
     expect(fromHistory).toHaveLength(5);
     expect(fromStatus).toEqual(fromHistory);
     expect(fromPush).toEqual(fromHistory);
@@ -494,7 +494,7 @@ describe('changes on demand show up in GET /probe', () => {
 
   it('never changes the fixture it was started with', () => {
     sim.renameProbe('24000000001', 'changed');
-    expect(FIXTURE.probes[1].name).toBe('North 1');
+    expect(FIXTURE.probes[1]!.name).toBe('North 1');
   });
 });
 
@@ -620,7 +620,7 @@ describe('long-lived tokens from POST /token', () => {
   it('take the expiration the way the Python client writes it, astimezone().isoformat() with any offset', async () => {
     const answer = await token('READONLY', '2024-12-31T01:00:00.250000+01:00');
     expect(answer.status).toBe(200);
-    const payload = JSON.parse(Buffer.from((answer.json.token as string).split('.')[1], 'base64url').toString());
+    const payload = JSON.parse(Buffer.from((answer.json.token as string).split('.')[1]!, 'base64url').toString());
     expect(payload.exp).toBe(Date.parse('2024-12-31T00:00:00Z') / 1000);
   });
 });
@@ -671,7 +671,8 @@ describe('the push sender', () => {
 
   async function receiver(answer: (body: unknown) => number): Promise<{ url: string; received: Received[]; server: Server }> {
     const received: Received[] = [];
-    const server = createServer(async (req: IncomingMessage, res) => {
+    const server = createServer((req, res) => void take(req, res));
+    async function take(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const raw = Buffer.concat(chunks);
@@ -680,7 +681,7 @@ describe('the push sender', () => {
       const body: unknown = JSON.parse(raw.toString());
       received.push({ auth: req.headers['x-push-secret'] as string | undefined, signatureValid: given.length === expected.length && timingSafeEqual(given, expected), body });
       res.writeHead(answer(body)).end();
-    });
+    }
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/push`, received, server };
   }
@@ -697,7 +698,7 @@ describe('the push sender', () => {
     ]);
     const times = uplinks.map((u) => Date.parse(u.timestamp));
     expect(times).toEqual([...times].sort((a, b) => a - b));
-    expect(uplinks[0].readings.map((r) => [r.type, r.depth])).toEqual([
+    expect(uplinks[0]!.readings.map((r) => [r.type, r.depth])).toEqual([
       ['MOISTURE', 15], ['MOISTURE', 30], ['MOISTURE', 45], ['MOISTURE', 60], ['TEMPERATURE', undefined],
     ]);
   });

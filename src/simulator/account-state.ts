@@ -60,7 +60,7 @@ export class AccountState {
 
   nextProbeId(): number {
     const probes = this.probes();
-    let max = probes.length > 0 ? probes[probes.length - 1].id : 0; // sorted by id
+    let max = probes.at(-1)?.id ?? 0; // sorted by id
     for (const probe of this.removed.values()) max = Math.max(max, probe.id);
     return max + 1;
   }
@@ -210,7 +210,7 @@ export class AccountState {
     let high = probes.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (probes[mid].id < probe.id) low = mid + 1;
+      if (probes[mid]!.id < probe.id) low = mid + 1;
       else high = mid;
     }
     probes.splice(low, 0, probe);
@@ -228,7 +228,7 @@ export class AccountState {
 }
 
 function isSortedById(probes: FixtureProbe[]): boolean {
-  for (let i = 1; i < probes.length; i++) if (probes[i - 1].id > probes[i].id) return false;
+  for (let i = 1; i < probes.length; i++) if (probes[i - 1]!.id > probes[i]!.id) return false;
   return true;
 }
 

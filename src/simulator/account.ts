@@ -140,7 +140,7 @@ const FARM_KINDS = ['Farms', 'Orchards', 'Vineyards', 'Potatoes', 'Growers'];
 const FIELD_NAMES = ['North field', 'South field', 'Orchard block', 'Greenhouse', 'Pivot', 'Polder', 'Vineyard row', 'Pasture'];
 
 function pick<T>(items: readonly T[], random: () => number): T {
-  return items[Math.floor(random() * items.length)];
+  return items[Math.floor(random() * items.length)]!; // random() < 1; every caller passes a non-empty list
 }
 
 function generateCustomers(count: number, random: () => number): Customer[] {
@@ -189,10 +189,11 @@ const INSTALL_START = Date.UTC(2023, 0, 1);
 const INSTALL_SPAN_MINUTES = 540 * 24 * 60; // installed over 2023 and the first half of 2024
 
 function generateProbes(count: number, customers: Customer[], sites: Site[], random: () => number): FixtureProbe[] {
-  const probes: FixtureProbe[] = new Array(count);
+  const probes: FixtureProbe[] = [];
   for (let i = 0; i < count; i++) {
     const customer = customers[i % customers.length];
-    probes[i] = generateProbe(FIRST_PROBE_ID + i, customer, sitesOf(customer, sites, customers.length), random);
+    if (!customer) throw new Error('cannot generate probes for an account without customers');
+    probes.push(generateProbe(FIRST_PROBE_ID + i, customer, sitesOf(customer, sites, customers.length), random));
   }
   return probes;
 }
@@ -243,7 +244,7 @@ function pickModel(r: number): (typeof MODELS)[number] {
     sum += model.share;
     if (r < sum) return model;
   }
-  return MODELS[0];
+  return MODELS[0]!; // MODELS is a non-empty constant
 }
 
 function pickBattery(r: number): 'NORMAL' | 'FAIR' | 'POOR' {

@@ -45,15 +45,15 @@ function change(sim: Simulator, body: Record<string, unknown>, res: ServerRespon
   const serial = String(body.serial ?? '');
   const actions: Record<string, () => void> = {
     rename: () => sim.renameProbe(serial, body.name as string),
-    move: () => sim.moveProbe(serial, body as { location_id?: number | null; latitude?: number | null; longitude?: number | null }),
+    move: () => sim.moveProbe(serial, body),
     recalibrate: () => sim.recalibrateProbe(serial, body.soil_profile as SoilLayer[]),
     remove: () => sim.removeProbe(serial),
     restore: () => sim.restoreProbe(serial),
     transfer: () => sim.transferProbe(serial, Number(body.customer_id ?? body.to_customer_id)),
-    status: () => sim.setStatus(serial, body as { battery?: string; rssi?: number; connectivity?: string }),
+    status: () => sim.setStatus(serial, body),
   };
-  const action = actions[String(body.action)];
-  if (!Object.hasOwn(actions, String(body.action))) {
+  const action = Object.hasOwn(actions, String(body.action)) ? actions[String(body.action)] : undefined;
+  if (!action) {
     throw new HttpError(400, `action must be one of ${Object.keys(actions).join(', ')}, got ${JSON.stringify(body.action)}`);
   }
   try {

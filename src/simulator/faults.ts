@@ -50,7 +50,7 @@ export class FaultQueue {
   take(request: RequestFacts): Fault | undefined {
     const index = this.pending.findIndex((entry) => matches(entry.fault.when, request));
     if (index < 0) return undefined;
-    const entry = this.pending[index];
+    const entry = this.pending[index]!;
     entry.remaining -= 1;
     if (entry.remaining <= 0) this.pending.splice(index, 1);
     return entry.fault;

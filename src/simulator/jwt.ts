@@ -23,7 +23,7 @@ export function signJwt(claims: TokenClaims, secret: string): string {
 export function verifyJwt(token: string, secret: string): TokenClaims | null {
   const parts = token.split('.');
   if (parts.length !== 3) return null;
-  const [header, payload, given] = parts;
+  const [header, payload, given] = parts as [string, string, string];
   const expected = Buffer.from(signature(`${header}.${payload}`, secret));
   const actual = Buffer.from(given);
   // timingSafeEqual throws on different lengths; a length mismatch is simply a wrong signature.

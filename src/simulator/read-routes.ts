@@ -61,8 +61,8 @@ function localName(parameter: Parameter, language: string): string {
 }
 
 /** The active probe whose numeric id is in the path: 400 for a non-number, 404 for an unknown or removed one. */
-export function probeFromPath(ctx: ApiContext, segment: string): FixtureProbe {
-  if (!/^\d+$/.test(segment)) throw new HttpError(400, `probe id must be a number, got ${JSON.stringify(segment)}`);
+export function probeFromPath(ctx: ApiContext, segment: string | undefined): FixtureProbe {
+  if (segment === undefined || !/^\d+$/.test(segment)) throw new HttpError(400, `probe id must be a number, got ${JSON.stringify(segment)}`);
   const probe = ctx.host.state.probeById(Number(segment));
   if (!probe) throw new HttpError(404, `probe ${segment} not found`);
   return probe;
@@ -91,8 +91,8 @@ function checkIncludeSharedData(query: Record<string, string>): void {
  * A path's from/to through the project's one time rule (src/time.ts): ISO 8601 such as 2024-07-01T00:00:00.000Z,
  * UTC without an offset, a date alone meaning its midnight UTC.
  */
-function instantParam(name: string, text: string): number {
-  const parsed = parseInstant(text, { dateOnly: true });
+function instantParam(name: string, text: string | undefined): number {
+  const parsed = parseInstant(text ?? '', { dateOnly: true });
   if (parsed instanceof Date) return parsed.getTime();
   throw new HttpError(400, `${name}: ${parsed.reason}`);
 }

@@ -156,12 +156,13 @@ export function soilAt(probe: FixtureProbe, depth: number, atMs: number): string
   return (best ?? profile[0])?.soil;
 }
 
+const LOAM_RANGE = { dry: 12, wet: 36 };
 /** Moisture % from just above wilting point to just above field capacity, per soil. Unknown soils act as loam. */
 const SOIL_RANGES: Record<string, { dry: number; wet: number }> = {
   SAND: { dry: 4, wet: 18 },
   LOAMY_SAND: { dry: 6, wet: 22 },
   SANDY_LOAM: { dry: 8, wet: 28 },
-  LOAM: { dry: 12, wet: 36 },
+  LOAM: LOAM_RANGE,
   SILT_LOAM: { dry: 12, wet: 38 },
   CLAY_LOAM: { dry: 18, wet: 42 },
   CLAY: { dry: 22, wet: 48 },
@@ -169,7 +170,8 @@ const SOIL_RANGES: Record<string, { dry: number; wet: number }> = {
 };
 
 export function soilRange(soil: string | undefined): { dry: number; wet: number } {
-  return soil !== undefined && Object.hasOwn(SOIL_RANGES, soil) ? SOIL_RANGES[soil] : SOIL_RANGES.LOAM;
+  const known = soil !== undefined && Object.hasOwn(SOIL_RANGES, soil) ? SOIL_RANGES[soil] : undefined;
+  return known ?? LOAM_RANGE;
 }
 
 function round1(value: number): number {

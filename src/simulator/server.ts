@@ -70,13 +70,14 @@ export class Simulator {
     this.keys = new KeyStore({ ttlMs: opts.keyTtlMs ?? DEFAULT_KEY_TTL_MS, tokenSecret: opts.tokenSecret ?? DEFAULT_TOKEN_SECRET });
     this.ignoreLimit = opts.ignoreLimit ?? false;
     this.fixedNow = opts.now ? new Date(opts.now.getTime()) : undefined;
-    const sim = this;
+    // the routes read ignoreLimit as it is at each request: a test may change it while the simulator runs
+    const ignoreLimit = (): boolean => this.ignoreLimit;
     this.host = {
       state: this.state,
       keys: this.keys,
       seed: opts.seed ?? 1,
       get ignoreLimit() {
-        return sim.ignoreLimit;
+        return ignoreLimit();
       },
     };
   }

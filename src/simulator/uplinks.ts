@@ -50,9 +50,10 @@ export function* uplinksFor(account: AccountFixture, opts: UplinkOptions): Gener
   const groups = scheduleGroups(account.probes, opts.serials, opts.from.getTime());
   for (;;) {
     const due = earliest(groups);
-    if (due.length === 0 || due[0].nextMs >= toMs) return;
-    const slot = due[0].nextMs;
-    const probes = due.length === 1 ? due[0].probes : due.flatMap((g) => g.probes).sort((a, b) => a.id - b.id);
+    const first = due[0];
+    if (first === undefined || first.nextMs >= toMs) return;
+    const slot = first.nextMs;
+    const probes = due.length === 1 ? first.probes : due.flatMap((g) => g.probes).sort((a, b) => a.id - b.id);
     for (const probe of probes) {
       if (slot >= installedAtMs(probe)) yield uplinkOf(probe, slot, seed);
     }
@@ -80,8 +81,9 @@ function scheduleGroups(probes: FixtureProbe[], serials: string[] | undefined, f
 function earliest(groups: ScheduleGroup[]): ScheduleGroup[] {
   let due: ScheduleGroup[] = [];
   for (const group of groups) {
-    if (due.length === 0 || group.nextMs < due[0].nextMs) due = [group];
-    else if (group.nextMs === due[0].nextMs) due.push(group);
+    const soonest = due[0];
+    if (soonest === undefined || group.nextMs < soonest.nextMs) due = [group];
+    else if (group.nextMs === soonest.nextMs) due.push(group);
   }
   return due;
 }

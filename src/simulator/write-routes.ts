@@ -36,7 +36,7 @@ export function registerProbe(ctx: ApiContext, res: ServerResponse): void {
     ...(body.location_id != null ? { location_id: body.location_id as number } : {}),
     ...(body.latitude != null ? { latitude: body.latitude as number } : {}),
     ...(body.longitude != null ? { longitude: body.longitude as number } : {}),
-    soil_profile: body.soil_profile ? sortedProfile(body.soil_profile as SoilLayer[]) : soilKeys.length > 0 ? [{ depth: 0, soil: soilKeys[0] }] : [],
+    soil_profile: body.soil_profile ? sortedProfile(body.soil_profile as SoilLayer[]) : soilKeys.length > 0 ? [{ depth: 0, soil: soilKeys[0]! }] : [],
     kind: REGISTERED_MODEL.kind,
     depths: [...REGISTERED_MODEL.depths],
     installed_at: new Date(ctx.nowMs).toISOString(),
