@@ -364,7 +364,7 @@ class Parser {
       this.problem(`${name} line ${lineNo} ${JSON.stringify(line)} is not valid: expected KEY,wilting,refill,field_capacity in % with wilting <= refill <= field capacity`);
       return [];
     }
-    return [{ soilKey: key!.toUpperCase(), wiltingPointPct: wiltingPointPct!, refillPct: refillPct!, fieldCapacityPct: fieldCapacityPct! }];
+    return [{ soilKey: key.toUpperCase(), wiltingPointPct: wiltingPointPct!, refillPct: refillPct!, fieldCapacityPct: fieldCapacityPct! }];
   }
 
   schedule(name: string, fallback: string, tz: string, pollsApi: boolean): string | null {

@@ -50,7 +50,7 @@ export function parseInfo(text: string): Map<string, string> {
 /** CONFIG GET of one parameter; null when CONFIG is disabled or renamed (managed Redis), or the parameter unknown. */
 async function configGet(redis: Redis, parameter: string): Promise<string | null> {
   try {
-    const answer = (await redis.config('GET', parameter)) as unknown;
+    const answer = await redis.config('GET', parameter);
     return Array.isArray(answer) && answer.length >= 2 ? String(answer[1]) : null;
   } catch {
     return null;

@@ -196,7 +196,10 @@ export class WorkerService {
     try {
       await beatOrGiveWay(this.redis, config.queuePrefix, heartbeatOf(config.warehousePath, db.health(), this.startedAt));
     } catch (err) {
-      if (!(err instanceof SyncError) || err.code !== ErrorCodes.WORKER_CONFLICT) return void log.warn({ err }, 'heartbeat failed: is Redis down?');
+      if (!(err instanceof SyncError) || err.code !== ErrorCodes.WORKER_CONFLICT) {
+        log.warn({ err }, 'heartbeat failed: is Redis down?');
+        return;
+      }
       log.error({ err }, 'another worker with another warehouse serves this queue prefix and started first: this worker stops');
       this.gaveWay = err;
       await this.stop();

@@ -38,7 +38,7 @@ async function openReadOnly(file: string): Promise<{ all: (sql: string) => Promi
   const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
   const c = await instance.connect();
   return {
-    all: async (sql) => (await c.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[],
+    all: async (sql) => (await c.runAndReadAll(sql)).getRowObjectsJson(),
     close: () => {
       c.closeSync();
       instance.closeSync();

@@ -229,7 +229,7 @@ describe('a command that stops waiting, and a worker that dies without coming ba
     const place = testPlace(apiEnv(sim, { QUERY_TIMEOUT_MS: '600000', LOG_LEVEL: 'debug', PUSH_PORT: '0' }));
     const worker = spawn(process.execPath, [CLI, 'start', '--role', 'worker'], { env: { PATH: process.env.PATH ?? '', ...place.env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
-    worker.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    worker.stderr.on('data', (d: Buffer) => (log += d.toString()));
     const taken = (): number => log.split('"msg":"command request taken"').length - 1;
     try {
       await workerUp(place);
@@ -273,7 +273,7 @@ describe('a query whose worker is killed', () => {
         const child = spawn(process.execPath, [CLI, 'start', '--role', 'worker'], { env: { PATH: process.env.PATH ?? '', ...place.env }, stdio: ['ignore', 'ignore', 'pipe'] });
         children.push(child);
         let log = '';
-        child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (log += d.toString()));
         return { child, log: () => log };
       };
       const first = startWorker();

@@ -236,7 +236,7 @@ describe('a Redis that is full (maxmemory reached, noeviction)', () => {
 
     // as full as it gets: below what Redis already uses
     const admin = new Redis(redis.url);
-    cleanups.push(() => void admin.disconnect());
+    cleanups.push(() => admin.disconnect());
     await admin.config('SET', 'maxmemory', String(Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]) - 1024));
     expect(await push(1)).toBe(503);
 

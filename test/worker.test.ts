@@ -80,7 +80,7 @@ describe('the worker', () => {
   it('upserts one schedule per job from the configured patterns and time zone, and removes those switched off', async () => {
     const w = await startWorker({ SCHEDULE_TZ: 'Europe/Amsterdam', SCHEDULE_PROBES: '*/20 * * * *' });
     const schedules = await w.jobs.getJobSchedulers();
-    expect(schedules.map((s) => [s.key, s.pattern, s.tz]).sort()).toEqual([
+    expect(schedules.map((s) => [s.key, s.pattern, s.tz]).sort(byKey)).toEqual([
       ['export', '*/10 * * * *', 'Europe/Amsterdam'],
       ['reconcile', '15 * * * *', 'Europe/Amsterdam'],
       ['sync-customers', '30 * * * *', 'Europe/Amsterdam'],
@@ -94,7 +94,7 @@ describe('the worker', () => {
     place = testPlace({ ...place!.env, SCHEDULE_LOCATIONS: 'off', SCHEDULE_PROBES: '*/30 * * * *' });
     const again = await startWorker();
     const after = await again.jobs.getJobSchedulers();
-    expect(after.map((s) => [s.key, s.pattern]).sort()).toEqual([
+    expect(after.map((s) => [s.key, s.pattern]).sort(byKey)).toEqual([
       ['export', '*/10 * * * *'],
       ['reconcile', '15 * * * *'],
       ['sync-customers', '30 * * * *'],
@@ -187,4 +187,9 @@ function openInAnotherProcess(path: string): Promise<string> {
   return new Promise((resolve, reject) =>
     execFile(process.execPath, ['--input-type=module', '-e', script], (err, stdout) => (err ? reject(err) : resolve(stdout.trim()))),
   );
+}
+
+/** Schedulers as [key, ...] rows, by key (each is unique), in code-unit order as a bare sort() had them. */
+function byKey(a: (string | undefined)[], b: (string | undefined)[]): number {
+  return String(a[0]) < String(b[0]) ? -1 : 1;
 }

@@ -35,7 +35,7 @@ export function parseCommandArgs(command: Command, argv: string[]): CommandArgs 
     const options = { help: { type: 'boolean', short: 'h' }, ...command.options } satisfies ParseArgsConfig['options'];
     const { values, positionals, tokens } = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
     refuseRepeated(tokens, options);
-    return { values: restoreValues(values as CommandArgs['values'], restore), positionals: positionals.map(restore) };
+    return { values: restoreValues(values, restore), positionals: positionals.map(restore) };
   } catch (err) {
     throw new UsageError(`${(err as Error).message.split('\n')[0]} (see: sensoterra-sync ${command.name} --help)`);
   }

@@ -73,7 +73,7 @@ export class GroupCommit {
   async drain(): Promise<void> {
     while (this.pending.length > 0 || this.inFlight.size > 0) {
       if (this.pending.length > 0 && this.inFlight.size < this.options.maxInFlight) this.flush();
-      await Promise.race([...this.inFlight]).catch(() => undefined);
+      await Promise.race(this.inFlight).catch(() => undefined);
     }
   }
 

@@ -147,7 +147,7 @@ export class SensoterraHttp {
     if (authenticated) headers.api_key = await this.currentKey(opts.signal);
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     return request(this.url(path, opts.query), {
-      method: method as Dispatcher.HttpMethod,
+      method,
       headers,
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       dispatcher: this.agent,

@@ -27,7 +27,7 @@ const convert: DuckDBValueConverter<Value> = (value, type, self) => {
     return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
   }
   if (type.typeId === DuckDBTypeId.DECIMAL) return JSDuckDBValueConverter(value, type, JSDuckDBValueConverter);
-  return JSDuckDBValueConverter(value, type, self as DuckDBValueConverter<JS>);
+  return JSDuckDBValueConverter(value, type, self);
 };
 
 export function rowsOf(reader: DuckDBResultReader): Row[] {

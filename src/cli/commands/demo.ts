@@ -7,6 +7,6 @@ export const demoCommand: Command = {
   summary: 'the whole pipeline on a bundled simulator, no account needed: syncs, pushes, export, answers',
   usage: 'demo',
   async run(_args, io) {
-    await runDemo(io.out);
+    await runDemo((text) => io.out(text));
   },
 };

@@ -20,7 +20,7 @@ export const statusCommand: Command = {
       if (err instanceof SyncError && err.code === ErrorCodes.WAREHOUSE_DOWN) return { down: err.message };
       throw err;
     });
-    if (format === 'json') return void (await io.out(JSON.stringify({ ...queues, warehouse }, null, 2)));
+    if (format === 'json') return io.out(JSON.stringify({ ...queues, warehouse }, null, 2));
     await io.out(describe(queues, warehouse, redactUrl(config.redisUrl)));
   },
 };
