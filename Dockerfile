@@ -3,14 +3,12 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY jobs ./jobs
 COPY sql ./sql
-COPY bench ./bench
-COPY test ./test
-COPY vitest.config.ts ./
-RUN npm run build && npm prune --omit=dev
+# the service and its jobs only: no tests, no benchmarks in the image
+RUN npm run build:ship && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app

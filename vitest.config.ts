@@ -23,6 +23,8 @@ const TIME_SENSITIVE = [
 
 export default defineConfig({
   test: {
+    // builds dist/ first when the sources are newer (the CLI tests run it): never a stale build under test
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // test files share a 2-core machine with DuckDB and Redis: a few at a time keeps timings sane
