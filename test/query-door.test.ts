@@ -144,6 +144,13 @@ describe('what analysts ask', () => {
     expect(printed.slice(-2)).toEqual(['199999', '(200000 rows)']);
   });
 
+  it('reads a SELECT after comments of any kind, nested block comments included, as DuckDB does', async () => {
+    for (const sql of ['-- a question?\nSELECT 1 AS x', '/* a /* nested */ note */ SELECT 1 AS x', '/* one */ -- two\n/**/SELECT 1 AS x']) {
+      expect((await ask(sql)).rows, sql).toEqual([{ x: 1 }]);
+    }
+    expect(await refusal('/* a /* nested */ note */ INSERT INTO readings SELECT * FROM readings')).toMatch(/INSERT statement refused/);
+  });
+
   it('answers aggregates, windows, dates, strings, lists and the catalog', async () => {
     const result = await ask(
       "SELECT range(3) AS l, repeat('-', 3) AS bar, lpad('7', 3, '0') AS padded, date_trunc('month', DATE '2024-07-08') AS month, " +
