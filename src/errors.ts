@@ -17,6 +17,8 @@ export const ErrorCodes = {
   WAREHOUSE: 'E_WAREHOUSE',
   WAREHOUSE_DOWN: 'E_WAREHOUSE_DOWN', // the storage failed (a full disk): the worker reopens the file once it can
   WAREHOUSE_CORRUPT: 'E_WAREHOUSE_CORRUPT',
+  WAREHOUSE_NEWER: 'E_WAREHOUSE_NEWER', // the warehouse has migrations this build does not know (a downgrade)
+  MIGRATION_CHANGED: 'E_MIGRATION_CHANGED', // an applied migration's file has changed since: they are append-only
   WORKER_CONFLICT: 'E_WORKER_CONFLICT', // another worker serves this QUEUE_PREFIX with another warehouse
   QUERY_REFUSED: 'E_QUERY_REFUSED',
   QUERY_TIMEOUT: 'E_QUERY_TIMEOUT',
