@@ -2,6 +2,7 @@
  * The whole service in the test's process, as `start --role all` runs it: simulator, worker (writer) and push
  * receiver, on the test's own queue prefix and warehouse file.
  */
+import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { createLogger } from '../../src/logger.js';
 import { PushReceiver } from '../../src/receiver/server.js';
@@ -14,7 +15,12 @@ import { testPlace, type TestPlace } from './config.js';
 import { apiEnv, FAST_RETRIES } from './pulls.js';
 import { deleteKeys } from './redis.js';
 
-export const PUSH_SECRET = 'push-secret-for-tests';
+/**
+ * The push secret of this test file's stacks: its own, so that a push meant for another file's receiver (a sender
+ * still retrying after its test, while the operating system hands that port to a receiver here) is refused, not
+ * stored in this file's warehouse. Tests run side by side, and ports are reused.
+ */
+export const PUSH_SECRET = `push-secret-${process.pid}-${randomBytes(6).toString('hex')}`;
 
 export interface Stack {
   sim: Simulator;
