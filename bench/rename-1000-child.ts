@@ -39,7 +39,7 @@ const log = createLogger('warn');
  * version_hash (name, location, coordinates, customer, soil profile) or time zone changes is marked, so a rename
  * rolls the probe's whole history up again.
  */
-export const MARK_PROBES_BEFORE = `
+const MARK_PROBES_BEFORE = `
 -- Marks every reading of a probe whose version or time zone is about to change for a new daily rollup: its
 -- readings may now fall on other local days. Needs desired_probes; runs before probes-merge.sql.
 INSERT INTO rollup_dirty (serial, from_ts, to_ts)

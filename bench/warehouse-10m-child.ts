@@ -17,9 +17,9 @@ import { refreshRollup } from '../src/warehouse/rollup.js';
 import { applySettings } from '../src/warehouse/settings.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 
-export const PROBES = 1_000;
-export const CUSTOMERS = 20;
-export const HOURS = 2_000; // 1,000 probes x 5 series x 2,000 hours = 10 million readings
+const PROBES = 1_000;
+const CUSTOMERS = 20;
+const HOURS = 2_000; // 1,000 probes x 5 series x 2,000 hours = 10 million readings
 const END = '2024-07-01 00:00:00+00';
 const MONTH = { from: '2024-06-01', to: '2024-07-01' };
 const log = createLogger('warn');

@@ -24,7 +24,7 @@ import { PushReceiver } from './receiver/server.js';
 import { formatSyncAnswer } from './cli/commands/sync.js';
 import { DEFAULT_EMAIL, DEFAULT_PASSWORD, Simulator, generateAccount, sendPushes, uplinksFor } from './simulator/index.js';
 
-export const DEMO_DIR = resolve('data/demo');
+const DEMO_DIR = resolve('data/demo');
 
 type Print = (text: string) => Promise<void>;
 

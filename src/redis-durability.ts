@@ -27,17 +27,17 @@ export interface RedisDurability {
 }
 
 /** One constant message per risk, saying what to do (the data goes in the log line's object). */
-export const RISK_MESSAGES: Record<RedisRisk, string> = {
+const RISK_MESSAGES: Record<RedisRisk, string> = {
   'no-aof':
     'Redis persistence is off (appendonly no): a Redis restart loses acknowledged pushes the writer has not stored yet (all of them without RDB snapshots, up to minutes of them with snapshots only); set appendonly yes',
   'aof-not-fsynced': 'Redis never fsyncs its AOF (appendfsync no): a crash of the Redis host may lose about 30 s of acknowledged pushes; set appendfsync everysec',
   eviction: 'Redis may evict keys (maxmemory-policy is not noeviction): under memory pressure it can drop queued pushes and BullMQ keys; set maxmemory-policy noeviction',
 };
 
-export const CHECK_FAILED_MESSAGE = "Redis' durability settings could not be read (INFO failed): make sure it runs with appendonly yes and maxmemory-policy noeviction";
+const CHECK_FAILED_MESSAGE = "Redis' durability settings could not be read (INFO failed): make sure it runs with appendonly yes and maxmemory-policy noeviction";
 
 /** `INFO <section>` as field → value. */
-export function parseInfo(text: string): Map<string, string> {
+function parseInfo(text: string): Map<string, string> {
   const fields = new Map<string, string>();
   for (const line of text.split(/\r?\n/)) {
     if (line === '' || line.startsWith('#')) continue;
@@ -61,7 +61,7 @@ async function configGet(redis: Redis, parameter: string): Promise<string | null
  * Reads the settings on a ready connection, logs one warn line per risk, and returns the verdict. Throws only if
  * INFO itself fails (see checkRedisDurabilityWhenReady for the variant that never does).
  */
-export async function checkRedisDurability(redis: Redis, log: Logger): Promise<RedisDurability> {
+async function checkRedisDurability(redis: Redis, log: Logger): Promise<RedisDurability> {
   const persistence = parseInfo(await redis.info('persistence'));
   const memory = parseInfo(await redis.info('memory'));
   const appendfsync = await configGet(redis, 'appendfsync');

@@ -6,7 +6,7 @@
 import { CronTime, validateCronExpression } from 'cron';
 
 /** Sensoterra asks integrators not to poll more often than this. */
-export const MIN_POLL_INTERVAL_MS = 5 * 60_000;
+const MIN_POLL_INTERVAL_MS = 5 * 60_000;
 
 const FIELD = /^[0-9A-Za-z*,/-]+$/;
 

@@ -9,7 +9,7 @@ import { JOBS } from './job-registry.js';
 import type { Logger } from './logger.js';
 
 /** Retries of a scheduled run that failed for a reason retrying can cure (5xx, 429, ...). */
-export const SCHEDULED_JOB_OPTIONS = {
+const SCHEDULED_JOB_OPTIONS = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 60_000 },
   removeOnComplete: { count: 200 },

@@ -12,7 +12,7 @@
  * Cost: one regex pass per line written; nothing at all where nothing is logged.
  */
 
-export const MIN_SECRET_LENGTH = 4;
+const MIN_SECRET_LENGTH = 4;
 const STANDALONE_BELOW = 12;
 export const CENSOR = '[redacted]';
 

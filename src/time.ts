@@ -45,12 +45,6 @@ export function parseInstant(text: string, opts: ParseInstantOptions = {}): Date
   return date;
 }
 
-/** parseInstant for callers that have no reason to give: undefined for a text that is not a time. */
-export function instantOrUndefined(text: string, opts: ParseInstantOptions = {}): Date | undefined {
-  const parsed = parseInstant(text, opts);
-  return parsed instanceof Date ? parsed : undefined;
-}
-
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
   return [4, 6, 9, 11].includes(month) ? 30 : 31;

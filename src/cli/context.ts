@@ -55,7 +55,7 @@ function refuseRepeated(tokens: { kind: string; name?: string }[], options: NonN
  * `--name` or `--name=value` (name: letters, digits, dashes) or `-x...` (a short flag: a letter, no whitespace), on
  * one line: an argument of several lines is a value (SQL opening with `--author=...` then a newline, say).
  */
-export function looksLikeOption(arg: string): boolean {
+function looksLikeOption(arg: string): boolean {
   return !arg.includes('\n') && (/^--[A-Za-z0-9][A-Za-z0-9-]*(=.*)?$/.test(arg) || /^-[A-Za-z]\S*$/.test(arg));
 }
 

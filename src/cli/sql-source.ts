@@ -44,7 +44,7 @@ export async function readSql(source: SqlSource, stdin: NodeJS.ReadableStream, m
  * space are taken away. Only an answer to "is there any statement?": a comment marker inside a string literal may
  * be cut too, but a statement with a literal has words before it.
  */
-export function hasStatement(sql: string): boolean {
+function hasStatement(sql: string): boolean {
   return sql.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '').replace(/[;\s]/g, '') !== '';
 }
 

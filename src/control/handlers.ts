@@ -57,7 +57,7 @@ export function controlHandlers(deps: JobDeps): Record<string, Handler> {
   };
 }
 
-export function parse<S extends z.ZodType>(schema: S, payload: unknown, kind: string): z.infer<S> {
+function parse<S extends z.ZodType>(schema: S, payload: unknown, kind: string): z.infer<S> {
   const result = schema.safeParse(payload);
   if (result.success) return result.data;
   throw new SyncError(ErrorCodes.PAYLOAD_INVALID, `${kind}: ${result.error.issues.map((i) => `${i.path.join('.') || 'payload'} ${i.message}`).join('; ')}`);

@@ -49,7 +49,7 @@ export async function readHeartbeat(redis: Redis, prefix: string): Promise<Heart
   return parseHeartbeat(raw);
 }
 
-export function parseHeartbeat(raw: string): Heartbeat {
+function parseHeartbeat(raw: string): Heartbeat {
   try {
     const value = JSON.parse(raw) as Partial<Heartbeat>;
     if (typeof value === 'object' && value !== null && typeof value.warehouse === 'string') {
@@ -67,7 +67,7 @@ export function parseHeartbeat(raw: string): Heartbeat {
   return { pid: Number(raw), host: 'unknown', startedAt: 0, warehouse: 'unknown (an older worker)', writer: { state: 'up' } };
 }
 
-export async function writeHeartbeat(redis: Redis, prefix: string, beat: Heartbeat): Promise<void> {
+async function writeHeartbeat(redis: Redis, prefix: string, beat: Heartbeat): Promise<void> {
   await redis.set(heartbeatKey(prefix), JSON.stringify(beat), 'PX', HEARTBEAT_TTL_MS);
 }
 

@@ -30,7 +30,7 @@ export async function viaWorkerOrLocally<T>(config: Config, log: Logger, kind: s
 }
 
 /** Opens the warehouse (and, on first use, an API client) for one piece of work, and closes both after. */
-export async function withLocalDeps<T>(config: Config, log: Logger, fn: (deps: JobDeps) => Promise<T>): Promise<T> {
+async function withLocalDeps<T>(config: Config, log: Logger, fn: (deps: JobDeps) => Promise<T>): Promise<T> {
   const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
   await applySettings(db, config);
   let client: SensoterraClient | undefined;

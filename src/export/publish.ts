@@ -28,7 +28,7 @@ export const PARQUET_TABLES = [
   'parameters', 'sync_runs', 'reading_conflicts', 'rejected_pushes', 'uplink_extras', 'probe_soil_layers', 'soil_thresholds', 'readings_daily',
   'probe_latest', 'probe_health',
 ] as const;
-export const STORAGE_VERSION = 'v1.0.0'; // as in sql/export/attach.sql
+const STORAGE_VERSION = 'v1.0.0'; // as in sql/export/attach.sql
 const SNAPSHOT = 'export_snapshot';
 const OPEN_START = "TIMESTAMPTZ '1900-01-01 00:00:00+00'";
 const OPEN_END = "TIMESTAMPTZ '2200-01-01 00:00:00+00'";

@@ -12,11 +12,11 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const CURRENT = 'current';
-export const VERSIONS = 'versions';
+const CURRENT = 'current';
+const VERSIONS = 'versions';
 const PARTIAL = '.partial';
 /** How long a superseded version stays for readers still in it, beyond EXPORT_KEEP_VERSIONS. */
-export const READER_GRACE_MS = 5 * 60_000;
+const READER_GRACE_MS = 5 * 60_000;
 
 /** A new, sortable version name: the publish time, with a counter against two publishes in one millisecond. */
 export function newVersionName(now = new Date(), exportDir?: string): string {
@@ -34,7 +34,7 @@ export function partialDir(exportDir: string, version: string): string {
 }
 
 /** The mode of a directory for a file mode: a search (execute) bit for each read bit, 0640 -> 0750. */
-export function dirModeFor(fileMode: number): number {
+function dirModeFor(fileMode: number): number {
   // the owner keeps rwx; the group and others get r-x where files are readable to them, and never write: a folder
   // they could write to would let them swap `current` or a version's files, whatever the files' own mode
   const readable = fileMode & 0o044;
@@ -76,7 +76,7 @@ export function switchTo(exportDir: string, version: string): string {
   return finalDir;
 }
 
-export function currentVersion(exportDir: string): string | undefined {
+function currentVersion(exportDir: string): string | undefined {
   try {
     return readlinkSync(join(exportDir, CURRENT)).split('/').pop();
   } catch {

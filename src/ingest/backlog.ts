@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import { QUEUES } from '../queues.js';
 import { closeRedis, producerConnection, whenReady } from '../redis.js';
 
-export async function ingestBacklog(queue: Queue): Promise<number> {
+async function ingestBacklog(queue: Queue): Promise<number> {
   const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }

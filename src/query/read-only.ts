@@ -22,10 +22,10 @@ export interface QueryResult {
 }
 
 /** Beyond this, a query belongs on the published export (Parquet), not through a command's answer. */
-export const MAX_ROWS = 200_000;
+const MAX_ROWS = 200_000;
 
 /** The most values or characters one call of a builder (range(), repeat(), lpad(), ...) may make. */
-export const MAX_BUILT = 10_000;
+const MAX_BUILT = 10_000;
 /** The most builder calls one query may make (each builds up to MAX_BUILT at once). */
 const MAX_BUILDERS = 16;
 /** How often a running query's memory is looked at. */

@@ -60,7 +60,7 @@ export function queryRowsOf(reader: DuckDBResultReader): Row[] {
 }
 
 /** One value of an answer, by the rules in the header; never throws. */
-export const queryValue: DuckDBValueConverter<QueryValue> = (value, type, self) => {
+const queryValue: DuckDBValueConverter<QueryValue> = (value, type, self) => {
   if (value === null || value === undefined) return null;
   try {
     return convert(value, type, self);

@@ -57,13 +57,13 @@ export interface ReadingOrigin {
 export type Checked<T> = { ok: T } | { reason: string };
 
 /** Readings before this are not from a Sensoterra probe. */
-export const EARLIEST_READING = Date.UTC(2000, 0, 1);
+const EARLIEST_READING = Date.UTC(2000, 0, 1);
 /** Clock skew tolerated for a timestamp "from the future". */
-export const FUTURE_TOLERANCE_MS = 10 * 60_000;
+const FUTURE_TOLERANCE_MS = 10 * 60_000;
 /** No probe reaches deeper than this. */
-export const MAX_DEPTH_CM = 500;
-export const MAX_TYPE_LENGTH = 32;
-export const MAX_UNIT_LENGTH = 16;
+const MAX_DEPTH_CM = 500;
+const MAX_TYPE_LENGTH = 32;
+const MAX_UNIT_LENGTH = 16;
 
 const DECIMAL = /^-?\d{1,20}(\.\d{1,20})?$/;
 const DIGITS = /^\d{1,3}$/;
@@ -101,7 +101,7 @@ export function toReading(raw: RawReading, origin: ReadingOrigin, extra: string 
 }
 
 /** Historic readings carry no type: it follows from the unit [seen]; an unknown unit is kept as its own type. */
-export function typeFromUnit(unit: string | null | undefined): string {
+function typeFromUnit(unit: string | null | undefined): string {
   const u = (unit ?? '').trim();
   if (u === '%') return 'MOISTURE';
   if (u.toUpperCase() === 'SI') return 'SI';
@@ -127,7 +127,7 @@ export function checkValue(value: unknown): Checked<number> {
   return { ok: number };
 }
 
-export function checkDepth(value: unknown): Checked<number | null> {
+function checkDepth(value: unknown): Checked<number | null> {
   if (value === undefined || value === null) return { ok: null };
   const depth = typeof value === 'number' ? value : typeof value === 'string' && DIGITS.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(depth)) return { reason: `depth ${shown(value)} is not a whole number of cm` };

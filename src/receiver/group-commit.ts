@@ -33,7 +33,7 @@ export interface GroupCommitOptions {
 }
 
 /** Ingest jobs: retried with backoff; finished ones leave Redis at once; failed ones stay for `replay`. */
-export const INGEST_JOB_OPTIONS = {
+const INGEST_JOB_OPTIONS = {
   attempts: 10,
   backoff: { type: 'exponential', delay: 1_000 },
   removeOnComplete: true,

@@ -22,7 +22,7 @@ import {
   type ApiProbe,
 } from './schemas.js';
 
-export const DEFAULT_PAGE_SIZE = 500;
+const DEFAULT_PAGE_SIZE = 500;
 
 export interface ClientOptions {
   pageSize?: number;
@@ -110,4 +110,4 @@ export function warnIfTokenExpiring(token: string | undefined, log: Logger, now 
   else if (daysLeft < TOKEN_WARNING_DAYS) log.warn({ expiry, daysLeft: Math.floor(daysLeft) }, 'SENSOTERRA_TOKEN expires soon: create a new one (POST /token)');
 }
 
-export const TOKEN_WARNING_DAYS = 14;
+const TOKEN_WARNING_DAYS = 14;

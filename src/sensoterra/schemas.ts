@@ -16,13 +16,13 @@ import { parseInstant } from '../time.js';
 const NUMERIC_TEXT = /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 /** A number, or a string holding one ("6.3"). */
-export const numeric = z.union([
+const numeric = z.union([
   z.number().refine(Number.isFinite, 'must be a finite number'),
   z.string().regex(NUMERIC_TEXT).transform(Number),
 ], { error: 'must be a number or a numeric string' });
 
 /** An ISO-8601 timestamp (UTC without an offset, src/time.ts), normalised to a Date. */
-export const timestamp = z.string().transform((s, ctx) => {
+const timestamp = z.string().transform((s, ctx) => {
   const parsed = parseInstant(s);
   if (parsed instanceof Date) return parsed;
   ctx.addIssue({ code: 'custom', message: `must be an ISO-8601 timestamp: ${parsed.reason}` });
@@ -33,7 +33,7 @@ const text = z.string();
 /** Ids appear as numbers; tolerate numeric strings. */
 const id = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)], { error: 'must be a whole number id' });
 
-export const soilLayerSchema = z.looseObject({ depth: numeric, soil: text });
+const soilLayerSchema = z.looseObject({ depth: numeric, soil: text });
 
 export const probeSchema = z.looseObject({
   id,

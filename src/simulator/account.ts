@@ -93,12 +93,12 @@ export interface GenerateOptions {
 }
 
 /** Id ranges, far apart so that an id printed in a log says what it is. */
-export const RESELLER_ID = 39;
-export const FIRST_CUSTOMER_ID = 1001;
-export const FIRST_LOCATION_ID = 2_000_001;
-export const FIRST_PROBE_ID = 50_001;
+const RESELLER_ID = 39;
+const FIRST_CUSTOMER_ID = 1001;
+const FIRST_LOCATION_ID = 2_000_001;
+const FIRST_PROBE_ID = 50_001;
 /** serial = SERIAL_BASE + id: 11 digits like the real ones, and the id can be read off the serial. */
-export const SERIAL_BASE = 24_000_000_000;
+const SERIAL_BASE = 24_000_000_000;
 
 /** Soil calibrations with their Dutch and Spanish names; `language` on a request picks one. */
 export function defaultParameters(): Parameter[] {

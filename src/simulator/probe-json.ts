@@ -54,7 +54,7 @@ function probeStatus(probe: FixtureProbe, nowMs: number, seed: number): Record<s
  * timestamp, as the live API sometimes does, so clients must fall back to last_update. The `timestamp` key is always
  * there (the Python client reads it with []); `depth` is left out for a reading without one, never null.
  */
-export function lastReadings(probe: FixtureProbe, slotMs: number, seed: number): Record<string, unknown>[] {
+function lastReadings(probe: FixtureProbe, slotMs: number, seed: number): Record<string, unknown>[] {
   const timestamp = offsetTimestamp(slotMs);
   return slotReadings(probe, slotMs, seed).map((r) =>
     r.depth === null
@@ -74,7 +74,7 @@ export function* historicReadings(probe: FixtureProbe, fromMs: number, toMs: num
 }
 
 /** '2024-07-08T10:05:00+00:00', the style the contract shows for status timestamps (history uses '...000Z'). */
-export function offsetTimestamp(ms: number): string {
+function offsetTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 }
 

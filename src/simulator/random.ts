@@ -29,15 +29,6 @@ export function hashInts(...parts: number[]): number {
   return h >>> 0;
 }
 
-/** FNV-1a, for turning strings (serials, soil keys) into numbers that hashInts can take. */
-export function hashString(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  }
-  return h >>> 0;
-}
-
 /** A hash as a float in [0, 1). */
 export function unit(hash: number): number {
   return (hash >>> 0) / 4294967296;

@@ -85,7 +85,7 @@ export function slotReadings(probe: FixtureProbe, slotMs: number, seed: number):
 }
 
 /** SI values travel as numeric strings, as the live API sends them: clients must parse them tolerantly. */
-export function wireValue(type: ReadingType, value: number): number | string {
+function wireValue(type: ReadingType, value: number): number | string {
   return type === 'SI' ? value.toFixed(1) : value;
 }
 
@@ -138,7 +138,7 @@ function temperature(probeId: number, atMs: number, seed: number): number {
 }
 
 /** The calibration in force at `atMs`: an earlier one from soil_history, else the current profile. */
-export function soilProfileAt(probe: FixtureProbe, atMs: number): SoilLayer[] {
+function soilProfileAt(probe: FixtureProbe, atMs: number): SoilLayer[] {
   for (const past of probe.soil_history ?? []) {
     if (atMs < fixtureTime(past.until)) return past.soil_profile;
   }
@@ -146,7 +146,7 @@ export function soilProfileAt(probe: FixtureProbe, atMs: number): SoilLayer[] {
 }
 
 /** The soil at a depth is the last layer starting at or above it (the contract's rule). */
-export function soilAt(probe: FixtureProbe, depth: number, atMs: number): string | undefined {
+function soilAt(probe: FixtureProbe, depth: number, atMs: number): string | undefined {
   const profile = soilProfileAt(probe, atMs);
   let best: SoilLayer | undefined;
   for (const layer of profile) {
@@ -169,7 +169,7 @@ const SOIL_RANGES: Record<string, { dry: number; wet: number }> = {
   PEAT: { dry: 30, wet: 65 },
 };
 
-export function soilRange(soil: string | undefined): { dry: number; wet: number } {
+function soilRange(soil: string | undefined): { dry: number; wet: number } {
   const known = soil !== undefined && Object.hasOwn(SOIL_RANGES, soil) ? SOIL_RANGES[soil] : undefined;
   return known ?? LOAM_RANGE;
 }

@@ -38,7 +38,7 @@ export interface Route {
   handle(ctx: ApiContext, res: ServerResponse): void | Promise<void>;
 }
 
-export const ROUTES: Route[] = [
+const ROUTES: Route[] = [
   { method: 'POST', pattern: /^\/customer\/auth$/, public: true, handle: login },
   { method: 'POST', pattern: /^\/token$/, handle: createToken },
   { method: 'GET', pattern: /^\/probe$/, handle: listProbes },

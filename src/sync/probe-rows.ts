@@ -11,7 +11,7 @@ import type { SkippedReadings } from '../readings/skipped.js';
 import type { Cell } from '../warehouse/appender.js';
 
 /** Sorted by depth, only the fields that define the calibration: a stable text for hashing and comparing. */
-export function soilProfileJson(profile: ApiProbe['soil_profile']): string | null {
+function soilProfileJson(profile: ApiProbe['soil_profile']): string | null {
   if (!profile) return null;
   const layers = profile.map((l) => ({ depth: l.depth, soil: l.soil })).sort((a, b) => a.depth - b.depth);
   return JSON.stringify(layers);

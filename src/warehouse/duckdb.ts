@@ -50,7 +50,7 @@ export async function openDuckDb(path: string, limits: DuckDbLimits, readOnly = 
   }
 }
 
-export function describeOpenError(path: string, cause: unknown): SyncError {
+function describeOpenError(path: string, cause: unknown): SyncError {
   if (isLockConflict(cause)) {
     return new SyncError(
       ErrorCodes.WAREHOUSE_LOCKED,

@@ -18,7 +18,7 @@ import { ErrorCodes, SyncError } from '../errors.js';
 const TYPE = /^([A-Za-z]+(?: [A-Za-z]+)*) Error: /;
 
 /** The DuckDB error type ("IO", "FATAL", "Constraint", ...), or undefined for an error that is not DuckDB's. */
-export function duckDbErrorType(err: unknown): string | undefined {
+function duckDbErrorType(err: unknown): string | undefined {
   const message = err instanceof Error ? err.message : typeof err === 'string' ? err : '';
   return TYPE.exec(message)?.[1];
 }

@@ -5,7 +5,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Reading } from '../readings/reading.js';
-import { appendRows, type Cell } from './appender.js';
+import type { Cell } from './appender.js';
 import { ident, sqlFile } from './sql-files.js';
 
 export interface ReadingsOutcome {
@@ -29,16 +29,4 @@ export async function landStagedReadings(connection: DuckDBConnection, runId: st
   await connection.run(sqlFile('sync/stage-clear', { stage: ident('stage_readings') }), { run_id: runId });
   await connection.run('DROP TABLE batch_readings');
   return { offered, inserted, conflicts, duplicates: offered - inserted - conflicts };
-}
-
-export async function landReadings(connection: DuckDBConnection, runId: string, readings: Iterable<Reading>): Promise<ReadingsOutcome> {
-  await stageReadings(connection, runId, readings);
-  return landStagedReadings(connection, runId);
-}
-
-export async function stageReadings(connection: DuckDBConnection, runId: string, readings: Iterable<Reading>): Promise<number> {
-  function* rows(): Generator<Cell[]> {
-    for (const r of readings) yield readingRow(runId, r);
-  }
-  return appendRows(connection, 'stage_readings', rows());
 }

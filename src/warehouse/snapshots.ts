@@ -164,5 +164,3 @@ async function mergeActions(c: DuckDBConnection, file: string, params: Record<st
   const count = (action: string): number => rows.filter((r) => r.merge_action === action).length;
   return { inserted: count('INSERT'), updated: count('UPDATE'), deleted: count('DELETE') };
 }
-
-export type { ReadingsOutcome };

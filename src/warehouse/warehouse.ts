@@ -19,7 +19,7 @@ import { rowsOf, type Row } from './rows.js';
 import { createViews } from './views.js';
 import { ident, sqlFile } from './sql-files.js';
 
-export const STAGE_TABLES = [
+const STAGE_TABLES = [
   'stage_probes', 'stage_locations', 'stage_customers', 'stage_parameters', 'stage_customer_probes', 'stage_readings', 'stage_pushes', 'stage_status',
   'stage_uplink_extras',
 ] as const;
