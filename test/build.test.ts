@@ -4,7 +4,7 @@
  * (global-setup.ts rebuilds it first).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,12 @@ describe('the shipped build', () => {
     const help = spawnSync(process.execPath, [join(out, 'src/cli/main.js'), '--help'], { encoding: 'utf8' });
     expect(help.status, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^sensoterra-sync: /);
+  });
+});
+
+describe('the development build', () => {
+  it('makes the command line executable, as `npx sensoterra-sync` runs it', () => {
+    expect(statSync(join(ROOT, 'dist/src/cli/main.js')).mode & 0o111).toBe(0o111);
   });
 });
 
