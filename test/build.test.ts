@@ -55,6 +55,13 @@ describe('a build older than its sources', () => {
     expect(staleBecause(project(1_000, 2_000))).toBeUndefined();
   });
 
+  it('is stale when one source has no output of its own, however new the others are (a shipped build, a new file)', () => {
+    const root = project(1_000, 2_000);
+    writeFileSync(join(root, 'src/b.ts'), 'export const b = 1;\n');
+    utimesSync(join(root, 'src/b.ts'), 500, 500);
+    expect(staleBecause(root)).toBe('src changed since the last build');
+  });
+
   it('is missing when dist/ holds nothing built', () => {
     const root = project(1_000, 2_000);
     rmSync(join(root, 'dist'), { recursive: true });

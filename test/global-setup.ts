@@ -1,37 +1,47 @@
 /**
  * Before any test file: the build in dist/ is what the sources say. Tests start the command line and readers from
- * dist/ in processes of their own, so a stale build would test old code without a word. When any source (src/,
- * jobs/, bench/, test/, a tsconfig) is newer than everything in dist/, or dist/ is missing, this builds once, and a
- * build that fails stops the run with the compiler's output. `.ci/run` builds first, so there it only checks.
+ * dist/ in processes of their own, so a stale build would test old code without a word. When a source (src/,
+ * jobs/, bench/, test/) has no output in dist/ or one older than itself, or a configuration changed since, this
+ * builds once (`npm run build`), and a build that fails stops the run with the compiler's output. `.ci/run`
+ * builds first, so there it only checks.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SOURCES = ['src', 'jobs', 'bench', 'test'];
-const CONFIGS = ['tsconfig.json', 'package-lock.json'];
+const CONFIGS = ['tsconfig.json', 'package-lock.json', 'vitest.config.ts'];
 
-/** The newest modification time of a file under `dir` whose name passes `keep` (0 when there is none). */
-function newest(dir: string, keep: (name: string) => boolean): number {
-  if (!existsSync(dir)) return 0;
-  let latest = 0;
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && keep(entry.name)) latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return latest;
+/** Every TypeScript file under `dir` (the build compiles each to dist/<same path>.js). */
+function sourcesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts'))
+    .map((entry) => join(entry.parentPath, entry.name));
 }
 
-/** Which inputs are newer than the build, or undefined when it is up to date. */
+const modified = (path: string): number => (existsSync(path) ? statSync(path).mtimeMs : 0);
+
+/**
+ * Why dist/ is not what the sources say, or undefined when it is: each source must have its own output, written
+ * after it (a missing one counts: a shipped build, a renamed file), and no configuration may be newer than the
+ * oldest output.
+ */
 export function staleBecause(root = ROOT): string | undefined {
-  const built = newest(join(root, 'dist'), (name) => name.endsWith('.js'));
-  if (built === 0) return 'dist/ holds no build';
-  const changed = [
-    ...SOURCES.filter((dir) => newest(join(root, dir), (name) => name.endsWith('.ts')) > built),
-    ...CONFIGS.filter((file) => existsSync(join(root, file)) && statSync(join(root, file)).mtimeMs > built),
-  ];
-  return changed.length > 0 ? `${changed.join(', ')} changed since the last build` : undefined;
+  if (!existsSync(join(root, 'dist'))) return 'dist/ holds no build';
+  const changed = new Set<string>();
+  let oldestOutput = Infinity;
+  for (const dir of SOURCES) {
+    for (const source of sourcesUnder(join(root, dir))) {
+      const output = modified(join(root, 'dist', relative(root, source).replace(/\.ts$/, '.js')));
+      oldestOutput = Math.min(oldestOutput, output);
+      if (output < modified(source)) changed.add(dir);
+    }
+  }
+  for (const file of CONFIGS) if (modified(join(root, file)) > oldestOutput) changed.add(file);
+  return changed.size > 0 ? `${[...changed].join(', ')} changed since the last build` : undefined;
 }
 
 export default function setup(): void {
