@@ -1,4 +1,5 @@
--- What is the latest moisture profile of every probe? One row per probe, one column per depth (% water).
+-- What is the latest moisture profile of every probe? One row per probe that measures moisture, one column per
+-- depth (% water).
 SELECT
   probe_name,
   max(ts) AS measured_at,
