@@ -6,6 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { afterLeadingComments } from '../query/sql-text.js';
 
 /** The most SQL text read from a file or stdin: one SELECT, however long, is far smaller. */
 export const MAX_SQL_BYTES = 1024 * 1024;
@@ -35,17 +36,8 @@ export function chooseSqlSource(positionals: string[], file: string | undefined,
 export async function readSql(source: SqlSource, stdin: NodeJS.ReadableStream, maxBytes = MAX_SQL_BYTES): Promise<string> {
   const sql = source.from === 'argument' ? source.sql : await readSqlText(source, stdin, maxBytes);
   if (sql.trim() === '') throw new UsageError(`query got no SQL: ${describeSource(source)} is empty; ${HOW}`);
-  if (!hasStatement(sql)) throw new UsageError(`query got no SQL: ${describeSource(source)} holds only comments; ${HOW}`);
+  if (afterLeadingComments(sql) === '') throw new UsageError(`query got no SQL: ${describeSource(source)} holds only comments; ${HOW}`);
   return sql;
-}
-
-/**
- * Whether anything is left once comments (`-- ...` to the end of the line, `/* ... *\/`), semicolons and white
- * space are taken away. Only an answer to "is there any statement?": a comment marker inside a string literal may
- * be cut too, but a statement with a literal has words before it.
- */
-function hasStatement(sql: string): boolean {
-  return sql.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '').replace(/[;\s]/g, '') !== '';
 }
 
 function describeSource(source: SqlSource): string {

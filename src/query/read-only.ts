@@ -13,6 +13,7 @@ import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import { ErrorCodes, QueryRefusedError, SyncError } from '../errors.js';
 import type { Row } from '../warehouse/rows.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
+import { afterLeadingComments } from './sql-text.js';
 import { queryRowsOf } from './values.js';
 import { AGGREGATES, BUILDERS, SCALARS, TABLE_FUNCTIONS } from './allowed-functions.js';
 
@@ -104,42 +105,6 @@ async function prepareReadOnly(connection: DuckDBConnection, sql: string) {
 function firstKeyword(sql: string): string {
   const text = afterLeadingComments(sql);
   return text.startsWith('(') ? '(' : (/^[A-Za-z_]+/.exec(text)?.[0] ?? '').toUpperCase();
-}
-
-/** The SQL past its leading white space and comments: `-- ...` lines, and `/* ... *\/`, which DuckDB lets nest. */
-function afterLeadingComments(sql: string): string {
-  let i = 0;
-  for (;;) {
-    while (i < sql.length && /\s/.test(sql[i]!)) i++;
-    if (sql.startsWith('--', i)) {
-      const end = sql.indexOf('\n', i);
-      if (end === -1) return '';
-      i = end + 1;
-    } else if (sql.startsWith('/*', i)) {
-      i = afterBlockComment(sql, i);
-    } else {
-      return sql.slice(i);
-    }
-  }
-}
-
-/** Where the block comment opening at `start` ends, nested ones inside it included (the end of the text if never). */
-function afterBlockComment(sql: string, start: number): number {
-  let depth = 0;
-  let i = start;
-  while (i < sql.length) {
-    if (sql.startsWith('/*', i)) {
-      depth++;
-      i += 2;
-    } else if (sql.startsWith('*/', i)) {
-      depth--;
-      i += 2;
-      if (depth === 0) return i;
-    } else {
-      i++;
-    }
-  }
-  return sql.length;
 }
 
 /** Walks the parsed query: every function called must be allowed, every builder bounded, no table a file. */
