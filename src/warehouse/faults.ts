@@ -52,8 +52,8 @@ export function isCorrupt(err: unknown): boolean {
 }
 
 /**
- * DuckDB's answer to every statement on a handle invalidated earlier: a consequence, which names no cause. The
- * cause (the error that invalidated it) is the reason worth showing.
+ * DuckDB's answer to every statement on a handle invalidated earlier (an error, or the reason kept from one): a
+ * consequence, which names no cause. The cause (the error that invalidated it) is the reason worth showing.
  */
 export function isInvalidatedEarlier(err: unknown): boolean {
   return isFatal(err) && detail(err).includes('database has been invalidated because of a previous fatal error');

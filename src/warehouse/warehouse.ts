@@ -49,8 +49,6 @@ interface Fault {
   /** The last storage failure, and the first write that succeeded after it (see settle). */
   lastFailure: number;
   wroteAfter?: number;
-  /** The reason is DuckDB's "invalidated because of a previous fatal error", which names no cause: a later one may. */
-  consequenceOnly?: boolean;
 }
 
 /**
@@ -164,7 +162,6 @@ export class Warehouse {
         const cause = err instanceof SyncError && err.cause !== undefined ? err.cause : err;
         if (reasonOf(cause) !== this.fault.reason) this.log.warn({ err: cause }, 'the warehouse cannot be reopened yet');
         this.fault.reason = reasonOf(cause);
-        this.fault.consequenceOnly = false;
         return false;
       }
       this.log.info({ downSince: this.fault.since, reason: this.fault.reason }, 'warehouse reopened: writing again');
@@ -209,13 +206,10 @@ export class Warehouse {
       this.fault.lastFailure = Date.now();
       this.fault.wroteAfter = undefined;
       // the cause of an invalidation may be met after its consequence (on another connection): show the cause
-      if (this.fault.reopen && this.fault.consequenceOnly && fatal && !isInvalidatedEarlier(err)) {
-        this.fault.reason = reasonOf(err);
-        this.fault.consequenceOnly = false;
-      }
+      if (this.fault.reopen && isInvalidatedEarlier(this.fault.reason) && fatal && !isInvalidatedEarlier(err)) this.fault.reason = reasonOf(err);
       if (this.fault.reopen || !fatal) return;
     }
-    this.fault = { reason: reasonOf(err), since: this.fault?.since ?? new Date(), reopen: fatal, lastFailure: Date.now(), consequenceOnly: isInvalidatedEarlier(err) };
+    this.fault = { reason: reasonOf(err), since: this.fault?.since ?? new Date(), reopen: fatal, lastFailure: Date.now() };
     if (fatal) this.log.error({ err, warehouse: this.path }, 'DuckDB invalidated the warehouse: reopening it once the storage allows');
     else this.log.error({ err, warehouse: this.path }, 'the warehouse storage failed a write: trying again shortly');
   }
