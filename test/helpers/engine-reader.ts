@@ -85,24 +85,19 @@ async function openWasm(module: string, file: string): Promise<Opened> {
   const db = await duckdb.createDuckDB(bundles, new duckdb.VoidLogger(), duckdb.NODE_RUNTIME);
   await db.instantiate(() => undefined);
   db.open({ path: ':memory:' });
-  const connection = db.connect();
-  const ask: Ask = async (sql) => connection.query(sql).toArray().map((row) => row.toJSON());
-  await ask('SET autoload_known_extensions = false');
-  await ask('SET autoinstall_known_extensions = false');
+  // two connections: `USE` is a connection's own, so one reads through `exported.` and the other in it
+  const connect = (): Ask => {
+    const connection = db.connect();
+    return async (sql) => connection.query(sql).toArray().map((row) => row.toJSON());
+  };
+  const attached = connect();
+  await attached('SET autoload_known_extensions = false'); // settings of the database: both connections
+  await attached('SET autoinstall_known_extensions = false');
   db.registerFileBuffer('snapshot.duckdb', new Uint8Array(readFileSync(file)));
-  await ask("ATTACH 'snapshot.duckdb' AS exported (READ_ONLY)");
-  // read through `exported.` first (main() does that before anything else), then as the database in use
-  let inUse = false;
-  const attached: Ask = async (sql) => {
-    if (inUse) throw new Error('read through the attached name before anything else');
-    return ask(sql);
-  };
-  const inSnapshot: Ask = async (sql) => {
-    if (!inUse) await ask('USE exported');
-    inUse = true;
-    return ask(sql);
-  };
-  return { ask: inSnapshot, attached };
+  await attached("ATTACH 'snapshot.duckdb' AS exported (READ_ONLY)");
+  const ask = connect();
+  await ask('USE exported');
+  return { ask, attached };
 }
 
 const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ROOT } from './cli.js';
 
 const MANIFEST = join(ROOT, 'test/engines/package.json');
-export const ENGINES_DIR = join(ROOT, 'node_modules/.cache/sensoterra-sync-engines');
+const ENGINES_DIR = join(ROOT, 'node_modules/.cache/sensoterra-sync-engines');
 
 /** Installs the engines unless the same list is installed already; the reason when that cannot be done. */
 export function installEngines(): { installed: true } | { unavailable: string } {
