@@ -14,7 +14,7 @@ import { testPlace } from './helpers/config.js';
 import { apiEnv } from './helpers/pulls.js';
 import { deleteKeys, freePort, PrivateRedis } from './helpers/redis.js';
 import { ingestDrained, post, PUSH_SECRET } from './helpers/stack.js';
-import { missing, readingsOf, someUplinks, stored } from './helpers/push-load.js';
+import { expectStoredExactlyOnce, missing, readingsOf, someUplinks, stored } from './helpers/push-load.js';
 import { eventually, exited, workerUp } from './helpers/waiting.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -111,10 +111,7 @@ describe('a writer killed in the middle of a push load', () => {
     second.kill('SIGTERM');
     expect(await exited(second)).toBe(0);
 
-    const expected = readingsOf(acknowledged);
-    const after = await stored(place);
-    expect({ readings: after.readings, keys: after.keys }).toEqual({ readings: expected, keys: expected });
-    expect(missing(acknowledged, after)).toEqual([]);
+    await expectStoredExactlyOnce(place, acknowledged);
   });
 });
 

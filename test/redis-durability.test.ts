@@ -12,7 +12,7 @@ import { PushReceiver } from '../src/receiver/server.js';
 import { startService } from '../src/service.js';
 import { generateAccount } from '../src/simulator/index.js';
 import { testPlace } from './helpers/config.js';
-import { missing, pushUntilAcknowledged, readingsOf, someUplinks, stored } from './helpers/push-load.js';
+import { expectStoredExactlyOnce, pushUntilAcknowledged, someUplinks } from './helpers/push-load.js';
 import { PrivateRedis, type PrivateRedisOptions } from '../src/dev/private-redis.js';
 import { ingestDrained, post, PUSH_SECRET } from './helpers/stack.js';
 import { eventually } from './helpers/waiting.js';
@@ -205,10 +205,7 @@ async function pushLoadThrough(fault: (redis: PrivateRedis) => Promise<void>): P
   stopped = true;
   await service.stop();
 
-  const expected = readingsOf(uplinks);
-  const after = await stored(place);
-  expect({ readings: after.readings, keys: after.keys }).toEqual({ readings: expected, keys: expected });
-  expect(missing(uplinks, after)).toEqual([]);
+  await expectStoredExactlyOnce(place, uplinks);
 }
 
 describe('with AOF on (appendfsync everysec), Redis going away in the middle of a push load', () => {

@@ -2,6 +2,7 @@
  * A push load the way Sensoterra's pusher sends it: unique uplinks, a few requests at a time, each sent again until
  * it is acknowledged (a 503 or a cut connection is not an acknowledgement). And what landed in the warehouse.
  */
+import { expect } from 'vitest';
 import type { AccountFixture, Uplink } from '../../src/simulator/index.js';
 import { uplinksFor } from '../../src/simulator/index.js';
 import { createLogger } from '../../src/logger.js';
@@ -84,3 +85,11 @@ export async function stored(place: TestPlace): Promise<Stored> {
 }
 
 export const missing = (acknowledged: Uplink[], s: Stored): Uplink[] => acknowledged.filter((u) => !s.uplinks.has(`${u.serial}@${new Date(u.timestamp).toISOString()}`));
+
+/** Every reading of the acknowledged uplinks is in the warehouse, once, and nothing else is (its writer stopped). */
+export async function expectStoredExactlyOnce(place: TestPlace, acknowledged: Uplink[]): Promise<void> {
+  const expected = readingsOf(acknowledged);
+  const after = await stored(place);
+  expect({ readings: after.readings, keys: after.keys }).toEqual({ readings: expected, keys: expected });
+  expect(missing(acknowledged, after)).toEqual([]);
+}
