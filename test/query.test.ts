@@ -19,7 +19,8 @@ let stack: Stack;
 const at = '2024-07-07T12:05:00Z';
 
 beforeAll(async () => {
-  stack = await startStack({ env: { QUERY_TIMEOUT_MS: '500' } });
+  // one schedule on, for status to show, that will not fire during the test (04:00 on 29 February)
+  stack = await startStack({ env: { QUERY_TIMEOUT_MS: '500', SCHEDULE_PROBES: '0 4 29 2 *' } });
   const body = JSON.stringify({ serial: '24000092104', readings: [
     { type: 'MOISTURE', depth: 15, value: 27.5, unit: '%', timestamp: at },
     { type: 'MOISTURE', depth: 30, value: 31.25, unit: '%', timestamp: at },
@@ -139,7 +140,7 @@ describe('status', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`worker     running (pid ${process.pid} on ${hostname()}), warehouse ${hostname()}:${stack.place.config.warehousePath}\n`);
     expect(result.stdout).toMatch(/^queue {6}ingest {3}0 waiting, 0 active, 0 delayed, 0 failed$/m);
-    expect(result.stdout).toMatch(/^sync-probes +\*\/15 \* \* \* \* +UTC +\d{4}-\d\d-\d\dT/m);
+    expect(result.stdout).toMatch(/^sync-probes +0 4 29 2 \* +UTC +\d{4}-02-29T04:00/m);
     expect(result.stdout).toMatch(/^ingest-pushes +succeeded +\d{4}-/m);
     expect(result.stdout).toContain('0 probes (0 deleted), 0 probe versions, 3 readings');
     const json = JSON.parse((await runCli(['status', '--format', 'json'], stack.place.env)).stdout) as { redis: string; warehouse: { sizes: { readings: number } } };

@@ -13,7 +13,7 @@ import { Warehouse } from '../src/warehouse/warehouse.js';
 import { WorkerService } from '../src/worker.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { CLI, runCli } from './helpers/cli.js';
-import { testPlace, type TestPlace } from './helpers/config.js';
+import { DEFAULT_SCHEDULES, testPlace, type TestPlace } from './helpers/config.js';
 import { apiEnv, FAST_RETRIES } from './helpers/pulls.js';
 import { deleteKeys } from './helpers/redis.js';
 
@@ -78,7 +78,7 @@ describe('the worker', () => {
   });
 
   it('upserts one schedule per job from the configured patterns and time zone, and removes those switched off', async () => {
-    const w = await startWorker({ SCHEDULE_TZ: 'Europe/Amsterdam', SCHEDULE_PROBES: '*/20 * * * *' });
+    const w = await startWorker({ ...DEFAULT_SCHEDULES, SCHEDULE_TZ: 'Europe/Amsterdam', SCHEDULE_PROBES: '*/20 * * * *' });
     const schedules = await w.jobs.getJobSchedulers();
     expect(schedules.map((s) => [s.key, s.pattern, s.tz]).sort(byKey)).toEqual([
       ['export', '*/10 * * * *', 'Europe/Amsterdam'],
@@ -104,7 +104,7 @@ describe('the worker', () => {
   });
 
   it('notices, with its watchdog, a schedule whose next run is in the past', async () => {
-    const w = await startWorker();
+    const w = await startWorker(DEFAULT_SCHEDULES);
     const { checkSchedules } = await import('../src/schedules.js');
     const aDayLater = Date.now() + 86_400_000;
     const overdue = await checkSchedules(w.jobs, place!.config, createLogger('info', logSink), aDayLater);

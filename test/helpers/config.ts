@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, SCHEDULED_JOBS, type Config } from '../../src/config.js';
 
 export interface TestPlace {
   dir: string;
@@ -15,6 +15,15 @@ export interface TestPlace {
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/**
+ * Every schedule off unless the test names one: a service in a test runs on the wall clock, and a pull that fires at
+ * the quarter hour in the middle of a test would land rows the test never asked for.
+ */
+const NO_SCHEDULES = Object.fromEntries(Object.values(SCHEDULED_JOBS).map((job) => [job.variable, 'off']));
+
+/** The schedules a service starts with when nothing is configured, for a test about them. */
+export const DEFAULT_SCHEDULES = Object.fromEntries(Object.values(SCHEDULED_JOBS).map((job) => [job.variable, job.default]));
+
 export function testPlace(env: Record<string, string> = {}): TestPlace {
   const dir = mkdtempSync(join(tmpdir(), 'sensoterra-sync-test-'));
   const prefix = `test-${randomBytes(4).toString('hex')}`;
@@ -25,6 +34,7 @@ export function testPlace(env: Record<string, string> = {}): TestPlace {
     EXPORT_DIR: join(dir, 'export'),
     DUCKDB_MEMORY_LIMIT: '512MB',
     LOG_LEVEL: 'silent',
+    ...NO_SCHEDULES,
     ...env,
   };
   return { dir, prefix, env: full, config: loadConfig(full), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
