@@ -13,7 +13,15 @@ import { generateAccount, uplinksFor, type Uplink } from '../src/simulator/index
 import { startChild, type Child } from './lib/children.js';
 import { cpuSeconds, OtherLoad } from './lib/proc.js';
 import { benchPrefix, IngestQueue } from './lib/queue.js';
-import { otherLoadLine, round, targetLines, thousands, type Benchmark, type BenchContext, type BenchResult } from './lib/report.js';
+import {
+  otherLoadLine,
+  round,
+  targetLines,
+  thousands,
+  type Benchmark,
+  type BenchContext,
+  type BenchResult,
+} from './lib/report.js';
 import { startService } from './lib/service.js';
 
 const LOAD = { connections: 64, warmupS: 2, durationS: 10 };
@@ -55,7 +63,12 @@ function multiDepthUplink(): Uplink {
   const probe = account.probes.find((p) => p.depths.length === 4);
   if (!probe) throw new Error('the generated account has no 4-depth probe');
   const to = new Date();
-  for (const uplink of uplinksFor(account, { from: new Date(to.getTime() - 2 * 3_600_000), to, serials: [probe.serial] })) return uplink;
+  for (const uplink of uplinksFor(account, {
+    from: new Date(to.getTime() - 2 * 3_600_000),
+    to,
+    serials: [probe.serial],
+  }))
+    return uplink;
   throw new Error(`no uplink for probe ${probe.serial} in the last 2 hours`);
 }
 
@@ -75,7 +88,10 @@ async function measureNoop(body: string, ctx: BenchContext): Promise<Run> {
   }
 }
 
-async function measureReceiver(body: string, ctx: BenchContext): Promise<Run & { batches: number; pushesPerBatch: number }> {
+async function measureReceiver(
+  body: string,
+  ctx: BenchContext,
+): Promise<Run & { batches: number; pushesPerBatch: number }> {
   ctx.progress('push-throughput: receiver (--role receiver)');
   const queue = await IngestQueue.open(benchPrefix('throughput'));
   const dir = mkdtempSync(join(tmpdir(), 'sensoterra-bench-'));
@@ -98,8 +114,20 @@ async function measureReceiver(body: string, ctx: BenchContext): Promise<Run & {
 }
 
 /** A warm-up (JIT, connections, Redis), then the measured run, with the server's CPU time around it. */
-async function load(server: Child<unknown>, url: string, body: string, headers: Record<string, string>, systemPids: number[]): Promise<Run> {
-  const options = { url, method: 'POST' as const, body, headers: { 'content-type': 'application/json', ...headers }, connections: LOAD.connections };
+async function load(
+  server: Child<unknown>,
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  systemPids: number[],
+): Promise<Run> {
+  const options = {
+    url,
+    method: 'POST' as const,
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+    connections: LOAD.connections,
+  };
   const warmup = await autocannon({ ...options, duration: LOAD.warmupS });
   const cpuBefore = cpuSeconds(server.pid) ?? Number.NaN;
   const generatorBefore = process.cpuUsage();
@@ -122,16 +150,42 @@ async function load(server: Child<unknown>, url: string, body: string, headers: 
   };
 }
 
-function report(uplink: Uplink, body: string, noop: Run, receiver: Run & { batches: number; pushesPerBatch: number }): BenchResult {
+function report(
+  uplink: Uplink,
+  body: string,
+  noop: Run,
+  receiver: Run & { batches: number; pushesPerBatch: number },
+): BenchResult {
   const readingsPerBody = uplink.readings.length;
   const ratio = receiver.requestsPerS / noop.requestsPerS;
-  const targets = [{ what: 'receiver / no-op requests/s', target: `>= ${TARGET_RATIO.toFixed(2)}`, measured: ratio.toFixed(2), pass: ratio >= TARGET_RATIO }];
+  const targets = [
+    {
+      what: 'receiver / no-op requests/s',
+      target: `>= ${TARGET_RATIO.toFixed(2)}`,
+      measured: ratio.toFixed(2),
+      pass: ratio >= TARGET_RATIO,
+    },
+  ];
   const row = (name: string, r: Run): string =>
     `  ${name.padEnd(9)} ${thousands(r.requestsPerS).padStart(7)} req/s   p50 ${r.latencyP50Ms} ms   p99 ${r.latencyP99Ms} ms   ` +
     `non-2xx ${r.non2xx}   errors ${r.errors}   CPU: server ${r.serverCpuCores.toFixed(2)}, autocannon ${r.generatorCpuCores.toFixed(2)} cores`;
   return {
-    settings: { ...LOAD, bodyBytes: Buffer.byteLength(body), readingsPerBody, loadGenerator: 'autocannon (in the bench process)' },
-    figures: { noop: roundRun(noop), receiver: { ...roundRun(receiver), readingsPerS: round(receiver.acknowledgedPerS * readingsPerBody), batches: receiver.batches, pushesPerBatch: round(receiver.pushesPerBatch, 1) }, ratio: round(ratio, 3) },
+    settings: {
+      ...LOAD,
+      bodyBytes: Buffer.byteLength(body),
+      readingsPerBody,
+      loadGenerator: 'autocannon (in the bench process)',
+    },
+    figures: {
+      noop: roundRun(noop),
+      receiver: {
+        ...roundRun(receiver),
+        readingsPerS: round(receiver.acknowledgedPerS * readingsPerBody),
+        batches: receiver.batches,
+        pushesPerBatch: round(receiver.pushesPerBatch, 1),
+      },
+      ratio: round(ratio, 3),
+    },
     targets,
     lines: [
       `  load: autocannon, ${LOAD.connections} connections, ${LOAD.warmupS} s warm-up + ${LOAD.durationS} s measured, one uplink of ${readingsPerBody} readings (${Buffer.byteLength(body)} bytes) per request`,

@@ -71,9 +71,16 @@ async function count(db: Warehouse, sql: string): Promise<number> {
 }
 
 async function rename(variant: 'after' | 'before', dir: string): Promise<Record<string, number | boolean>> {
-  const sim = await Simulator.start({ account: generateAccount({ seed: 10, probes: PROBES, customers: CUSTOMERS }), now: new Date(END) });
+  const sim = await Simulator.start({
+    account: generateAccount({ seed: 10, probes: PROBES, customers: CUSTOMERS }),
+    now: new Date(END),
+  });
   for (const p of sim.account.probes) sim.renameProbe(p.serial, `${p.name ?? p.serial} (renamed)`);
-  const config = configFor(dir, { SENSOTERRA_API_URL: sim.url, SENSOTERRA_EMAIL: sim.account.account.email, SENSOTERRA_PASSWORD: sim.account.account.password });
+  const config = configFor(dir, {
+    SENSOTERRA_API_URL: sim.url,
+    SENSOTERRA_EMAIL: sim.account.account.email,
+    SENSOTERRA_PASSWORD: sim.account.account.password,
+  });
   const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
   await applySettings(db, config); // what the worker does on opening; the same settings as the build: marks nothing
   const client = new SensoterraClient(config, log);
@@ -85,8 +92,14 @@ async function rename(variant: 'after' | 'before', dir: string): Promise<Record<
     const skipped = new SkippedReadings();
     let read = 0;
     for await (const page of client.probes()) {
-      await db.stage('stage_probes', page.map((element) => probeStageRow(runId, element, config.timeZoneOverrides)));
-      await db.stage('stage_readings', page.flatMap((element) => statusReadings(element, startedAt, skipped)).map((r) => readingRow(runId, r)));
+      await db.stage(
+        'stage_probes',
+        page.map((element) => probeStageRow(runId, element, config.timeZoneOverrides)),
+      );
+      await db.stage(
+        'stage_readings',
+        page.flatMap((element) => statusReadings(element, startedAt, skipped)).map((r) => readingRow(runId, r)),
+      );
       read += page.length;
     }
     out.probesRead = read;
@@ -108,7 +121,15 @@ async function rename(variant: 'after' | 'before', dir: string): Promise<Record<
     } else {
       out.oldMarkMs = 0;
     }
-    const [outcome, applyMs] = await timed(() => applyProbeSnapshot(db, { runId, at: startedAt, complete: true, maxDeleteShare: config.syncMaxDeleteShare, changedBy: 'sync-probes' }));
+    const [outcome, applyMs] = await timed(() =>
+      applyProbeSnapshot(db, {
+        runId,
+        at: startedAt,
+        complete: true,
+        maxDeleteShare: config.syncMaxDeleteShare,
+        changedBy: 'sync-probes',
+      }),
+    );
     out.applyMs = applyMs;
     out.newVersions = outcome.newVersions;
     out.updated = outcome.updated;

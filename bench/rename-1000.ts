@@ -24,10 +24,15 @@ type Figures = Record<string, number>;
 function child(script: string, args: string[], profile: string | undefined, signal: AbortSignal): Promise<Figures> {
   const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...nodeArgs, script, ...args], { signal, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${args[0]}: ${stderr || err.message}`));
-      else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Figures);
-    });
+    execFile(
+      process.execPath,
+      [...nodeArgs, script, ...args],
+      { signal, maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${args[0]}: ${stderr || err.message}`));
+        else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Figures);
+      },
+    );
   });
 }
 
@@ -46,7 +51,8 @@ async function renameChild(variant: 'after' | 'before', dir: string, ctx: BenchC
 /** The warehouse's files (the database and any WAL left), as they are after the build's process has closed it. */
 function copyWarehouse(from: string, to: string): void {
   mkdirSync(to, { recursive: true });
-  for (const file of readdirSync(from)) if (file.startsWith('warehouse.duckdb')) copyFileSync(join(from, file), join(to, file));
+  for (const file of readdirSync(from))
+    if (file.startsWith('warehouse.duckdb')) copyFileSync(join(from, file), join(to, file));
 }
 
 export const rename1000: Benchmark = {
@@ -84,7 +90,9 @@ export function report(built: Figures, after: Figures, before: Figures): BenchRe
     return r > 0 && r < 0.5 ? `${shown} (before ${1 / r < 10 ? round(1 / r, 1) : thousands(1 / r)}x after)` : shown;
   };
   const peak = (f: Figures): string =>
-    f.peakReset ? `peak ${round(f.peakMb!)} MB while applying and refreshing (RSS ${round(f.rssBeforeMb!)} MB before; ${round(f.setupPeakMb!)} MB while staging)` : `peak ${round(f.peakMb!)} MB (whole process)`;
+    f.peakReset
+      ? `peak ${round(f.peakMb!)} MB while applying and refreshing (RSS ${round(f.rssBeforeMb!)} MB before; ${round(f.setupPeakMb!)} MB while staging)`
+      : `peak ${round(f.peakMb!)} MB (whole process)`;
   const line = (name: string, f: Figures): string[] => [
     `  ${name}: ${thousands(f.probesRead!)} probes read, ${thousands(f.newVersions!)} new versions, ${thousands(f.renamed!)} renamed; ` +
       `${thousands(f.probesMarked!)} probes marked for the rollup`,
@@ -98,7 +106,16 @@ export function report(built: Figures, after: Figures, before: Figures): BenchRe
     peak: after.peakMb! / before.peakMb!,
   };
   return {
-    settings: { probes: 1_000, customers: 20, seriesPerProbe: 5, hours: 2_000, renamed: 1_000, duckdbMemoryLimit: '1GB (default)', duckdbThreads: '2 (default)', before: 'sql/rollup/mark-probes.sql of 7989e0e' },
+    settings: {
+      probes: 1_000,
+      customers: 20,
+      seriesPerProbe: 5,
+      hours: 2_000,
+      renamed: 1_000,
+      duckdbMemoryLimit: '1GB (default)',
+      duckdbThreads: '2 (default)',
+      before: 'sql/rollup/mark-probes.sql of 7989e0e',
+    },
     figures: { built, after, before, ratios },
     targets: [],
     lines: [
@@ -108,7 +125,9 @@ export function report(built: Figures, after: Figures, before: Figures): BenchRe
       `  after / before: whole sync (mark + apply + refresh) ${ratio(total(after), total(before))}; refresh ${ratio(after.refreshMs!, before.refreshMs!)}; ` +
         `apply ${ratio(after.applyMs!, before.oldMarkMs! + before.applyMs!)} (before's with its old mark); rows written ${ratio(after.rowsWritten!, before.rowsWritten!)}; peak memory ${ratio(after.peakMb!, before.peakMb!)}`,
       `  other processes used ${after.otherCores!.toFixed(2)} cores during "after", ${before.otherCores!.toFixed(2)} during "before"` +
-        (Math.max(after.otherCores!, before.otherCores!) > 0.1 ? ': WARNING, something else was busy; these times are high' : ''),
+        (Math.max(after.otherCores!, before.otherCores!) > 0.1
+          ? ': WARNING, something else was busy; these times are high'
+          : ''),
       '  (one run: two fresh processes on copies of one warehouse; compare the two within a run, not across runs)',
     ],
   };

@@ -32,8 +32,12 @@ function options(): { only: Benchmark[]; profileDir: string | undefined } {
   } catch (err) {
     throw new UsageError(`${(err as Error).message}; usage: npm run bench [-- --only <name>] [--cpu-prof]`);
   }
-  const only = values.only === undefined ? BENCHMARKS : [...BENCHMARKS, ...ON_REQUEST].filter((b) => b.name === values.only);
-  if (only.length === 0) throw new UsageError(`--only ${values.only}: expected one of ${[...BENCHMARKS, ...ON_REQUEST].map((b) => b.name).join(', ')}`);
+  const only =
+    values.only === undefined ? BENCHMARKS : [...BENCHMARKS, ...ON_REQUEST].filter((b) => b.name === values.only);
+  if (only.length === 0)
+    throw new UsageError(
+      `--only ${values.only}: expected one of ${[...BENCHMARKS, ...ON_REQUEST].map((b) => b.name).join(', ')}`,
+    );
   return { only, profileDir: values['cpu-prof'] ? `${RESULTS_DIR}profiles` : undefined };
 }
 
@@ -61,14 +65,24 @@ async function main(): Promise<number> {
     print(['interrupted: no figures written']);
     return 130;
   }
-  print(['summary', ...Object.entries(results).flatMap(([name, r]) => r.targets.map((t) => `  ${verdict(t)}  ${name}: ${t.what}: ${t.measured} (target ${t.target})`))]);
+  print([
+    'summary',
+    ...Object.entries(results).flatMap(([name, r]) =>
+      r.targets.map((t) => `  ${verdict(t)}  ${name}: ${t.what}: ${t.measured} (target ${t.target})`),
+    ),
+  ]);
   writeResults(machine, results, profileDir);
   return 0;
 }
 
 function writeResults(machine: object, results: Record<string, BenchResult>, profileDir: string | undefined): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const json = Object.fromEntries(Object.entries(results).map(([name, r]) => [name, { settings: r.settings, figures: r.figures, targets: r.targets }]));
+  const json = Object.fromEntries(
+    Object.entries(results).map(([name, r]) => [
+      name,
+      { settings: r.settings, figures: r.figures, targets: r.targets },
+    ]),
+  );
   const file = `${RESULTS_DIR}latest.json`;
   writeFileSync(file, `${JSON.stringify({ machine, profiles: profileDir ?? null, benchmarks: json }, null, 2)}\n`);
   print(['', `figures written to ${file}${profileDir ? `; CPU profiles in ${profileDir}` : ''}`]);
@@ -97,7 +111,9 @@ try {
   const code = await main();
   process.exitCode ??= code;
 } catch (err) {
-  process.stderr.write(`bench failed: ${err instanceof UsageError ? err.message : ((err as Error).stack ?? String(err))}\n`);
+  process.stderr.write(
+    `bench failed: ${err instanceof UsageError ? err.message : ((err as Error).stack ?? String(err))}\n`,
+  );
   process.exitCode = err instanceof UsageError ? 2 : 1;
 } finally {
   await stopAllChildren();

@@ -6,23 +6,51 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateAccount, sendPushes, Simulator, uplinksFor, type PushSendResult, type Uplink } from '../src/simulator/index.js';
+import {
+  generateAccount,
+  sendPushes,
+  Simulator,
+  uplinksFor,
+  type PushSendResult,
+  type Uplink,
+} from '../src/simulator/index.js';
 import { openDuckDb } from '../src/warehouse/duckdb.js';
 import { cpuSeconds, OtherLoad, vmField } from './lib/proc.js';
 import { benchPrefix, IngestQueue } from './lib/queue.js';
-import { otherLoadLine, round, targetLines, thousands, type Benchmark, type BenchContext, type BenchResult, type Target } from './lib/report.js';
+import {
+  otherLoadLine,
+  round,
+  targetLines,
+  thousands,
+  type Benchmark,
+  type BenchContext,
+  type BenchResult,
+  type Target,
+} from './lib/report.js';
 import { Sampler } from './lib/sampler.js';
 import { DUCKDB_SETTINGS, startService, type Service } from './lib/service.js';
 
-const LOAD = { probes: 200, ratePerSecond: 2_000, durationS: 60, concurrency: 16, uplinksPerRequest: 1, historyDays: 14 };
+const LOAD = {
+  probes: 200,
+  ratePerSecond: 2_000,
+  durationS: 60,
+  concurrency: 16,
+  uplinksPerRequest: 1,
+  historyDays: 14,
+};
 const TARGETS = { queryableMs: 2_000, workerMb: 300 };
 /**
  * The service runs as the Docker image runs it (Dockerfile: MALLOC_ARENA_MAX=2, --max-semi-space-size=4), unless
  * BENCH_RUNTIME=plain asks for bare `node` with the default settings, to compare.
  */
-const RUNTIME: { name: string; env: Record<string, string>; nodeArgs: string[] } = process.env.BENCH_RUNTIME === 'plain'
-  ? { name: 'plain node (no tuning)', env: {}, nodeArgs: [] }
-  : { name: 'as in the Docker image: MALLOC_ARENA_MAX=2, node --max-semi-space-size=4', env: { MALLOC_ARENA_MAX: '2' }, nodeArgs: ['--max-semi-space-size=4'] };
+const RUNTIME: { name: string; env: Record<string, string>; nodeArgs: string[] } =
+  process.env.BENCH_RUNTIME === 'plain'
+    ? { name: 'plain node (no tuning)', env: {}, nodeArgs: [] }
+    : {
+        name: 'as in the Docker image: MALLOC_ARENA_MAX=2, node --max-semi-space-size=4',
+        env: { MALLOC_ARENA_MAX: '2' },
+        nodeArgs: ['--max-semi-space-size=4'],
+      };
 /** How long to wait for the writer to catch up before calling it a miss. */
 const DRAIN_TIMEOUT_MS = 120_000;
 
@@ -68,7 +96,12 @@ async function measure(sim: Simulator, dir: string, queue: IngestQueue, ctx: Ben
     prefix: queue.prefix,
     dir,
     profileDir: ctx.profileDir,
-    env: { SENSOTERRA_API_URL: sim.url, SENSOTERRA_EMAIL: sim.account.account.email, SENSOTERRA_PASSWORD: sim.account.account.password, ...RUNTIME.env },
+    env: {
+      SENSOTERRA_API_URL: sim.url,
+      SENSOTERRA_EMAIL: sim.account.account.email,
+      SENSOTERRA_PASSWORD: sim.account.account.password,
+      ...RUNTIME.env,
+    },
     nodeArgs: RUNTIME.nodeArgs,
   });
   try {
@@ -82,7 +115,12 @@ async function measure(sim: Simulator, dir: string, queue: IngestQueue, ctx: Ben
   }
 }
 
-async function underLoad(sim: Simulator, service: Service, queue: IngestQueue, ctx: BenchContext): Promise<Omit<Measured, 'stored'>> {
+async function underLoad(
+  sim: Simulator,
+  service: Service,
+  queue: IngestQueue,
+  ctx: BenchContext,
+): Promise<Omit<Measured, 'stored'>> {
   const pid = service.child.pid;
   const rss = new Sampler(() => vmField(pid, 'VmRSS'));
   const backlog = new Sampler(() => queue.backlog());
@@ -91,7 +129,11 @@ async function underLoad(sim: Simulator, service: Service, queue: IngestQueue, c
     const cpuBefore = cpuSeconds(pid) ?? Number.NaN;
     const offered = { uplinks: 0, readings: 0 };
     const now = new Date();
-    const history = uplinksFor(sim.account, { from: new Date(now.getTime() - LOAD.historyDays * 86_400_000), to: now, seed: sim.seed });
+    const history = uplinksFor(sim.account, {
+      from: new Date(now.getTime() - LOAD.historyDays * 86_400_000),
+      to: now,
+      seed: sim.seed,
+    });
     const started = performance.now();
     const sent = await sendPushes(forDuration(history, LOAD.durationS * 1_000, offered), {
       url: service.pushUrl,
@@ -108,7 +150,17 @@ async function underLoad(sim: Simulator, service: Service, queue: IngestQueue, c
     const workerCpuCores = ((cpuSeconds(pid) ?? Number.NaN) - cpuBefore) / ((performance.now() - started) / 1_000);
     const memory = { peakRssMb, maxSampledRssMb: rss.max, rssSamplesMb: rss.samples, endRss };
     const otherCpuCores = other.cores();
-    return { offered, sent, sendSeconds, queryableMs, maxBacklog: backlog.max, failedBatches: await queue.failed(), ...memory, workerCpuCores, otherCpuCores };
+    return {
+      offered,
+      sent,
+      sendSeconds,
+      queryableMs,
+      maxBacklog: backlog.max,
+      failedBatches: await queue.failed(),
+      ...memory,
+      workerCpuCores,
+      otherCpuCores,
+    };
   } finally {
     rss.stop();
     backlog.stop();
@@ -116,7 +168,11 @@ async function underLoad(sim: Simulator, service: Service, queue: IngestQueue, c
 }
 
 /** The uplinks of `source` until `ms` have passed since the first was taken, counting what was handed out. */
-function* forDuration(source: Iterable<Uplink>, ms: number, counted: { uplinks: number; readings: number }): Generator<Uplink> {
+function* forDuration(
+  source: Iterable<Uplink>,
+  ms: number,
+  counted: { uplinks: number; readings: number },
+): Generator<Uplink> {
   const deadline = performance.now() + ms;
   for (const uplink of source) {
     if (performance.now() >= deadline) return;
@@ -131,7 +187,8 @@ async function countStored(path: string): Promise<{ readings: number; pushes: nu
   const instance = await openDuckDb(path, { memoryLimit: '256MB', threads: 1 }, true);
   const connection = await instance.connect();
   try {
-    const count = async (sql: string): Promise<number> => Number((await connection.runAndReadAll(sql)).getRows()[0]?.[0] ?? 0);
+    const count = async (sql: string): Promise<number> =>
+      Number((await connection.runAndReadAll(sql)).getRows()[0]?.[0] ?? 0);
     return {
       readings: await count(`SELECT count(*) FROM readings WHERE source = 'push'`),
       pushes: await count('SELECT count(*) FROM raw_pushes'),
@@ -151,12 +208,27 @@ function report(m: Measured): BenchResult {
       what: 'every acknowledged reading queryable after the load stops',
       target: `<= ${TARGETS.queryableMs} ms`,
       measured: m.queryableMs === undefined ? `not within ${DRAIN_TIMEOUT_MS} ms` : `${Math.round(m.queryableMs)} ms`,
-      pass: m.queryableMs !== undefined && m.queryableMs <= TARGETS.queryableMs && m.failedBatches === 0 && nonAcknowledged === 0,
+      pass:
+        m.queryableMs !== undefined &&
+        m.queryableMs <= TARGETS.queryableMs &&
+        m.failedBatches === 0 &&
+        nonAcknowledged === 0,
     },
-    { what: 'worker peak RSS (VmHWM)', target: `< ${TARGETS.workerMb} MB`, measured: `${Math.round(m.peakRssMb)} MB`, pass: m.peakRssMb < TARGETS.workerMb },
+    {
+      what: 'worker peak RSS (VmHWM)',
+      target: `< ${TARGETS.workerMb} MB`,
+      measured: `${Math.round(m.peakRssMb)} MB`,
+      pass: m.peakRssMb < TARGETS.workerMb,
+    },
   ];
   return {
-    settings: { ...LOAD, duckdbMemoryLimit: DUCKDB_SETTINGS.memoryLimit, duckdbThreads: DUCKDB_SETTINGS.threads, scheduledPulls: 'off', runtime: RUNTIME.name },
+    settings: {
+      ...LOAD,
+      duckdbMemoryLimit: DUCKDB_SETTINGS.memoryLimit,
+      duckdbThreads: DUCKDB_SETTINGS.threads,
+      scheduledPulls: 'off',
+      runtime: RUNTIME.name,
+    },
     figures: figuresOf(m, acknowledgedReadings),
     targets,
     lines: linesOf(m, acknowledgedReadings, nonAcknowledged, targets),
@@ -187,8 +259,15 @@ function figuresOf(m: Measured, acknowledgedReadings: number | undefined): Recor
   };
 }
 
-function linesOf(m: Measured, acknowledgedReadings: number | undefined, nonAcknowledged: number, targets: Target[]): string[] {
-  const statuses = Object.entries(m.sent.statuses).map(([status, n]) => `${status}: ${thousands(n)}`).join(', ');
+function linesOf(
+  m: Measured,
+  acknowledgedReadings: number | undefined,
+  nonAcknowledged: number,
+  targets: Target[],
+): string[] {
+  const statuses = Object.entries(m.sent.statuses)
+    .map(([status, n]) => `${status}: ${thousands(n)}`)
+    .join(', ');
   return [
     `  load: ${LOAD.probes} probes' uplinks, 1 per request, ${LOAD.concurrency} in flight, capped at ${thousands(LOAD.ratePerSecond)} readings/s for ${LOAD.durationS} s; DuckDB memory_limit ${DUCKDB_SETTINGS.memoryLimit}, threads ${DUCKDB_SETTINGS.threads}; scheduled pulls off`,
     `  runtime: ${RUNTIME.name}`,

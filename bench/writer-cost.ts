@@ -26,7 +26,16 @@ import { refreshRollup } from '../src/warehouse/rollup.js';
 import { applySettings } from '../src/warehouse/settings.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 import { OtherLoad, vmField } from './lib/proc.js';
-import { otherLoadLine, round, targetLines, thousands, type Benchmark, type BenchContext, type BenchResult, type Target } from './lib/report.js';
+import {
+  otherLoadLine,
+  round,
+  targetLines,
+  thousands,
+  type Benchmark,
+  type BenchContext,
+  type BenchResult,
+  type Target,
+} from './lib/report.js';
 import { Sampler } from './lib/sampler.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -47,9 +56,14 @@ const BATCHES = 3;
 const TARGET_PER_KB = 3;
 const TARGET_MEMORY = 30;
 /** As the Docker image runs the writer (see sustained-load); BENCH_RUNTIME=plain for bare node. */
-const RUNTIME: { name: string; env: Record<string, string>; nodeArgs: string[] } = process.env.BENCH_RUNTIME === 'plain'
-  ? { name: 'plain node (no tuning)', env: {}, nodeArgs: [] }
-  : { name: 'as in the Docker image: MALLOC_ARENA_MAX=2, node --max-semi-space-size=4', env: { MALLOC_ARENA_MAX: '2' }, nodeArgs: ['--max-semi-space-size=4'] };
+const RUNTIME: { name: string; env: Record<string, string>; nodeArgs: string[] } =
+  process.env.BENCH_RUNTIME === 'plain'
+    ? { name: 'plain node (no tuning)', env: {}, nodeArgs: [] }
+    : {
+        name: 'as in the Docker image: MALLOC_ARENA_MAX=2, node --max-semi-space-size=4',
+        env: { MALLOC_ARENA_MAX: '2' },
+        nodeArgs: ['--max-semi-space-size=4'],
+      };
 
 // ---- the pushes ----------------------------------------------------------------------------------------------------
 
@@ -76,16 +90,35 @@ const value = (i: number, k: number): number => Math.round(100 + ((i * 7_919 + k
  * is the simulator's uplink exactly (the temperature of an odd probe id takes the uplink's time); more slots, a
  * probe sending its backlog, each reading with its own time.
  */
-function uplink(i: number, slots: number, extra: { uplink?: (i: number) => Record<string, unknown>; reading?: Record<string, unknown> } = {}): string {
+function uplink(
+  i: number,
+  slots: number,
+  extra: { uplink?: (i: number) => Record<string, unknown>; reading?: Record<string, unknown> } = {},
+): string {
   const probe = i % PROBES;
   const first = Math.floor(i / PROBES) * slots;
   const probeId = 50_000 + probe;
   const readings: Record<string, unknown>[] = [];
   for (let s = 0; s < slots; s++) {
     const at = iso(T0 + (first + s) * SLOT_MS);
-    DEPTHS.forEach((depth, d) => readings.push({ type: 'MOISTURE', depth, value: value(i, s * 5 + d), unit: '%', timestamp: at, ...extra.reading }));
+    DEPTHS.forEach((depth, d) =>
+      readings.push({
+        type: 'MOISTURE',
+        depth,
+        value: value(i, s * 5 + d),
+        unit: '%',
+        timestamp: at,
+        ...extra.reading,
+      }),
+    );
     const temperatureAt = slots === 1 && probeId % 2 === 1 ? null : at;
-    readings.push({ type: 'TEMPERATURE', value: value(i, s * 5 + 4) / 2, unit: '°C', timestamp: temperatureAt, ...extra.reading });
+    readings.push({
+      type: 'TEMPERATURE',
+      value: value(i, s * 5 + 4) / 2,
+      unit: '°C',
+      timestamp: temperatureAt,
+      ...extra.reading,
+    });
   }
   return JSON.stringify({
     serial: String(24_000_000_000 + probe),
@@ -116,7 +149,13 @@ function gatewayFields(i: number): Record<string, unknown> {
 function amplification(i: number): string {
   const readings = Array.from({ length: 4_000 }, () => ({ value: 27.4 }));
   const probe = i % PROBES;
-  return JSON.stringify({ serial: String(24_000_000_000 + probe), probe_id: 50_000 + probe, timestamp: iso(T0 + i * SLOT_MS), readings, blob: 'x'.repeat(200 * KB) });
+  return JSON.stringify({
+    serial: String(24_000_000_000 + probe),
+    probe_id: 50_000 + probe,
+    timestamp: iso(T0 + i * SLOT_MS),
+    readings,
+    blob: 'x'.repeat(200 * KB),
+  });
 }
 
 const CASES: Case[] = [
@@ -160,17 +199,28 @@ async function child(name: string, dir: string, systemPids: number[]): Promise<C
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const log = createLogger('silent');
-  const env: Record<string, string> = { WAREHOUSE_PATH: join(dir, 'warehouse.duckdb'), EXPORT_DIR: join(dir, 'export'), LOG_LEVEL: 'silent' };
+  const env: Record<string, string> = {
+    WAREHOUSE_PATH: join(dir, 'warehouse.duckdb'),
+    EXPORT_DIR: join(dir, 'export'),
+    LOG_LEVEL: 'silent',
+  };
   for (const v of ['DUCKDB_MEMORY_LIMIT', 'DUCKDB_THREADS']) if (process.env[v]) env[v] = process.env[v]!;
   const config = loadConfig(env);
   const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
   await applySettings(db, config);
-  const deps = { db, config, log, api: () => { throw new Error('writer-cost: the ingest job needs no API'); } };
+  const deps = {
+    db,
+    config,
+    log,
+    api: () => {
+      throw new Error('writer-cost: the ingest job needs no API');
+    },
+  };
   let next = 0;
   const batchOf = (bytes: number): { r: number; b: string }[] => {
     const pushes: { r: number; b: string }[] = [];
     const r = Date.now();
-    for (let total = 0; total < bytes; ) {
+    for (let total = 0; total < bytes;) {
       const b = spec.body(next++);
       pushes.push({ r, b });
       total += Buffer.byteLength(b);
@@ -424,12 +474,26 @@ function report(results: [Case, CaseFigures][]): BenchResult {
       ...table,
       `  peak RSS growth by batch, MB (the first sets the working set, the next reuse it): ${rows.map((r) => `${r.name} ${r.growthByBatchMb.map((x) => x.toFixed(0)).join('/')}`).join(', ')}`,
       `  the process's RSS after the warm-up -> after the last batch: ${rows.map((r) => `${r.name} ${r.rssMb.afterWarmup.toFixed(0)} -> ${r.rssMb.end.toFixed(0)} MB`).join(', ')}`,
-      `  peak RSS growth per reading landed: ${rows.filter((r) => r.landed > 0).map((r) => `${r.name} ${((r.peakRssGrowthMb * MB) / KB / r.landed).toFixed(1)} KB`).join(', ')}`,
-      ...rows.filter((r) => r.expected === 0).map((r) => `  ${r.name}: ${r.rejected} of ${r.pushes} pushes refused per batch, kept verbatim (rejected_pushes holds ${thousands(r.warehouse.rejected_pushes ?? 0)} after the run), no reading landed`),
+      `  peak RSS growth per reading landed: ${rows
+        .filter((r) => r.landed > 0)
+        .map((r) => `${r.name} ${((r.peakRssGrowthMb * MB) / KB / r.landed).toFixed(1)} KB`)
+        .join(', ')}`,
+      ...rows
+        .filter((r) => r.expected === 0)
+        .map(
+          (r) =>
+            `  ${r.name}: ${r.rejected} of ${r.pushes} pushes refused per batch, kept verbatim (rejected_pushes holds ${thousands(r.warehouse.rejected_pushes ?? 0)} after the run), no reading landed`,
+        ),
       `  rollup refresh after a batch (median, not in the figures above): ${rows.map((r) => `${r.name} ${thousands(r.rollupMs)} ms`).join(', ')}`,
       `  per push, fitted over the cases that land readings: about ${line.perKb.toFixed(0)} µs per KB of body ` +
-        (line.perPush >= 0 ? `+ ${line.perPush.toFixed(0)} µs per push` : `and no measurable cost per push (fitted ${line.perPush.toFixed(0)} µs: within the noise)`),
-      ...(unexpected.length > 0 ? [`  WARNING: not landed as expected: ${unexpected.map((r) => `${r.name} landed ${r.landed} of ${r.expected}, rejected ${r.rejected}`).join('; ')}`] : []),
+        (line.perPush >= 0
+          ? `+ ${line.perPush.toFixed(0)} µs per push`
+          : `and no measurable cost per push (fitted ${line.perPush.toFixed(0)} µs: within the noise)`),
+      ...(unexpected.length > 0
+        ? [
+            `  WARNING: not landed as expected: ${unexpected.map((r) => `${r.name} landed ${r.landed} of ${r.expected}, rejected ${r.rejected}`).join('; ')}`,
+          ]
+        : []),
       otherLoadLine(otherCores),
       ...targetLines(targets),
     ],

@@ -39,8 +39,14 @@ export default defineJob({
     const to = new Date(Math.min(p.to.getTime(), ctx.startedAt.getTime()));
     const probes = await probesToFill(ctx.db, p.probe);
     // the request as given names the backfill: run again with the same arguments, it resumes
-    const backfillId = createHash('md5').update(JSON.stringify([from.toISOString(), p.to.toISOString(), p.probe ?? '*'])).digest('hex');
-    const done = new Set((await ctx.db.read(sqlFile('backfill/chunks-done'), { backfill_id: backfillId })).map((c) => `${c.serial}@${(c.chunk_from as Date).getTime()}`));
+    const backfillId = createHash('md5')
+      .update(JSON.stringify([from.toISOString(), p.to.toISOString(), p.probe ?? '*']))
+      .digest('hex');
+    const done = new Set(
+      (await ctx.db.read(sqlFile('backfill/chunks-done'), { backfill_id: backfillId })).map(
+        (c) => `${c.serial}@${(c.chunk_from as Date).getTime()}`,
+      ),
+    );
     const chunks = probes.flatMap((probe) => chunksOf(from, to).map((chunk) => ({ ...probe, ...chunk })));
     const totals = { read: 0, inserted: 0, conflicts: 0, resumed: 0 };
     const skipped = new SkippedReadings();
@@ -64,7 +70,13 @@ export default defineJob({
       updated: 0,
       deleted: 0,
       conflicts: totals.conflicts,
-      details: { probes: probes.length, chunks: chunks.length, resumedChunks: totals.resumed, backfillId, readingsSkipped: skipped.summary() },
+      details: {
+        probes: probes.length,
+        chunks: chunks.length,
+        resumedChunks: totals.resumed,
+        backfillId,
+        readingsSkipped: skipped.summary(),
+      },
       summary:
         `${probes.length} probe${probes.length === 1 ? '' : 's'}, ${chunks.length} chunks (${totals.resumed} already done), ${totals.read} readings read: ` +
         describeCounts({ 'new readings': totals.inserted, conflicts: totals.conflicts, skipped: skipped.count }),
@@ -75,8 +87,13 @@ export default defineJob({
 async function recordChunk(ctx: JobContext, backfillId: string, chunk: Window, outcome: WindowOutcome): Promise<void> {
   await ctx.db.write((c) =>
     c.run(sqlFile('backfill/chunk-record'), {
-      backfill_id: backfillId, serial: chunk.serial, chunk_from: ts(chunk.from), chunk_to: ts(chunk.to),
-      readings: outcome.read, inserted: outcome.inserted, done_at: ts(new Date()),
+      backfill_id: backfillId,
+      serial: chunk.serial,
+      chunk_from: ts(chunk.from),
+      chunk_to: ts(chunk.to),
+      readings: outcome.read,
+      inserted: outcome.inserted,
+      done_at: ts(new Date()),
     }),
   );
 }
@@ -84,7 +101,10 @@ async function recordChunk(ctx: JobContext, backfillId: string, chunk: Window, o
 async function probesToFill(db: Warehouse, serial: string | undefined): Promise<{ serial: string; probeId: number }[]> {
   const rows = await db.read(sqlFile('backfill/probes'), { serial: serial ?? null });
   if (serial !== undefined && rows.length === 0) {
-    throw new SyncError(ErrorCodes.NOT_FOUND, `no probe with serial ${serial} in the warehouse: check the serial, or run "sensoterra-sync sync probes" first`);
+    throw new SyncError(
+      ErrorCodes.NOT_FOUND,
+      `no probe with serial ${serial} in the warehouse: check the serial, or run "sensoterra-sync sync probes" first`,
+    );
   }
   return rows.map((r) => ({ serial: String(r.serial), probeId: Number(r.probe_id) }));
 }

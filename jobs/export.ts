@@ -13,7 +13,10 @@ export default defineJob({
   payload: z.object({}).loose(),
 
   async run(_payload, ctx) {
-    const report = await publish(ctx.db, ctx.config.exportDir, ctx.config.exportKeepVersions, ctx.log, { fileMode: ctx.config.exportFileMode, parquetCompression: ctx.config.exportParquetCompression });
+    const report = await publish(ctx.db, ctx.config.exportDir, ctx.config.exportKeepVersions, ctx.log, {
+      fileMode: ctx.config.exportFileMode,
+      parquetCompression: ctx.config.exportParquetCompression,
+    });
     const readings = report.tables.readings ?? 0;
     return {
       rowsRead: Object.values(report.tables).reduce((a, b) => a + b, 0),

@@ -30,10 +30,22 @@ const positive = z.number().int().positive();
  * added by the consumer from the job): the writer judges by the same, so what was acknowledged is what lands.
  */
 const envelope = z.object({
-  r: z.number().int().min(Date.UTC(2000, 0, 1)).max(Date.UTC(9999, 0, 1)),
+  r: z
+    .number()
+    .int()
+    .min(Date.UTC(2000, 0, 1))
+    .max(Date.UTC(9999, 0, 1)),
   b: z.string(),
   x: z.literal('base64').optional(),
-  l: z.object({ maxDepth: positive, maxUplinks: positive, maxReadings: positive, maxString: positive, maxExtra: z.number().int().min(0) }).optional(),
+  l: z
+    .object({
+      maxDepth: positive,
+      maxUplinks: positive,
+      maxReadings: positive,
+      maxString: positive,
+      maxExtra: z.number().int().min(0),
+    })
+    .optional(),
 });
 
 /** Parsing yields to the event loop at least this often, so that the writer's job locks are kept up meanwhile. */
@@ -56,7 +68,8 @@ export default defineJob({
       await c.run(sqlFile('ingest/status-insert'), params);
       await c.run(sqlFile('ingest/uplink-extras-insert'), params);
       const readings = await landStagedReadings(c, ctx.runId);
-      for (const stage of ['stage_pushes', 'stage_status', 'stage_uplink_extras']) await c.run(sqlFile('sync/stage-clear', { stage: ident(stage) }), params);
+      for (const stage of ['stage_pushes', 'stage_status', 'stage_uplink_extras'])
+        await c.run(sqlFile('sync/stage-clear', { stage: ident(stage) }), params);
       await c.run(sqlFile('ingest/run-add'), {
         run_id: `ingest:${ctx.startedAt.toISOString().slice(0, 16)}`,
         at: ts(ctx.startedAt),
@@ -106,12 +119,22 @@ function stagePush(runId: string, push: unknown, limits: PushLimits, now: Date, 
   const checked = envelope.safeParse(push);
   if (!checked.success) {
     const body = (push as { b?: unknown } | null)?.b;
-    out.pushes.push([runId, now, `the ingest envelope is not {r: arrival time, b: body text}: ${checked.error.issues[0]?.message}`, typeof body === 'string' ? body : '(no body text)']);
+    out.pushes.push([
+      runId,
+      now,
+      `the ingest envelope is not {r: arrival time, b: body text}: ${checked.error.issues[0]?.message}`,
+      typeof body === 'string' ? body : '(no body text)',
+    ]);
     return;
   }
   const receivedAt = new Date(checked.data.r);
   if (checked.data.x === 'base64') {
-    out.pushes.push([runId, receivedAt, 'the body is not valid UTF-8 text (kept as the base64 of its bytes)', checked.data.b]);
+    out.pushes.push([
+      runId,
+      receivedAt,
+      'the body is not valid UTF-8 text (kept as the base64 of its bytes)',
+      checked.data.b,
+    ]);
     return;
   }
   const parsed = parsePush(checked.data.b, receivedAt, checked.data.l ?? limits);

@@ -30,7 +30,12 @@ export default defineJob({
     const failed: string[] = [];
     const skipped = new SkippedReadings();
     for (const probe of stale) {
-      const window = { serial: String(probe.serial), probeId: Number(probe.probe_id), from: probe.gap_from as Date, to: now };
+      const window = {
+        serial: String(probe.serial),
+        probeId: Number(probe.probe_id),
+        from: probe.gap_from as Date,
+        to: now,
+      };
       try {
         const outcome = await fillWindow(ctx, window, 'reconcile');
         read += outcome.read;

@@ -17,30 +17,56 @@ export default defineJob({
     const customerIds: number[] = [];
     try {
       for await (const batch of ctx.api.customers({ signal: ctx.signal })) {
-        await ctx.db.stage('stage_customers', batch.map(({ value: c, raw }) => [ctx.runId, c.id, c.name, c.email, JSON.stringify(raw)]));
+        await ctx.db.stage(
+          'stage_customers',
+          batch.map(({ value: c, raw }) => [ctx.runId, c.id, c.name, c.email, JSON.stringify(raw)]),
+        );
         customerIds.push(...batch.map((b) => b.value.id));
       }
     } catch (err) {
       const notReseller = err instanceof ApiError && (err.status === 404 || err.code === ErrorCodes.API_FORBIDDEN);
       if (!notReseller) throw err;
       ctx.log.info({ err: err.message }, 'no customers: the account is not a reseller');
-      return { rowsRead: 0, inserted: 0, updated: 0, deleted: 0, summary: 'the account is not a reseller: no customers to map' };
+      return {
+        rowsRead: 0,
+        inserted: 0,
+        updated: 0,
+        deleted: 0,
+        summary: 'the account is not a reseller: no customers to map',
+      };
     }
     let mapped = 0;
     for (const customerId of customerIds) {
       for await (const page of ctx.api.probes({ customerId, signal: ctx.signal })) {
-        await ctx.db.stage('stage_customer_probes', page.map(({ value: p }) => [ctx.runId, customerId, p.serial, p.id]));
+        await ctx.db.stage(
+          'stage_customer_probes',
+          page.map(({ value: p }) => [ctx.runId, customerId, p.serial, p.id]),
+        );
         mapped += page.length;
       }
     }
-    const outcome = await applyCustomers(ctx.db, { runId: ctx.runId, at: ctx.startedAt, maxDeleteShare: ctx.config.syncMaxDeleteShare });
-    if (outcome.deletionsRefused) ctx.log.warn({ reason: outcome.deletionsRefused }, 'customer deletions refused (and the probe mapping left as it was)');
+    const outcome = await applyCustomers(ctx.db, {
+      runId: ctx.runId,
+      at: ctx.startedAt,
+      maxDeleteShare: ctx.config.syncMaxDeleteShare,
+    });
+    if (outcome.deletionsRefused)
+      ctx.log.warn(
+        { reason: outcome.deletionsRefused },
+        'customer deletions refused (and the probe mapping left as it was)',
+      );
     return {
       rowsRead: customerIds.length + mapped,
       inserted: outcome.inserted,
       updated: outcome.updated,
       deleted: outcome.deleted,
-      details: { probesMapped: mapped, mappingsAdded: outcome.mappingsAdded, mappingsRemoved: outcome.mappingsRemoved, probesMoved: outcome.probesMoved, deletionsRefused: outcome.deletionsRefused },
+      details: {
+        probesMapped: mapped,
+        mappingsAdded: outcome.mappingsAdded,
+        mappingsRemoved: outcome.mappingsRemoved,
+        probesMoved: outcome.probesMoved,
+        deletionsRefused: outcome.deletionsRefused,
+      },
       summary:
         `${customerIds.length} customers, ${mapped} probe mappings read: ` +
         describeCounts({

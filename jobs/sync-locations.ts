@@ -14,11 +14,22 @@ export default defineJob({
   async run(_payload, ctx) {
     let read = 0;
     for await (const batch of ctx.api.locations({ signal: ctx.signal })) {
-      const rows = batch.map(({ value: l, raw }) => [ctx.runId, l.id, l.name, l.customer_id, l.code, JSON.stringify(raw)]);
+      const rows = batch.map(({ value: l, raw }) => [
+        ctx.runId,
+        l.id,
+        l.name,
+        l.customer_id,
+        l.code,
+        JSON.stringify(raw),
+      ]);
       await ctx.db.stage('stage_locations', rows);
       read += batch.length;
     }
-    const { deletionsRefused, ...counts } = await applyLocations(ctx.db, { runId: ctx.runId, at: ctx.startedAt, maxDeleteShare: ctx.config.syncMaxDeleteShare });
+    const { deletionsRefused, ...counts } = await applyLocations(ctx.db, {
+      runId: ctx.runId,
+      at: ctx.startedAt,
+      maxDeleteShare: ctx.config.syncMaxDeleteShare,
+    });
     if (deletionsRefused) ctx.log.warn({ reason: deletionsRefused }, 'location deletions refused');
     return {
       rowsRead: read,

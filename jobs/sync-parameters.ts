@@ -14,11 +14,21 @@ export default defineJob({
   async run(_payload, ctx) {
     let read = 0;
     for await (const batch of ctx.api.parameters({ signal: ctx.signal })) {
-      const rows = batch.map(({ value: p, raw }) => [ctx.runId, p.type.toUpperCase(), p.key, p.name, JSON.stringify(raw)]);
+      const rows = batch.map(({ value: p, raw }) => [
+        ctx.runId,
+        p.type.toUpperCase(),
+        p.key,
+        p.name,
+        JSON.stringify(raw),
+      ]);
       await ctx.db.stage('stage_parameters', rows);
       read += batch.length;
     }
-    const outcome = await applyParameters(ctx.db, { runId: ctx.runId, at: ctx.startedAt, language: ctx.config.api.language });
+    const outcome = await applyParameters(ctx.db, {
+      runId: ctx.runId,
+      at: ctx.startedAt,
+      language: ctx.config.api.language,
+    });
     const soil = outcome.soilTypes;
     return {
       rowsRead: read,
@@ -28,7 +38,12 @@ export default defineJob({
       details: { soilTypes: soil },
       summary:
         `${read} parameters read: ` +
-        describeCounts({ new: outcome.inserted, updated: outcome.updated, deleted: outcome.deleted, 'new soil type versions': soil.newVersions }),
+        describeCounts({
+          new: outcome.inserted,
+          updated: outcome.updated,
+          deleted: outcome.deleted,
+          'new soil type versions': soil.newVersions,
+        }),
     };
   },
 });

@@ -21,8 +21,14 @@ export default defineJob({
     const skipped = new SkippedReadings();
     for await (const page of ctx.api.probes({ signal: ctx.signal })) {
       const readings = page.flatMap((element) => statusReadings(element, ctx.startedAt, skipped));
-      await ctx.db.stage('stage_probes', page.map((element) => probeStageRow(ctx.runId, element, ctx.config.timeZoneOverrides)));
-      await ctx.db.stage('stage_readings', readings.map((r) => readingRow(ctx.runId, r)));
+      await ctx.db.stage(
+        'stage_probes',
+        page.map((element) => probeStageRow(ctx.runId, element, ctx.config.timeZoneOverrides)),
+      );
+      await ctx.db.stage(
+        'stage_readings',
+        readings.map((r) => readingRow(ctx.runId, r)),
+      );
       read += page.length;
     }
     const outcome = await applyProbeSnapshot(ctx.db, {
@@ -50,7 +56,15 @@ export default defineJob({
       },
       summary:
         `${read} probes read: ` +
-        describeCounts({ new: outcome.inserted, updated: outcome.updated, 'new versions': outcome.newVersions, restored: outcome.restored, deleted: outcome.deleted, 'new readings': readings.inserted, 'reading conflicts': readings.conflicts }) +
+        describeCounts({
+          new: outcome.inserted,
+          updated: outcome.updated,
+          'new versions': outcome.newVersions,
+          restored: outcome.restored,
+          deleted: outcome.deleted,
+          'new readings': readings.inserted,
+          'reading conflicts': readings.conflicts,
+        }) +
         (outcome.deletionsRefused ? ` (${outcome.deletionsRefused})` : ''),
     };
   },

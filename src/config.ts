@@ -75,7 +75,10 @@ export interface Config {
   readonly schedules: { readonly tz: string; readonly patterns: Readonly<Record<ScheduledJobName, string | null>> };
   readonly reportTz: string;
   /** TIME_ZONE_OVERRIDES: a probe's (by serial) or a location's (by id) time zone, instead of the one looked up. */
-  readonly timeZoneOverrides: { readonly serials: Readonly<Record<string, string>>; readonly locations: Readonly<Record<string, string>> };
+  readonly timeZoneOverrides: {
+    readonly serials: Readonly<Record<string, string>>;
+    readonly locations: Readonly<Record<string, string>>;
+  };
   /** SOIL_THRESHOLDS_FILE, read: thresholds that replace the defaults of their soil types. */
   readonly soilThresholds: readonly SoilThreshold[];
   readonly rawPushRetentionDays: number;
@@ -137,14 +140,26 @@ export function loadConfig(env: Env = environment()): Config {
     staleAfterHours: p.number('STALE_AFTER_HOURS', 3, { min: 0.1, max: 8760 }),
     syncMaxDeleteShare: p.number('SYNC_MAX_DELETE_SHARE', 0.5, { min: 0, max: 1 }),
     duckdb: {
-      memoryLimit: p.matching('DUCKDB_MEMORY_LIMIT', '1GB', /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 512MB or 2GB'),
+      memoryLimit: p.matching(
+        'DUCKDB_MEMORY_LIMIT',
+        '1GB',
+        /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i,
+        'a size such as 512MB or 2GB',
+      ),
       threads: p.integer('DUCKDB_THREADS', 2, { min: 1, max: 256 }),
     },
     logLevel: p.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
   };
   p.throwIfProblems();
   // from here on, the logger and the CLI's error lines hide these values wherever they turn up (secrets.ts)
-  rememberSecrets([...urlPasswords(config.redisUrl), ...urlPasswords(config.api.url), api.password, api.token, config.push.secret, config.push.hmacSecret]);
+  rememberSecrets([
+    ...urlPasswords(config.redisUrl),
+    ...urlPasswords(config.api.url),
+    api.password,
+    api.token,
+    config.push.secret,
+    config.push.hmacSecret,
+  ]);
   return deepFreeze(config);
 }
 
@@ -168,14 +183,18 @@ function apiConfig(p: Parser): Config['api'] {
 function schedulesConfig(p: Parser): Config['schedules'] {
   const tz = p.timeZone('SCHEDULE_TZ', 'UTC');
   const patterns = {} as Record<ScheduledJobName, string | null>;
-  for (const [job, spec] of Object.entries(SCHEDULED_JOBS) as [ScheduledJobName, (typeof SCHEDULED_JOBS)[ScheduledJobName]][]) {
+  for (const [job, spec] of Object.entries(SCHEDULED_JOBS) as [
+    ScheduledJobName,
+    (typeof SCHEDULED_JOBS)[ScheduledJobName],
+  ][]) {
     patterns[job] = p.schedule(spec.variable, spec.default, tz, spec.pollsApi);
   }
   return { tz, patterns };
 }
 
 function pushConfig(p: Parser): Config['push'] {
-  const header = (name: string, fallback: string): string => p.matching(name, fallback, /^[A-Za-z0-9-]+$/, 'an HTTP header name').toLowerCase();
+  const header = (name: string, fallback: string): string =>
+    p.matching(name, fallback, /^[A-Za-z0-9-]+$/, 'an HTTP header name').toLowerCase();
   const maxBody = p.integer('PUSH_MAX_BODY', 1_048_576, { min: 1024, max: 100 * 1_048_576 });
   const push = {
     port: p.integer('PUSH_PORT', 8080, { min: 0, max: 65_535 }),
@@ -190,7 +209,10 @@ function pushConfig(p: Parser): Config['push'] {
     timeoutMs: p.integer('PUSH_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
     maxConnections: p.integer('PUSH_MAX_CONNECTIONS', 512, { min: 8, max: 1_000_000 }),
     // each body held costs the process several times its bytes (its text, its queue payload): 16 MiB by default
-    maxPendingBytes: p.integer('PUSH_MAX_PENDING_BYTES', Math.max(16 * 1_048_576, maxBody), { min: 1024, max: 16 * 1_073_741_824 }),
+    maxPendingBytes: p.integer('PUSH_MAX_PENDING_BYTES', Math.max(16 * 1_048_576, maxBody), {
+      min: 1024,
+      max: 16 * 1_073_741_824,
+    }),
     limits: {
       // the push format itself needs 4 levels, and readings need their strings: lower bounds that keep it working
       maxDepth: p.integer('PUSH_MAX_DEPTH', DEFAULT_PUSH_LIMITS.maxDepth, { min: 4, max: 1_000 }),
@@ -201,7 +223,9 @@ function pushConfig(p: Parser): Config['push'] {
     },
   };
   if (push.maxPendingBytes < push.maxBody) {
-    p.problem(`PUSH_MAX_PENDING_BYTES=${push.maxPendingBytes} is not valid: expected at least PUSH_MAX_BODY=${push.maxBody}, or no push of that size could ever be taken`);
+    p.problem(
+      `PUSH_MAX_PENDING_BYTES=${push.maxPendingBytes} is not valid: expected at least PUSH_MAX_BODY=${push.maxBody}, or no push of that size could ever be taken`,
+    );
   }
   return push;
 }
@@ -222,7 +246,9 @@ export function requirePushSecret(config: Config): void {
     ]);
   }
   if (config.push.secret === undefined && !['127.0.0.1', '::1', 'localhost'].includes(config.push.host)) {
-    throw new ConfigError([`PUSH_INSECURE=1 accepts unauthenticated pushes on localhost only, not on PUSH_HOST=${config.push.host}: set PUSH_SECRET`]);
+    throw new ConfigError([
+      `PUSH_INSECURE=1 accepts unauthenticated pushes on localhost only, not on PUSH_HOST=${config.push.host}: set PUSH_SECRET`,
+    ]);
   }
 }
 
@@ -288,7 +314,9 @@ class Parser {
     const text = this.raw(name);
     if (text === undefined) return fallback;
     if (!/^0?6[046][046]$/.test(text)) {
-      this.problem(`${name}=${JSON.stringify(text)} is not valid: expected an octal file mode such as 0640 or 0644: owner 6 (read and write), group and others 0, 4 or 6, no execute bits`);
+      this.problem(
+        `${name}=${JSON.stringify(text)} is not valid: expected an octal file mode such as 0640 or 0644: owner 6 (read and write), group and others 0, 4 or 6, no execute bits`,
+      );
       return fallback;
     }
     return Number.parseInt(text, 8);
@@ -310,7 +338,9 @@ class Parser {
       if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
     } catch {
       const shown = value.replace(/\/\/[^@/]*@/, '//***@');
-      this.problem(`${name}=${JSON.stringify(shown)} is not valid: expected a URL starting with ${protocols.map((x) => `${x}//`).join(' or ')}`);
+      this.problem(
+        `${name}=${JSON.stringify(shown)} is not valid: expected a URL starting with ${protocols.map((x) => `${x}//`).join(' or ')}`,
+      );
     }
     return value;
   }
@@ -325,11 +355,16 @@ class Parser {
   /** "24000092104=Europe/Amsterdam,location:12=America/Chicago" */
   timeZoneOverrides(name: string): Config['timeZoneOverrides'] {
     const out = { serials: {} as Record<string, string>, locations: {} as Record<string, string> };
-    for (const entry of (this.raw(name) ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+    for (const entry of (this.raw(name) ?? '')
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)) {
       const match = /^(location:)?([^=\s]+)=(.+)$/.exec(entry);
       const zone = match?.[3]?.trim() ?? '';
       if (!match || checkTimeZone(zone) !== undefined) {
-        this.problem(`${name} entry ${JSON.stringify(entry)} is not valid: expected SERIAL=Zone or location:ID=Zone with an IANA time zone, comma separated`);
+        this.problem(
+          `${name} entry ${JSON.stringify(entry)} is not valid: expected SERIAL=Zone or location:ID=Zone with an IANA time zone, comma separated`,
+        );
         continue;
       }
       (match[1] ? out.locations : out.serials)[match[2]!] = zone;
@@ -359,12 +394,24 @@ class Parser {
   private threshold(name: string, line: string, lineNo: number): SoilThreshold[] {
     const [key, ...numbers] = line.split(',').map((c) => c.trim());
     const [wiltingPointPct, refillPct, fieldCapacityPct] = numbers.map(Number);
-    const valid = key && numbers.length === 3 && [wiltingPointPct, refillPct, fieldCapacityPct].every((n) => Number.isFinite(n) && n! >= 0 && n! <= 100);
+    const valid =
+      key &&
+      numbers.length === 3 &&
+      [wiltingPointPct, refillPct, fieldCapacityPct].every((n) => Number.isFinite(n) && n! >= 0 && n! <= 100);
     if (!valid || !(wiltingPointPct! <= refillPct! && refillPct! <= fieldCapacityPct!)) {
-      this.problem(`${name} line ${lineNo} ${JSON.stringify(line)} is not valid: expected KEY,wilting,refill,field_capacity in % with wilting <= refill <= field capacity`);
+      this.problem(
+        `${name} line ${lineNo} ${JSON.stringify(line)} is not valid: expected KEY,wilting,refill,field_capacity in % with wilting <= refill <= field capacity`,
+      );
       return [];
     }
-    return [{ soilKey: key.toUpperCase(), wiltingPointPct: wiltingPointPct!, refillPct: refillPct!, fieldCapacityPct: fieldCapacityPct! }];
+    return [
+      {
+        soilKey: key.toUpperCase(),
+        wiltingPointPct: wiltingPointPct!,
+        refillPct: refillPct!,
+        fieldCapacityPct: fieldCapacityPct!,
+      },
+    ];
   }
 
   schedule(name: string, fallback: string, tz: string, pollsApi: boolean): string | null {

@@ -22,7 +22,14 @@ import { startService, type Service } from './service.js';
 import { waitUntilIngested } from './ingest/backlog.js';
 import { PushReceiver } from './receiver/server.js';
 import { formatSyncAnswer } from './cli/commands/sync.js';
-import { DEFAULT_EMAIL, DEFAULT_PASSWORD, Simulator, generateAccount, sendPushes, uplinksFor } from './simulator/index.js';
+import {
+  DEFAULT_EMAIL,
+  DEFAULT_PASSWORD,
+  Simulator,
+  generateAccount,
+  sendPushes,
+  uplinksFor,
+} from './simulator/index.js';
 
 const DEMO_DIR = resolve('data/demo');
 
@@ -35,8 +42,12 @@ export async function runDemo(print: Print): Promise<void> {
   rmSync(DEMO_DIR, { recursive: true, force: true });
   const config = demoConfig(env, sim.url, redis.url);
   const log = createLogger(config.logLevel);
-  await print(`1. Sensoterra simulator: ${sim.account.probes.length} probes of ${sim.account.customers.length} customers, at ${sim.url}`);
-  await print(`2. Redis at ${redis.url}${redis.private ? ' (a private redis-server, stopped at the end)' : ''}, queue prefix ${config.queuePrefix}`);
+  await print(
+    `1. Sensoterra simulator: ${sim.account.probes.length} probes of ${sim.account.customers.length} customers, at ${sim.url}`,
+  );
+  await print(
+    `2. Redis at ${redis.url}${redis.private ? ' (a private redis-server, stopped at the end)' : ''}, queue prefix ${config.queuePrefix}`,
+  );
   // the demo's queues are thrown away at the end: Redis' persistence does not matter for them
   const service = await startService(config, log, 'all', { checkRedisDurability: false });
   try {
@@ -47,14 +58,18 @@ export async function runDemo(print: Print): Promise<void> {
     await pushReadings(config, sim, receiverUrl(service), print);
     await printAnswers(config, print);
     const published = await askWorker<RunReport>(config, 'export', {}, { timeoutMs: 120_000 });
-    await print(`${10}. Published for BI tools: ${published.summary}\n   ${join(config.exportDir, 'current')} -> ${String(published.details?.path)}`);
+    await print(
+      `${10}. Published for BI tools: ${published.summary}\n   ${join(config.exportDir, 'current')} -> ${String(published.details?.path)}`,
+    );
   } finally {
     await service.stop();
     await deleteDemoKeys(config, log);
     await sim.close();
     await redis.stop();
   }
-  await print(`Done. Everything is in ${DEMO_DIR}. Try:\n   duckdb -readonly ${join(config.exportDir, 'current', 'warehouse.duckdb')}\n   WAREHOUSE_PATH=${config.warehousePath} npx sensoterra-sync query "SELECT * FROM probe_health"`);
+  await print(
+    `Done. Everything is in ${DEMO_DIR}. Try:\n   duckdb -readonly ${join(config.exportDir, 'current', 'warehouse.duckdb')}\n   WAREHOUSE_PATH=${config.warehousePath} npx sensoterra-sync query "SELECT * FROM probe_health"`,
+  );
 }
 
 function demoConfig(env: Record<string, string | undefined>, apiUrl: string, redisUrl: string): Config {
@@ -105,10 +120,17 @@ async function pushReadings(config: Config, sim: Simulator, url: string, print: 
   const to = new Date();
   const from = new Date(to.getTime() - 7 * 24 * 3_600_000);
   const started = Date.now();
-  const sent = await sendPushes(uplinksFor(sim.account, { from, to }), { url, secret: config.push.secret, uplinksPerRequest: 1, concurrency: 8 });
+  const sent = await sendPushes(uplinksFor(sim.account, { from, to }), {
+    url,
+    secret: config.push.secret,
+    uplinksPerRequest: 1,
+    concurrency: 8,
+  });
   await waitUntilIngested(config);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  await print(`5. Pushed the last 7 days: ${sent.readings} readings in ${sent.requests} requests (${JSON.stringify(sent.statuses)}), all in the warehouse after ${seconds} s`);
+  await print(
+    `5. Pushed the last 7 days: ${sent.readings} readings in ${sent.requests} requests (${JSON.stringify(sent.statuses)}), all in the warehouse after ${seconds} s`,
+  );
 }
 
 function receiverUrl(service: Service): string {
@@ -117,15 +139,21 @@ function receiverUrl(service: Service): string {
   return `${receiver.url}${receiver.path}`;
 }
 
-
 /** Questions an agronomist would ask, asked the way a user would: `query`, through the worker. */
 async function printAnswers(config: Config, print: Print): Promise<void> {
-  const ask = (sql: string): Promise<QueryResult> => askWorker<QueryResult>(config, 'query', { sql }, { timeoutMs: 60_000 });
+  const ask = (sql: string): Promise<QueryResult> =>
+    askWorker<QueryResult>(config, 'query', { sql }, { timeoutMs: 60_000 });
   const field = (await ask(FIELD_WITH_A_30_CM_SENSOR)).rows[0]?.name ?? 'North field';
   const questions: [string, string][] = [
     ['Probes per customer, with their fields', PROBES_PER_CUSTOMER],
-    [`How wet was ${field} at 30 cm last week? (sql/examples/how-wet-was-a-field-last-week.sql)`, example('how-wet-was-a-field-last-week').replace("'North field'", `'${String(field).replaceAll("'", "''")}'`)],
-    ['What is the latest moisture profile of every probe? (sql/examples/latest-moisture-profile.sql)', example('latest-moisture-profile')],
+    [
+      `How wet was ${field} at 30 cm last week? (sql/examples/how-wet-was-a-field-last-week.sql)`,
+      example('how-wet-was-a-field-last-week').replace("'North field'", `'${String(field).replaceAll("'", "''")}'`),
+    ],
+    [
+      'What is the latest moisture profile of every probe? (sql/examples/latest-moisture-profile.sql)',
+      example('latest-moisture-profile'),
+    ],
     ['Which probes need a battery soon?', BATTERIES],
   ];
   let n = 6;

@@ -81,7 +81,10 @@ export class ApiError extends SyncError {
 export class ContractError extends ApiError {
   readonly field: string;
   constructor(endpoint: string, field: string, problem: string, options: SyncErrorOptions = {}) {
-    super(ErrorCodes.API_CONTRACT, endpoint, `field "${field}" ${problem}`, { ...options, retryable: options.retryable ?? true });
+    super(ErrorCodes.API_CONTRACT, endpoint, `field "${field}" ${problem}`, {
+      ...options,
+      retryable: options.retryable ?? true,
+    });
     this.field = field;
   }
 }

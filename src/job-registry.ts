@@ -10,7 +10,11 @@ import syncParameters from '../jobs/sync-parameters.js';
 import syncProbes from '../jobs/sync-probes.js';
 
 export const JOBS: Readonly<Record<string, JobDefinition>> = Object.freeze(
-  Object.fromEntries([syncParameters, syncLocations, syncProbes, syncCustomers, reconcile, backfill, exportJob, applyProbeChange].map((job) => [job.name, job as JobDefinition])),
+  Object.fromEntries(
+    [syncParameters, syncLocations, syncProbes, syncCustomers, reconcile, backfill, exportJob, applyProbeChange].map(
+      (job) => [job.name, job as JobDefinition],
+    ),
+  ),
 );
 
 /** What `sync <target>` runs, in this order for `all` (parameters and customers first: probes refer to them). */

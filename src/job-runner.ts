@@ -41,27 +41,54 @@ export interface RunOptions {
 
 export async function runJob(name: string, payload: unknown, deps: JobDeps, opts: RunOptions): Promise<RunReport> {
   const job = JOBS[name];
-  if (!job) throw new SyncError(ErrorCodes.NOT_FOUND, `no job named ${JSON.stringify(name)}: known jobs are ${Object.keys(JOBS).join(', ')}`);
+  if (!job)
+    throw new SyncError(
+      ErrorCodes.NOT_FOUND,
+      `no job named ${JSON.stringify(name)}: known jobs are ${Object.keys(JOBS).join(', ')}`,
+    );
   const parsed = job.payload.safeParse(payload ?? {});
   if (!parsed.success) {
-    throw new SyncError(ErrorCodes.PAYLOAD_INVALID, `${name}: invalid payload: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+    throw new SyncError(
+      ErrorCodes.PAYLOAD_INVALID,
+      `${name}: invalid payload: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+    );
   }
   const runId = randomUUID();
   const startedAt = deps.clock?.() ?? new Date();
   const log = deps.log.child({ job: name, runId });
-  await deps.db.write((c) => c.run(sqlFile('runs/start'), { run_id: runId, job: name, trigger: opts.trigger, started_at: ts(startedAt) }));
+  await deps.db.write((c) =>
+    c.run(sqlFile('runs/start'), { run_id: runId, job: name, trigger: opts.trigger, started_at: ts(startedAt) }),
+  );
   const ctx = jobContext(deps, { runId, startedAt, log, ...opts });
   log.info({ trigger: opts.trigger }, 'job started');
   try {
     const result = await job.run(parsed.data, ctx);
     await refreshRollup(deps.db);
     const report = await finish(deps.db, { runId, job: name, startedAt, status: 'succeeded', ...result });
-    log.info({ ms: report.durationMs, read: result.rowsRead, inserted: result.inserted, updated: result.updated, deleted: result.deleted }, 'job succeeded');
+    log.info(
+      {
+        ms: report.durationMs,
+        read: result.rowsRead,
+        inserted: result.inserted,
+        updated: result.updated,
+        deleted: result.deleted,
+      },
+      'job succeeded',
+    );
     return report;
   } catch (err) {
-    await finish(deps.db, { runId, job: name, startedAt, status: 'failed', rowsRead: 0, inserted: 0, updated: 0, deleted: 0, summary: '', error: redact(errorMessage(err)) }).catch(
-      (inner: unknown) => log.error({ err: inner }, 'could not record the failed run'),
-    );
+    await finish(deps.db, {
+      runId,
+      job: name,
+      startedAt,
+      status: 'failed',
+      rowsRead: 0,
+      inserted: 0,
+      updated: 0,
+      deleted: 0,
+      summary: '',
+      error: redact(errorMessage(err)),
+    }).catch((inner: unknown) => log.error({ err: inner }, 'could not record the failed run'));
     log.error({ err }, 'job failed');
     throw err;
   } finally {
@@ -70,7 +97,10 @@ export async function runJob(name: string, payload: unknown, deps: JobDeps, opts
 }
 
 /** What a job's run gets: its run id and start, a logger bound to them, and the shared dependencies. */
-export function jobContext(deps: JobDeps, run: RunOptions & { runId: string; startedAt: Date; log: Logger }): JobContext {
+export function jobContext(
+  deps: JobDeps,
+  run: RunOptions & { runId: string; startedAt: Date; log: Logger },
+): JobContext {
   return {
     runId: run.runId,
     startedAt: run.startedAt,

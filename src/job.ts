@@ -43,6 +43,8 @@ export function defineJob<S extends z.ZodType>(job: JobDefinition<S>): JobDefini
 
 /** "3 new, 1 updated, 0 deleted"; parts with nothing to say are left out, "no change" when all are. */
 export function describeCounts(parts: Record<string, number>): string {
-  const said = Object.entries(parts).filter(([, n]) => n > 0).map(([what, n]) => `${n} ${what}`);
+  const said = Object.entries(parts)
+    .filter(([, n]) => n > 0)
+    .map(([what, n]) => `${n} ${what}`);
   return said.length > 0 ? said.join(', ') : 'no change';
 }

@@ -30,11 +30,14 @@ export interface RedisDurability {
 const RISK_MESSAGES: Record<RedisRisk, string> = {
   'no-aof':
     'Redis persistence is off (appendonly no): a Redis restart loses acknowledged pushes the writer has not stored yet (all of them without RDB snapshots, up to minutes of them with snapshots only); set appendonly yes',
-  'aof-not-fsynced': 'Redis never fsyncs its AOF (appendfsync no): a crash of the Redis host may lose about 30 s of acknowledged pushes; set appendfsync everysec',
-  eviction: 'Redis may evict keys (maxmemory-policy is not noeviction): under memory pressure it can drop queued pushes and BullMQ keys; set maxmemory-policy noeviction',
+  'aof-not-fsynced':
+    'Redis never fsyncs its AOF (appendfsync no): a crash of the Redis host may lose about 30 s of acknowledged pushes; set appendfsync everysec',
+  eviction:
+    'Redis may evict keys (maxmemory-policy is not noeviction): under memory pressure it can drop queued pushes and BullMQ keys; set maxmemory-policy noeviction',
 };
 
-const CHECK_FAILED_MESSAGE = "Redis' durability settings could not be read (INFO failed): make sure it runs with appendonly yes and maxmemory-policy noeviction";
+const CHECK_FAILED_MESSAGE =
+  "Redis' durability settings could not be read (INFO failed): make sure it runs with appendonly yes and maxmemory-policy noeviction";
 
 /** `INFO <section>` as field → value. */
 function parseInfo(text: string): Map<string, string> {
@@ -69,7 +72,8 @@ async function checkRedisDurability(redis: Redis, log: Logger): Promise<RedisDur
 
   const aof = persistence.get('aof_enabled') === '1';
   // without CONFIG: a snapshot taken since start (or a last one's duration) shows that snapshots are configured
-  const snapshotTaken = Number(persistence.get('rdb_saves') ?? 0) > 0 || Number(persistence.get('rdb_last_bgsave_time_sec') ?? -1) >= 0;
+  const snapshotTaken =
+    Number(persistence.get('rdb_saves') ?? 0) > 0 || Number(persistence.get('rdb_last_bgsave_time_sec') ?? -1) >= 0;
   const rdb = save !== null ? save.trim() !== '' : snapshotTaken ? true : null;
   const maxmemoryPolicy = memory.get('maxmemory_policy') ?? 'unknown';
 
@@ -111,7 +115,10 @@ export function checkRedisDurabilityWhenReady(url: string, log: Logger): Durabil
   const verdict = (async (): Promise<RedisDurability | undefined> => {
     try {
       if (redis.status !== 'ready') {
-        const ready = await Promise.race([new Promise<boolean>((resolve) => redis.once('ready', () => resolve(true))), stopping.then(() => false)]);
+        const ready = await Promise.race([
+          new Promise<boolean>((resolve) => redis.once('ready', () => resolve(true))),
+          stopping.then(() => false),
+        ]);
         if (!ready) return undefined;
       }
       return await checkRedisDurability(redis, log);

@@ -40,7 +40,11 @@ export async function upsertSchedules(queue: Queue, config: Config, log: Logger)
     }
   }
   for (const [job, pattern] of wanted) {
-    await queue.upsertJobScheduler(job, { pattern, tz: config.schedules.tz }, { name: job, data: {}, opts: SCHEDULED_JOB_OPTIONS });
+    await queue.upsertJobScheduler(
+      job,
+      { pattern, tz: config.schedules.tz },
+      { name: job, data: {}, opts: SCHEDULED_JOB_OPTIONS },
+    );
   }
   const states = await scheduleStates(queue);
   log.info({ schedules: states.map((s) => `${s.job} "${s.pattern}" next ${s.next}`) }, 'schedules upserted');

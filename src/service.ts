@@ -32,20 +32,27 @@ export interface ServiceOptions {
 
 const skipped: DurabilityCheck = { verdict: Promise.resolve(undefined), stop: async () => undefined };
 
-export async function startService(config: Config, log: Logger, role: Role, options: ServiceOptions = {}): Promise<Service> {
+export async function startService(
+  config: Config,
+  log: Logger,
+  role: Role,
+  options: ServiceOptions = {},
+): Promise<Service> {
   const parts: RunningService[] = [];
   if (role === 'worker' || role === 'all') requireApiCredentials(config);
   if (role === 'receiver' || role === 'all') requirePushSecret(config);
   try {
     // the writer first: pushes accepted by the receiver then have somewhere to go at once
-    if (role === 'worker' || role === 'all') parts.push(await WorkerService.start(config, log, { onGiveWay: options.onWorkerGaveWay }));
+    if (role === 'worker' || role === 'all')
+      parts.push(await WorkerService.start(config, log, { onGiveWay: options.onWorkerGaveWay }));
     if (role === 'receiver' || role === 'all') parts.push(await PushReceiver.start(config, log));
   } catch (err) {
     for (const part of [...parts].reverse()) await part.stop();
     throw err;
   }
   // both roles hold acknowledged pushes in Redis: warn once if Redis may lose or evict them (never fails start)
-  const durability = options.checkRedisDurability === false ? skipped : checkRedisDurabilityWhenReady(config.redisUrl, log);
+  const durability =
+    options.checkRedisDurability === false ? skipped : checkRedisDurabilityWhenReady(config.redisUrl, log);
   return {
     parts,
     redisDurability: durability.verdict,

@@ -10,7 +10,8 @@
  *            2024-07-08 (a date alone) only where a caller allows it: the command line's --from/--to.
  */
 
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?)?$/;
+const INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?)?$/;
 /** Longer text is not a timestamp, whatever it says: bounded work on untrusted input. */
 const MAX_LENGTH = 40;
 
@@ -28,14 +29,16 @@ export function parseInstant(text: string, opts: ParseInstantOptions = {}): Date
   const year = Number(y);
   const month = Number(mo);
   const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return { reason: `${quote(text)} is not a calendar date` };
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month))
+    return { reason: `${quote(text)} is not a calendar date` };
   const hour = Number(h ?? 0);
   const minute = Number(mi ?? 0);
   const second = Number(s ?? 0);
   if (hour > 23 || minute > 59 || second > 59) return { reason: `${quote(text)} is not a time of day` };
   const offsetMinutes = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(offH) * 60 + Number(offM ?? 0));
   // the zones of the world lie between -12:00 and +14:00
-  if (Math.abs(offsetMinutes) > 14 * 60 || Number(offM ?? 0) > 59) return { reason: `${quote(text)} has an impossible UTC offset` };
+  if (Math.abs(offsetMinutes) > 14 * 60 || Number(offM ?? 0) > 59)
+    return { reason: `${quote(text)} has an impossible UTC offset` };
   const millis = fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
   if (year >= 100) return new Date(Date.UTC(year, month - 1, day, hour, minute - offsetMinutes, second, millis));
   // Date.UTC maps the years 0..99 to 1900..1999: setUTCFullYear does not

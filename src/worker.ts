@@ -5,7 +5,14 @@
  * turns away a second process on the same file, the heartbeat (control/heartbeat.ts) a worker with another warehouse.
  * When the storage fails (a full disk), the worker stays up, says so, and reopens the warehouse once it can.
  */
-import { Queue, UnrecoverableError, Worker, type Job, type Processor, type WorkerOptions as WorkerOptions_ } from 'bullmq';
+import {
+  Queue,
+  UnrecoverableError,
+  Worker,
+  type Job,
+  type Processor,
+  type WorkerOptions as WorkerOptions_,
+} from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { ANSWER_TTL_MS, answerKey, encodeError, waitingKey } from './control/channel.js';
@@ -73,7 +80,13 @@ export class WorkerService {
       throw err;
     }
     const client: { current?: SensoterraClient } = {};
-    const deps: JobDeps = { db, config, log, clock: opts.clock, api: () => (client.current ??= new SensoterraClient(config, log, opts.clientOptions)) };
+    const deps: JobDeps = {
+      db,
+      config,
+      log,
+      clock: opts.clock,
+      api: () => (client.current ??= new SensoterraClient(config, log, opts.clientOptions)),
+    };
     const jobsQueue = new Queue(QUEUES.jobs, { connection: redis, prefix: config.queuePrefix });
     jobsQueue.on('error', (err) => log.warn({ err, queue: QUEUES.jobs }, 'jobs queue error: is Redis down?'));
     const service = new WorkerService(deps, redis, jobsQueue, client, startedAt, opts.onGiveWay);
@@ -100,9 +113,21 @@ export class WorkerService {
     const handlers = controlHandlers(this.deps);
     // a request whose worker died is never run again: the command that sent it has given up (or reports the failure)
     // (a short lock, so that this is known within seconds of the next worker starting)
-    this.consume(QUEUES.control, 4, (job) => this.answer(handlers, job), { maxStalledCount: 0, lockDuration: 10_000, stalledInterval: 5_000 });
+    this.consume(QUEUES.control, 4, (job) => this.answer(handlers, job), {
+      maxStalledCount: 0,
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
+    });
     const checkEveryMs = opts.watchdogIntervalMs ?? 60_000;
-    this.timers.push(setInterval(() => void checkSchedules(this.jobsQueue, config, log).catch((err: unknown) => log.warn({ err }, 'schedule watchdog failed')), checkEveryMs));
+    this.timers.push(
+      setInterval(
+        () =>
+          void checkSchedules(this.jobsQueue, config, log).catch((err: unknown) =>
+            log.warn({ err }, 'schedule watchdog failed'),
+          ),
+        checkEveryMs,
+      ),
+    );
     this.timers.push(setInterval(() => void this.recover(), opts.recoverIntervalMs ?? RECOVER_INTERVAL_MS));
     await this.beat();
     this.timers.push(setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS));
@@ -128,7 +153,12 @@ export class WorkerService {
     return this.stopping;
   }
 
-  private consume(queue: string, concurrency: number, processor: Processor, options: Partial<WorkerOptions_> = {}): void {
+  private consume(
+    queue: string,
+    concurrency: number,
+    processor: Processor,
+    options: Partial<WorkerOptions_> = {},
+  ): void {
     const { config, log } = this.deps;
     const connection = consumerConnection(config.redisUrl);
     this.connections.push(connection);
@@ -164,13 +194,23 @@ export class WorkerService {
     const handler = handlers[job.name];
     const { config } = this.deps;
     try {
-      if (!handler) throw new SyncError(ErrorCodes.NOT_FOUND, `the worker does not know the request "${job.name}": is it an older version?`);
+      if (!handler)
+        throw new SyncError(
+          ErrorCodes.NOT_FOUND,
+          `the worker does not know the request "${job.name}": is it an older version?`,
+        );
       const { warehouse, payload } = (job.data ?? {}) as { warehouse?: unknown; payload?: unknown };
       const mine = warehouseIdentity(config.warehousePath);
       if (warehouse !== mine) {
-        throw new SyncError(ErrorCodes.WORKER_CONFLICT, `this worker holds the warehouse ${mine}, not ${String(warehouse)}: the request was not run`);
+        throw new SyncError(
+          ErrorCodes.WORKER_CONFLICT,
+          `this worker holds the warehouse ${mine}, not ${String(warehouse)}: the request was not run`,
+        );
       }
-      const result = await handler(payload, (progress) => void job.updateProgress(progress as object).catch(() => undefined));
+      const result = await handler(
+        payload,
+        (progress) => void job.updateProgress(progress as object).catch(() => undefined),
+      );
       const text = JSON.stringify(result ?? null);
       if (Buffer.byteLength(text) > config.queryMaxAnswerBytes) {
         throw new QueryRefusedError(
@@ -194,13 +234,20 @@ export class WorkerService {
     const { config, db, log } = this.deps;
     if (this.stopping) return;
     try {
-      await beatOrGiveWay(this.redis, config.queuePrefix, heartbeatOf(config.warehousePath, db.health(), this.startedAt));
+      await beatOrGiveWay(
+        this.redis,
+        config.queuePrefix,
+        heartbeatOf(config.warehousePath, db.health(), this.startedAt),
+      );
     } catch (err) {
       if (!(err instanceof SyncError) || err.code !== ErrorCodes.WORKER_CONFLICT) {
         log.warn({ err }, 'heartbeat failed: is Redis down?');
         return;
       }
-      log.error({ err }, 'another worker with another warehouse serves this queue prefix and started first: this worker stops');
+      log.error(
+        { err },
+        'another worker with another warehouse serves this queue prefix and started first: this worker stops',
+      );
       this.gaveWay = err;
       await this.stop();
       this.onGiveWay?.(err);
@@ -211,7 +258,8 @@ export class WorkerService {
   private async dropHeartbeat(): Promise<void> {
     const { queuePrefix } = this.deps.config;
     const beat = await readHeartbeat(this.redis, queuePrefix).catch(() => undefined);
-    if (beat?.pid === process.pid && beat.startedAt === this.startedAt) await this.redis.del(heartbeatKey(queuePrefix)).catch(() => undefined);
+    if (beat?.pid === process.pid && beat.startedAt === this.startedAt)
+      await this.redis.del(heartbeatKey(queuePrefix)).catch(() => undefined);
   }
 
   /** A warehouse that is down is reopened once the storage allows; then the settings are written again. */

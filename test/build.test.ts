@@ -21,7 +21,11 @@ describe('the shipped build', () => {
     // inside the project, so that the build finds node_modules and sql/ as an installed one does
     const out = mkdtempSync(join(ROOT, '.ship-build-'));
     made.push(out);
-    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], { encoding: 'utf8' });
+    const tsc = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out],
+      { encoding: 'utf8' },
+    );
     expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['jobs', 'src']);
     const help = spawnSync(process.execPath, [join(out, 'src/cli/main.js'), '--help'], { encoding: 'utf8' });

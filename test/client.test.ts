@@ -64,10 +64,13 @@ describe('a long-lived token', () => {
 
   it('is checked at start-up: a warning when its expiry is near, an error when it has passed', () => {
     const lines: { level: number; msg: string }[] = [];
-    const sink = new Writable({ write: (c: Buffer, _e, done) => (lines.push(JSON.parse(c.toString()) as { level: number; msg: string }), done()) });
+    const sink = new Writable({
+      write: (c: Buffer, _e, done) => (lines.push(JSON.parse(c.toString()) as { level: number; msg: string }), done()),
+    });
     const log = createLogger('info', sink);
     const now = Date.parse('2024-07-08T00:00:00Z');
-    const token = (exp: string): string => `x.${Buffer.from(JSON.stringify({ sub: '7', exp: Date.parse(exp) / 1000 })).toString('base64url')}.${createHmac('sha256', 'k').digest('base64url')}`;
+    const token = (exp: string): string =>
+      `x.${Buffer.from(JSON.stringify({ sub: '7', exp: Date.parse(exp) / 1000 })).toString('base64url')}.${createHmac('sha256', 'k').digest('base64url')}`;
     warnIfTokenExpiring(token('2024-09-01T00:00:00Z'), log, now);
     warnIfTokenExpiring(token('2024-07-11T00:00:00Z'), log, now);
     warnIfTokenExpiring(token('2024-07-01T00:00:00Z'), log, now);
@@ -81,7 +84,12 @@ describe('a long-lived token', () => {
 describe('a server that ignores limit', () => {
   it('answers the whole list in one body, which still arrives page by page, never as one array', async () => {
     sim = await Simulator.start({ account: generateAccount({ seed: 2, probes: 5_000 }), now: NOW, ignoreLimit: true });
-    const config = loadConfig({ SENSOTERRA_API_URL: sim.url, SENSOTERRA_EMAIL: sim.account.account.email, SENSOTERRA_PASSWORD: sim.account.account.password, SENSOTERRA_RATE_LIMIT: '1000' });
+    const config = loadConfig({
+      SENSOTERRA_API_URL: sim.url,
+      SENSOTERRA_EMAIL: sim.account.account.email,
+      SENSOTERRA_PASSWORD: sim.account.account.password,
+      SENSOTERRA_RATE_LIMIT: '1000',
+    });
     const client = new SensoterraClient(config, createLogger('silent'), { pageSize: 100 });
     const sizes: number[] = [];
     for await (const page of client.probes()) sizes.push(page.length);

@@ -22,7 +22,15 @@ describe('configuration', () => {
     expect(config.api.url).toBe('https://monitor.sensoterra.com/api/v3');
     expect(config.api.language).toBe('en');
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
-    expect(config.push).toMatchObject({ port: 8080, host: '127.0.0.1', path: '/push', authHeader: 'authorization', hmacHeader: 'x-signature', maxBody: 1048576, timeoutMs: 10000 });
+    expect(config.push).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      path: '/push',
+      authHeader: 'authorization',
+      hmacHeader: 'x-signature',
+      maxBody: 1048576,
+      timeoutMs: 10000,
+    });
     expect(config.schedules.tz).toBe('UTC');
     expect(config.schedules.patterns).toEqual({
       'sync-parameters': '0 3 * * *',
@@ -54,12 +62,21 @@ describe('configuration', () => {
     expect(problems[0]).toMatch(/^SENSOTERRA_LANGUAGE="fr" is not valid: expected one of en, nl, es, en-us$/);
     expect(problems.join('\n')).toContain('PUSH_PORT="70000" is not valid: expected a whole number from 0 to 65535');
     expect(problems.join('\n')).toContain('SCHEDULE_TZ="Mars/Olympus" is not valid: expected an IANA time zone');
-    expect(problems.join('\n')).toContain('REDIS_URL="http://localhost" is not valid: expected a URL starting with redis:// or rediss://');
+    expect(problems.join('\n')).toContain(
+      'REDIS_URL="http://localhost" is not valid: expected a URL starting with redis:// or rediss://',
+    );
     expect(problems.join('\n')).toContain('DUCKDB_THREADS="two" is not valid');
   });
 
   it('reads numbers as plain decimals only, and checks the push limits against each other', () => {
-    expect(problemsOf({ PUSH_MAX_CONNECTIONS: '0x10', PUSH_MAX_READINGS: '1e3', PUSH_MAX_DEPTH: '3', STALE_AFTER_HOURS: '0b11' })).toEqual([
+    expect(
+      problemsOf({
+        PUSH_MAX_CONNECTIONS: '0x10',
+        PUSH_MAX_READINGS: '1e3',
+        PUSH_MAX_DEPTH: '3',
+        STALE_AFTER_HOURS: '0b11',
+      }),
+    ).toEqual([
       'PUSH_MAX_CONNECTIONS="0x10" is not valid: expected a whole number from 8 to 1000000',
       'PUSH_MAX_DEPTH="3" is not valid: expected a whole number from 4 to 1000',
       'PUSH_MAX_READINGS="1e3" is not valid: expected a whole number from 1 to 1000000',
@@ -68,7 +85,10 @@ describe('configuration', () => {
     expect(problemsOf({ PUSH_MAX_BODY: '2048', PUSH_MAX_PENDING_BYTES: '1024' })).toEqual([
       'PUSH_MAX_PENDING_BYTES=1024 is not valid: expected at least PUSH_MAX_BODY=2048, or no push of that size could ever be taken',
     ]);
-    expect(loadConfig({ PUSH_MAX_READINGS: '2000', STALE_AFTER_HOURS: '1.5' })).toMatchObject({ push: { limits: { maxReadings: 2000 } }, staleAfterHours: 1.5 });
+    expect(loadConfig({ PUSH_MAX_READINGS: '2000', STALE_AFTER_HOURS: '1.5' })).toMatchObject({
+      push: { limits: { maxReadings: 2000 } },
+      staleAfterHours: 1.5,
+    });
     // bytes in progress: 16 MiB by default, or one largest body if that is more
     expect(loadConfig({}).push.maxPendingBytes).toBe(16 * 1_048_576);
     expect(loadConfig({ PUSH_MAX_BODY: String(50 * 1_048_576) }).push.maxPendingBytes).toBe(50 * 1_048_576);
@@ -78,8 +98,12 @@ describe('configuration', () => {
     expect(problemsOf({ SCHEDULE_PROBES: '0 */15 * * * *' })).toEqual([
       'SCHEDULE_PROBES="0 */15 * * * *" is not valid: expected a 5-field cron pattern (minute hour day-of-month month day-of-week), got 6 fields (or "off")',
     ]);
-    expect(problemsOf({ SCHEDULE_PARAMETERS: '0 3 L * *' })[0]).toMatch(/^SCHEDULE_PARAMETERS=.* use only digits, names/);
-    expect(problemsOf({ SCHEDULE_LOCATIONS: '61 * * * *' })[0]).toMatch(/^SCHEDULE_LOCATIONS="61 \* \* \* \*" is not valid: not a valid cron pattern/);
+    expect(problemsOf({ SCHEDULE_PARAMETERS: '0 3 L * *' })[0]).toMatch(
+      /^SCHEDULE_PARAMETERS=.* use only digits, names/,
+    );
+    expect(problemsOf({ SCHEDULE_LOCATIONS: '61 * * * *' })[0]).toMatch(
+      /^SCHEDULE_LOCATIONS="61 \* \* \* \*" is not valid: not a valid cron pattern/,
+    );
     expect(problemsOf({ SCHEDULE_PROBES: '0 6 * * MON-FRI', SCHEDULE_TZ: 'Europe/Amsterdam' })).toEqual([]);
   });
 
@@ -110,7 +134,8 @@ describe('configuration', () => {
   it('writes Parquet with Snappy unless EXPORT_PARQUET_COMPRESSION names another codec offered, and refuses any other', () => {
     expect(loadConfig({}).exportParquetCompression).toBe('snappy');
     expect(loadConfig({ EXPORT_PARQUET_COMPRESSION: 'ZSTD' }).exportParquetCompression).toBe('zstd');
-    for (const codec of ['gzip', 'lz4_raw', 'uncompressed']) expect(loadConfig({ EXPORT_PARQUET_COMPRESSION: codec }).exportParquetCompression).toBe(codec);
+    for (const codec of ['gzip', 'lz4_raw', 'uncompressed'])
+      expect(loadConfig({ EXPORT_PARQUET_COMPRESSION: codec }).exportParquetCompression).toBe(codec);
     expect(problemsOf({ EXPORT_PARQUET_COMPRESSION: 'brotli9' })).toEqual([
       'EXPORT_PARQUET_COMPRESSION="brotli9" is not valid: expected one of snappy, zstd, gzip, lz4_raw, uncompressed',
     ]);
@@ -140,6 +165,8 @@ describe('the command line with bad configuration', () => {
   it('says which arguments are wrong', async () => {
     const result = await runCli(['sync', 'everything'], {});
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe('sensoterra-sync: sync needs one target: parameters, locations, probes, customers, all');
+    expect(result.stderr.trim()).toBe(
+      'sensoterra-sync: sync needs one target: parameters, locations, probes, customers, all',
+    );
   });
 });

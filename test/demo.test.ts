@@ -23,7 +23,9 @@ describe('the demo', () => {
     expect(out).toContain('1. Sensoterra simulator: 12 probes of 3 customers');
     expect(out).toMatch(/sync-parameters\s+succeeded/);
     expect(out).toMatch(/sync-probes\s+succeeded\s+12 probes read: 12 new/);
-    expect(out).toMatch(/5\. Pushed the last 7 days: \d+ readings in (\d+) requests \(\{"202":\1\}\), all in the warehouse after/);
+    expect(out).toMatch(
+      /5\. Pushed the last 7 days: \d+ readings in (\d+) requests \(\{"202":\1\}\), all in the warehouse after/,
+    );
     expect(out).toContain('Probes per customer, with their fields');
     expect(out).toContain('(3 rows)');
     expect(out).toMatch(/How wet was .+ at 30 cm last week\?[^]+\(7 rows\)/);

@@ -22,11 +22,16 @@ let quiet: string;
 beforeAll(async () => {
   const now = new Date();
   stack = await startStack({ account: withANorthField(generateAccount({ seed: 4, probes: 6, customers: 2 })), now });
-  for (const job of ['sync-parameters', 'sync-locations', 'sync-customers']) await runJob(job, {}, stack.worker.deps, { trigger: 'command' });
+  for (const job of ['sync-parameters', 'sync-locations', 'sync-customers'])
+    await runJob(job, {}, stack.worker.deps, { trigger: 'command' });
   const serials = stack.sim.account.probes.map((p) => p.serial);
   quiet = serials[0]!;
   const send = async (from: number, to: number, only: string[]): Promise<void> => {
-    await sendPushes(uplinksFor(stack.sim.account, { from: new Date(from), to: new Date(to), serials: only }), { url: stack.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 50 });
+    await sendPushes(uplinksFor(stack.sim.account, { from: new Date(from), to: new Date(to), serials: only }), {
+      url: stack.pushUrl,
+      secret: PUSH_SECRET,
+      uplinksPerRequest: 50,
+    });
   };
   await send(now.getTime() - 42 * 24 * HOUR, now.getTime() - 6 * HOUR, serials);
   await send(now.getTime() - 6 * HOUR, now.getTime(), serials.slice(1));
@@ -42,7 +47,9 @@ afterAll(async () => stack?.stop());
  * probe at 30 cm (not the one that goes quiet) is named so.
  */
 function withANorthField(account: AccountFixture): AccountFixture {
-  const probe = account.probes.slice(1).find((p) => p.kind === 'MOISTURE' && p.depths.includes(30) && p.location_id != null && p.soil_profile.length > 0);
+  const probe = account.probes
+    .slice(1)
+    .find((p) => p.kind === 'MOISTURE' && p.depths.includes(30) && p.location_id != null && p.soil_profile.length > 0);
   const field = account.locations.find((l) => l.id === probe?.location_id);
   if (!field) throw new Error('the simulated account has no moisture probe at 30 cm in a field: pick another seed');
   field.name = 'North field';
@@ -73,7 +80,17 @@ describe('the example questions', () => {
       WHERE p.soil_profile IS NOT NULL AND p.unit = '%' AND p.serial IN (SELECT serial FROM readings WHERE depth_cm = 30) LIMIT 1`);
     const sql = example('how-wet-was-a-field-last-week').replace("'North field'", `'${String(field!.name)}'`);
     const answer = await ask(sql);
-    expect(answer.columns).toEqual(['field', 'probe_name', 'day', 'mean_moisture_pct', 'min_pct', 'max_pct', 'calibration', 'water_status', 'coverage']);
+    expect(answer.columns).toEqual([
+      'field',
+      'probe_name',
+      'day',
+      'mean_moisture_pct',
+      'min_pct',
+      'max_pct',
+      'calibration',
+      'water_status',
+      'coverage',
+    ]);
     expect(answer.rows.length % 7).toBe(0);
     expect(answer.rows.length).toBeGreaterThan(0);
     expect(answer.rows.every((r) => r.calibration !== null && r.coverage === 1)).toBe(true);
@@ -107,7 +124,9 @@ describe('the example questions', () => {
 
   it('latest moisture profile: one row per moisture probe', async () => {
     const answer = await ask(example('latest-moisture-profile'));
-    const [{ n }] = (await stack.rows("SELECT count(DISTINCT serial) AS n FROM readings WHERE type = 'MOISTURE'")) as [{ n: number }];
+    const [{ n }] = (await stack.rows("SELECT count(DISTINCT serial) AS n FROM readings WHERE type = 'MOISTURE'")) as [
+      { n: number },
+    ];
     expect(answer.rows).toHaveLength(n);
   });
 });

@@ -59,7 +59,11 @@ function readWith(engine: Engine, tz: string): Promise<EngineReport | { failed: 
   const snapshot = join(rich.report.path, 'warehouse.duckdb');
   const cwd = mkdtempSync(join(work!, 'reader-'));
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [READER, engine.kind, moduleOf(engine), snapshot, ...EXAMPLES], { cwd, env: { ...process.env, TZ: tz }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [READER, engine.kind, moduleOf(engine), snapshot, ...EXAMPLES], {
+      cwd,
+      env: { ...process.env, TZ: tz },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -68,7 +72,10 @@ function readWith(engine: Engine, tz: string): Promise<EngineReport | { failed: 
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(JSON.parse(stdout) as EngineReport);
-      else resolve({ failed: `${engine.package}: ${signal === 'SIGKILL' ? `no answer in ${READER_TIMEOUT_MS / 1000} s` : `exit ${code}`}: ${stderr.slice(0, 800)}` });
+      else
+        resolve({
+          failed: `${engine.package}: ${signal === 'SIGKILL' ? `no answer in ${READER_TIMEOUT_MS / 1000} s` : `exit ${code}`}: ${stderr.slice(0, 800)}`,
+        });
     });
   });
 }
@@ -92,7 +99,9 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'sensoterra-engines-'));
   rich = await richExport();
   // all at once: each waits mostly on its own start-up
-  const read = await Promise.all(ENGINES.map((engine) => readWith(engine, engine === REFERENCE ? 'Australia/Adelaide' : 'America/St_Johns')));
+  const read = await Promise.all(
+    ENGINES.map((engine) => readWith(engine, engine === REFERENCE ? 'Australia/Adelaide' : 'America/St_Johns')),
+  );
   ENGINES.forEach((engine, i) => reports.set(engine, read[i]!));
   const ran = ENGINES.filter((_, i) => !('failed' in read[i]!));
   console.log(`engines that read the snapshot: ${ran.map((e) => `${e.package} (${e.engine})`).join(', ')}`);
@@ -110,14 +119,18 @@ describe.skipIf('unavailable' in engines)('the published snapshot, read by other
 
   it('is read by the wasm builds without the json or icu extension', () => {
     for (const engine of ENGINES.filter((e) => e.kind === 'wasm')) {
-      expect(report(engine).extensions.filter((name) => name === 'json' || name === 'icu'), engine.package).toEqual([]);
+      expect(
+        report(engine).extensions.filter((name) => name === 'json' || name === 'icu'),
+        engine.package,
+      ).toEqual([]);
     }
   });
 
   it('holds every table and view, with the rows the manifest counts', () => {
     const objects = report(REFERENCE).objects;
     expect(Object.keys(objects).sort()).toEqual([...new Set([...SNAPSHOT_TABLES, ...VIEWS])].sort());
-    for (const table of SNAPSHOT_TABLES) expect(objects[table], table).toMatchObject({ rows: rich.report.tables[table] });
+    for (const table of SNAPSHOT_TABLES)
+      expect(objects[table], table).toMatchObject({ rows: rich.report.tables[table] });
   });
 
   it('answers every view with as many rows as the live warehouse', async () => {
@@ -129,25 +142,38 @@ describe.skipIf('unavailable' in engines)('the published snapshot, read by other
 
   it('reads every table and view the same, row for row, in every engine, extensions or none', () => {
     const expected = report(REFERENCE).objects;
-    for (const engine of ENGINES) expect(report(engine).objects, `${engine.package} (${engine.engine})`).toEqual(expected);
+    for (const engine of ENGINES)
+      expect(report(engine).objects, `${engine.package} (${engine.engine})`).toEqual(expected);
   });
 
   it('answers every view through the name it is attached under from DuckDB 1.2 on; 1.0 and 1.1 need it in use (docs/querying.md)', () => {
-    const views = Object.fromEntries(VIEWS.filter((v) => !MATERIALIZED_IN_SNAPSHOT.includes(v)).map((v) => [v, { rows: (report(REFERENCE).objects[v] as ObjectRead).rows }]));
+    const views = Object.fromEntries(
+      VIEWS.filter((v) => !MATERIALIZED_IN_SNAPSHOT.includes(v)).map((v) => [
+        v,
+        { rows: (report(REFERENCE).objects[v] as ObjectRead).rows },
+      ]),
+    );
     for (const engine of ENGINES) {
       const attached = report(engine).attached;
       const [major, minor] = engine.engine.slice(1).split('.').map(Number) as [number, number];
       if (major > 1 || minor >= 2) expect(attached, engine.package).toEqual(views);
       // those engines look for a view's tables in the database in use, not in the view's own
-      else for (const [view, answer] of Object.entries(attached)) expect(answer, `${engine.package} ${view}`).toEqual({ error: expect.stringMatching(/^Catalog Error: Table with name \w+ does not exist!/) });
+      else
+        for (const [view, answer] of Object.entries(attached))
+          expect(answer, `${engine.package} ${view}`).toEqual({
+            error: expect.stringMatching(/^Catalog Error: Table with name \w+ does not exist!/),
+          });
     }
   });
 
   it('answers the calibration-history example as the live warehouse does, open ends as words though they are dates there', async () => {
     const sql = readFileSync(join(SQL_DIR, 'examples', 'calibration-history-of-each-probe.sql'), 'utf8');
-    const answer = async (connection: DuckDBConnection): Promise<unknown[]> => (await connection.runAndReadAll(sql)).getRowObjectsJson();
+    const answer = async (connection: DuckDBConnection): Promise<unknown[]> =>
+      (await connection.runAndReadAll(sql)).getRowObjectsJson();
     const live = await rich.stack.worker.deps.db.connect();
-    const snapshot = await DuckDBInstance.create(join(rich.report.path, 'warehouse.duckdb'), { access_mode: 'READ_ONLY' });
+    const snapshot = await DuckDBInstance.create(join(rich.report.path, 'warehouse.duckdb'), {
+      access_mode: 'READ_ONLY',
+    });
     const exported = await snapshot.connect();
     try {
       const expected = await answer(live);
@@ -165,6 +191,7 @@ describe.skipIf('unavailable' in engines)('the published snapshot, read by other
     const expected = report(REFERENCE).queries;
     expect(Object.keys(expected)).toHaveLength(EXAMPLES.length);
     for (const answer of Object.values(expected)) expect(answer).toHaveProperty('rows');
-    for (const engine of ENGINES.filter((e) => e.kind === 'node-api')) expect(report(engine).queries, engine.package).toEqual(expected);
+    for (const engine of ENGINES.filter((e) => e.kind === 'node-api'))
+      expect(report(engine).queries, engine.package).toEqual(expected);
   });
 });

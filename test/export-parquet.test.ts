@@ -52,7 +52,9 @@ async function readParquet(path: string): Promise<ParquetFile> {
 
 /** The codec of every column chunk of every row group, as the file's metadata names it. */
 function codecsOf(files: FileMetaData[]): string[] {
-  const codecs = files.flatMap((metadata) => metadata.row_groups.flatMap((group) => group.columns.map((chunk) => chunk.meta_data?.codec)));
+  const codecs = files.flatMap((metadata) =>
+    metadata.row_groups.flatMap((group) => group.columns.map((chunk) => chunk.meta_data?.codec)),
+  );
   return [...new Set(codecs.map(String))];
 }
 
@@ -146,7 +148,8 @@ describe('the published export, read by hyparquet with its default options (a re
     stack = exported.stack;
     parquetDir = join(exported.report.path, 'parquet');
     manifest = JSON.parse(readFileSync(join(exported.report.path, 'manifest.json'), 'utf8')) as typeof manifest;
-    for (const path of parquetFilesUnder(parquetDir)) files.set(path.slice(parquetDir.length + 1), await readParquet(path));
+    for (const path of parquetFilesUnder(parquetDir))
+      files.set(path.slice(parquetDir.length + 1), await readParquet(path));
   }, 180_000);
 
   afterAll(async () => {
@@ -154,7 +157,8 @@ describe('the published export, read by hyparquet with its default options (a re
   });
 
   const tableFile = (table: string): ParquetFile => files.get(`${table}.parquet`)!;
-  const readingFiles = (): ParquetFile[] => [...files].filter(([name]) => name.startsWith('readings/')).map(([, f]) => f);
+  const readingFiles = (): ParquetFile[] =>
+    [...files].filter(([name]) => name.startsWith('readings/')).map(([, f]) => f);
 
   it('is written with Snappy, which every reader decodes without a plug-in: every column chunk of every file, as the manifest says', () => {
     expect(codecsOf([...files.values()].map((f) => f.metadata))).toEqual(['SNAPPY']);
@@ -163,27 +167,43 @@ describe('the published export, read by hyparquet with its default options (a re
 
   it('has a file per table and per view worth having as a file, and the readings in year=YYYY/month=M folders', () => {
     const names = [...files.keys()];
-    expect(names.filter((n) => !n.startsWith('readings/')).sort()).toEqual(PARQUET_TABLES.map((t) => `${t}.parquet`).sort());
+    expect(names.filter((n) => !n.startsWith('readings/')).sort()).toEqual(
+      PARQUET_TABLES.map((t) => `${t}.parquet`).sort(),
+    );
     for (const view of VIEWS_AS_FILES) expect(names).toContain(`${view}.parquet`);
     expect(readingFiles().length).toBeGreaterThan(0);
-    for (const f of readingFiles()) expect(f.path.slice(parquetDir.length + 1)).toMatch(/^readings\/year=\d{4}\/month=([1-9]|1[0-2])\/[^/]+\.parquet$/);
+    for (const f of readingFiles())
+      expect(f.path.slice(parquetDir.length + 1)).toMatch(
+        /^readings\/year=\d{4}\/month=([1-9]|1[0-2])\/[^/]+\.parquet$/,
+      );
   });
 
   // the views are compared too: computed in the snapshot at publishing, and live now. probe_health reads now(), the
   // real clock's, against readings on the simulator's (July 2024): stale and hours_missing_7d agree on both sides
-  it.each(PARQUET_TABLES)('%s: the same columns in the same order, and the same rows as the live warehouse', async (table) => {
-    const columns = await liveColumns(stack, table);
-    expect(columns.length).toBeGreaterThan(0);
-    const file = tableFile(table);
-    expect(file.columns).toEqual(columns.map((c) => c.name));
-    const live = await stack.rows(`SELECT * FROM "${table}"`);
-    expect(readRows([file], columns)).toEqual(expectedRows(live, columns));
-  });
+  it.each(PARQUET_TABLES)(
+    '%s: the same columns in the same order, and the same rows as the live warehouse',
+    async (table) => {
+      const columns = await liveColumns(stack, table);
+      expect(columns.length).toBeGreaterThan(0);
+      const file = tableFile(table);
+      expect(file.columns).toEqual(columns.map((c) => c.name));
+      const live = await stack.rows(`SELECT * FROM "${table}"`);
+      expect(readRows([file], columns)).toEqual(expectedRows(live, columns));
+    },
+  );
 
-  it("readings: all the partition files together hold the live readings, each with the year and month of its ts (UTC) and in that folder", async () => {
-    const columns = [...(await liveColumns(stack, 'readings')), { name: 'year', type: 'INTEGER' }, { name: 'month', type: 'INTEGER' }];
+  it('readings: all the partition files together hold the live readings, each with the year and month of its ts (UTC) and in that folder', async () => {
+    const columns = [
+      ...(await liveColumns(stack, 'readings')),
+      { name: 'year', type: 'INTEGER' },
+      { name: 'month', type: 'INTEGER' },
+    ];
     for (const f of readingFiles()) expect(f.columns).toEqual(columns.map((c) => c.name));
-    const live = (await stack.rows('SELECT * FROM readings')).map((r) => ({ ...r, year: (r.ts as Date).getUTCFullYear(), month: (r.ts as Date).getUTCMonth() + 1 }));
+    const live = (await stack.rows('SELECT * FROM readings')).map((r) => ({
+      ...r,
+      year: (r.ts as Date).getUTCFullYear(),
+      month: (r.ts as Date).getUTCMonth() + 1,
+    }));
     expect(readRows(readingFiles(), columns)).toEqual(expectedRows(live, columns));
     for (const f of readingFiles()) {
       const [, year, month] = /year=(\d+)\/month=(\d+)\//.exec(f.path)!;
@@ -194,7 +214,11 @@ describe('the published export, read by hyparquet with its default options (a re
   it('holds the rows the conversions are about: readings without a depth, open and closed probe versions, conflicts, rejected pushes', () => {
     const readings = readingFiles().flatMap((f) => f.rows);
     expect(readings.filter((r) => r.depth_cm == null).map((r) => r.type)).toContain('TEMPERATURE');
-    const history = tableFile('probe_history').rows.map((r) => ({ from: (r.valid_from as Date).toISOString(), to: (r.valid_to as Date).toISOString(), current: r.is_current }));
+    const history = tableFile('probe_history').rows.map((r) => ({
+      from: (r.valid_from as Date).toISOString(),
+      to: (r.valid_to as Date).toISOString(),
+      current: r.is_current,
+    }));
     // a probe's first version is open at its start, its current one at its end; a closed one ends at a real instant
     expect(history).toContainEqual({ from: OPEN_START, to: OPEN_END, current: true }); // never changed
     expect(history.some((r) => r.from !== OPEN_START && r.to === OPEN_END && r.current === true)).toBe(true); // changed once
@@ -220,9 +244,15 @@ describe('EXPORT_PARQUET_COMPRESSION', () => {
       expect((await runJob(job, {}, stack.worker.deps, { trigger: 'command' })).status).toBe('succeeded');
     }
     const current = join(stack.place.config.exportDir, 'current');
-    const metadata = await Promise.all(parquetFilesUnder(join(current, 'parquet')).map(async (path) => parquetMetadataAsync(await asyncBufferFromFile(path))));
+    const metadata = await Promise.all(
+      parquetFilesUnder(join(current, 'parquet')).map(async (path) =>
+        parquetMetadataAsync(await asyncBufferFromFile(path)),
+      ),
+    );
     expect(metadata.flatMap((m) => m.row_groups).length).toBeGreaterThan(0);
     expect(codecsOf(metadata)).toEqual(['ZSTD']);
-    expect(JSON.parse(readFileSync(join(current, 'manifest.json'), 'utf8'))).toMatchObject({ parquet_compression: 'zstd' });
+    expect(JSON.parse(readFileSync(join(current, 'manifest.json'), 'utf8'))).toMatchObject({
+      parquet_compression: 'zstd',
+    });
   });
 });

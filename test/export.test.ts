@@ -26,15 +26,21 @@ afterEach(async () => {
 
 async function filledStack(env: Record<string, string> = {}): Promise<Stack> {
   const s = await startStack({ env });
-  for (const job of ['sync-parameters', 'sync-locations', 'sync-customers', 'sync-probes']) await runJob(job, {}, s.worker.deps, { trigger: 'command' });
+  for (const job of ['sync-parameters', 'sync-locations', 'sync-customers', 'sync-probes'])
+    await runJob(job, {}, s.worker.deps, { trigger: 'command' });
   // two months of readings: June and July 2024
-  const uplinks = uplinksFor(s.sim.account, { from: new Date('2024-06-29T00:00:00Z'), to: new Date(NOW.getTime() - DAY) });
+  const uplinks = uplinksFor(s.sim.account, {
+    from: new Date('2024-06-29T00:00:00Z'),
+    to: new Date(NOW.getTime() - DAY),
+  });
   await sendPushes(uplinks, { url: s.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 20 });
   await s.drained();
   return s;
 }
 
-async function openReadOnly(file: string): Promise<{ all: (sql: string) => Promise<Record<string, unknown>[]>; close: () => void }> {
+async function openReadOnly(
+  file: string,
+): Promise<{ all: (sql: string) => Promise<Record<string, unknown>[]>; close: () => void }> {
   const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
   const c = await instance.connect();
   return {
@@ -59,17 +65,25 @@ describe('a published version', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { tables: Record<string, number> };
     const [{ n: readings }] = (await stack.rows('SELECT count(*) AS n FROM readings')) as [{ n: number }];
     expect(manifest.tables.readings).toBe(readings);
-    expect(readdirSync(join(dir, 'parquet')).sort()).toEqual([...PARQUET_TABLES.map((t) => `${t}.parquet`), 'readings'].sort());
+    expect(readdirSync(join(dir, 'parquet')).sort()).toEqual(
+      [...PARQUET_TABLES.map((t) => `${t}.parquet`), 'readings'].sort(),
+    );
     expect(readdirSync(join(dir, 'parquet/readings'))).toEqual(['year=2024']);
     expect(readdirSync(join(dir, 'parquet/readings/year=2024')).sort()).toEqual(['month=6', 'month=7']);
 
     const snapshot = await openReadOnly(join(dir, 'warehouse.duckdb'));
     try {
       expect(await snapshot.all('SELECT count(*) AS n FROM readings')).toEqual([{ n: String(readings) }]);
-      expect(await snapshot.all("SELECT count(*) > 0 AS has_rows FROM readings_enriched WHERE soil_key IS NOT NULL")).toEqual([{ has_rows: true }]);
+      expect(
+        await snapshot.all('SELECT count(*) > 0 AS has_rows FROM readings_enriched WHERE soil_key IS NOT NULL'),
+      ).toEqual([{ has_rows: true }]);
       // the partition columns are inside the files too: one file read alone still knows its month
       const july = readdirSync(join(dir, 'parquet/readings/year=2024/month=7'))[0]!;
-      expect(await snapshot.all(`SELECT DISTINCT year, month FROM read_parquet('${join(dir, 'parquet/readings/year=2024/month=7', july)}', hive_partitioning = false)`)).toEqual([{ year: 2024, month: 7 }]);
+      expect(
+        await snapshot.all(
+          `SELECT DISTINCT year, month FROM read_parquet('${join(dir, 'parquet/readings/year=2024/month=7', july)}', hive_partitioning = false)`,
+        ),
+      ).toEqual([{ year: 2024, month: 7 }]);
     } finally {
       snapshot.close();
     }
@@ -80,14 +94,36 @@ describe('a published version', () => {
     const report = await publish(stack.worker.deps.db, stack.place.config.exportDir, 3, createLogger('silent'));
     const snapshot = await openReadOnly(join(report.path, 'warehouse.duckdb'));
     try {
-      const types = await snapshot.all("SELECT DISTINCT data_type FROM duckdb_columns() WHERE NOT internal AND database_name = current_database() ORDER BY 1");
-      expect(types.map((t) => t.data_type)).toEqual(['BIGINT', 'BOOLEAN', 'DATE', 'DOUBLE', 'INTEGER', 'TIMESTAMP WITH TIME ZONE', 'VARCHAR']);
-      // compared as instants: a reader renders TIMESTAMPTZ in its own time zone
-      expect(await snapshot.all('SELECT DISTINCT epoch_ms(valid_from) AS valid_from, epoch_ms(valid_to) AS valid_to FROM probe_history')).toEqual([
-        { valid_from: String(Date.UTC(1900, 0, 1)), valid_to: String(Date.UTC(2200, 0, 1)) },
+      const types = await snapshot.all(
+        'SELECT DISTINCT data_type FROM duckdb_columns() WHERE NOT internal AND database_name = current_database() ORDER BY 1',
+      );
+      expect(types.map((t) => t.data_type)).toEqual([
+        'BIGINT',
+        'BOOLEAN',
+        'DATE',
+        'DOUBLE',
+        'INTEGER',
+        'TIMESTAMP WITH TIME ZONE',
+        'VARCHAR',
       ]);
-      const parquetTypes = await snapshot.all(`SELECT DISTINCT column_type FROM (DESCRIBE SELECT * FROM read_parquet('${join(report.path, 'parquet/*.parquet')}', union_by_name = true)) ORDER BY 1`);
-      expect(parquetTypes.map((t) => t.column_type)).toEqual(['BIGINT', 'BOOLEAN', 'DATE', 'DOUBLE', 'INTEGER', 'TIMESTAMP WITH TIME ZONE', 'VARCHAR']);
+      // compared as instants: a reader renders TIMESTAMPTZ in its own time zone
+      expect(
+        await snapshot.all(
+          'SELECT DISTINCT epoch_ms(valid_from) AS valid_from, epoch_ms(valid_to) AS valid_to FROM probe_history',
+        ),
+      ).toEqual([{ valid_from: String(Date.UTC(1900, 0, 1)), valid_to: String(Date.UTC(2200, 0, 1)) }]);
+      const parquetTypes = await snapshot.all(
+        `SELECT DISTINCT column_type FROM (DESCRIBE SELECT * FROM read_parquet('${join(report.path, 'parquet/*.parquet')}', union_by_name = true)) ORDER BY 1`,
+      );
+      expect(parquetTypes.map((t) => t.column_type)).toEqual([
+        'BIGINT',
+        'BOOLEAN',
+        'DATE',
+        'DOUBLE',
+        'INTEGER',
+        'TIMESTAMP WITH TIME ZONE',
+        'VARCHAR',
+      ]);
     } finally {
       snapshot.close();
     }
@@ -99,7 +135,8 @@ describe('a published version', () => {
     stack = await startStack();
     const { exportDir } = stack.place.config;
     const versions: string[] = [];
-    for (let i = 0; i < 5; i++) versions.push((await publish(stack.worker.deps.db, exportDir, 2, createLogger('silent'))).version);
+    for (let i = 0; i < 5; i++)
+      versions.push((await publish(stack.worker.deps.db, exportDir, 2, createLogger('silent'))).version);
     // just published: the older versions may still have readers, so all five stay for now
     expect(readdirSync(join(exportDir, 'versions')).sort()).toEqual(versions);
     expect(prune(exportDir, 2, Date.now() + 10 * 60_000)).toEqual(versions.slice(0, 3));
@@ -114,7 +151,11 @@ describe('a reader in another process', () => {
     const { exportDir } = stack.place.config;
     const { db } = stack.worker.deps;
     await publish(db, exportDir, 3, createLogger('silent'));
-    const reader = spawn(process.execPath, [CLI.replace('src/cli/main.js', 'test/helpers/export-reader.js'), exportDir], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const reader = spawn(
+      process.execPath,
+      [CLI.replace('src/cli/main.js', 'test/helpers/export-reader.js'), exportDir],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     const lines = createInterface({ input: reader.stdout })[Symbol.asyncIterator]();
     const said = async (line: string): Promise<Record<string, unknown>> => {
       reader.stdin.write(`${line}\n`);
@@ -122,7 +163,11 @@ describe('a reader in another process', () => {
       return next.done ? { ok: false, error: 'the reader ended' } : (JSON.parse(next.value) as Record<string, unknown>);
     };
     // pushes land all the while, so that each version holds more readings than the one before
-    const pushing = sendPushes(uplinksFor(stack.sim.account, { from: new Date(NOW.getTime() - DAY), to: NOW }), { url: stack.pushUrl, secret: PUSH_SECRET, ratePerSecond: 100 });
+    const pushing = sendPushes(uplinksFor(stack.sim.account, { from: new Date(NOW.getTime() - DAY), to: NOW }), {
+      url: stack.pushUrl,
+      secret: PUSH_SECRET,
+      ratePerSecond: 100,
+    });
     const reads: Record<string, unknown>[] = [];
     const published: string[] = [];
     try {

@@ -43,7 +43,11 @@ describe('backfill after an outage', () => {
     const first = await runCli(['backfill', '--from', from, '--to', NOW.toISOString()], stack.place.env);
     expect(first.code).toBe(0);
     const total = readingsIn([...before, ...outage, ...after]);
-    expect(first.stdout).toMatch(new RegExp(`^backfill {2}succeeded {2}3 probes, 3 chunks \\(0 already done\\), ${total} readings read: ${readingsIn(outage)} new readings`));
+    expect(first.stdout).toMatch(
+      new RegExp(
+        `^backfill {2}succeeded {2}3 probes, 3 chunks \\(0 already done\\), ${total} readings read: ${readingsIn(outage)} new readings`,
+      ),
+    );
     expect(first.stderr).toContain('backfill [##############################] 3/3 (100%)');
     expect(await stack.rows('SELECT source, count(*) AS n FROM readings GROUP BY source ORDER BY source')).toEqual([
       { source: 'backfill', n: readingsIn(outage) },
@@ -53,18 +57,34 @@ describe('backfill after an outage', () => {
 
     const again = await runCli(['backfill', '--from', from, '--to', NOW.toISOString()], stack.place.env);
     expect(again.stdout).toMatch(/3 chunks \(3 already done\), 0 readings read: no change/);
-    const overlapping = await runCli(['backfill', '--from', new Date(start + 12 * HOUR).toISOString(), '--to', NOW.toISOString(), '--probe', '24000092105'], stack.place.env);
+    const overlapping = await runCli(
+      [
+        'backfill',
+        '--from',
+        new Date(start + 12 * HOUR).toISOString(),
+        '--to',
+        NOW.toISOString(),
+        '--probe',
+        '24000092105',
+      ],
+      stack.place.env,
+    );
     expect(overlapping.stdout).toMatch(/1 probe, 1 chunks \(0 already done\), \d+ readings read: no change/);
   });
 
   it('refuses a probe the warehouse does not know, and dates the wrong way round', async () => {
     stack = await startStack();
-    const unknown = await runCli(['backfill', '--from', '2024-07-01', '--to', '2024-07-02', '--probe', '24000000000'], stack.place.env);
+    const unknown = await runCli(
+      ['backfill', '--from', '2024-07-01', '--to', '2024-07-02', '--probe', '24000000000'],
+      stack.place.env,
+    );
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no probe with serial 24000000000 in the warehouse');
     const backwards = await runCli(['backfill', '--from', '2024-07-02', '--to', '2024-07-01'], stack.place.env);
     expect(backwards.code).toBe(2);
-    expect(backwards.stderr.trim()).toBe('sensoterra-sync: --from 2024-07-02T00:00:00.000Z must be before --to 2024-07-01T00:00:00.000Z');
+    expect(backwards.stderr.trim()).toBe(
+      'sensoterra-sync: --from 2024-07-02T00:00:00.000Z must be before --to 2024-07-01T00:00:00.000Z',
+    );
   });
 });
 
@@ -82,7 +102,9 @@ describe('reconcile', () => {
     const gap = window(NOW.getTime() - 6 * HOUR, NOW.getTime(), [quiet]);
     expect(gap).toHaveLength(6); // 05:05 ... 10:05
     expect(report).toMatchObject({ status: 'succeeded', inserted: readingsIn(gap), details: { staleProbes: 1 } });
-    expect(await stack.rows(`SELECT serial, count(*) AS n FROM readings WHERE source = 'reconcile' GROUP BY serial`)).toEqual([{ serial: quiet, n: readingsIn(gap) }]);
+    expect(
+      await stack.rows(`SELECT serial, count(*) AS n FROM readings WHERE source = 'reconcile' GROUP BY serial`),
+    ).toEqual([{ serial: quiet, n: readingsIn(gap) }]);
     const again = await runJob('reconcile', {}, stack.worker.deps, { trigger: 'schedule' });
     expect(again).toMatchObject({ inserted: 0, details: { staleProbes: 0 } });
   });

@@ -25,7 +25,11 @@ let trial = 0;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sensoterra-history-'));
-  db = await Warehouse.open(join(dir, 'warehouse.duckdb'), { memoryLimit: '512MB', threads: 1 }, createLogger('silent'));
+  db = await Warehouse.open(
+    join(dir, 'warehouse.duckdb'),
+    { memoryLimit: '512MB', threads: 1 },
+    createLogger('silent'),
+  );
 });
 afterAll(async () => {
   await db.close();
@@ -59,11 +63,18 @@ async function apply(serial: string, c: Change, step: number): Promise<void> {
   };
   const probe = probeSchema.parse(raw);
   await db.stage('stage_probes', [probeStageRow(runId, { value: probe, raw }, { serials: {}, locations: {} })]);
-  await applyProbeSnapshot(db, { runId, at: new Date(BASE + c.minute * MINUTE), complete: false, maxDeleteShare: 0, changedBy: c.by });
+  await applyProbeSnapshot(db, {
+    runId,
+    at: new Date(BASE + c.minute * MINUTE),
+    complete: false,
+    maxDeleteShare: 0,
+    changedBy: c.by,
+  });
   await db.clearStaged(runId);
 }
 
-const instant = (v: unknown): number => (v === '-infinity' ? -Infinity : v === 'infinity' ? Infinity : (v as Date).getTime());
+const instant = (v: unknown): number =>
+  v === '-infinity' ? -Infinity : v === 'infinity' ? Infinity : (v as Date).getTime();
 
 describe('probe history, whatever changes land in whatever order', () => {
   it('covers all time with no gap and no overlap, one current version, an id per version, one version per reading', async () => {
@@ -75,7 +86,10 @@ describe('probe history, whatever changes land in whatever order', () => {
         const touched = [...new Set(changes.map((c) => serials[c.probe]!))];
 
         for (const serial of touched) {
-          const versions = await db.read('SELECT version_id, valid_from, valid_to, is_current, name FROM probe_history WHERE serial = $serial ORDER BY valid_from', { serial });
+          const versions = await db.read(
+            'SELECT version_id, valid_from, valid_to, is_current, name FROM probe_history WHERE serial = $serial ORDER BY valid_from',
+            { serial },
+          );
           expect(instant(versions[0]!.valid_from)).toBe(-Infinity);
           expect(instant(versions.at(-1)!.valid_to)).toBe(Infinity);
           for (const [i, v] of versions.entries()) {
@@ -86,17 +100,22 @@ describe('probe history, whatever changes land in whatever order', () => {
           const [current] = await db.read('SELECT name FROM probes WHERE serial = $serial', { serial });
           expect(current!.name).toBe(versions.at(-1)!.name);
         }
-        const [ids] = await db.read('SELECT count(*) AS versions, count(DISTINCT version_id) AS ids FROM probe_history');
+        const [ids] = await db.read(
+          'SELECT count(*) AS versions, count(DISTINCT version_id) AS ids FROM probe_history',
+        );
         expect(ids!.ids).toBe(ids!.versions);
 
         // a reading at each instant a change counted from, and between: each joins exactly one version
         await db.write(async (c) => {
           for (const serial of touched) {
             for (let minute = -1; minute <= 5; minute++) {
-              await c.run("INSERT INTO readings (serial, type, depth_cm, ts, value, source, received_at) VALUES ($serial, 'MOISTURE', 10, $ts, 20, 'push', $ts)", {
-                serial,
-                ts: ts(new Date(BASE + minute * MINUTE)),
-              });
+              await c.run(
+                "INSERT INTO readings (serial, type, depth_cm, ts, value, source, received_at) VALUES ($serial, 'MOISTURE', 10, $ts, 20, 'push', $ts)",
+                {
+                  serial,
+                  ts: ts(new Date(BASE + minute * MINUTE)),
+                },
+              );
             }
           }
         });
@@ -104,7 +123,11 @@ describe('probe history, whatever changes land in whatever order', () => {
           `SELECT count(*) AS readings, count(DISTINCT (serial, ts)) AS distinct_readings, count(probe_version_id) AS with_version
            FROM readings_enriched WHERE serial IN (${touched.map((s) => `'${s}'`).join(', ')})`,
         );
-        expect(joined).toEqual({ readings: touched.length * 7, distinct_readings: touched.length * 7, with_version: touched.length * 7 });
+        expect(joined).toEqual({
+          readings: touched.length * 7,
+          distinct_readings: touched.length * 7,
+          with_version: touched.length * 7,
+        });
       }),
       { numRuns: runs(25) },
     );

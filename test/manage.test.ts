@@ -12,13 +12,17 @@ let stack: Stack;
 
 beforeAll(async () => {
   stack = await startStack();
-  for (const job of ['sync-parameters', 'sync-locations', 'sync-customers', 'sync-probes']) await runJob(job, {}, stack.worker.deps, { trigger: 'command' });
+  for (const job of ['sync-parameters', 'sync-locations', 'sync-customers', 'sync-probes'])
+    await runJob(job, {}, stack.worker.deps, { trigger: 'command' });
 });
 afterAll(async () => stack?.stop());
 beforeEach(() => stack.sim.clearRequests());
 
 const cli = (...args: string[]) => runCli(args, stack.place.env);
-const changesSent = (): string[] => stack.sim.requests.filter((r) => r.method !== 'GET' && r.path !== '/customer/auth').map((r) => `${r.method} ${r.path}`);
+const changesSent = (): string[] =>
+  stack.sim.requests
+    .filter((r) => r.method !== 'GET' && r.path !== '/customer/auth')
+    .map((r) => `${r.method} ${r.path}`);
 /** The time a command printed as the moment its change was made. */
 const doneAt = (stdout: string): Date => new Date(/done at (\S+);/.exec(stdout)![1]!);
 
@@ -27,10 +31,16 @@ describe('probe update', () => {
     const result = await cli('probe', 'update', '24000092104', '--name', 'North 1 (by the oak)', '--yes');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('update probe 24000092104 (North 1, id 49205):\n  name  North 1 -> North 1 (by the oak)\n');
+    expect(result.stdout).toContain(
+      'update probe 24000092104 (North 1, id 49205):\n  name  North 1 -> North 1 (by the oak)\n',
+    );
     expect(changesSent()).toEqual(['PUT /probe/49205']);
     const at = doneAt(result.stdout);
-    expect(await stack.rows("SELECT name, valid_from, valid_to, changed_by FROM probe_history WHERE serial = '24000092104' ORDER BY valid_from")).toEqual([
+    expect(
+      await stack.rows(
+        "SELECT name, valid_from, valid_to, changed_by FROM probe_history WHERE serial = '24000092104' ORDER BY valid_from",
+      ),
+    ).toEqual([
       { name: 'North 1', valid_from: '-infinity', valid_to: at, changed_by: 'sync-probes' },
       { name: 'North 1 (by the oak)', valid_from: at, valid_to: 'infinity', changed_by: 'probe update' },
     ]);
@@ -40,17 +50,27 @@ describe('probe update', () => {
     const result = await cli('probe', 'update', '24000092105', '--soil', '0=LOAM', '--soil', '20=CLAY', '--yes');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('soil_profile  0 cm LOAM -> 0 cm LOAM, 20 cm CLAY');
-    expect(await stack.rows("SELECT soil_profile FROM probe_history WHERE serial = '24000092105' AND valid_to = 'infinity'")).toEqual([
-      { soil_profile: '[{"depth":0,"soil":"LOAM"},{"depth":20,"soil":"CLAY"}]' },
-    ]);
+    expect(
+      await stack.rows("SELECT soil_profile FROM probe_history WHERE serial = '24000092105' AND valid_to = 'infinity'"),
+    ).toEqual([{ soil_profile: '[{"depth":0,"soil":"LOAM"},{"depth":20,"soil":"CLAY"}]' }]);
   });
 
   it('moves a probe, and its local days follow it', async () => {
-    const result = await cli('probe', 'update', '24000092106', '--lat', '40.7128', '--lon=-74.006', '--location', '12', '--yes');
+    const result = await cli(
+      'probe',
+      'update',
+      '24000092106',
+      '--lat',
+      '40.7128',
+      '--lon=-74.006',
+      '--location',
+      '12',
+      '--yes',
+    );
     expect(result.code).toBe(0);
-    expect(await stack.rows("SELECT latitude, longitude, location_id, time_zone FROM probes WHERE serial = '24000092106'")).toEqual([
-      { latitude: 40.7128, longitude: -74.006, location_id: 12, time_zone: 'America/New_York' },
-    ]);
+    expect(
+      await stack.rows("SELECT latitude, longitude, location_id, time_zone FROM probes WHERE serial = '24000092106'"),
+    ).toEqual([{ latitude: 40.7128, longitude: -74.006, location_id: 12, time_zone: 'America/New_York' }]);
   });
 
   const refused: [string, string[], RegExp][] = [
@@ -70,8 +90,12 @@ describe('probe update', () => {
   }
 
   it('refuses an unknown serial, and one that is not a serial at all', async () => {
-    expect((await cli('probe', 'update', '24000000000', '--name', 'x', '--yes')).stderr).toMatch(/unknown serial 24000000000: no such probe in the account/);
-    expect((await cli('probe', 'update', 'north-1', '--name', 'x', '--yes')).stderr).toMatch(/serial north-1: expected the probe's 11-digit serial/);
+    expect((await cli('probe', 'update', '24000000000', '--name', 'x', '--yes')).stderr).toMatch(
+      /unknown serial 24000000000: no such probe in the account/,
+    );
+    expect((await cli('probe', 'update', 'north-1', '--name', 'x', '--yes')).stderr).toMatch(
+      /serial north-1: expected the probe's 11-digit serial/,
+    );
     expect(changesSent()).toEqual([]);
   });
 
@@ -90,8 +114,14 @@ describe('probe transfer', () => {
     expect(result.code).toBe(0);
     expect(changesSent()).toEqual(['PUT /probe/49206/transfer']);
     const at = doneAt(result.stdout);
-    expect(await stack.rows("SELECT customer_id, valid_from FROM probe_history WHERE serial = '24000092105' AND valid_to = 'infinity'")).toEqual([{ customer_id: 40, valid_from: at }]);
-    expect(await stack.rows("SELECT customer_id FROM customer_probes WHERE serial = '24000092105'")).toEqual([{ customer_id: 40 }]);
+    expect(
+      await stack.rows(
+        "SELECT customer_id, valid_from FROM probe_history WHERE serial = '24000092105' AND valid_to = 'infinity'",
+      ),
+    ).toEqual([{ customer_id: 40, valid_from: at }]);
+    expect(await stack.rows("SELECT customer_id FROM customer_probes WHERE serial = '24000092105'")).toEqual([
+      { customer_id: 40 },
+    ]);
   });
 
   it('refuses an unknown customer', async () => {
@@ -104,11 +134,32 @@ describe('probe transfer', () => {
 
 describe('probe register', () => {
   it('registers a new serial, which is in the warehouse at once', async () => {
-    const result = await cli('probe', 'register', '24000012345', '--name', 'Orchard 7', '--customer', '39', '--soil', '0=SAND', '--yes');
+    const result = await cli(
+      'probe',
+      'register',
+      '24000012345',
+      '--name',
+      'Orchard 7',
+      '--customer',
+      '39',
+      '--soil',
+      '0=SAND',
+      '--yes',
+    );
     expect(result.code).toBe(0);
     expect(changesSent()).toEqual(['POST /probe']);
-    expect(await stack.rows("SELECT name, customer_id, soil_profile, valid_from, changed_by FROM probe_history WHERE serial = '24000012345'")).toEqual([
-      { name: 'Orchard 7', customer_id: 39, soil_profile: '[{"depth":0,"soil":"SAND"}]', valid_from: '-infinity', changed_by: 'probe register' },
+    expect(
+      await stack.rows(
+        "SELECT name, customer_id, soil_profile, valid_from, changed_by FROM probe_history WHERE serial = '24000012345'",
+      ),
+    ).toEqual([
+      {
+        name: 'Orchard 7',
+        customer_id: 39,
+        soil_profile: '[{"depth":0,"soil":"SAND"}]',
+        valid_from: '-infinity',
+        changed_by: 'probe register',
+      },
     ]);
   });
 
@@ -124,19 +175,35 @@ describe('customer create', () => {
     const result = await cli('customer', 'create', '--name', 'Polder Farms', '--email', 'info@polder.example', '--yes');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/customer \d+ created/);
-    expect(await stack.rows("SELECT name, email FROM customers WHERE name = 'Polder Farms'")).toEqual([{ name: 'Polder Farms', email: 'info@polder.example' }]);
+    expect(await stack.rows("SELECT name, email FROM customers WHERE name = 'Polder Farms'")).toEqual([
+      { name: 'Polder Farms', email: 'info@polder.example' },
+    ]);
   });
 
   it('refuses an e-mail address in use, and one that is not an address', async () => {
-    expect((await cli('customer', 'create', '--name', 'Again', '--email', 'office@greenacres.example', '--yes')).stderr).toMatch(/customer 39 \(Green Acres\) already has the e-mail address/);
-    expect((await cli('customer', 'create', '--name', 'Again', '--email', 'not-an-address', '--yes')).stderr).toMatch(/--email not-an-address: expected an e-mail address/);
+    expect(
+      (await cli('customer', 'create', '--name', 'Again', '--email', 'office@greenacres.example', '--yes')).stderr,
+    ).toMatch(/customer 39 \(Green Acres\) already has the e-mail address/);
+    expect((await cli('customer', 'create', '--name', 'Again', '--email', 'not-an-address', '--yes')).stderr).toMatch(
+      /--email not-an-address: expected an e-mail address/,
+    );
     expect(changesSent()).toEqual([]);
   });
 });
 
 describe('token create, and what a read-only token may do', () => {
   it('prints a READONLY token, which can read but whose refusal of a change says it is read-only', async () => {
-    const created = await cli('token', 'create', '--tag', 'warehouse', '--scope', 'READONLY', '--expires', '2030-01-01', '--yes');
+    const created = await cli(
+      'token',
+      'create',
+      '--tag',
+      'warehouse',
+      '--scope',
+      'READONLY',
+      '--expires',
+      '2030-01-01',
+      '--yes',
+    );
     expect(created.code).toBe(0);
     const token = created.stdout.trim().split('\n').pop()!;
     expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
@@ -144,7 +211,9 @@ describe('token create, and what a read-only token may do', () => {
     const env = { ...stack.place.env, SENSOTERRA_TOKEN: token, SENSOTERRA_EMAIL: '', SENSOTERRA_PASSWORD: '' };
     const refused = await runCli(['probe', 'update', '24000092104', '--name', 'With a read-only token', '--yes'], env);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/PUT \/probe\/49205: 403 .*READONLY.*: SENSOTERRA_TOKEN is a read-only token: changes need a token with write scope/);
+    expect(refused.stderr).toMatch(
+      /PUT \/probe\/49205: 403 .*READONLY.*: SENSOTERRA_TOKEN is a read-only token: changes need a token with write scope/,
+    );
     expect(refused.stderr).not.toMatch(/expired/);
   });
 

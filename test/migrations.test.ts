@@ -2,7 +2,17 @@
  * Migrations on a warehouse made by an earlier version: what it holds is carried over, not just the schema made.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -47,7 +57,13 @@ async function onFile<T = void>(path: string, fn: (c: DuckDBConnection) => Promi
 }
 
 const schemaMigrations = (path: string): Promise<Record<string, unknown>[]> =>
-  onFile(path, async (c) => (await c.runAndReadAll('SELECT version, name, applied_at::VARCHAR AS applied_at, checksum FROM schema_migrations ORDER BY version')).getRowObjects());
+  onFile(path, async (c) =>
+    (
+      await c.runAndReadAll(
+        'SELECT version, name, applied_at::VARCHAR AS applied_at, checksum FROM schema_migrations ORDER BY version',
+      )
+    ).getRowObjects(),
+  );
 
 /** What opening the file throws (it must throw). */
 async function refusal(path: string): Promise<SyncError> {
@@ -71,10 +87,15 @@ async function warehouseBefore(upTo: number, rows: string): Promise<string> {
   const path = join(tempDir(), 'warehouse.duckdb');
   const instance = await DuckDBInstance.create(path);
   const c = await instance.connect();
-  await c.run('CREATE TABLE schema_migrations (version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+  await c.run(
+    'CREATE TABLE schema_migrations (version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+  );
   for (const m of listMigrations().filter((m) => m.version < upTo)) {
     await c.run(m.sql);
-    await c.run('INSERT INTO schema_migrations (version, name) VALUES ($version, $name)', { version: m.version, name: m.name });
+    await c.run('INSERT INTO schema_migrations (version, name) VALUES ($version, $name)', {
+      version: m.version,
+      name: m.name,
+    });
   }
   await c.run(rows);
   c.closeSync();
@@ -94,7 +115,9 @@ describe('0006 and 0007: probe version ids', () => {
     );
     const db = await Warehouse.open(path, { memoryLimit: '256MB', threads: 1 }, createLogger('silent'));
     try {
-      expect(await db.read('SELECT serial, name, version_id, is_current FROM probe_history ORDER BY version_id')).toEqual([
+      expect(
+        await db.read('SELECT serial, name, version_id, is_current FROM probe_history ORDER BY version_id'),
+      ).toEqual([
         { serial: '24000092104', name: 'North 1', version_id: 1, is_current: false },
         { serial: '24000092104', name: 'Second at noon', version_id: 2, is_current: true },
         { serial: '24000092105', name: 'North 2', version_id: 3, is_current: true },
@@ -106,7 +129,7 @@ describe('0006 and 0007: probe version ids', () => {
 });
 
 describe('0008 and 0009: the measuring interval in the history', () => {
-  it('gives the versions already there the probe\'s interval and hashes them again, so that the next sync sees no change', async () => {
+  it("gives the versions already there the probe's interval and hashes them again, so that the next sync sees no change", async () => {
     const path = await warehouseBefore(
       8,
       `INSERT INTO probes (serial, name, interval_minutes, soil_profile, version_hash, first_seen_at, updated_at)
@@ -132,7 +155,13 @@ describe('0008 and 0009: the measuring interval in the history', () => {
 describe('a warehouse this build does not know all of', () => {
   it('is refused when it has a migration this build has no file for (a downgrade), naming the file, the versions and what to do', async () => {
     const path = await currentWarehouse();
-    await onFile(path, (c) => c.run("INSERT INTO schema_migrations VALUES (9998, 'from_the_future', now(), 'ab'), (9999, 'and_beyond', now(), 'cd')").then(() => undefined));
+    await onFile(path, (c) =>
+      c
+        .run(
+          "INSERT INTO schema_migrations VALUES (9998, 'from_the_future', now(), 'ab'), (9999, 'and_beyond', now(), 'cd')",
+        )
+        .then(() => undefined),
+    );
     const before = await schemaMigrations(path);
     const err = await refusal(path);
     expect(err.code).toBe('E_WAREHOUSE_NEWER');
@@ -146,16 +175,26 @@ describe('a warehouse this build does not know all of', () => {
 
   it('is refused when a version it applied has another name here (a build from another branch)', async () => {
     const path = await currentWarehouse();
-    await onFile(path, (c) => c.run("UPDATE schema_migrations SET name = 'other_branch' WHERE version = 3").then(() => undefined));
+    await onFile(path, (c) =>
+      c.run("UPDATE schema_migrations SET name = 'other_branch' WHERE version = 3").then(() => undefined),
+    );
     const err = await refusal(path);
     expect(err.code).toBe('E_WAREHOUSE_NEWER');
-    expect(err.message).toContain("does not know: 0003_other_branch (this build's 0003 is 0003_backfill) (this build's newest");
+    expect(err.message).toContain(
+      "does not know: 0003_other_branch (this build's 0003 is 0003_backfill) (this build's newest",
+    );
   });
 
   it('is refused when an applied file has changed since, naming the file and saying to add a new migration', async () => {
     const path = await currentWarehouse();
     const file = listMigrations().find((m) => m.version === 3)!;
-    await onFile(path, (c) => c.run('UPDATE schema_migrations SET checksum = $checksum WHERE version = 3', { checksum: sha256('-- as it was applied\n') }).then(() => undefined));
+    await onFile(path, (c) =>
+      c
+        .run('UPDATE schema_migrations SET checksum = $checksum WHERE version = 3', {
+          checksum: sha256('-- as it was applied\n'),
+        })
+        .then(() => undefined),
+    );
     const err = await refusal(path);
     expect(err.code).toBe('E_MIGRATION_CHANGED');
     expect(err.message).toBe(
@@ -170,8 +209,12 @@ describe('checksums', () => {
   it('records the sha256 of each file it applies, and opening again changes nothing', async () => {
     const path = await currentWarehouse();
     const rows = await schemaMigrations(path);
-    expect(rows.map((r) => [r.version, r.name, r.checksum])).toEqual(listMigrations().map((m) => [m.version, m.name, m.checksum]));
-    expect(listMigrations().find((m) => m.version === 1)!.checksum).toBe(sha256(readFileSync(join(SQL_DIR, 'migrations', '0001_warehouse.sql'), 'utf8')));
+    expect(rows.map((r) => [r.version, r.name, r.checksum])).toEqual(
+      listMigrations().map((m) => [m.version, m.name, m.checksum]),
+    );
+    expect(listMigrations().find((m) => m.version === 1)!.checksum).toBe(
+      sha256(readFileSync(join(SQL_DIR, 'migrations', '0001_warehouse.sql'), 'utf8')),
+    );
     await (await Warehouse.open(path, LIMITS, silent)).close();
     expect(await schemaMigrations(path)).toEqual(rows);
   });
@@ -182,7 +225,9 @@ describe('checksums', () => {
     expect(String(old)).toContain('checksum'); // no such column yet
     await (await Warehouse.open(path, LIMITS, silent)).close();
     const rows = await schemaMigrations(path);
-    expect(rows.map((r) => [r.version, r.name, r.checksum])).toEqual(listMigrations().map((m) => [m.version, m.name, m.checksum]));
+    expect(rows.map((r) => [r.version, r.name, r.checksum])).toEqual(
+      listMigrations().map((m) => [m.version, m.name, m.checksum]),
+    );
     await (await Warehouse.open(path, LIMITS, silent)).close();
     expect(await schemaMigrations(path)).toEqual(rows);
   });
@@ -232,8 +277,12 @@ describe('the migrations folder', () => {
     const dir = join(tempDir(), 'migrations');
     cpSync(join(SQL_DIR, 'migrations'), dir, { recursive: true });
     writeFileSync(join(dir, '11_short_number.sql'), 'SELECT 1;');
-    expect(() => listMigrations(dir)).toThrow(`${join(dir, '11_short_number.sql')}: a migration's file is named NNNN_name.sql`);
+    expect(() => listMigrations(dir)).toThrow(
+      `${join(dir, '11_short_number.sql')}: a migration's file is named NNNN_name.sql`,
+    );
     renameSync(join(dir, '11_short_number.sql'), join(dir, '0003_same_number.sql'));
-    expect(() => listMigrations(dir)).toThrow(`${join(dir, '0003_backfill.sql')} and ${join(dir, '0003_same_number.sql')} have the same number`);
+    expect(() => listMigrations(dir)).toThrow(
+      `${join(dir, '0003_backfill.sql')} and ${join(dir, '0003_same_number.sql')} have the same number`,
+    );
   });
 });

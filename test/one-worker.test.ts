@@ -35,7 +35,18 @@ async function stackWithReadings(count: number): Promise<Stack> {
   cleanups.push(() => stack.stop());
   for (let n = 0; n < count; n++) {
     const timestamp = new Date(Date.UTC(2024, 6, 1, 0, n)).toISOString();
-    expect((await post(stack.pushUrl, JSON.stringify({ serial: '24000092104', timestamp, readings: [{ type: 'MOISTURE', depth: 10, value: 21, unit: '%' }] }))).status).toBe(202);
+    expect(
+      (
+        await post(
+          stack.pushUrl,
+          JSON.stringify({
+            serial: '24000092104',
+            timestamp,
+            readings: [{ type: 'MOISTURE', depth: 10, value: 21, unit: '%' }],
+          }),
+        )
+      ).status,
+    ).toBe(202);
   }
   await stack.drained();
   return stack;
@@ -59,7 +70,7 @@ describe('a second worker on the same Redis and QUEUE_PREFIX', () => {
 });
 
 describe('two workers that both started (the heartbeat vanished in between)', () => {
-  it('the later one gives way within seconds: it stops, leaves the other\'s heartbeat, and `start` exits non-zero saying why', async () => {
+  it("the later one gives way within seconds: it stops, leaves the other's heartbeat, and `start` exits non-zero saying why", async () => {
     const sim = await Simulator.start({ account: smallAccount(), now: NOW });
     const place = testPlace(apiEnv(sim, { LOG_LEVEL: 'info' }));
     cleanups.push(async () => {
@@ -67,20 +78,31 @@ describe('two workers that both started (the heartbeat vanished in between)', ()
       await deleteKeys(place.prefix);
       place.cleanup();
     });
-    const child = spawn(process.execPath, [CLI, 'start', '--role', 'worker'], { env: { PATH: process.env.PATH ?? '', ...place.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'start', '--role', 'worker'], {
+      env: { PATH: process.env.PATH ?? '', ...place.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     cleanups.push(() => void child.kill('SIGKILL'));
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     await workerUp(place);
 
     // another worker, with another warehouse, that started earlier, takes the key (as after a Redis restart)
-    const other = { pid: 1, host: 'elsewhere', startedAt: 0, warehouse: 'elsewhere:/srv/warehouse.duckdb', writer: { state: 'up' } };
+    const other = {
+      pid: 1,
+      host: 'elsewhere',
+      startedAt: 0,
+      warehouse: 'elsewhere:/srv/warehouse.duckdb',
+      writer: { state: 'up' },
+    };
     const redis = producerConnection(place.config.redisUrl);
     await whenReady(redis, place.config.redisUrl);
     await redis.set(heartbeatKey(place.prefix), JSON.stringify(other), 'PX', 60_000);
 
     expect(await exited(child)).toBe(1);
-    expect(stderr).toContain('another worker with another warehouse serves this queue prefix and started first: this worker stops');
+    expect(stderr).toContain(
+      'another worker with another warehouse serves this queue prefix and started first: this worker stops',
+    );
     expect(stderr).toContain(`[E_WORKER_CONFLICT]`);
     expect(JSON.parse((await redis.get(heartbeatKey(place.prefix)))!)).toEqual(other);
     await closeRedis(redis);
@@ -88,9 +110,12 @@ describe('two workers that both started (the heartbeat vanished in between)', ()
 });
 
 describe('a command while a worker runs', () => {
-  it('answers from the warehouse it names: the worker\'s when it is the same, its own file when not', async () => {
+  it("answers from the warehouse it names: the worker's when it is the same, its own file when not", async () => {
     const stack = await stackWithReadings(3);
-    const viaWorker = await runCli(['query', 'SELECT count(*) AS n FROM readings', '--format', 'json'], stack.place.env);
+    const viaWorker = await runCli(
+      ['query', 'SELECT count(*) AS n FROM readings', '--format', 'json'],
+      stack.place.env,
+    );
     expect(viaWorker.code).toBe(0);
     expect(JSON.parse(viaWorker.stdout)).toEqual([{ n: 3 }]);
 
@@ -105,7 +130,9 @@ describe('a command while a worker runs', () => {
     const other = loadConfig({ ...stack.place.env, WAREHOUSE_PATH: join(stack.place.dir, 'elsewhere.duckdb') });
     const asked = askWorker(other, 'query', { sql: 'SELECT 1 AS one' }, { timeoutMs: 30_000 });
     await expect(asked).rejects.toMatchObject({ code: 'E_WORKER_CONFLICT' });
-    await expect(asked).rejects.toThrow(/^this worker holds the warehouse .*warehouse\.duckdb, not .*elsewhere\.duckdb: the request was not run$/);
+    await expect(asked).rejects.toThrow(
+      /^this worker holds the warehouse .*warehouse\.duckdb, not .*elsewhere\.duckdb: the request was not run$/,
+    );
   });
 });
 
@@ -119,7 +146,10 @@ describe('a run cut short by a kill', () => {
     });
     // the probe list takes a minute to come: the sync is surely running when it is killed
     sim.addFault({ kind: 'slow', delayMs: 60_000, when: { path: '/probe' } });
-    const child = spawn(process.execPath, [CLI, 'sync', 'probes'], { env: { PATH: process.env.PATH ?? '', ...place.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'sync', 'probes'], {
+      env: { PATH: process.env.PATH ?? '', ...place.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     await eventually(() => stderr.includes('"msg":"job started"'), 30_000, 'the sync started');
@@ -128,8 +158,13 @@ describe('a run cut short by a kill', () => {
 
     const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
     try {
-      expect(await db.read("SELECT job, status, finished_at IS NOT NULL AS finished, error FROM sync_runs")).toEqual([
-        { job: 'sync-probes', status: 'interrupted', finished: true, error: 'interrupted: the process running it stopped before it finished (killed, crashed or lost its storage)' },
+      expect(await db.read('SELECT job, status, finished_at IS NOT NULL AS finished, error FROM sync_runs')).toEqual([
+        {
+          job: 'sync-probes',
+          status: 'interrupted',
+          finished: true,
+          error: 'interrupted: the process running it stopped before it finished (killed, crashed or lost its storage)',
+        },
       ]);
     } finally {
       await db.close();
@@ -148,7 +183,10 @@ describe('a run cut short by a kill', () => {
     sim.addFault({ kind: 'slow', delayMs: 0, times: 2, when: { path: '/probe/' } });
     sim.addFault({ kind: 'slow', delayMs: 60_000, when: { path: '/probe/' } });
     const range = ['--from', new Date(NOW.getTime() - 3 * 86_400_000).toISOString(), '--to', NOW.toISOString()];
-    const child = spawn(process.execPath, [CLI, 'backfill', ...range], { env: { PATH: process.env.PATH ?? '', ...place.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'backfill', ...range], {
+      env: { PATH: process.env.PATH ?? '', ...place.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     await eventually(() => stderr.includes(' 2/3 '), 30_000, 'two chunks of the backfill done');
@@ -160,7 +198,10 @@ describe('a run cut short by a kill', () => {
     expect(again.stdout).toMatch(/^backfill {2}succeeded {2}3 probes, 3 chunks \(2 already done\)/);
     const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
     try {
-      expect(await db.read("SELECT status FROM sync_runs WHERE job = 'backfill' ORDER BY started_at")).toEqual([{ status: 'interrupted' }, { status: 'succeeded' }]);
+      expect(await db.read("SELECT status FROM sync_runs WHERE job = 'backfill' ORDER BY started_at")).toEqual([
+        { status: 'interrupted' },
+        { status: 'succeeded' },
+      ]);
     } finally {
       await db.close();
     }

@@ -17,7 +17,16 @@ function run(kind: string): Promise<{ code: number | null; stdout: string; logs:
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, logs: stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>) }));
+    child.on('close', (code) =>
+      resolve({
+        code,
+        stdout,
+        logs: stderr
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      }),
+    );
   });
 }
 
@@ -27,7 +36,12 @@ describe('an error that escapes every handler', () => {
     expect(stdout).toBe('still running\n');
     expect(code).toBe(0);
     expect(logs).toHaveLength(1);
-    expect(logs[0]).toMatchObject({ level: 50, bug: true, msg: 'BUG: an unhandled promise rejection escaped a handler; the service goes on', err: { message: 'a rejection nobody handled' } });
+    expect(logs[0]).toMatchObject({
+      level: 50,
+      bug: true,
+      msg: 'BUG: an unhandled promise rejection escaped a handler; the service goes on',
+      err: { message: 'a rejection nobody handled' },
+    });
     expect(String((logs[0]!.err as { stack: string }).stack)).toContain('guarded-process');
   });
 
@@ -36,6 +50,11 @@ describe('an error that escapes every handler', () => {
     expect(stdout).toBe('stopped\n');
     expect(code).toBe(70);
     expect(logs).toHaveLength(1);
-    expect(logs[0]).toMatchObject({ level: 60, bug: true, msg: 'BUG: an uncaught exception escaped a handler; stopping the service', err: { message: 'an exception nobody caught' } });
+    expect(logs[0]).toMatchObject({
+      level: 60,
+      bug: true,
+      msg: 'BUG: an uncaught exception escaped a handler; stopping the service',
+      err: { message: 'an exception nobody caught' },
+    });
   });
 });

@@ -34,23 +34,43 @@ const HMAC_SECRET = 'hmac-secret-for-hostile-tests';
 /** 10,000 levels of arrays: 20 KB of text that JSON.stringify of the parsed value cannot walk (RangeError). */
 const DEPTH = 10_000;
 const NEST = '['.repeat(DEPTH) + ']'.repeat(DEPTH);
-const DEPTH_REFUSAL = { error: 'the body nests deeper than PUSH_MAX_DEPTH=16 levels of arrays and objects', limit: 'PUSH_MAX_DEPTH', kept: 'verbatim, in rejected_pushes' };
+const DEPTH_REFUSAL = {
+  error: 'the body nests deeper than PUSH_MAX_DEPTH=16 levels of arrays and objects',
+  limit: 'PUSH_MAX_DEPTH',
+  kept: 'verbatim, in rejected_pushes',
+};
 
-const moisture = (fields: Record<string, unknown> = {}): Record<string, unknown> => ({ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%', timestamp: AT, ...fields });
-const uplink = (readings: unknown[], fields: Record<string, unknown> = {}): Record<string, unknown> => ({ serial: SERIAL, probe_id: 49205, timestamp: AT, readings, ...fields });
+const moisture = (fields: Record<string, unknown> = {}): Record<string, unknown> => ({
+  type: 'MOISTURE',
+  depth: 15,
+  value: 27.4,
+  unit: '%',
+  timestamp: AT,
+  ...fields,
+});
+const uplink = (readings: unknown[], fields: Record<string, unknown> = {}): Record<string, unknown> => ({
+  serial: SERIAL,
+  probe_id: 49205,
+  timestamp: AT,
+  readings,
+  ...fields,
+});
 /** The JSON of `shape` with the string "NEST" replaced by the 10,000-deep array (built as text: no recursion here). */
 const nested = (shape: unknown): string => {
   const text = JSON.stringify(shape);
   expect(text.split('"NEST"')).toHaveLength(2);
   return text.replace('"NEST"', NEST);
 };
-const minutesAfter = (iso: string, minutes: number): string => new Date(Date.parse(iso) + minutes * 60_000).toISOString();
+const minutesAfter = (iso: string, minutes: number): string =>
+  new Date(Date.parse(iso) + minutes * 60_000).toISOString();
 const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
 
 /** `promise`, or an error naming `what` after a generous `ms`. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms)));
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms)),
+  );
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
@@ -67,7 +87,10 @@ interface Service {
 
 /** A process of ours; killed after the test whatever happens. */
 function spawnService(command: string, args: string[], env: Record<string, string>): Service {
-  const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   cleanups.push(async () => {
@@ -94,21 +117,32 @@ function spawnService(command: string, args: string[], env: Record<string, strin
   };
 }
 
-const startCli = (role: string, env: Record<string, string>): Service => spawnService(process.execPath, [CLI, 'start', '--role', role], env);
+const startCli = (role: string, env: Record<string, string>): Service =>
+  spawnService(process.execPath, [CLI, 'start', '--role', role], env);
 
 const running = (s: Service): boolean => s.child.exitCode === null && s.child.signalCode === null;
 
 async function ready(port: number, service: Service): Promise<void> {
-  await eventually(async () => {
-    if (!running(service)) throw new Error(`the service exited (${service.child.exitCode ?? service.child.signalCode}) before it was ready: ${service.stderr()}`);
-    return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200;
-  }, 30_000, 'readiness');
+  await eventually(
+    async () => {
+      if (!running(service))
+        throw new Error(
+          `the service exited (${service.child.exitCode ?? service.child.signalCode}) before it was ready: ${service.stderr()}`,
+        );
+      return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200;
+    },
+    30_000,
+    'readiness',
+  );
 }
 
 /** A receiver (or the whole service) on its own port, queue prefix and warehouse. */
 function placeFor(env: Record<string, string>): TestPlace {
   const place = testPlace(env);
-  cleanups.push(() => place.cleanup(), () => deleteKeys(place.prefix));
+  cleanups.push(
+    () => place.cleanup(),
+    () => deleteKeys(place.prefix),
+  );
   return place;
 }
 
@@ -122,28 +156,49 @@ interface Answer {
 }
 
 /** One request on a connection of its own (no agent: nothing pooled, nothing reused). */
-function send(url: string, opts: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<Answer> {
+function send(
+  url: string,
+  opts: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const body = typeof opts.body === 'string' ? Buffer.from(opts.body) : (opts.body ?? Buffer.alloc(0));
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'POST', agent: false, headers: { 'content-length': String(body.length), ...opts.headers } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode!, headers: res.headers, body: JSON.parse(text || '{}') as Record<string, unknown> });
-        } catch (err) {
-          reject(new Error(`answer ${res.statusCode} is not JSON: ${text.slice(0, 200)} (${(err as Error).message})`));
-        }
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      {
+        method: opts.method ?? 'POST',
+        agent: false,
+        headers: { 'content-length': String(body.length), ...opts.headers },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => {
+          try {
+            resolve({
+              status: res.statusCode!,
+              headers: res.headers,
+              body: JSON.parse(text || '{}') as Record<string, unknown>,
+            });
+          } catch (err) {
+            reject(
+              new Error(`answer ${res.statusCode} is not JSON: ${text.slice(0, 200)} (${(err as Error).message})`),
+            );
+          }
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 /** An authenticated push (with the HMAC signature when `hmac` is given). */
-function push(url: string, body: string | Buffer, opts: { hmac?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+function push(
+  url: string,
+  body: string | Buffer,
+  opts: { hmac?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { 'content-type': 'application/json', authorization: PUSH_SECRET };
   if (opts.hmac !== undefined) headers['x-signature'] = createHmac('sha256', opts.hmac).update(body).digest('hex');
   return send(url, { body, headers: { ...headers, ...opts.headers } });
@@ -186,7 +241,13 @@ class RawConnection {
   }
 
   write(method: string, path: string, headers: Record<string, string> = {}, body = ''): void {
-    const lines = [`${method} ${path} HTTP/1.1`, 'host: 127.0.0.1', ...Object.entries({ ...headers, 'content-length': String(Buffer.byteLength(body)) }).map(([k, v]) => `${k}: ${v}`)];
+    const lines = [
+      `${method} ${path} HTTP/1.1`,
+      'host: 127.0.0.1',
+      ...Object.entries({ ...headers, 'content-length': String(Buffer.byteLength(body)) }).map(
+        ([k, v]) => `${k}: ${v}`,
+      ),
+    ];
     this.socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
   }
 
@@ -201,7 +262,9 @@ class RawConnection {
       const end = this.buffer.indexOf('\r\n\r\n');
       if (end >= 0) {
         const [statusLine, ...headerLines] = this.buffer.subarray(0, end).toString('latin1').split('\r\n');
-        const headers = Object.fromEntries(headerLines.map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+        const headers = Object.fromEntries(
+          headerLines.map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+        );
         const length = Number(headers['content-length'] ?? 0);
         if (this.buffer.length >= end + 4 + length) {
           const body = this.buffer.subarray(end + 4, end + 4 + length).toString('utf8');
@@ -209,7 +272,8 @@ class RawConnection {
           return { status: Number(statusLine!.split(' ')[1]), headers, body };
         }
       }
-      if (this.isClosed) throw new Error(`the connection closed before a whole answer (${this.buffer.length} bytes received)`);
+      if (this.isClosed)
+        throw new Error(`the connection closed before a whole answer (${this.buffer.length} bytes received)`);
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = undefined;
     }
@@ -276,7 +340,10 @@ describe('a body nested 10,000 deep', () => {
 
     // the same process takes a good push, and answers its health check
     const good = await push(url, JSON.stringify(uplink([moisture()])));
-    expect({ status: good.status, body: good.body }).toEqual({ status: 202, body: { status: 'accepted', uplinks: 1, readings_accepted: 1, rejected: 0, reasons: [] } });
+    expect({ status: good.status, body: good.body }).toEqual({
+      status: 202,
+      body: { status: 'accepted', uplinks: 1, readings_accepted: 1, rejected: 0, reasons: [] },
+    });
     expect((await send(`http://127.0.0.1:${port}/healthz`, { method: 'GET' })).status).toBe(200);
     expect(service.child.pid).toBe(service.pid);
     expect(service.child.exitCode).toBeNull();
@@ -289,16 +356,33 @@ describe('a body nested 10,000 deep', () => {
       return JSON.parse(result.stdout);
     };
     let readings: unknown;
-    await eventually(async () => ((readings = await query('SELECT serial, type, depth_cm, value, source FROM readings ORDER BY ALL')) as unknown[]).length > 0, 45_000, 'the good reading landing');
+    await eventually(
+      async () =>
+        (
+          (readings = await query(
+            'SELECT serial, type, depth_cm, value, source FROM readings ORDER BY ALL',
+          )) as unknown[]
+        ).length > 0,
+      45_000,
+      'the good reading landing',
+    );
     expect(readings).toEqual([{ serial: SERIAL, type: 'MOISTURE', depth_cm: 15, value: 27.4, source: 'push' }]);
 
     // every nested body kept verbatim, with the limit it broke (the writer may still be at it: poll)
     const keptSql = "SELECT count(*) AS n FROM rejected_pushes WHERE reason LIKE '%PUSH_MAX_DEPTH%'";
     let kept: unknown;
-    await eventually(async () => ((kept = await query(keptSql)) as { n: number }[])[0]?.n === 8, 45_000, 'the 8 nested bodies kept');
+    await eventually(
+      async () => ((kept = await query(keptSql)) as { n: number }[])[0]?.n === 8,
+      45_000,
+      'the 8 nested bodies kept',
+    );
     expect(kept).toEqual([{ n: 8 }]);
-    const keptBodies = (await query("SELECT md5(body) AS h, length(body) AS len FROM rejected_pushes WHERE reason LIKE '%PUSH_MAX_DEPTH%' ORDER BY h")) as unknown[];
-    expect(keptBodies).toEqual(bodies.map(([, b]) => ({ h: md5(b), len: b.length })).sort((a, b) => (a.h < b.h ? -1 : 1)));
+    const keptBodies = (await query(
+      "SELECT md5(body) AS h, length(body) AS len FROM rejected_pushes WHERE reason LIKE '%PUSH_MAX_DEPTH%' ORDER BY h",
+    )) as unknown[];
+    expect(keptBodies).toEqual(
+      bodies.map(([, b]) => ({ h: md5(b), len: b.length })).sort((a, b) => (a.h < b.h ? -1 : 1)),
+    );
 
     service.child.kill('SIGTERM');
     expect(await within(exited(service.child), 45_000, 'exit after SIGTERM')).toBe(0);
@@ -313,18 +397,43 @@ describe('the writer, given poison an older receiver let through', () => {
     const r = Date.now();
     const deep = nested(uplink([moisture({ depth: 30 })], { gadget: 'NEST' }));
     // the escape as JSON text: JSON.parse turns it into half a surrogate pair, which is no character at all
-    const surrogate = JSON.stringify(uplink([moisture({ depth: 60 })], { note: 'SURROGATE' })).replace('"SURROGATE"', '"\\ud800"');
+    const surrogate = JSON.stringify(uplink([moisture({ depth: 60 })], { note: 'SURROGATE' })).replace(
+      '"SURROGATE"',
+      '"\\ud800"',
+    );
     expect(surrogate).toContain('"note":"\\ud800"');
     const good = JSON.stringify(uplink([moisture({ depth: 15 })]));
-    await queue.add('pushes', { pushes: [{ r, b: deep }, { r, b: surrogate }, { r: 'yesterday', b: 42 }, { r, b: good }] }, { attempts: 1, removeOnComplete: true, removeOnFail: false });
+    await queue.add(
+      'pushes',
+      {
+        pushes: [
+          { r, b: deep },
+          { r, b: surrogate },
+          { r: 'yesterday', b: 42 },
+          { r, b: good },
+        ],
+      },
+      { attempts: 1, removeOnComplete: true, removeOnFail: false },
+    );
     await stack.drained();
 
-    expect(await stack.rows('SELECT serial, type, depth_cm, value FROM readings')).toEqual([{ serial: SERIAL, type: 'MOISTURE', depth_cm: 15, value: 27.4 }]);
+    expect(await stack.rows('SELECT serial, type, depth_cm, value FROM readings')).toEqual([
+      { serial: SERIAL, type: 'MOISTURE', depth_cm: 15, value: 27.4 },
+    ]);
     const kept = await stack.rows('SELECT reason, body FROM rejected_pushes ORDER BY reason');
     expect(kept).toHaveLength(3);
-    expect(kept).toContainEqual({ reason: expect.stringMatching(/^the body nests deeper than PUSH_MAX_DEPTH=16 levels/), body: deep });
-    expect(kept).toContainEqual({ reason: expect.stringMatching(/^the body holds a string that is not valid Unicode \(an unpaired surrogate/), body: surrogate });
-    expect(kept).toContainEqual({ reason: expect.stringMatching(/^the ingest envelope is not \{r: arrival time, b: body text\}: /), body: '(no body text)' });
+    expect(kept).toContainEqual({
+      reason: expect.stringMatching(/^the body nests deeper than PUSH_MAX_DEPTH=16 levels/),
+      body: deep,
+    });
+    expect(kept).toContainEqual({
+      reason: expect.stringMatching(/^the body holds a string that is not valid Unicode \(an unpaired surrogate/),
+      body: surrogate,
+    });
+    expect(kept).toContainEqual({
+      reason: expect.stringMatching(/^the ingest envelope is not \{r: arrival time, b: body text\}: /),
+      body: '(no body text)',
+    });
     expect(await queue.getJobCounts('failed')).toEqual({ failed: 0 });
 
     // the same writer lands the next push, sent over HTTP
@@ -358,19 +467,38 @@ describe('a push the warehouse refuses', () => {
     const queue = ingestQueue(stack.place);
     const r = Date.now();
     const first = JSON.stringify(uplink([moisture({ depth: 15 })]));
-    const refused = JSON.stringify(uplink([moisture({ depth: 30 })], { gateway: 'gateway-with-a-name-far-longer-than-forty-bytes' }));
+    const refused = JSON.stringify(
+      uplink([moisture({ depth: 30 })], { gateway: 'gateway-with-a-name-far-longer-than-forty-bytes' }),
+    );
     const second = JSON.stringify(uplink([moisture({ depth: 60 })], { gw: 7 })); // 8 bytes of unknown fields: stored
-    await queue.add('pushes', { pushes: [{ r, b: first }, { r, b: refused }, { r, b: second }] }, { attempts: 1, removeOnComplete: true, removeOnFail: false });
+    await queue.add(
+      'pushes',
+      {
+        pushes: [
+          { r, b: first },
+          { r, b: refused },
+          { r, b: second },
+        ],
+      },
+      { attempts: 1, removeOnComplete: true, removeOnFail: false },
+    );
     await stack.drained();
 
     expect(await stack.rows('SELECT depth_cm, value FROM readings ORDER BY depth_cm')).toEqual([
       { depth_cm: 15, value: 27.4 },
       { depth_cm: 60, value: 27.4 },
     ]);
-    expect(await stack.rows('SELECT CAST(extra AS VARCHAR) AS extra FROM uplink_extras')).toEqual([{ extra: '{"gw":7}' }]);
+    expect(await stack.rows('SELECT CAST(extra AS VARCHAR) AS extra FROM uplink_extras')).toEqual([
+      { extra: '{"gw":7}' },
+    ]);
     const kept = await stack.rows('SELECT reason, body FROM rejected_pushes');
     expect(kept).toEqual([{ reason: expect.stringMatching(/^the writer could not store this push/), body: refused }]);
-    expect(await queue.getJobCounts('failed', 'delayed', 'waiting', 'active')).toEqual({ failed: 0, delayed: 0, waiting: 0, active: 0 });
+    expect(await queue.getJobCounts('failed', 'delayed', 'waiting', 'active')).toEqual({
+      failed: 0,
+      delayed: 0,
+      waiting: 0,
+      active: 0,
+    });
   });
 });
 
@@ -383,19 +511,33 @@ describe('amplification', () => {
     const answer = await push(stack.pushUrl, huge);
     expect({ status: answer.status, body: answer.body }).toEqual({
       status: 413,
-      body: { error: 'the body holds a string of 204800 characters, more than PUSH_MAX_STRING=4096', limit: 'PUSH_MAX_STRING', kept: 'verbatim, in rejected_pushes' },
+      body: {
+        error: 'the body holds a string of 204800 characters, more than PUSH_MAX_STRING=4096',
+        limit: 'PUSH_MAX_STRING',
+        kept: 'verbatim, in rejected_pushes',
+      },
     });
 
     const small = JSON.stringify(uplink(many));
     const tooMany = await push(stack.pushUrl, small);
     expect({ status: tooMany.status, body: tooMany.body }).toEqual({
       status: 413,
-      body: { error: 'an uplink holds 4000 readings, more than PUSH_MAX_READINGS=1000', limit: 'PUSH_MAX_READINGS', kept: 'verbatim, in rejected_pushes' },
+      body: {
+        error: 'an uplink holds 4000 readings, more than PUSH_MAX_READINGS=1000',
+        limit: 'PUSH_MAX_READINGS',
+        kept: 'verbatim, in rejected_pushes',
+      },
     });
 
     await stack.drained();
-    expect(await stack.rows('SELECT reason, md5(body) AS h, length(body) AS len FROM rejected_pushes ORDER BY len DESC')).toEqual([
-      { reason: 'the body holds a string of 204800 characters, more than PUSH_MAX_STRING=4096', h: md5(huge), len: huge.length },
+    expect(
+      await stack.rows('SELECT reason, md5(body) AS h, length(body) AS len FROM rejected_pushes ORDER BY len DESC'),
+    ).toEqual([
+      {
+        reason: 'the body holds a string of 204800 characters, more than PUSH_MAX_STRING=4096',
+        h: md5(huge),
+        len: huge.length,
+      },
       { reason: 'an uplink holds 4000 readings, more than PUSH_MAX_READINGS=1000', h: md5(small), len: small.length },
     ]);
     expect(await stack.rows('SELECT count(*) AS n FROM readings')).toEqual([{ n: 0 }]);
@@ -403,7 +545,9 @@ describe('amplification', () => {
 
   it('lands a push at the limits: 1,000 readings and ~10 KB of small unknown uplink fields, kept once', async () => {
     const stack = await stackFor();
-    const meta = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${String(i).padStart(3, '0')}`, `value-${String(i).padStart(6, '0')}`]));
+    const meta = Object.fromEntries(
+      Array.from({ length: 500 }, (_, i) => [`k${String(i).padStart(3, '0')}`, `value-${String(i).padStart(6, '0')}`]),
+    );
     const readings = Array.from({ length: 1_000 }, (_, i) => moisture({ timestamp: minutesAfter(AT, i) }));
     const body = JSON.stringify(uplink(readings, { meta }));
     const extra = JSON.stringify({ meta });
@@ -411,9 +555,16 @@ describe('amplification', () => {
     expect(extra.length).toBeLessThan(16_384);
 
     const answer = await push(stack.pushUrl, body);
-    expect({ status: answer.status, body: answer.body }).toEqual({ status: 202, body: { status: 'accepted', uplinks: 1, readings_accepted: 1000, rejected: 0, reasons: [] } });
+    expect({ status: answer.status, body: answer.body }).toEqual({
+      status: 202,
+      body: { status: 'accepted', uplinks: 1, readings_accepted: 1000, rejected: 0, reasons: [] },
+    });
     await stack.drained();
-    expect(await stack.rows('SELECT count(*) AS n, count(extra) AS with_extra, min(ts) AS first, max(ts) AS last FROM readings')).toEqual([
+    expect(
+      await stack.rows(
+        'SELECT count(*) AS n, count(extra) AS with_extra, min(ts) AS first, max(ts) AS last FROM readings',
+      ),
+    ).toEqual([
       { n: 1000, with_extra: 0, first: new Date('2024-07-08T09:05:00Z'), last: new Date('2024-07-09T01:44:00Z') },
     ]);
     expect(await stack.rows('SELECT serial, uplink_ts, CAST(extra AS VARCHAR) AS extra FROM uplink_extras')).toEqual([
@@ -424,35 +575,66 @@ describe('amplification', () => {
 });
 
 describe('connections and credentials', () => {
-  it('closes every connection that carried no authenticated push, and keeps a pusher\'s alive', async () => {
+  it("closes every connection that carried no authenticated push, and keeps a pusher's alive", async () => {
     const stack = await stackFor({ PUSH_HMAC_SECRET: HMAC_SECRET });
     const port = stack.receiver.port;
     const unauthenticated: [string, string, string, Record<string, string>, number][] = [
       ['a health check', 'GET', '/healthz', {}, 200],
       ['a push without credentials', 'POST', '/push', { 'content-type': 'application/json' }, 401],
-      ['a push with the wrong secret', 'POST', '/push', { 'content-type': 'application/json', authorization: 'not-the-secret' }, 401],
+      [
+        'a push with the wrong secret',
+        'POST',
+        '/push',
+        { 'content-type': 'application/json', authorization: 'not-the-secret' },
+        401,
+      ],
       ['a wrong path', 'GET', '/nope', {}, 404],
     ];
     const seen: Record<string, unknown> = {};
     for (const [what, method, path, headers] of unauthenticated) {
       const conn = await RawConnection.open(port);
       cleanups.push(() => conn.destroy());
-      const res = await conn.exchange(method, path, headers, method === 'POST' ? JSON.stringify(uplink([moisture()])) : '');
-      const closed = await within(conn.closed, 15_000, `the server closing after ${what}`).then(() => true, () => false);
+      const res = await conn.exchange(
+        method,
+        path,
+        headers,
+        method === 'POST' ? JSON.stringify(uplink([moisture()])) : '',
+      );
+      const closed = await within(conn.closed, 15_000, `the server closing after ${what}`).then(
+        () => true,
+        () => false,
+      );
       seen[what] = { status: res.status, connection: res.headers.connection, closedByServer: closed };
     }
-    expect(seen).toEqual(Object.fromEntries(unauthenticated.map(([what, , , , status]) => [what, { status, connection: 'close', closedByServer: true }])));
+    expect(seen).toEqual(
+      Object.fromEntries(
+        unauthenticated.map(([what, , , , status]) => [what, { status, connection: 'close', closedByServer: true }]),
+      ),
+    );
 
     // an authenticated push keeps its connection: the next requests go on the same socket
     const conn = await RawConnection.open(port);
     cleanups.push(() => conn.destroy());
     const body = JSON.stringify(uplink([moisture()]));
-    const signed = { 'content-type': 'application/json', authorization: PUSH_SECRET, 'x-signature': createHmac('sha256', HMAC_SECRET).update(body).digest('hex') };
+    const signed = {
+      'content-type': 'application/json',
+      authorization: PUSH_SECRET,
+      'x-signature': createHmac('sha256', HMAC_SECRET).update(body).digest('hex'),
+    };
     // (HTTP/1.1 connections persist unless an answer says `connection: close`)
     const answers = [];
-    for (const [method, headers, sent] of [['POST', signed, body], ['POST', signed, body], ['GET', {}, '']] as const) {
+    for (const [method, headers, sent] of [
+      ['POST', signed, body],
+      ['POST', signed, body],
+      ['GET', {}, ''],
+    ] as const) {
       const res = await conn.exchange(method, method === 'GET' ? '/healthz' : '/push', headers, sent);
-      answers.push({ status: res.status, connection: res.headers.connection, keepAlive: res.headers['keep-alive'], open: !conn.isClosed });
+      answers.push({
+        status: res.status,
+        connection: res.headers.connection,
+        keepAlive: res.headers['keep-alive'],
+        open: !conn.isClosed,
+      });
     }
     expect(answers).toEqual([
       { status: 202, connection: 'keep-alive', keepAlive: 'timeout=65', open: true },
@@ -478,20 +660,40 @@ describe('connections and credentials', () => {
     ];
     const got: Record<string, number> = {};
     for (const [what, signature] of signatures) {
-      got[what] = (await send(stack.pushUrl, { body, headers: { 'content-type': 'application/json', authorization: PUSH_SECRET, 'x-signature': signature } })).status;
+      got[what] = (
+        await send(stack.pushUrl, {
+          body,
+          headers: { 'content-type': 'application/json', authorization: PUSH_SECRET, 'x-signature': signature },
+        })
+      ).status;
     }
     expect(got).toEqual(Object.fromEntries(signatures.map(([what, , status]) => [what, status])));
-    const refused = await send(stack.pushUrl, { body, headers: { 'content-type': 'application/json', authorization: PUSH_SECRET, 'x-signature': `${valid}zz` } });
-    expect(refused.body).toEqual({ error: 'missing or wrong HMAC-SHA256 signature in the x-signature header (64 hex digits, optionally after sha256=)' });
+    const refused = await send(stack.pushUrl, {
+      body,
+      headers: { 'content-type': 'application/json', authorization: PUSH_SECRET, 'x-signature': `${valid}zz` },
+    });
+    expect(refused.body).toEqual({
+      error:
+        'missing or wrong HMAC-SHA256 signature in the x-signature header (64 hex digits, optionally after sha256=)',
+    });
   });
 
   it('refuses a compressed body with 415 naming content-encoding; identity is accepted', async () => {
     const stack = await stackFor({ PUSH_HMAC_SECRET: HMAC_SECRET });
     const body = JSON.stringify(uplink([moisture()]));
-    const gzipped = await push(stack.pushUrl, gzipSync(body), { hmac: HMAC_SECRET, headers: { 'content-encoding': 'gzip' } });
-    expect({ status: gzipped.status, body: gzipped.body }).toEqual({ status: 415, body: { error: 'content-encoding "gzip" is not accepted: send the body uncompressed' } });
+    const gzipped = await push(stack.pushUrl, gzipSync(body), {
+      hmac: HMAC_SECRET,
+      headers: { 'content-encoding': 'gzip' },
+    });
+    expect({ status: gzipped.status, body: gzipped.body }).toEqual({
+      status: 415,
+      body: { error: 'content-encoding "gzip" is not accepted: send the body uncompressed' },
+    });
     const plain = await push(stack.pushUrl, body, { hmac: HMAC_SECRET, headers: { 'content-encoding': 'identity' } });
-    expect({ status: plain.status, body: plain.body }).toEqual({ status: 202, body: { status: 'accepted', uplinks: 1, readings_accepted: 1, rejected: 0, reasons: [] } });
+    expect({ status: plain.status, body: plain.body }).toEqual({
+      status: 202,
+      body: { status: 'accepted', uplinks: 1, readings_accepted: 1, rejected: 0, reasons: [] },
+    });
     await stack.drained();
     expect(await stack.rows('SELECT count(*) AS n FROM readings')).toEqual([{ n: 1 }]);
     expect(await stack.rows('SELECT count(*) AS n FROM rejected_pushes')).toEqual([{ n: 0 }]);
@@ -500,8 +702,18 @@ describe('connections and credentials', () => {
   it('outlasts a flood of idle connections under `ulimit -n 256` with PUSH_MAX_CONNECTIONS=100', async () => {
     const port = await freePort();
     // PUSH_TIMEOUT_MS long: the silent connections are not closed by the header timeout, only by the cap
-    const place = placeFor({ PUSH_PORT: String(port), PUSH_SECRET, PUSH_MAX_CONNECTIONS: '100', PUSH_TIMEOUT_MS: '120000', LOG_LEVEL: 'info' });
-    const service = spawnService('bash', ['-c', 'ulimit -n 256 && exec "$0" "$1" start --role receiver', process.execPath, CLI], place.env);
+    const place = placeFor({
+      PUSH_PORT: String(port),
+      PUSH_SECRET,
+      PUSH_MAX_CONNECTIONS: '100',
+      PUSH_TIMEOUT_MS: '120000',
+      LOG_LEVEL: 'info',
+    });
+    const service = spawnService(
+      'bash',
+      ['-c', 'ulimit -n 256 && exec "$0" "$1" start --role receiver', process.execPath, CLI],
+      place.env,
+    );
     await ready(port, service);
 
     const sockets: Socket[] = [];
@@ -522,12 +734,25 @@ describe('connections and credentials', () => {
     await Promise.all(Array.from({ length: 400 }, () => open('GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n')));
     await Promise.all(Array.from({ length: 400 }, () => open()));
 
-    const good = await within(push(`http://127.0.0.1:${port}/push`, JSON.stringify(uplink([moisture()]))), 30_000, 'the good push after the flood');
-    expect({ status: good.status, body: good.body }).toEqual({ status: 202, body: { status: 'accepted', uplinks: 1, readings_accepted: 1, rejected: 0, reasons: [] } });
+    const good = await within(
+      push(`http://127.0.0.1:${port}/push`, JSON.stringify(uplink([moisture()]))),
+      30_000,
+      'the good push after the flood',
+    );
+    expect({ status: good.status, body: good.body }).toEqual({
+      status: 202,
+      body: { status: 'accepted', uplinks: 1, readings_accepted: 1, rejected: 0, reasons: [] },
+    });
     expect(running(service)).toBe(true);
     expect((await send(`http://127.0.0.1:${port}/healthz`, { method: 'GET' })).status).toBe(200);
     expect(service.stderr()).not.toMatch(/EMFILE/);
-    expect(service.logLines().some((l) => l.msg === 'connection cap PUSH_MAX_CONNECTIONS reached: closing the oldest unauthenticated connection')).toBe(true);
+    expect(
+      service
+        .logLines()
+        .some(
+          (l) => l.msg === 'connection cap PUSH_MAX_CONNECTIONS reached: closing the oldest unauthenticated connection',
+        ),
+    ).toBe(true);
   });
 
   it('logs refused credentials with the peer, but not once per request', async () => {
@@ -539,11 +764,15 @@ describe('connections and credentials', () => {
     const body = JSON.stringify(uplink([moisture()]));
     const statuses: Record<number, number> = {};
     for (let i = 0; i < 200; i++) {
-      const { status } = await send(url, { body, headers: { 'content-type': 'application/json', authorization: `wrong-secret-${i}` } });
+      const { status } = await send(url, {
+        body,
+        headers: { 'content-type': 'application/json', authorization: `wrong-secret-${i}` },
+      });
       statuses[status] = (statuses[status] ?? 0) + 1;
     }
     expect(statuses).toEqual({ 401: 200 });
-    const refusals = (): Record<string, unknown>[] => service.logLines().filter((l) => l.msg === 'push refused: wrong credentials');
+    const refusals = (): Record<string, unknown>[] =>
+      service.logLines().filter((l) => l.msg === 'push refused: wrong credentials');
     await eventually(() => refusals().length > 0, 15_000, 'a refusal logged');
     expect(refusals().length).toBeLessThanOrEqual(5);
     expect(refusals()[0]).toMatchObject({ level: 40, peers: [expect.stringMatching(/127\.0\.0\.1/)], why: 'header' });
@@ -555,7 +784,8 @@ describe('connections and credentials', () => {
     const place = placeFor({ PUSH_PORT: String(port), PUSH_SECRET: 'short', LOG_LEVEL: 'info' });
     const service = startCli('receiver', place.env);
     await ready(port, service);
-    const warning = 'PUSH_SECRET is shorter than 16 characters: easy to guess; use a long random value (openssl rand -hex 32)';
+    const warning =
+      'PUSH_SECRET is shorter than 16 characters: easy to guess; use a long random value (openssl rand -hex 32)';
     await eventually(() => service.logLines().some((l) => l.msg === warning), 15_000, 'the short-secret warning');
     expect(service.logLines().find((l) => l.msg === warning)).toMatchObject({ level: 40, length: 5 });
     expect(service.stderr()).not.toContain('"short"'); // the secret itself is never logged

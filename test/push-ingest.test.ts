@@ -46,52 +46,97 @@ describe('pushed readings', () => {
     const redelivered = unique.filter((_, i) => i % 10 === 3); // 10% arrive twice
     const sequence = [...shuffle([...onTime, ...redelivered], 42), ...late];
 
-    const result = await sendPushes(sequence, { url: stack.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 5, concurrency: 8 });
+    const result = await sendPushes(sequence, {
+      url: stack.pushUrl,
+      secret: PUSH_SECRET,
+      uplinksPerRequest: 5,
+      concurrency: 8,
+    });
     expect(result.statuses).toEqual({ 202: Math.ceil(sequence.length / 5) });
     await stack.drained();
 
     const temperatures = unique.length; // every uplink carries one temperature reading, without a depth
-    expect(await stack.rows(`SELECT count(*) AS readings, count(DISTINCT (serial, type, depth_cm, ts)) AS keys,
+    expect(
+      await stack.rows(`SELECT count(*) AS readings, count(DISTINCT (serial, type, depth_cm, ts)) AS keys,
                                     count(*) FILTER (WHERE depth_cm IS NULL) AS without_depth
-                             FROM readings`)).toEqual([{ readings, keys: readings, without_depth: temperatures }]);
+                             FROM readings`),
+    ).toEqual([{ readings, keys: readings, without_depth: temperatures }]);
     const redeliveredReadings = redelivered.reduce((n, u) => n + u.readings.length, 0);
-    expect(await stack.rows(`SELECT sum(rows_read) AS offered, sum(rows_inserted) AS inserted, sum(conflicts) AS conflicts
-                             FROM sync_runs WHERE job = 'ingest-pushes'`)).toEqual([
-      { offered: readings + redeliveredReadings, inserted: readings, conflicts: 0 },
-    ]);
+    expect(
+      await stack.rows(`SELECT sum(rows_read) AS offered, sum(rows_inserted) AS inserted, sum(conflicts) AS conflicts
+                             FROM sync_runs WHERE job = 'ingest-pushes'`),
+    ).toEqual([{ offered: readings + redeliveredReadings, inserted: readings, conflicts: 0 }]);
   });
 
   it('keep the first value for a key; a different later value is a conflict, counted and kept', async () => {
     stack = await startStack();
     const at = '2024-07-08T09:05:00Z';
-    const push = (value: number): string => JSON.stringify({ serial: '24000092104', timestamp: at, readings: [{ type: 'MOISTURE', depth: 15, value, unit: '%' }] });
+    const push = (value: number): string =>
+      JSON.stringify({
+        serial: '24000092104',
+        timestamp: at,
+        readings: [{ type: 'MOISTURE', depth: 15, value, unit: '%' }],
+      });
     expect((await post(stack.pushUrl, push(27.4))).status).toBe(202);
     await stack.drained();
     expect((await post(stack.pushUrl, push(31.0))).status).toBe(202);
     expect((await post(stack.pushUrl, push(31.0))).status).toBe(202); // the same conflict again: counted once
     await stack.drained();
     expect(await stack.rows('SELECT value FROM readings')).toEqual([{ value: 27.4 }]);
-    expect(await stack.rows('SELECT stored_value, offered_value, source FROM reading_conflicts')).toEqual([{ stored_value: 27.4, offered_value: 31, source: 'push' }]);
-    expect(await stack.rows("SELECT sum(conflicts) AS conflicts FROM sync_runs WHERE job = 'ingest-pushes'")).toEqual([{ conflicts: 1 }]);
+    expect(await stack.rows('SELECT stored_value, offered_value, source FROM reading_conflicts')).toEqual([
+      { stored_value: 27.4, offered_value: 31, source: 'push' },
+    ]);
+    expect(await stack.rows("SELECT sum(conflicts) AS conflicts FROM sync_runs WHERE job = 'ingest-pushes'")).toEqual([
+      { conflicts: 1 },
+    ]);
   });
 
   it('of a probe the warehouse does not know yet are kept, and join it once it is synced', async () => {
     stack = await startStack();
     const serial = '24000099999';
     const at = '2024-07-08T09:05:00Z';
-    await post(stack.pushUrl, JSON.stringify({ serial, probe_id: 49300, timestamp: at, readings: [{ type: 'MOISTURE', depth: 10, value: 22.5, unit: '%' }] }));
+    await post(
+      stack.pushUrl,
+      JSON.stringify({
+        serial,
+        probe_id: 49300,
+        timestamp: at,
+        readings: [{ type: 'MOISTURE', depth: 10, value: 22.5, unit: '%' }],
+      }),
+    );
     await stack.drained();
-    expect(await stack.rows('SELECT serial, probe_id, value FROM readings')).toEqual([{ serial, probe_id: 49300, value: 22.5 }]);
+    expect(await stack.rows('SELECT serial, probe_id, value FROM readings')).toEqual([
+      { serial, probe_id: 49300, value: 22.5 },
+    ]);
 
-    stack.sim.addProbe({ id: 49300, serial, name: 'Late arrival', customer_id: 40, soil_profile: [{ depth: 0, soil: 'CLAY' }], kind: 'MOISTURE', depths: [10] });
+    stack.sim.addProbe({
+      id: 49300,
+      serial,
+      name: 'Late arrival',
+      customer_id: 40,
+      soil_profile: [{ depth: 0, soil: 'CLAY' }],
+      kind: 'MOISTURE',
+      depths: [10],
+    });
     const sync = await runCli(['sync', 'probes'], stack.place.env);
     expect(sync.code).toBe(0);
-    expect(await stack.rows(`SELECT p.name, r.value FROM readings r JOIN probes p USING (serial) WHERE r.source = 'push'`)).toEqual([{ name: 'Late arrival', value: 22.5 }]);
+    expect(
+      await stack.rows(`SELECT p.name, r.value FROM readings r JOIN probes p USING (serial) WHERE r.source = 'push'`),
+    ).toEqual([{ name: 'Late arrival', value: 22.5 }]);
   });
 
   it('carry battery and RSSI into the probe status series', async () => {
     stack = await startStack();
-    await post(stack.pushUrl, JSON.stringify({ serial: '24000092104', timestamp: '2024-07-08T09:05:00Z', battery: 'FAIR', rssi: -101, readings: [] }));
+    await post(
+      stack.pushUrl,
+      JSON.stringify({
+        serial: '24000092104',
+        timestamp: '2024-07-08T09:05:00Z',
+        battery: 'FAIR',
+        rssi: -101,
+        readings: [],
+      }),
+    );
     await stack.drained();
     expect(await stack.rows('SELECT serial, last_update, battery, rssi FROM probe_status')).toEqual([
       { serial: '24000092104', last_update: new Date('2024-07-08T09:05:00Z'), battery: 'FAIR', rssi: -101 },
@@ -101,21 +146,31 @@ describe('pushed readings', () => {
   it('and the same status seen by a pull at the same last_update are one row, with what each saw', async () => {
     stack = await startStack();
     await runJob('sync-probes', {}, stack.worker.deps, { trigger: 'command' });
-    const [pulled] = await stack.rows("SELECT last_update, battery, rssi, connectivity FROM probe_status WHERE serial = '24000092104'");
+    const [pulled] = await stack.rows(
+      "SELECT last_update, battery, rssi, connectivity FROM probe_status WHERE serial = '24000092104'",
+    );
     expect(pulled).toMatchObject({ battery: 'NORMAL', rssi: -97, connectivity: 'GOOD' });
     await stack.worker.deps.db.write((c) => c.run('DELETE FROM probe_status'));
 
     // the push comes first this time (no connectivity in it), then the pull sees the same status
     const lastUpdate = (pulled!.last_update as Date).toISOString();
-    await post(stack.pushUrl, JSON.stringify({ serial: '24000092104', timestamp: lastUpdate, battery: 'NORMAL', rssi: -97, readings: [] }));
+    await post(
+      stack.pushUrl,
+      JSON.stringify({ serial: '24000092104', timestamp: lastUpdate, battery: 'NORMAL', rssi: -97, readings: [] }),
+    );
     await stack.drained();
     await runJob('sync-probes', {}, stack.worker.deps, { trigger: 'command' });
     // and the push is sent again
-    await post(stack.pushUrl, JSON.stringify({ serial: '24000092104', timestamp: lastUpdate, battery: 'NORMAL', rssi: -97, readings: [] }));
+    await post(
+      stack.pushUrl,
+      JSON.stringify({ serial: '24000092104', timestamp: lastUpdate, battery: 'NORMAL', rssi: -97, readings: [] }),
+    );
     await stack.drained();
-    expect(await stack.rows("SELECT last_update, battery, rssi, connectivity FROM probe_status WHERE serial = '24000092104'")).toEqual([
-      { last_update: new Date(lastUpdate), battery: 'NORMAL', rssi: -97, connectivity: 'GOOD' },
-    ]);
+    expect(
+      await stack.rows(
+        "SELECT last_update, battery, rssi, connectivity FROM probe_status WHERE serial = '24000092104'",
+      ),
+    ).toEqual([{ last_update: new Date(lastUpdate), battery: 'NORMAL', rssi: -97, connectivity: 'GOOD' }]);
   });
 
   it('can come through several receivers at once, into the one writer', async () => {
@@ -140,7 +195,13 @@ describe('pushed readings', () => {
 
   it('read a timestamp without an offset as UTC', async () => {
     stack = await startStack();
-    await post(stack.pushUrl, JSON.stringify({ serial: '24000092104', readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%', timestamp: '2024-07-08T09:05:00' }] }));
+    await post(
+      stack.pushUrl,
+      JSON.stringify({
+        serial: '24000092104',
+        readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%', timestamp: '2024-07-08T09:05:00' }],
+      }),
+    );
     await stack.drained();
     expect(await stack.rows('SELECT ts FROM readings')).toEqual([{ ts: new Date('2024-07-08T09:05:00Z') }]);
   });
@@ -148,8 +209,13 @@ describe('pushed readings', () => {
   it("keep unknown fields: a reading's with the reading, an uplink's once for the uplink (not in each reading)", async () => {
     stack = await startStack();
     const body = JSON.stringify({
-      serial: '24000092104', timestamp: '2024-07-08T09:05:00Z', gateway: 'gw-7',
-      readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%', quality: 'good' }, { type: 'MOISTURE', depth: 30, value: 25.1, unit: '%' }],
+      serial: '24000092104',
+      timestamp: '2024-07-08T09:05:00Z',
+      gateway: 'gw-7',
+      readings: [
+        { type: 'MOISTURE', depth: 15, value: 27.4, unit: '%', quality: 'good' },
+        { type: 'MOISTURE', depth: 30, value: 25.1, unit: '%' },
+      ],
     }).replace('"gateway"', '"__proto__":{"odd":"key"},"gateway"'); // a key JavaScript objects would swallow
     expect((await post(stack.pushUrl, body)).status).toBe(202);
     expect((await post(stack.pushUrl, body)).status).toBe(202); // redelivered: kept once
@@ -159,7 +225,11 @@ describe('pushed readings', () => {
       { depth_cm: 30, extra: null },
     ]);
     expect(await stack.rows('SELECT serial, uplink_ts, extra FROM uplink_extras')).toEqual([
-      { serial: '24000092104', uplink_ts: new Date('2024-07-08T09:05:00Z'), extra: '{"__proto__":{"odd":"key"},"gateway":"gw-7"}' },
+      {
+        serial: '24000092104',
+        uplink_ts: new Date('2024-07-08T09:05:00Z'),
+        extra: '{"__proto__":{"odd":"key"},"gateway":"gw-7"}',
+      },
     ]);
   });
 });
@@ -167,10 +237,18 @@ describe('pushed readings', () => {
 describe('verbatim pushes', () => {
   it('are removed once older than RAW_PUSH_RETENTION_DAYS; their readings stay', async () => {
     stack = await startStack({ env: { RAW_PUSH_RETENTION_DAYS: '0' } });
-    await post(stack.pushUrl, JSON.stringify({ serial: '24000092104', timestamp: '2024-07-08T09:05:00Z', readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%' }] }));
+    await post(
+      stack.pushUrl,
+      JSON.stringify({
+        serial: '24000092104',
+        timestamp: '2024-07-08T09:05:00Z',
+        readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%' }],
+      }),
+    );
     await stack.drained();
     // the writer prunes at most hourly, the first time right after its first batch
-    for (let i = 0; i < 50 && Number((await stack.rows('SELECT count(*) AS n FROM raw_pushes'))[0]!.n) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && Number((await stack.rows('SELECT count(*) AS n FROM raw_pushes'))[0]!.n) > 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect(await stack.rows('SELECT count(*) AS n FROM raw_pushes')).toEqual([{ n: 0 }]);
     expect(await stack.rows('SELECT count(*) AS n FROM readings')).toEqual([{ n: 1 }]);
   });
@@ -184,9 +262,19 @@ describe('failed batches', () => {
     await stack.worker.stop();
     const producer = producerConnection(config.redisUrl);
     const queue = new Queue(QUEUES.ingest, { connection: producer, prefix: config.queuePrefix });
-    const body = JSON.stringify({ serial: '24000092104', timestamp: '2024-07-08T09:05:00Z', readings: [{ type: 'SI', depth: 15, value: '6.3', unit: 'SI' }] });
+    const body = JSON.stringify({
+      serial: '24000092104',
+      timestamp: '2024-07-08T09:05:00Z',
+      readings: [{ type: 'SI', depth: 15, value: '6.3', unit: 'SI' }],
+    });
     await queue.add('pushes', { pushes: [{ r: Date.now(), b: body }] }, { attempts: 1, removeOnFail: false });
-    const failing = new Worker(QUEUES.ingest, async () => { throw new Error('disk full'); }, { connection: consumerConnection(config.redisUrl), prefix: config.queuePrefix });
+    const failing = new Worker(
+      QUEUES.ingest,
+      async () => {
+        throw new Error('disk full');
+      },
+      { connection: consumerConnection(config.redisUrl), prefix: config.queuePrefix },
+    );
     await new Promise<void>((resolve) => failing.once('failed', () => resolve()));
     await failing.close();
     expect(await queue.getJobCounts('failed')).toEqual({ failed: 1 });
@@ -203,6 +291,8 @@ describe('failed batches', () => {
     const { createLogger } = await import('../src/logger.js');
     stack.worker = await WorkerService.start(config, createLogger('silent'));
     await stack.drained();
-    expect(await stack.rows('SELECT serial, type, value FROM readings')).toEqual([{ serial: '24000092104', type: 'SI', value: 6.3 }]);
+    expect(await stack.rows('SELECT serial, type, value FROM readings')).toEqual([
+      { serial: '24000092104', type: 'SI', value: 6.3 },
+    ]);
   });
 });

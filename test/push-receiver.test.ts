@@ -33,14 +33,19 @@ function send(s: Sent): Promise<{ status: number; body: Record<string, unknown> 
   if (s.contentType !== null) headers['content-type'] = s.contentType ?? 'application/json';
   if ((s.auth ?? 'ok') !== 'none') headers.authorization = s.auth === 'wrong' ? 'not-the-secret' : PUSH_SECRET;
   const signature = s.signature ?? 'ok';
-  if (signature !== 'none') headers['x-signature'] = createHmac('sha256', signature === 'ok' ? HMAC_SECRET : 'other').update(body).digest('hex');
+  if (signature !== 'none')
+    headers['x-signature'] = createHmac('sha256', signature === 'ok' ? HMAC_SECRET : 'other')
+      .update(body)
+      .digest('hex');
   if (!s.chunked) headers['content-length'] = String(body.length);
   const url = new URL(s.path ?? '/push', stack.receiver.url);
   return new Promise((resolve, reject) => {
     const req = request(url, { method: s.method ?? 'POST', headers }, (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text || '{}') as Record<string, unknown> }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, body: JSON.parse(text || '{}') as Record<string, unknown> }),
+      );
     });
     req.on('error', reject);
     if (s.chunked) {
@@ -52,23 +57,78 @@ function send(s: Sent): Promise<{ status: number; body: Record<string, unknown> 
 
 const at = '2024-07-08T09:05:00Z';
 const uplink = (readings: unknown[], extra: Record<string, unknown> = {}): string =>
-  JSON.stringify({ serial: '24000092104', probe_id: 49205, timestamp: at, battery: 'NORMAL', rssi: -97, readings, ...extra });
-const moisture = (fields: Record<string, unknown>): Record<string, unknown> => ({ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%', timestamp: at, ...fields });
+  JSON.stringify({
+    serial: '24000092104',
+    probe_id: 49205,
+    timestamp: at,
+    battery: 'NORMAL',
+    rssi: -97,
+    readings,
+    ...extra,
+  });
+const moisture = (fields: Record<string, unknown>): Record<string, unknown> => ({
+  type: 'MOISTURE',
+  depth: 15,
+  value: 27.4,
+  unit: '%',
+  timestamp: at,
+  ...fields,
+});
 
 describe('the push receiver refuses', () => {
   const refused: [string, Sent, number, RegExp][] = [
-    ['a push without credentials', { body: uplink([moisture({})]), auth: 'none' }, 401, /missing or wrong credentials in the authorization header/],
-    ['a push with the wrong secret', { body: uplink([moisture({})]), auth: 'wrong' }, 401, /missing or wrong credentials/],
-    ['a push without the HMAC signature', { body: uplink([moisture({})]), signature: 'none' }, 401, /HMAC-SHA256 signature in the x-signature header/],
-    ['a push whose signature does not match its body', { body: uplink([moisture({})]), signature: 'wrong' }, 401, /HMAC-SHA256 signature/],
+    [
+      'a push without credentials',
+      { body: uplink([moisture({})]), auth: 'none' },
+      401,
+      /missing or wrong credentials in the authorization header/,
+    ],
+    [
+      'a push with the wrong secret',
+      { body: uplink([moisture({})]), auth: 'wrong' },
+      401,
+      /missing or wrong credentials/,
+    ],
+    [
+      'a push without the HMAC signature',
+      { body: uplink([moisture({})]), signature: 'none' },
+      401,
+      /HMAC-SHA256 signature in the x-signature header/,
+    ],
+    [
+      'a push whose signature does not match its body',
+      { body: uplink([moisture({})]), signature: 'wrong' },
+      401,
+      /HMAC-SHA256 signature/,
+    ],
     ['a GET on the push path', { method: 'GET', body: '' }, 405, /method GET not allowed on \/push: use POST/],
     ['a PUT on the push path', { method: 'PUT', body: uplink([moisture({})]) }, 405, /use POST/],
     ['a POST elsewhere', { path: '/api/push', body: uplink([moisture({})]) }, 404, /pushes are POSTed to \/push/],
     ['a DELETE on the root', { method: 'DELETE', path: '/', body: '' }, 404, /no such path/],
-    ['a body larger than PUSH_MAX_BODY', { body: uplink([moisture({})], { padding: 'x'.repeat(5000) }) }, 413, /larger than PUSH_MAX_BODY=4096 bytes/],
-    ['a chunked body that grows past PUSH_MAX_BODY', { body: uplink([moisture({})], { padding: 'x'.repeat(5000) }), chunked: true }, 413, /PUSH_MAX_BODY/],
-    ['a text/plain body', { body: uplink([moisture({})]), contentType: 'text/plain' }, 415, /content-type must be application\/json, got "text\/plain"/],
-    ['a body without a content-type', { body: uplink([moisture({})]), contentType: null }, 415, /content-type must be application\/json/],
+    [
+      'a body larger than PUSH_MAX_BODY',
+      { body: uplink([moisture({})], { padding: 'x'.repeat(5000) }) },
+      413,
+      /larger than PUSH_MAX_BODY=4096 bytes/,
+    ],
+    [
+      'a chunked body that grows past PUSH_MAX_BODY',
+      { body: uplink([moisture({})], { padding: 'x'.repeat(5000) }), chunked: true },
+      413,
+      /PUSH_MAX_BODY/,
+    ],
+    [
+      'a text/plain body',
+      { body: uplink([moisture({})]), contentType: 'text/plain' },
+      415,
+      /content-type must be application\/json, got "text\/plain"/,
+    ],
+    [
+      'a body without a content-type',
+      { body: uplink([moisture({})]), contentType: null },
+      415,
+      /content-type must be application\/json/,
+    ],
     ['a form post', { body: 'serial=1', contentType: 'application/x-www-form-urlencoded' }, 415, /content-type/],
     ['a body that is not JSON', { body: '{"serial": "24000092104", "readings": [' }, 400, /the body is not valid JSON/],
     ['an empty body', { body: '' }, 400, /the body is not valid JSON/],
@@ -90,16 +150,44 @@ describe('the push receiver refuses', () => {
 describe('the push receiver accepts, and keeps aside what it cannot use', () => {
   const invalid: [string, string, string][] = [
     ['an uplink without a serial', JSON.stringify({ timestamp: at, readings: [moisture({})] }), 'uplink has no serial'],
-    ['a value that is not a number', uplink([moisture({ value: 'wet' })]), 'value "wet" is not a finite decimal number'],
+    [
+      'a value that is not a number',
+      uplink([moisture({ value: 'wet' })]),
+      'value "wet" is not a finite decimal number',
+    ],
     ['a value that is null', uplink([moisture({ value: null })]), 'value is missing'],
-    ['a value too large to be finite', uplink([moisture({ value: 'HUGE' })]).replace('"HUGE"', '1e400'), 'value Infinity is not a finite decimal number'],
-    ['a reading without any timestamp', uplink([moisture({ timestamp: null })], { timestamp: null, battery: undefined, rssi: undefined }), 'timestamp is missing'],
-    ['an unreadable timestamp', uplink([moisture({ timestamp: 'yesterday' })]), 'timestamp "yesterday" is not an ISO-8601 time'],
-    ['a timestamp in the future', uplink([moisture({ timestamp: '2099-01-01T00:00:00Z' })]), 'timestamp "2099-01-01T00:00:00Z" is in the future'],
-    ['a timestamp before 2000', uplink([moisture({ timestamp: '1999-12-31T23:00:00Z' })]), 'timestamp "1999-12-31T23:00:00Z" is before 2000'],
+    [
+      'a value too large to be finite',
+      uplink([moisture({ value: 'HUGE' })]).replace('"HUGE"', '1e400'),
+      'value Infinity is not a finite decimal number',
+    ],
+    [
+      'a reading without any timestamp',
+      uplink([moisture({ timestamp: null })], { timestamp: null, battery: undefined, rssi: undefined }),
+      'timestamp is missing',
+    ],
+    [
+      'an unreadable timestamp',
+      uplink([moisture({ timestamp: 'yesterday' })]),
+      'timestamp "yesterday" is not an ISO-8601 time',
+    ],
+    [
+      'a timestamp in the future',
+      uplink([moisture({ timestamp: '2099-01-01T00:00:00Z' })]),
+      'timestamp "2099-01-01T00:00:00Z" is in the future',
+    ],
+    [
+      'a timestamp before 2000',
+      uplink([moisture({ timestamp: '1999-12-31T23:00:00Z' })]),
+      'timestamp "1999-12-31T23:00:00Z" is before 2000',
+    ],
     ['a negative depth', uplink([moisture({ depth: -5 })]), 'depth -5 is outside 0..500 cm'],
     ['an absurd depth', uplink([moisture({ depth: 9000 })]), 'depth 9000 is outside 0..500 cm'],
-    ['a depth that is not whole centimetres', uplink([moisture({ depth: 12.5 })]), 'depth 12.5 is not a whole number of cm'],
+    [
+      'a depth that is not whole centimetres',
+      uplink([moisture({ depth: 12.5 })]),
+      'depth 12.5 is not a whole number of cm',
+    ],
   ];
 
   for (const [what, body, reason] of invalid) {
@@ -112,16 +200,31 @@ describe('the push receiver accepts, and keeps aside what it cannot use', () => 
   }
 
   it('counts the valid and the invalid readings of one push', async () => {
-    const answer = await send({ body: uplink([moisture({ depth: 15 }), moisture({ depth: 30, value: 'n/a' }), { type: 'TEMPERATURE', value: 18.6, unit: '°C', timestamp: null }]) });
+    const answer = await send({
+      body: uplink([
+        moisture({ depth: 15 }),
+        moisture({ depth: 30, value: 'n/a' }),
+        { type: 'TEMPERATURE', value: 18.6, unit: '°C', timestamp: null },
+      ]),
+    });
     expect(answer).toEqual({
       status: 202,
-      body: { status: 'accepted', uplinks: 1, readings_accepted: 2, rejected: 1, reasons: ['24000092104: value "n/a" is not a finite decimal number'] },
+      body: {
+        status: 'accepted',
+        uplinks: 1,
+        readings_accepted: 2,
+        rejected: 1,
+        reasons: ['24000092104: value "n/a" is not a finite decimal number'],
+      },
     });
   });
 
   it('answers health and readiness', async () => {
     expect(await send({ method: 'GET', path: '/healthz', body: '' })).toEqual({ status: 200, body: { status: 'up' } });
-    expect(await send({ method: 'GET', path: '/readyz', body: '' })).toEqual({ status: 200, body: { status: 'ready', writer: 'up' } });
+    expect(await send({ method: 'GET', path: '/readyz', body: '' })).toEqual({
+      status: 200,
+      body: { status: 'ready', writer: 'up' },
+    });
   });
 });
 
@@ -139,9 +242,15 @@ describe('what the warehouse holds afterwards', () => {
     const kept = await stack.rows('SELECT reason, body FROM rejected_pushes');
     // 6 bodies refused with 400, 11 invalid uplinks or readings, 1 invalid reading in the mixed push
     expect(kept).toHaveLength(18);
-    expect(kept).toContainEqual({ reason: expect.stringMatching(/^the body is not valid JSON/), body: '{"serial": "24000092104", "readings": [' });
+    expect(kept).toContainEqual({
+      reason: expect.stringMatching(/^the body is not valid JSON/),
+      body: '{"serial": "24000092104", "readings": [',
+    });
     expect(kept).toContainEqual({ reason: 'the body is an empty array: no uplinks', body: '[]' });
-    expect(kept).toContainEqual({ reason: '24000092104: value "wet" is not a finite decimal number', body: JSON.stringify(moisture({ value: 'wet' })) });
+    expect(kept).toContainEqual({
+      reason: '24000092104: value "wet" is not a finite decimal number',
+      body: JSON.stringify(moisture({ value: 'wet' })),
+    });
     expect(kept.some((k) => String(k.body).includes('padding'))).toBe(false);
   });
 
@@ -165,10 +274,17 @@ describe('a slow pusher', () => {
     try {
       const url = new URL('/push', slow.receiver.url);
       const status = await new Promise<number>((resolve, reject) => {
-        const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: PUSH_SECRET, 'content-length': '1000' } }, (res) => {
-          res.resume();
-          resolve(res.statusCode!);
-        });
+        const req = request(
+          url,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: PUSH_SECRET, 'content-length': '1000' },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
         req.on('error', reject);
         req.write('{"serial": "2400'); // and then nothing more
       });

@@ -23,7 +23,11 @@ afterEach(async () => {
   cleanups.length = 0;
 });
 
-const body = JSON.stringify({ serial: '24000092104', timestamp: '2024-07-08T09:05:00Z', readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%' }] });
+const body = JSON.stringify({
+  serial: '24000092104',
+  timestamp: '2024-07-08T09:05:00Z',
+  readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%' }],
+});
 
 describe('with Redis down', () => {
   it('the receiver answers 503 at once, and recovers by itself when Redis is back', async () => {
@@ -38,7 +42,10 @@ describe('with Redis down', () => {
 
     await redis.stop();
     const refused = await post(url, body);
-    expect(refused).toEqual({ status: 503, body: { error: 'the queue (Redis) is unavailable: retry later (a retry is safe, nothing is stored twice)' } });
+    expect(refused).toEqual({
+      status: 503,
+      body: { error: 'the queue (Redis) is unavailable: retry later (a retry is safe, nothing is stored twice)' },
+    });
     expect((await fetch(`${receiver.url}/readyz`)).status).toBe(503);
     expect((await fetch(`${receiver.url}/healthz`)).status).toBe(200);
 
@@ -57,14 +64,20 @@ function startProcess(role: string, env: Record<string, string>): ChildProcess {
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   child.on('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM') console.error(`start --role ${role} exited ${code}: ${stderr}`);
+    if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM')
+      console.error(`start --role ${role} exited ${code}: ${stderr}`);
   });
   cleanups.push(() => void child.kill('SIGKILL'));
   return child;
 }
 
 /** Posts one uplink per request, `concurrency` at a time; returns the uplinks acknowledged with 202. */
-async function pushAll(url: string, uplinks: Uplink[], concurrency: number, onProgress: (sent: number) => void = () => undefined): Promise<Uplink[]> {
+async function pushAll(
+  url: string,
+  uplinks: Uplink[],
+  concurrency: number,
+  onProgress: (sent: number) => void = () => undefined,
+): Promise<Uplink[]> {
   const acknowledged: Uplink[] = [];
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -82,13 +95,15 @@ async function pushAll(url: string, uplinks: Uplink[], concurrency: number, onPr
   return acknowledged;
 }
 
-
 describe('a writer killed in the middle of a push load', () => {
   it('loses no acknowledged reading and doubles none once it is restarted', async () => {
     const sim = await Simulator.start({ account: generateAccount({ seed: 9, probes: 20 }), now: NOW });
     cleanups.push(() => sim.close());
     const place = testPlace(apiEnv(sim, { PUSH_PORT: '0', PUSH_SECRET, LOG_LEVEL: 'warn' }));
-    cleanups.push(() => place.cleanup(), () => deleteKeys(place.prefix));
+    cleanups.push(
+      () => place.cleanup(),
+      () => deleteKeys(place.prefix),
+    );
     const receiver = await PushReceiver.start(place.config, createLogger('silent'));
     cleanups.push(() => receiver.stop());
 
@@ -121,10 +136,15 @@ describe('SIGTERM', () => {
     cleanups.push(() => sim.close());
     const port = await freePort();
     const place = testPlace(apiEnv(sim, { PUSH_PORT: String(port), PUSH_SECRET, LOG_LEVEL: 'warn' }));
-    cleanups.push(() => place.cleanup(), () => deleteKeys(place.prefix));
+    cleanups.push(
+      () => place.cleanup(),
+      () => deleteKeys(place.prefix),
+    );
     const service = startProcess('all', place.env);
     await workerUp(place);
-    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200);
+    await eventually(
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
+    );
 
     const uplinks = someUplinks(sim.account, 4_000);
     let stopped = false;

@@ -53,7 +53,9 @@ describe('functions outside the allowlist', () => {
   ];
   for (const [sql, name] of cases) {
     it(`refuses ${name}() as a table, naming it: ${sql}`, async () => {
-      expect(await refusal(sql)).toBe(`E_QUERY_REFUSED: ${name}() refused: query reads the warehouse's tables and views (and range, unnest and the catalog functions), nothing else`);
+      expect(await refusal(sql)).toBe(
+        `E_QUERY_REFUSED: ${name}() refused: query reads the warehouse's tables and views (and range, unnest and the catalog functions), nothing else`,
+      );
     });
   }
 
@@ -70,7 +72,9 @@ describe('functions outside the allowlist', () => {
   ];
   for (const [sql, name] of calls) {
     it(`refuses ${name}() as a call, naming it: ${sql}`, async () => {
-      expect(await refusal(sql)).toBe(`E_QUERY_REFUSED: ${name}() refused: query calls DuckDB's aggregate, window, math, string, date/time, list, struct, regex and JSON functions, not this one`);
+      expect(await refusal(sql)).toBe(
+        `E_QUERY_REFUSED: ${name}() refused: query calls DuckDB's aggregate, window, math, string, date/time, list, struct, regex and JSON functions, not this one`,
+      );
     });
   }
 });
@@ -102,32 +106,64 @@ describe('a file or another database as a table, however it is spelled', () => {
     ['SELECT * FROM "/tmp/secret".csv', '/tmp/secret.csv'],
     ['SELECT name FROM package.json', 'package.json'],
     ['SELECT * FROM "/srv/export/current/manifest".json', '/srv/export/current/manifest.json'],
-    ['SELECT count(*) FROM "/srv/export/current/parquet/readings/**/*".parquet', '/srv/export/current/parquet/readings/**/*.parquet'],
+    [
+      'SELECT count(*) FROM "/srv/export/current/parquet/readings/**/*".parquet',
+      '/srv/export/current/parquet/readings/**/*.parquet',
+    ],
     ['SELECT * FROM other_db.main.readings', 'other_db.main.readings'],
     ["SELECT * FROM '/tmp/some.parquet'", '/tmp/some.parquet'],
   ];
   for (const [sql, shown] of cases) {
     it(`refuses ${sql}`, async () => {
-      expect(await refusal(sql)).toBe(`E_QUERY_REFUSED: "${shown}" refused: query reads the warehouse's tables and views, not files or other databases`);
+      expect(await refusal(sql)).toBe(
+        `E_QUERY_REFUSED: "${shown}" refused: query reads the warehouse's tables and views, not files or other databases`,
+      );
     });
   }
 
-  it('still reads the warehouse\'s own tables, plainly or as main.x', async () => {
+  it("still reads the warehouse's own tables, plainly or as main.x", async () => {
     expect((await ask('SELECT count(*) AS n FROM main.probes')).rows).toEqual([{ n: 0 }]);
   });
 });
 
 describe('values built inside values', () => {
   const cases: [string, string][] = [
-    ["SELECT length(repeat(repeat('x', 10000), 10000))", "repeat() inside repeat() refused: values built inside values multiply; build one, or use FROM range(...) as a table"],
-    ['SELECT len(repeat(range(10000), 10000))', 'range() inside repeat() refused: values built inside values multiply; build one, or use FROM range(...) as a table'],
-    ['SELECT len(flatten(list_transform(range(10000), x -> range(10000))))', 'range() inside a lambda refused: it would be built once per element, in one call; use FROM range(...) as a table'],
-    ["SELECT length(printf('%*d', 300000000, 1))", 'printf() refused: as a value it may build at most 10000 values or characters, given as numbers in the query (for more rows, use FROM range(...))'],
-    ["SELECT length(format('{:>{}}', 'x', 300000000))", 'format() refused: as a value it may build at most 10000 values or characters, given as numbers in the query (for more rows, use FROM range(...))'],
-    ["SELECT length(list_reduce(list_transform(range(31), x -> 'x'), (a, b) -> a || a))", "list_reduce() refused: query calls DuckDB's aggregate, window, math, string, date/time, list, struct, regex and JSON functions, not this one"],
-    ["SELECT sum(len(list_transform(range(10000), x -> r))) FROM (SELECT repeat('x', 10000) AS r) a, range(20) b", '"r" inside a lambda refused: a lambda may use its own parameters and constants only (it runs once per element, in one call)'],
-    ['SELECT len(list_transform([1, 2], x -> list_transform([3, 4], y -> y)))', 'a lambda inside a lambda refused: it runs once per element of once per element, in one call'],
-    [`SELECT ${Array.from({ length: 17 }, () => 'range(10)').join(', ')}`, 'more than 16 calls of range(), repeat(), lpad(), rpad(), list_resize(), format() or printf() as values refused: each builds a value in one go'],
+    [
+      "SELECT length(repeat(repeat('x', 10000), 10000))",
+      'repeat() inside repeat() refused: values built inside values multiply; build one, or use FROM range(...) as a table',
+    ],
+    [
+      'SELECT len(repeat(range(10000), 10000))',
+      'range() inside repeat() refused: values built inside values multiply; build one, or use FROM range(...) as a table',
+    ],
+    [
+      'SELECT len(flatten(list_transform(range(10000), x -> range(10000))))',
+      'range() inside a lambda refused: it would be built once per element, in one call; use FROM range(...) as a table',
+    ],
+    [
+      "SELECT length(printf('%*d', 300000000, 1))",
+      'printf() refused: as a value it may build at most 10000 values or characters, given as numbers in the query (for more rows, use FROM range(...))',
+    ],
+    [
+      "SELECT length(format('{:>{}}', 'x', 300000000))",
+      'format() refused: as a value it may build at most 10000 values or characters, given as numbers in the query (for more rows, use FROM range(...))',
+    ],
+    [
+      "SELECT length(list_reduce(list_transform(range(31), x -> 'x'), (a, b) -> a || a))",
+      "list_reduce() refused: query calls DuckDB's aggregate, window, math, string, date/time, list, struct, regex and JSON functions, not this one",
+    ],
+    [
+      "SELECT sum(len(list_transform(range(10000), x -> r))) FROM (SELECT repeat('x', 10000) AS r) a, range(20) b",
+      '"r" inside a lambda refused: a lambda may use its own parameters and constants only (it runs once per element, in one call)',
+    ],
+    [
+      'SELECT len(list_transform([1, 2], x -> list_transform([3, 4], y -> y)))',
+      'a lambda inside a lambda refused: it runs once per element of once per element, in one call',
+    ],
+    [
+      `SELECT ${Array.from({ length: 17 }, () => 'range(10)').join(', ')}`,
+      'more than 16 calls of range(), repeat(), lpad(), rpad(), list_resize(), format() or printf() as values refused: each builds a value in one go',
+    ],
   ];
   for (const [sql, message] of cases) {
     it(`refuses ${sql.slice(0, 70)}`, async () => {
@@ -145,10 +181,16 @@ describe('what analysts ask', () => {
   });
 
   it('reads a SELECT after comments of any kind, nested block comments included, as DuckDB does', async () => {
-    for (const sql of ['-- a question?\nSELECT 1 AS x', '/* a /* nested */ note */ SELECT 1 AS x', '/* one */ -- two\n/**/SELECT 1 AS x']) {
+    for (const sql of [
+      '-- a question?\nSELECT 1 AS x',
+      '/* a /* nested */ note */ SELECT 1 AS x',
+      '/* one */ -- two\n/**/SELECT 1 AS x',
+    ]) {
       expect((await ask(sql)).rows, sql).toEqual([{ x: 1 }]);
     }
-    expect(await refusal('/* a /* nested */ note */ INSERT INTO readings SELECT * FROM readings')).toMatch(/INSERT statement refused/);
+    expect(await refusal('/* a /* nested */ note */ INSERT INTO readings SELECT * FROM readings')).toMatch(
+      /INSERT statement refused/,
+    );
   });
 
   it('answers aggregates, windows, dates, strings, lists and the catalog', async () => {
@@ -157,7 +199,19 @@ describe('what analysts ask', () => {
         "(SELECT count(*) FROM range(5)) AS counted, (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'readings') AS tables, " +
         "printf('%5.1f', 3.14159) AS printed, row_number() OVER () AS n, list_transform([1, 2], x -> x * 10) AS tens",
     );
-    expect(result.rows).toEqual([{ l: [0, 1, 2], bar: '---', padded: '007', month: '2024-07-01T00:00:00.000Z', counted: 5, tables: 1, printed: '  3.1', n: 1, tens: [10, 20] }]);
+    expect(result.rows).toEqual([
+      {
+        l: [0, 1, 2],
+        bar: '---',
+        padded: '007',
+        month: '2024-07-01T00:00:00.000Z',
+        counted: 5,
+        tables: 1,
+        printed: '  3.1',
+        n: 1,
+        tens: [10, 20],
+      },
+    ]);
   });
 });
 
@@ -167,10 +221,22 @@ describe('a query that runs away', () => {
     const pushes = (async () => {
       for (let n = 0; n < 60; n++) {
         const timestamp = new Date(Date.UTC(2024, 5, 1, 0, n)).toISOString();
-        expect((await post(stack.pushUrl, JSON.stringify({ serial: '24000092170', timestamp, readings: [{ type: 'MOISTURE', depth: 10, value: 20, unit: '%' }] }))).status).toBe(202);
+        expect(
+          (
+            await post(
+              stack.pushUrl,
+              JSON.stringify({
+                serial: '24000092170',
+                timestamp,
+                readings: [{ type: 'MOISTURE', depth: 10, value: 20, unit: '%' }],
+              }),
+            )
+          ).status,
+        ).toBe(202);
       }
     })();
-    const doubling = "WITH RECURSIVE t(s, n) AS (SELECT 'xxxxxxxxxx', 1 UNION ALL SELECT s || s, n + 1 FROM t WHERE n < 40) SELECT max(length(s)) FROM t";
+    const doubling =
+      "WITH RECURSIVE t(s, n) AS (SELECT 'xxxxxxxxxx', 1 UNION ALL SELECT s || s, n + 1 FROM t WHERE n < 40) SELECT max(length(s)) FROM t";
     await expect(ask(doubling, { timeoutMs: 60_000, memoryMb: 256 })).rejects.toThrow(
       "the query grew the worker's memory by more than QUERY_MEMORY_MB=256 and was stopped: narrow it (WHERE, LIMIT, an aggregate) or read the published export",
     );
@@ -203,12 +269,20 @@ async function redisBytesUnder(prefix: string): Promise<number> {
 
 describe('answers through the worker', () => {
   it('are capped in bytes, and leave nothing in Redis once the command has read them', async () => {
-    const big = await runCli(['query', "SELECT range AS n, repeat('x', 100) AS pad FROM range(100000)", '--format', 'csv'], stack.place.env);
+    const big = await runCli(
+      ['query', "SELECT range AS n, repeat('x', 100) AS pad FROM range(100000)", '--format', 'csv'],
+      stack.place.env,
+    );
     expect(big.code).toBe(1);
-    expect(big.stderr).toMatch(/the answer is \d+ bytes, more than QUERY_MAX_ANSWER_BYTES=2000000: narrow the query \(fewer columns or rows, an aggregate\) or read the published export/);
+    expect(big.stderr).toMatch(
+      /the answer is \d+ bytes, more than QUERY_MAX_ANSWER_BYTES=2000000: narrow the query \(fewer columns or rows, an aggregate\) or read the published export/,
+    );
 
     const baseline = await redisBytesUnder(stack.place.prefix);
-    const fine = await runCli(['query', "SELECT range AS n, repeat('x', 100) AS pad FROM range(10000)", '--format', 'csv'], stack.place.env);
+    const fine = await runCli(
+      ['query', "SELECT range AS n, repeat('x', 100) AS pad FROM range(10000)", '--format', 'csv'],
+      stack.place.env,
+    );
     expect(fine.code).toBe(0);
     expect(fine.stdout.trim().split('\n')).toHaveLength(10_001);
     // the ~1.2 MB answer went through Redis and is gone: what is left is a few small bookkeeping entries
@@ -218,10 +292,19 @@ describe('answers through the worker', () => {
 
 describe('an answer nobody waits for any more', () => {
   it('is not kept in Redis at all', async () => {
-    const asked = askWorker(stack.place.config, 'query', { sql: 'SELECT count(*) AS n FROM range(3000000000)' }, { timeoutMs: 200 });
+    const asked = askWorker(
+      stack.place.config,
+      'query',
+      { sql: 'SELECT count(*) AS n FROM range(3000000000)' },
+      { timeoutMs: 200 },
+    );
     await expect(asked).rejects.toMatchObject({ code: 'E_WORKER_TIMEOUT' });
     await withQueue(stack.place.config, QUEUES.control, async (queue, redis) => {
-      await eventually(async () => (await queue.getJobCounts('active', 'waiting')).active === 0, 60_000, 'the worker finishing the query');
+      await eventually(
+        async () => (await queue.getJobCounts('active', 'waiting')).active === 0,
+        60_000,
+        'the worker finishing the query',
+      );
       const [finished] = await queue.getJobs(['completed'], 0, 0);
       expect(finished?.returnvalue).toEqual({ abandoned: true });
       expect(await redis.keys(`${stack.place.prefix}:control:answer:*`)).toEqual([]);
@@ -234,28 +317,42 @@ describe('a command that stops waiting, and a worker that dies without coming ba
   it('an interrupted command leaves no answer behind; a command whose worker died says so without waiting it out', async () => {
     const sim = await Simulator.start({ account: smallAccount(), now: NOW });
     const place = testPlace(apiEnv(sim, { QUERY_TIMEOUT_MS: '600000', LOG_LEVEL: 'debug', PUSH_PORT: '0' }));
-    const worker = spawn(process.execPath, [CLI, 'start', '--role', 'worker'], { env: { PATH: process.env.PATH ?? '', ...place.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const worker = spawn(process.execPath, [CLI, 'start', '--role', 'worker'], {
+      env: { PATH: process.env.PATH ?? '', ...place.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let log = '';
     worker.stderr.on('data', (d: Buffer) => (log += d.toString()));
     const taken = (): number => log.split('"msg":"command request taken"').length - 1;
     try {
       await workerUp(place);
-      const interrupted = spawn(process.execPath, [CLI, 'query', 'SELECT count(*) FROM range(4000000000)'], { env: { PATH: process.env.PATH ?? '', ...place.env }, stdio: 'ignore' });
+      const interrupted = spawn(process.execPath, [CLI, 'query', 'SELECT count(*) FROM range(4000000000)'], {
+        env: { PATH: process.env.PATH ?? '', ...place.env },
+        stdio: 'ignore',
+      });
       await eventually(() => taken() === 1, 30_000, 'the worker taking the first query');
       interrupted.kill('SIGINT');
       expect(await exited(interrupted)).toBe(130);
       await withQueue(place.config, QUEUES.control, async (queue, redis) => {
-        await eventually(async () => (await queue.getJobCounts('completed')).completed === 1, 30_000, 'the worker finishing the first query');
+        await eventually(
+          async () => (await queue.getJobCounts('completed')).completed === 1,
+          30_000,
+          'the worker finishing the first query',
+        );
         expect((await queue.getJobs(['completed']))[0]?.returnvalue).toEqual({ abandoned: true });
         expect(await redis.keys(`${place.prefix}:control:answer:*`)).toEqual([]);
       });
 
-      const orphaned = runCli(['query', 'SELECT count(*) FROM range(1000000000000)'], place.env, { timeoutMs: 120_000 });
+      const orphaned = runCli(['query', 'SELECT count(*) FROM range(1000000000000)'], place.env, {
+        timeoutMs: 120_000,
+      });
       await eventually(() => taken() === 2, 30_000, 'the worker taking the second query');
       worker.kill('SIGKILL');
       const answer = await orphaned;
       expect(answer.code).toBe(1);
-      expect(answer.stderr).toContain('the worker stopped while it held "query" (its heartbeat expired), and no worker runs it again: run the command again once a worker runs');
+      expect(answer.stderr).toContain(
+        'the worker stopped while it held "query" (its heartbeat expired), and no worker runs it again: run the command again once a worker runs',
+      );
     } finally {
       worker.kill('SIGKILL');
       await exited(worker);
@@ -277,7 +374,10 @@ describe('a query whose worker is killed', () => {
     const place = testPlace(apiEnv(sim, { QUERY_TIMEOUT_MS: '600000', LOG_LEVEL: 'debug', PUSH_PORT: '0' }));
     try {
       const startWorker = (): { child: ChildProcess; log: () => string } => {
-        const child = spawn(process.execPath, [CLI, 'start', '--role', 'worker'], { env: { PATH: process.env.PATH ?? '', ...place.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawn(process.execPath, [CLI, 'start', '--role', 'worker'], {
+          env: { PATH: process.env.PATH ?? '', ...place.env },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
         children.push(child);
         let log = '';
         child.stderr.on('data', (d: Buffer) => (log += d.toString()));
@@ -286,7 +386,11 @@ describe('a query whose worker is killed', () => {
       const first = startWorker();
       await workerUp(place);
       const command = runCli(['query', 'SELECT count(*) FROM range(1000000000000)'], place.env, { timeoutMs: 120_000 });
-      await eventually(() => first.log().includes('"msg":"command request taken"'), 30_000, 'the worker taking the query');
+      await eventually(
+        () => first.log().includes('"msg":"command request taken"'),
+        30_000,
+        'the worker taking the query',
+      );
       first.child.kill('SIGKILL');
       await exited(first.child);
 
@@ -294,10 +398,14 @@ describe('a query whose worker is killed', () => {
       const answer = await command;
       expect(answer.code).toBe(1);
       // the new worker's stalled-job check says so, or, if it was slow to start, the old one's expired heartbeat
-      expect(answer.stderr).toMatch(/the worker stopped while it held "query" \((killed or restarted\), and does not run it again|its heartbeat expired\), and no worker runs it again)/);
+      expect(answer.stderr).toMatch(
+        /the worker stopped while it held "query" \((killed or restarted\), and does not run it again|its heartbeat expired\), and no worker runs it again)/,
+      );
       expect(second.log()).toContain('"msg":"worker started"');
       expect(second.log()).not.toContain('command request taken');
-      expect(await withQueue(place.config, QUEUES.control, (queue) => queue.getJobCounts('active', 'waiting', 'failed'))).toEqual({ active: 0, waiting: 0, failed: 1 });
+      expect(
+        await withQueue(place.config, QUEUES.control, (queue) => queue.getJobCounts('active', 'waiting', 'failed')),
+      ).toEqual({ active: 0, waiting: 0, failed: 1 });
     } finally {
       for (const child of children.splice(0)) {
         child.kill('SIGTERM');

@@ -18,7 +18,12 @@ let db: Warehouse;
 
 beforeAll(async () => {
   place = testPlace();
-  db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'), place.config.exportDir);
+  db = await Warehouse.open(
+    place.config.warehousePath,
+    place.config.duckdb,
+    createLogger('silent'),
+    place.config.exportDir,
+  );
 });
 afterAll(async () => {
   await db?.close();
@@ -29,7 +34,11 @@ const ask = (sql: string): Promise<QueryResult> => runReadOnlyQuery(db, sql, { t
 
 async function printed(sql: string): Promise<Record<Format, string>> {
   const { columns, rows } = await ask(sql);
-  return { table: formatRows(columns, rows, 'table'), csv: formatRows(columns, rows, 'csv'), json: formatRows(columns, rows, 'json') };
+  return {
+    table: formatRows(columns, rows, 'table'),
+    csv: formatRows(columns, rows, 'csv'),
+    json: formatRows(columns, rows, 'json'),
+  };
 }
 
 const lines = (...text: string[]): string => text.join('\n');
@@ -202,8 +211,16 @@ describe('every DuckDB type prints, in each format', () => {
       ),
     );
     expect(JSON.parse(out.json)).toEqual([
-      { timestamp_ns: '2024-07-08T09:05:00.123456789Z', timestamp_ms: '2024-07-08T09:05:00.500Z', timestamp_s: '2024-07-08T09:05:00.000Z' },
-      { timestamp_ns: '1677-09-22T00:00:00.000Z', timestamp_ms: '-100000-01-01T00:00:00.000Z', timestamp_s: '+290000-01-01T00:00:00.000Z' },
+      {
+        timestamp_ns: '2024-07-08T09:05:00.123456789Z',
+        timestamp_ms: '2024-07-08T09:05:00.500Z',
+        timestamp_s: '2024-07-08T09:05:00.000Z',
+      },
+      {
+        timestamp_ns: '1677-09-22T00:00:00.000Z',
+        timestamp_ms: '-100000-01-01T00:00:00.000Z',
+        timestamp_s: '+290000-01-01T00:00:00.000Z',
+      },
       { timestamp_ns: 'infinity', timestamp_ms: '-infinity', timestamp_s: 'infinity' },
     ]);
   });
@@ -274,8 +291,22 @@ describe('every DuckDB type prints, in each format', () => {
       ),
     );
     expect(JSON.parse(out.json)).toEqual([
-      { varchar: 'plain', enum: 'wet', uuid: '550e8400-e29b-41d4-a716-446655440000', blob: '\\xAA\\x00ab', bit: '10101', boolean: true },
-      { varchar: 'say "hi", then\ngo', enum: 'dry, very', uuid: '00000000-0000-0000-0000-000000000000', blob: '', bit: '0', boolean: false },
+      {
+        varchar: 'plain',
+        enum: 'wet',
+        uuid: '550e8400-e29b-41d4-a716-446655440000',
+        blob: '\\xAA\\x00ab',
+        bit: '10101',
+        boolean: true,
+      },
+      {
+        varchar: 'say "hi", then\ngo',
+        enum: 'dry, very',
+        uuid: '00000000-0000-0000-0000-000000000000',
+        blob: '',
+        bit: '0',
+        boolean: false,
+      },
       { varchar: '', enum: null, uuid: null, blob: null, bit: null, boolean: null },
     ]);
   });
@@ -333,7 +364,13 @@ describe('every DuckDB type prints, in each format', () => {
       ),
     );
     expect(out.csv).toBe(
-      lines('geometry', 'POINT (1 2)', 'POINT Z EMPTY', '"POLYGON ((0 0, 1 0, 1 1, 0 0), (0.1 0.1, 0.2 0.1, 0.1 0.2, 0.1 0.1))"', '"MULTIPOINT (1 2, EMPTY)"'),
+      lines(
+        'geometry',
+        'POINT (1 2)',
+        'POINT Z EMPTY',
+        '"POLYGON ((0 0, 1 0, 1 1, 0 0), (0.1 0.1, 0.2 0.1, 0.1 0.2, 0.1 0.1))"',
+        '"MULTIPOINT (1 2, EMPTY)"',
+      ),
     );
     expect(JSON.parse(out.json)).toEqual([
       { geometry: 'POINT (1 2)' },
@@ -374,8 +411,14 @@ describe('the text forms', () => {
     expect(rows.length).toBe(9999);
     let asDate = 0;
     for (const row of rows) {
-      const [, year, month, day, time, fraction] = /^([+-]?\d{4,}\d*)-(\d\d)-(\d\d)T(\d\d:\d\d:\d\d)\.(\d{3}|\d{6})Z$/.exec(String(row.ts)) ?? [];
-      expect([Number(year), Number(month), Number(day), `${time}.${fraction!.padEnd(6, '0')}`]).toEqual([row.y, row.m, row.d, row.hms]);
+      const [, year, month, day, time, fraction] =
+        /^([+-]?\d{4,}\d*)-(\d\d)-(\d\d)T(\d\d:\d\d:\d\d)\.(\d{3}|\d{6})Z$/.exec(String(row.ts)) ?? [];
+      expect([Number(year), Number(month), Number(day), `${time}.${fraction!.padEnd(6, '0')}`]).toEqual([
+        row.y,
+        row.m,
+        row.d,
+        row.hms,
+      ]);
       if (row.whole_ms && Math.abs(Number(row.ms)) <= 8.64e15) {
         expect(row.ts).toBe(new Date(Number(row.ms)).toISOString());
         asDate++;

@@ -58,13 +58,19 @@ async function receiverStartedOn(redis: PrivateRedis): Promise<{ verdict: unknow
   const service = await startService(place.config, createLogger('warn', logSink(lines)), 'receiver');
   cleanups.push(() => service.stop());
   const verdict = await service.redisDurability;
-  return { verdict, lines: lines.filter((l) => l.component === 'redis').map(({ level, msg, risk, redis, ...data }) => ({ level, msg, risk, redis, ...pick(data) })) };
+  return {
+    verdict,
+    lines: lines
+      .filter((l) => l.component === 'redis')
+      .map(({ level, msg, risk, redis, ...data }) => ({ level, msg, risk, redis, ...pick(data) })),
+  };
 }
 
 /** The data fields of a durability warning (not pino's time, pid, hostname, service). */
 function pick(data: LogLine): LogLine {
   const out: LogLine = {};
-  for (const key of ['appendonly', 'rdbSnapshots', 'appendfsync', 'maxmemoryPolicy', 'maxmemory']) if (key in data) out[key] = data[key];
+  for (const key of ['appendonly', 'rdbSnapshots', 'appendfsync', 'maxmemoryPolicy', 'maxmemory'])
+    if (key in data) out[key] = data[key];
   return out;
 }
 
@@ -72,14 +78,26 @@ describe('at start, the service reads Redis durability settings', () => {
   it('says nothing when Redis keeps an AOF and never evicts', async () => {
     const redis = await privateRedis({ appendonly: true, maxmemoryPolicy: 'noeviction' });
     const { verdict, lines } = await receiverStartedOn(redis);
-    expect(verdict).toEqual({ aof: true, appendfsync: 'everysec', rdb: false, maxmemoryPolicy: 'noeviction', risks: [] });
+    expect(verdict).toEqual({
+      aof: true,
+      appendfsync: 'everysec',
+      rdb: false,
+      maxmemoryPolicy: 'noeviction',
+      risks: [],
+    });
     expect(lines).toEqual([]);
   });
 
   it('warns, one line each, that Redis without AOF loses acknowledged pushes and that allkeys-lru evicts them', async () => {
     const redis = await privateRedis({ appendonly: false, maxmemoryPolicy: 'allkeys-lru' });
     const { verdict, lines } = await receiverStartedOn(redis);
-    expect(verdict).toEqual({ aof: false, appendfsync: 'everysec', rdb: false, maxmemoryPolicy: 'allkeys-lru', risks: ['no-aof', 'eviction'] });
+    expect(verdict).toEqual({
+      aof: false,
+      appendfsync: 'everysec',
+      rdb: false,
+      maxmemoryPolicy: 'allkeys-lru',
+      risks: ['no-aof', 'eviction'],
+    });
     expect(lines).toEqual([
       {
         level: 40,
@@ -102,11 +120,23 @@ describe('at start, the service reads Redis durability settings', () => {
 
   it('counts RDB snapshots alone as persistence that may lose minutes, and an AOF never fsynced as a risk too', async () => {
     const rdbOnly = await receiverStartedOn(await privateRedis({ appendonly: false, save: '3600 1' }));
-    expect(rdbOnly.verdict).toEqual({ aof: false, appendfsync: 'everysec', rdb: true, maxmemoryPolicy: 'noeviction', risks: ['no-aof'] });
+    expect(rdbOnly.verdict).toEqual({
+      aof: false,
+      appendfsync: 'everysec',
+      rdb: true,
+      maxmemoryPolicy: 'noeviction',
+      risks: ['no-aof'],
+    });
     expect(rdbOnly.lines).toMatchObject([{ level: 40, risk: 'no-aof', appendonly: 'no', rdbSnapshots: true }]);
 
     const noFsync = await receiverStartedOn(await privateRedis({ appendonly: true, appendfsync: 'no' }));
-    expect(noFsync.verdict).toEqual({ aof: true, appendfsync: 'no', rdb: false, maxmemoryPolicy: 'noeviction', risks: ['aof-not-fsynced'] });
+    expect(noFsync.verdict).toEqual({
+      aof: true,
+      appendfsync: 'no',
+      rdb: false,
+      maxmemoryPolicy: 'noeviction',
+      risks: ['aof-not-fsynced'],
+    });
     expect(noFsync.lines).toEqual([
       {
         level: 40,
@@ -119,7 +149,11 @@ describe('at start, the service reads Redis durability settings', () => {
   });
 
   /** A receiver started while its (AOF-less) Redis is down, and what it logs about Redis. */
-  async function receiverOnStoppedRedis(): Promise<{ redis: PrivateRedis; service: Awaited<ReturnType<typeof startService>>; lines: LogLine[] }> {
+  async function receiverOnStoppedRedis(): Promise<{
+    redis: PrivateRedis;
+    service: Awaited<ReturnType<typeof startService>>;
+    lines: LogLine[];
+  }> {
     const redis = await privateRedis({ appendonly: false });
     await redis.kill();
     const place = testPlace({ REDIS_URL: redis.url, PUSH_PORT: '0', PUSH_SECRET });
@@ -135,7 +169,13 @@ describe('at start, the service reads Redis durability settings', () => {
     expect(lines.filter((l) => l.component === 'redis')).toEqual([]);
 
     await redis.resume();
-    expect(await service.redisDurability).toEqual({ aof: false, appendfsync: 'everysec', rdb: false, maxmemoryPolicy: 'noeviction', risks: ['no-aof'] });
+    expect(await service.redisDurability).toEqual({
+      aof: false,
+      appendfsync: 'everysec',
+      rdb: false,
+      maxmemoryPolicy: 'noeviction',
+      risks: ['no-aof'],
+    });
     expect(lines.filter((l) => l.component === 'redis').map((l) => l.risk)).toEqual(['no-aof']);
   });
 
@@ -166,11 +206,19 @@ async function pushLoadThrough(fault: (redis: PrivateRedis) => Promise<void>): P
   });
   cleanups.push(() => place.cleanup());
   // STACK_LOG=/tmp/stack.log: the service's debug log, as in helpers/stack.ts
-  const log = process.env.STACK_LOG ? createLogger('debug', pino.destination(process.env.STACK_LOG)) : createLogger('silent');
+  const log = process.env.STACK_LOG
+    ? createLogger('debug', pino.destination(process.env.STACK_LOG))
+    : createLogger('silent');
   const service = await startService(place.config, log, 'all');
   let stopped = false;
   cleanups.push(() => (stopped ? undefined : service.stop()));
-  expect(await service.redisDurability).toEqual({ aof: true, appendfsync: 'everysec', rdb: false, maxmemoryPolicy: 'noeviction', risks: [] });
+  expect(await service.redisDurability).toEqual({
+    aof: true,
+    appendfsync: 'everysec',
+    rdb: false,
+    maxmemoryPolicy: 'noeviction',
+    risks: [],
+  });
   const receiver = service.parts.find((p): p is PushReceiver => p instanceof PushReceiver)!;
 
   const uplinks = someUplinks(generateAccount({ seed: 11, probes: 20 }), 3_000);
@@ -228,13 +276,26 @@ describe('a Redis that is full (maxmemory reached, noeviction)', () => {
     const receiver = service.parts[0] as PushReceiver;
     const url = `${receiver.url}${place.config.push.path}`;
     const push = async (n: number): Promise<number> =>
-      (await post(url, JSON.stringify({ serial: '24000092104', timestamp: new Date(Date.UTC(2024, 6, 1, 0, n)).toISOString(), readings: [{ type: 'MOISTURE', depth: 10, value: 20, unit: '%' }] }))).status;
+      (
+        await post(
+          url,
+          JSON.stringify({
+            serial: '24000092104',
+            timestamp: new Date(Date.UTC(2024, 6, 1, 0, n)).toISOString(),
+            readings: [{ type: 'MOISTURE', depth: 10, value: 20, unit: '%' }],
+          }),
+        )
+      ).status;
     expect(await push(0)).toBe(202);
 
     // as full as it gets: below what Redis already uses
     const admin = new Redis(redis.url);
     cleanups.push(() => admin.disconnect());
-    await admin.config('SET', 'maxmemory', String(Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]) - 1024));
+    await admin.config(
+      'SET',
+      'maxmemory',
+      String(Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]) - 1024),
+    );
     expect(await push(1)).toBe(503);
 
     await admin.config('SET', 'maxmemory', '0');

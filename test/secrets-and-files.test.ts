@@ -85,10 +85,17 @@ describe('no secret in any output', () => {
     const { redis } = await redisWithPassword('the-right-redis-password');
     // written percent-encoded in the URL, sent decoded: neither form may show
     const wrong = { written: 'Wr0ng%40Redis-pw-31', sent: 'Wr0ng@Redis-pw-31' };
-    const place = placeFor({ ...OTHER_SECRETS, SENSOTERRA_TOKEN: 'eyJ.token-Mx93-for-this-test.sig', LOG_LEVEL: 'debug' });
+    const place = placeFor({
+      ...OTHER_SECRETS,
+      SENSOTERRA_TOKEN: 'eyJ.token-Mx93-for-this-test.sig',
+      LOG_LEVEL: 'debug',
+    });
     const env = { ...place.env, REDIS_URL: `redis://:${wrong.written}@127.0.0.1:${redis.port}` };
 
-    const [replay, status] = await Promise.all([runCli(['replay'], env, { timeoutMs: 20_000 }), runCli(['status'], env, { timeoutMs: 30_000 })]);
+    const [replay, status] = await Promise.all([
+      runCli(['replay'], env, { timeoutMs: 20_000 }),
+      runCli(['status'], env, { timeoutMs: 30_000 }),
+    ]);
     expect(replay.code).toBe(1);
     expect(replay.stderr).toContain(
       `sensoterra-sync: Redis at redis://:***@127.0.0.1:${redis.port} refused the credentials (WRONGPASS invalid username-password pair or user is disabled.): set the password (and user) Redis expects in REDIS_URL [E_REDIS_UNAVAILABLE]`,
@@ -96,17 +103,26 @@ describe('no secret in any output', () => {
     expect(status.stdout).toContain(`redis      unreachable at redis://:***@127.0.0.1:${redis.port}`);
 
     const everything = [replay.stdout, replay.stderr, status.stdout, status.stderr].join('\n');
-    for (const secret of [wrong.written, wrong.sent, 'the-right-redis-password', ...Object.values(OTHER_SECRETS).slice(1), 'eyJ.token-Mx93-for-this-test.sig']) {
+    for (const secret of [
+      wrong.written,
+      wrong.sent,
+      'the-right-redis-password',
+      ...Object.values(OTHER_SECRETS).slice(1),
+      'eyJ.token-Mx93-for-this-test.sig',
+    ]) {
       expect(everything).not.toContain(secret);
     }
   });
 
-  it('logs a Redis that refuses the password (its error carries AUTH\'s arguments) without the password', async () => {
+  it("logs a Redis that refuses the password (its error carries AUTH's arguments) without the password", async () => {
     const password = 'redis-pw-"quoted"\\-Vb47';
     const { admin, redis } = await redisWithPassword(password);
     const sim = await Simulator.start({ account: smallAccount(), now: NOW });
     cleanups.push(() => sim.close());
-    const place = placeFor({ ...apiEnv(sim), REDIS_URL: `redis://:${encodeURIComponent(password)}@127.0.0.1:${redis.port}` });
+    const place = placeFor({
+      ...apiEnv(sim),
+      REDIS_URL: `redis://:${encodeURIComponent(password)}@127.0.0.1:${redis.port}`,
+    });
     const capture = new LogCapture();
     const worker = await WorkerService.start(place.config, capture.log, { clientOptions: { retry: FAST_RETRIES } });
     cleanups.push(() => worker.stop());
@@ -138,10 +154,19 @@ describe('no secret in any output', () => {
     const url = `${receiver.url}${place.config.push.path}`;
 
     const uplinks = [...uplinksFor(sim.account, { from: new Date(NOW.getTime() - 3_600_000), to: NOW })];
-    const good = await sendPushes(uplinks, { url, secret: OTHER_SECRETS.PUSH_SECRET, hmacSecret: OTHER_SECRETS.PUSH_HMAC_SECRET, uplinksPerRequest: 10 });
+    const good = await sendPushes(uplinks, {
+      url,
+      secret: OTHER_SECRETS.PUSH_SECRET,
+      hmacSecret: OTHER_SECRETS.PUSH_HMAC_SECRET,
+      uplinksPerRequest: 10,
+    });
     expect(Object.keys(good.statuses)).toEqual(['202']);
     const unsigned = await sendPushes(uplinks.slice(0, 1), { url, secret: OTHER_SECRETS.PUSH_SECRET });
-    const wrongSecret = await sendPushes(uplinks.slice(0, 1), { url, secret: `${OTHER_SECRETS.PUSH_SECRET}x`, hmacSecret: OTHER_SECRETS.PUSH_HMAC_SECRET });
+    const wrongSecret = await sendPushes(uplinks.slice(0, 1), {
+      url,
+      secret: `${OTHER_SECRETS.PUSH_SECRET}x`,
+      hmacSecret: OTHER_SECRETS.PUSH_HMAC_SECRET,
+    });
     expect([unsigned.statuses, wrongSecret.statuses]).toEqual([{ 401: 1 }, { 401: 1 }]);
     await ingestDrained(place);
 
@@ -151,11 +176,18 @@ describe('no secret in any output', () => {
     const tokenConfig = loadConfig({ ...place.env, SENSOTERRA_TOKEN: token });
     const tokenClient = new SensoterraClient(tokenConfig, capture.log, { retry: FAST_RETRIES });
     cleanups.push(() => tokenClient.close());
-    await expect(runJob('sync-locations', {}, { ...worker.deps, api: () => tokenClient }, { trigger: 'command' })).rejects.toThrow(/401/);
+    await expect(
+      runJob('sync-locations', {}, { ...worker.deps, api: () => tokenClient }, { trigger: 'command' }),
+    ).rejects.toThrow(/401/);
 
     expect(capture.text).toContain('job failed');
     expect(capture.text).toMatch(/invalid email or password/);
-    for (const secret of [OTHER_SECRETS.SENSOTERRA_PASSWORD, OTHER_SECRETS.PUSH_SECRET, OTHER_SECRETS.PUSH_HMAC_SECRET, token]) {
+    for (const secret of [
+      OTHER_SECRETS.SENSOTERRA_PASSWORD,
+      OTHER_SECRETS.PUSH_SECRET,
+      OTHER_SECRETS.PUSH_HMAC_SECRET,
+      token,
+    ]) {
       expect(capture.text).not.toContain(secret);
     }
   });
@@ -209,7 +241,12 @@ describe('the export, at EXPORT_FILE_MODE', () => {
     return out;
   }
 
-  for (const [setting, file, dir] of [[undefined, '0640', '0750'], ['644', '0644', '0755'], ['0600', '0600', '0700'], ['0666', '0666', '0755']] as const) {
+  for (const [setting, file, dir] of [
+    [undefined, '0640', '0750'],
+    ['644', '0644', '0755'],
+    ['0600', '0600', '0700'],
+    ['0666', '0666', '0755'],
+  ] as const) {
     it(`publishes every file ${file} and every folder ${dir} with EXPORT_FILE_MODE ${setting ?? 'unset'}`, async () => {
       const place = placeFor(setting === undefined ? {} : { EXPORT_FILE_MODE: setting });
       const log = createLogger('silent');

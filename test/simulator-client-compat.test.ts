@@ -26,19 +26,28 @@ function key(obj: unknown, name: string): unknown {
 function pyInt(value: unknown): number {
   if (typeof value === 'number' && Number.isFinite(value)) return Math.trunc(value);
   if (typeof value === 'string' && /^\s*[+-]?\d+\s*$/.test(value)) return Number(value);
-  throw new Error(value === null ? "TypeError: int() argument must be a string or a number, not 'NoneType'" : `ValueError: int(${JSON.stringify(value)})`);
+  throw new Error(
+    value === null
+      ? "TypeError: int() argument must be a string or a number, not 'NoneType'"
+      : `ValueError: int(${JSON.stringify(value)})`,
+  );
 }
 
 /** Python's float(): a number or a numeric text. */
 function pyFloat(value: unknown): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  throw new Error(value === null ? "TypeError: float() argument must be a string or a real number, not 'NoneType'" : `ValueError: float(${JSON.stringify(value)})`);
+  throw new Error(
+    value === null
+      ? "TypeError: float() argument must be a string or a real number, not 'NoneType'"
+      : `ValueError: float(${JSON.stringify(value)})`,
+  );
 }
 
 /** datetime.fromisoformat, close enough: an ISO-8601 text (None is a TypeError). */
 function fromIsoFormat(value: unknown): Date {
-  const parsed = typeof value === 'string' ? parseInstant(value) : { reason: 'TypeError: fromisoformat: argument must be str' };
+  const parsed =
+    typeof value === 'string' ? parseInstant(value) : { reason: 'TypeError: fromisoformat: argument must be str' };
   if (!(parsed instanceof Date)) throw new Error(parsed.reason);
   return parsed;
 }
@@ -87,7 +96,8 @@ function pythonReadsProbe(probe: unknown, soils: Map<unknown, unknown>, location
       const r = reading as Json;
       let id = `${String(serial)}-${String(key(r, 'type'))}`;
       if ('depth' in r) {
-        if (typeof r.depth !== 'number') throw new Error(`TypeError: '>' not supported between ${typeof r.depth} and int`);
+        if (typeof r.depth !== 'number')
+          throw new Error(`TypeError: '>' not supported between ${typeof r.depth} and int`);
         if (r.depth > 0) id += `-${r.depth}`;
       }
       // __find_soil: the profile is taken for every reading, walked for a MOISTURE reading with a depth
@@ -104,26 +114,52 @@ function pythonReadsProbe(probe: unknown, soils: Map<unknown, unknown>, location
   }
   if ('battery' in status) {
     const level = BATTERY_LEVELS[String(status.battery)];
-    if (level === undefined || typeof status.battery !== 'string') throw new Error(`KeyError: ${JSON.stringify(status.battery)}`);
-    sensors.push(pySensor(`${String(serial)}-BATTERY`, { type: 'BATTERY', value: level, unit: '%', timestamp: lastUpdate }, null));
+    if (level === undefined || typeof status.battery !== 'string')
+      throw new Error(`KeyError: ${JSON.stringify(status.battery)}`);
+    sensors.push(
+      pySensor(`${String(serial)}-BATTERY`, { type: 'BATTERY', value: level, unit: '%', timestamp: lastUpdate }, null),
+    );
   }
   if ('rssi' in status) {
-    sensors.push(pySensor(`${String(serial)}-RSSI`, { type: 'RSSI', value: status.rssi, unit: 'dBm', timestamp: lastUpdate }, null));
+    sensors.push(
+      pySensor(
+        `${String(serial)}-RSSI`,
+        { type: 'RSSI', value: status.rssi, unit: 'dBm', timestamp: lastUpdate },
+        null,
+      ),
+    );
   }
-  return { serial, locationId, location: locationId === null ? null : ((locations.get(locationId) as string | undefined) ?? null), sensors };
+  return {
+    serial,
+    locationId,
+    location: locationId === null ? null : ((locations.get(locationId) as string | undefined) ?? null),
+    sensors,
+  };
 }
 
 /** The whole poll: GET /probe, /parameter and /location as the client sends them, then every probe. */
 async function pythonPoll(sim: Simulator, email: string, password: string): Promise<PyProbe[]> {
-  const auth = (await (await fetch(`${sim.url}/customer/auth`, { method: 'POST', body: JSON.stringify({ email, password }) })).json()) as Json;
-  const headers = { api_key: String(key(auth, 'api_key')), language: 'en', 'user-agent': 'Sensoterra Python API/2.0.1' };
+  const auth = (await (
+    await fetch(`${sim.url}/customer/auth`, { method: 'POST', body: JSON.stringify({ email, password }) })
+  ).json()) as Json;
+  const headers = {
+    api_key: String(key(auth, 'api_key')),
+    language: 'en',
+    'user-agent': 'Sensoterra Python API/2.0.1',
+  };
   const get = async (path: string): Promise<unknown[]> => {
     const res = await fetch(`${sim.url}${path}`, { headers });
     expect(res.status).toBe(200);
     return (await res.json()) as unknown[];
   };
-  const [probes, parameters, locations] = await Promise.all([get('/probe?include_shared_data=YES'), get('/parameter'), get('/location?include_shared_data=YES')]);
-  const soils = new Map(parameters.filter((p) => key(p, 'type') === 'SOIL').map((p) => [key(p, 'key'), key(p, 'name')]));
+  const [probes, parameters, locations] = await Promise.all([
+    get('/probe?include_shared_data=YES'),
+    get('/parameter'),
+    get('/location?include_shared_data=YES'),
+  ]);
+  const soils = new Map(
+    parameters.filter((p) => key(p, 'type') === 'SOIL').map((p) => [key(p, 'key'), key(p, 'name')]),
+  );
   const names = new Map(locations.map((l) => [key(l, 'id'), key(l, 'name')]));
   return probes.map((probe) => pythonReadsProbe(probe, soils, names));
 }
@@ -145,9 +181,21 @@ async function start(account: AccountFixture): Promise<Simulator> {
 
 describe('the official Python client, transcribed', () => {
   it('fails on a probe with "location_id": null, as reported, and reads one without the key', () => {
-    const probe = { id: 1, serial: '24000000001', name: 'x', sku: 'ST-MULTI-60', state: 'ACTIVE', soil_profile: [], status: { last_readings: [] } };
+    const probe = {
+      id: 1,
+      serial: '24000000001',
+      name: 'x',
+      sku: 'ST-MULTI-60',
+      state: 'ACTIVE',
+      soil_profile: [],
+      status: { last_readings: [] },
+    };
     expect(() => pythonReadsProbe({ ...probe, location_id: null }, new Map(), new Map())).toThrow(/TypeError: int\(\)/);
-    expect(pythonReadsProbe(probe, new Map(), new Map())).toMatchObject({ locationId: null, location: null, sensors: [] });
+    expect(pythonReadsProbe(probe, new Map(), new Map())).toMatchObject({
+      locationId: null,
+      location: null,
+      sensors: [],
+    });
   });
 
   it('polls a generated account of 120 probes without an error, some of them without a location', async () => {
@@ -163,13 +211,43 @@ describe('the official Python client, transcribed', () => {
       account: { id: 7, email: 'r@example.com', password: 'pw' },
       customers: [{ id: 100, name: 'Farm', email: 'farm@example.com' }],
       locations: [{ id: 10, name: 'North field', customer_id: 100 }],
-      parameters: [{ key: 'CLAY', type: 'SOIL', name: 'Clay' }, { key: 'SAND', type: 'SOIL', name: 'Sand' }],
+      parameters: [
+        { key: 'CLAY', type: 'SOIL', name: 'Clay' },
+        { key: 'SAND', type: 'SOIL', name: 'Sand' },
+      ],
       probes: [
         // probe 1 measures at hh:01, so at 10:30 its latest readings are from 10:01; odd id: temperature has no timestamp
-        { id: 1, serial: '24000000001', customer_id: 100, location_id: 10, soil_profile: [{ depth: 0, soil: 'CLAY' }, { depth: 30, soil: 'SAND' }], kind: 'MOISTURE', depths: [15, 30] },
+        {
+          id: 1,
+          serial: '24000000001',
+          customer_id: 100,
+          location_id: 10,
+          soil_profile: [
+            { depth: 0, soil: 'CLAY' },
+            { depth: 30, soil: 'SAND' },
+          ],
+          kind: 'MOISTURE',
+          depths: [15, 30],
+        },
         // probe 2 measures at hh:02; no location; an SI probe; installed after now: no readings yet
-        { id: 2, serial: '24000000002', customer_id: 100, location_id: null, soil_profile: [{ depth: 0, soil: 'SAND' }], kind: 'SI', depths: [15], installed_at: '2024-07-03T00:00:00Z' },
-        { id: 4, serial: '24000000004', customer_id: 100, soil_profile: [{ depth: 0, soil: 'SAND' }], kind: 'SI', depths: [15] },
+        {
+          id: 2,
+          serial: '24000000002',
+          customer_id: 100,
+          location_id: null,
+          soil_profile: [{ depth: 0, soil: 'SAND' }],
+          kind: 'SI',
+          depths: [15],
+          installed_at: '2024-07-03T00:00:00Z',
+        },
+        {
+          id: 4,
+          serial: '24000000004',
+          customer_id: 100,
+          soil_profile: [{ depth: 0, soil: 'SAND' }],
+          kind: 'SI',
+          depths: [15],
+        },
       ],
     });
     const [first, notYet, si] = await pythonPoll(sim, 'r@example.com', 'pw');
@@ -183,7 +261,10 @@ describe('the official Python client, transcribed', () => {
       ['24000000001-RSSI', null, 'dBm', at, null],
     ]);
     expect(notYet).toMatchObject({ serial: '24000000002', locationId: null, location: null });
-    expect(notYet!.sensors.map((s) => [s.id, s.timestamp])).toEqual([['24000000002-BATTERY', null], ['24000000002-RSSI', null]]);
+    expect(notYet!.sensors.map((s) => [s.id, s.timestamp])).toEqual([
+      ['24000000002-BATTERY', null],
+      ['24000000002-RSSI', null],
+    ]);
     const siReading = si?.sensors[0];
     expect(siReading).toMatchObject({ id: '24000000004-SI-15', depth: 15, unit: 'SI' });
     expect(siReading!.value).toBeGreaterThanOrEqual(0);
@@ -193,19 +274,43 @@ describe('the official Python client, transcribed', () => {
 
 describe('our own client schema', () => {
   it('accepts a probe with null location fields and one without the keys, alike', () => {
-    const withNulls = probeSchema.parse({ id: 49207, serial: '24000092106', location_id: null, latitude: null, longitude: null, status: { last_update: null } });
+    const withNulls = probeSchema.parse({
+      id: 49207,
+      serial: '24000092106',
+      location_id: null,
+      latitude: null,
+      longitude: null,
+      status: { last_update: null },
+    });
     const without = probeSchema.parse({ id: 49207, serial: '24000092106', status: {} });
-    expect([withNulls.location_id, withNulls.latitude, withNulls.longitude, withNulls.status?.last_update]).toEqual([null, null, null, null]);
-    expect([without.location_id, without.latitude, without.longitude, without.status?.last_update]).toEqual([undefined, undefined, undefined, undefined]);
-    expect(probeSchema.parse({ id: '12', serial: '24000092104', location_id: '12', latitude: '52.356' })).toMatchObject({ id: 12, location_id: 12, latitude: 52.356 });
+    expect([withNulls.location_id, withNulls.latitude, withNulls.longitude, withNulls.status?.last_update]).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
+    expect([without.location_id, without.latitude, without.longitude, without.status?.last_update]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(probeSchema.parse({ id: '12', serial: '24000092104', location_id: '12', latitude: '52.356' })).toMatchObject(
+      { id: 12, location_id: 12, latitude: 52.356 },
+    );
   });
 
   it('accepts every probe the simulator sends for a generated account', async () => {
     const sim = await start(generateAccount({ seed: 5, probes: 120 }));
-    const auth = (await (await fetch(`${sim.url}/customer/auth`, {
-      method: 'POST', body: JSON.stringify({ email: 'demo@sensoterra.example', password: 'demo-password' }),
-    })).json()) as { api_key: string };
-    const probes = (await (await fetch(`${sim.url}/probe?include_shared_data=YES`, { headers: { api_key: auth.api_key } })).json()) as unknown[];
+    const auth = (await (
+      await fetch(`${sim.url}/customer/auth`, {
+        method: 'POST',
+        body: JSON.stringify({ email: 'demo@sensoterra.example', password: 'demo-password' }),
+      })
+    ).json()) as { api_key: string };
+    const probes = (await (
+      await fetch(`${sim.url}/probe?include_shared_data=YES`, { headers: { api_key: auth.api_key } })
+    ).json()) as unknown[];
     const parsed = probes.map((p) => probeSchema.parse(p));
     expect(parsed).toHaveLength(120);
     expect(parsed.some((p) => p.location_id === undefined)).toBe(true);

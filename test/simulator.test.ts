@@ -10,7 +10,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Simulator, generateAccount, sendPushes, uplinksFor, type AccountFixture, type Uplink } from '../src/simulator/index.js';
+import {
+  Simulator,
+  generateAccount,
+  sendPushes,
+  uplinksFor,
+  type AccountFixture,
+  type Uplink,
+} from '../src/simulator/index.js';
 
 const NOW = new Date('2024-07-02T10:30:00Z');
 const EMAIL = 'reseller@example.com';
@@ -33,17 +40,59 @@ const FIXTURE: AccountFixture = {
   ],
   probes: [
     // Listed out of order on purpose: the API sorts by id.
-    { id: 2, serial: '24000000002', customer_id: 100, soil_profile: [{ depth: 0, soil: 'SAND' }], kind: 'SI', depths: [15], interval: 15 },
     {
-      id: 1, serial: '24000000001', name: 'North 1', customer_id: 100, location_id: 10, latitude: 52.1, longitude: 5.1,
-      soil_profile: [{ depth: 30, soil: 'SAND' }, { depth: 0, soil: 'CLAY' }], kind: 'MOISTURE', depths: [15, 30, 45, 60],
+      id: 2,
+      serial: '24000000002',
+      customer_id: 100,
+      soil_profile: [{ depth: 0, soil: 'SAND' }],
+      kind: 'SI',
+      depths: [15],
+      interval: 15,
     },
     {
-      id: 3, serial: '24000000003', name: 'Olive 1', customer_id: 200, location_id: 20, soil_profile: [{ depth: 0, soil: 'CLAY' }],
-      kind: 'MOISTURE', depths: [30], installed_at: '2024-07-01T12:00:00Z',
+      id: 1,
+      serial: '24000000001',
+      name: 'North 1',
+      customer_id: 100,
+      location_id: 10,
+      latitude: 52.1,
+      longitude: 5.1,
+      soil_profile: [
+        { depth: 30, soil: 'SAND' },
+        { depth: 0, soil: 'CLAY' },
+      ],
+      kind: 'MOISTURE',
+      depths: [15, 30, 45, 60],
     },
-    { id: 4, serial: '24000000004', name: 'North 2', customer_id: 100, soil_profile: [{ depth: 0, soil: 'SAND' }], kind: 'MOISTURE', depths: [10, 20] },
-    { id: 5, serial: '24000000005', name: 'Olive 2', customer_id: 200, soil_profile: [{ depth: 0, soil: 'CLAY' }], kind: 'SI', depths: [15, 30] },
+    {
+      id: 3,
+      serial: '24000000003',
+      name: 'Olive 1',
+      customer_id: 200,
+      location_id: 20,
+      soil_profile: [{ depth: 0, soil: 'CLAY' }],
+      kind: 'MOISTURE',
+      depths: [30],
+      installed_at: '2024-07-01T12:00:00Z',
+    },
+    {
+      id: 4,
+      serial: '24000000004',
+      name: 'North 2',
+      customer_id: 100,
+      soil_profile: [{ depth: 0, soil: 'SAND' }],
+      kind: 'MOISTURE',
+      depths: [10, 20],
+    },
+    {
+      id: 5,
+      serial: '24000000005',
+      name: 'Olive 2',
+      customer_id: 200,
+      soil_profile: [{ depth: 0, soil: 'CLAY' }],
+      kind: 'SI',
+      depths: [15, 30],
+    },
   ],
 };
 
@@ -70,7 +119,11 @@ interface Answer {
   json: any;
 }
 
-async function call(method: string, path: string, opts: { key?: string; body?: unknown; rawBody?: string; language?: string } = {}): Promise<Answer> {
+async function call(
+  method: string,
+  path: string,
+  opts: { key?: string; body?: unknown; rawBody?: string; language?: string } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (opts.key !== undefined) headers.api_key = opts.key;
   if (opts.language !== undefined) headers.language = opts.language;
@@ -159,7 +212,12 @@ describe('GET /probe', () => {
     expect(await probeIds(key, '?limit=2&skip=4')).toEqual([5]);
     expect(await probeIds(key, '?limit=2&skip=6')).toEqual([]);
     const pages = sim.requests.filter((r) => r.path === '/probe').map((r) => [r.query.skip, r.status]);
-    expect(pages).toEqual([['0', 200], ['2', 200], ['4', 200], ['6', 200]]);
+    expect(pages).toEqual([
+      ['0', 200],
+      ['2', 200],
+      ['4', 200],
+      ['6', 200],
+    ]);
   });
 
   it('answers the whole list whatever limit says when ignoreLimit is on', async () => {
@@ -181,15 +239,35 @@ describe('GET /probe', () => {
   it('shows a probe the way the contract describes it', async () => {
     const probe = await probeJson(await login(), 1);
     expect(probe).toMatchObject({
-      id: 1, serial: '24000000001', name: 'North 1', sku: 'ST-MULTI-60', state: 'ACTIVE',
-      location_id: 10, latitude: 52.1, longitude: 5.1, customer_id: 100, interval: 60, unit: '%',
-      soil_profile: [{ depth: 0, soil: 'CLAY' }, { depth: 30, soil: 'SAND' }],
+      id: 1,
+      serial: '24000000001',
+      name: 'North 1',
+      sku: 'ST-MULTI-60',
+      state: 'ACTIVE',
+      location_id: 10,
+      latitude: 52.1,
+      longitude: 5.1,
+      customer_id: 100,
+      interval: 60,
+      unit: '%',
+      soil_profile: [
+        { depth: 0, soil: 'CLAY' },
+        { depth: 30, soil: 'SAND' },
+      ],
     });
     // 10:30 now, measuring at hh:01: the latest measurement is 10:01.
-    expect(probe.status).toMatchObject({ last_update: '2024-07-02T10:01:00+00:00', battery: 'NORMAL', connectivity: 'GOOD' });
+    expect(probe.status).toMatchObject({
+      last_update: '2024-07-02T10:01:00+00:00',
+      battery: 'NORMAL',
+      connectivity: 'GOOD',
+    });
     const readings = probe.status.last_readings;
     expect(readings.map((r: { type: string; depth?: number }) => [r.type, r.depth])).toEqual([
-      ['MOISTURE', 15], ['MOISTURE', 30], ['MOISTURE', 45], ['MOISTURE', 60], ['TEMPERATURE', undefined],
+      ['MOISTURE', 15],
+      ['MOISTURE', 30],
+      ['MOISTURE', 45],
+      ['MOISTURE', 60],
+      ['TEMPERATURE', undefined],
     ]);
     expect(readings[0].timestamp).toBe('2024-07-02T10:01:00+00:00');
     expect(readings[4].timestamp).toBeNull(); // odd ids: the temperature reading has no timestamp
@@ -242,12 +320,34 @@ describe('GET /probe', () => {
   it('leaves them out too when a hand-written fixture says null', async () => {
     const withNulls: AccountFixture = {
       ...FIXTURE,
-      probes: [{ id: 8, serial: '24000000008', customer_id: 100, location_id: null, latitude: null, longitude: null, soil_profile: [{ depth: 0, soil: 'SAND' }], kind: 'MOISTURE', depths: [15] }],
+      probes: [
+        {
+          id: 8,
+          serial: '24000000008',
+          customer_id: 100,
+          location_id: null,
+          latitude: null,
+          longitude: null,
+          soil_profile: [{ depth: 0, soil: 'SAND' }],
+          kind: 'MOISTURE',
+          depths: [15],
+        },
+      ],
     };
     const other = await Simulator.start({ account: withNulls, now: NOW });
     try {
-      const key = ((await (await fetch(`${other.url}/customer/auth`, { method: 'POST', body: JSON.stringify({ email: EMAIL, password: PASSWORD }) })).json()) as { api_key: string }).api_key;
-      const [probe] = (await (await fetch(`${other.url}/probe`, { headers: { api_key: key } })).json()) as Record<string, unknown>[];
+      const key = (
+        (await (
+          await fetch(`${other.url}/customer/auth`, {
+            method: 'POST',
+            body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+          })
+        ).json()) as { api_key: string }
+      ).api_key;
+      const [probe] = (await (await fetch(`${other.url}/probe`, { headers: { api_key: key } })).json()) as Record<
+        string,
+        unknown
+      >[];
       expect(probe).toMatchObject({ id: 8, serial: '24000000008' });
       expect(['location_id' in probe!, 'latitude' in probe!, 'longitude' in probe!]).toEqual([false, false, false]);
     } finally {
@@ -258,9 +358,14 @@ describe('GET /probe', () => {
   it('leaves them out for the probes of a generated account that have no location', async () => {
     const generated = await Simulator.start({ account: generateAccount({ seed: 5, probes: 120 }), now: NOW });
     try {
-      const key = ((await (await fetch(`${generated.url}/customer/auth`, {
-        method: 'POST', body: JSON.stringify({ email: 'demo@sensoterra.example', password: 'demo-password' }),
-      })).json()) as { api_key: string }).api_key;
+      const key = (
+        (await (
+          await fetch(`${generated.url}/customer/auth`, {
+            method: 'POST',
+            body: JSON.stringify({ email: 'demo@sensoterra.example', password: 'demo-password' }),
+          })
+        ).json()) as { api_key: string }
+      ).api_key;
       const res = await fetch(`${generated.url}/probe`, { headers: { api_key: key } });
       const text = await res.text();
       const probes = JSON.parse(text) as Record<string, unknown>[];
@@ -322,12 +427,22 @@ describe('GET /probe/{id}/{from}/{to}', () => {
     // probe 3: installed at 12:00, so 12:03 .. 23:03 = 12 slots x 2
     expect((await call('GET', `/probe/3${JULY_1}`, { key })).json).toHaveLength(12 * 2);
     // today until now (10:30): 00:01 .. 10:01 = 11 slots x 5
-    expect((await call('GET', `/probe/1${day('2024-07-02T00:00:00.000Z', '2024-07-03T00:00:00.000Z')}`, { key })).json).toHaveLength(11 * 5);
+    expect(
+      (await call('GET', `/probe/1${day('2024-07-02T00:00:00.000Z', '2024-07-03T00:00:00.000Z')}`, { key })).json,
+    ).toHaveLength(11 * 5);
   });
 
   it('gives each reading a timestamp, a height (null for temperature), a unit and a value', async () => {
-    const answer = await call('GET', `/probe/1${day('2024-07-01T00:00:00.000Z', '2024-07-01T01:00:00.000Z')}`, { key: await login() });
-    expect(answer.json.map((r: { timestamp: string; height: number | null; unit: string }) => [r.timestamp, r.height, r.unit])).toEqual([
+    const answer = await call('GET', `/probe/1${day('2024-07-01T00:00:00.000Z', '2024-07-01T01:00:00.000Z')}`, {
+      key: await login(),
+    });
+    expect(
+      answer.json.map((r: { timestamp: string; height: number | null; unit: string }) => [
+        r.timestamp,
+        r.height,
+        r.unit,
+      ]),
+    ).toEqual([
       ['2024-07-01T00:01:00.000Z', 15, '%'],
       ['2024-07-01T00:01:00.000Z', 30, '%'],
       ['2024-07-01T00:01:00.000Z', 45, '%'],
@@ -357,7 +472,9 @@ describe('GET /probe/{id}/{from}/{to}', () => {
       ['2024-07-01T02:00:00+02:00', '2024-07-01T03:00:00+02:00'],
     ] as const) {
       const answer = await call('GET', `/probe/1/${encodeURIComponent(from)}/${encodeURIComponent(to)}`, { key });
-      expect(answer.json.map((r: { timestamp: string }) => r.timestamp)).toEqual(Array(5).fill('2024-07-01T00:01:00.000Z'));
+      expect(answer.json.map((r: { timestamp: string }) => r.timestamp)).toEqual(
+        Array(5).fill('2024-07-01T00:01:00.000Z'),
+      );
     }
     expect((await call('GET', '/probe/1/2024-07-01/2024-07-02', { key })).json).toHaveLength(24 * 5);
   });
@@ -366,10 +483,15 @@ describe('GET /probe/{id}/{from}/{to}', () => {
     const probe = await probeJson(await login(), 1);
     const at = new Date('2024-07-02T10:01:00Z'); // probe 1's latest slot, from the hand computation above
     const history = sim.readings('24000000001', at, new Date(at.getTime() + 60_000));
-    const uplinks = [...uplinksFor(sim.account, { from: at, to: new Date(at.getTime() + 60_000), serials: ['24000000001'] })];
+    const uplinks = [
+      ...uplinksFor(sim.account, { from: at, to: new Date(at.getTime() + 60_000), serials: ['24000000001'] }),
+    ];
     expect(uplinks).toHaveLength(1);
     const fromHistory = history.map((r) => [r.height, r.value]);
-    const fromStatus = probe.status.last_readings.map((r: { depth?: number; value: unknown }) => [r.depth ?? null, r.value]);
+    const fromStatus = probe.status.last_readings.map((r: { depth?: number; value: unknown }) => [
+      r.depth ?? null,
+      r.value,
+    ]);
     const fromPush = uplinks[0]!.readings.map((r) => [r.depth ?? null, r.value]);
     expect(fromHistory).toHaveLength(5);
     expect(fromStatus).toEqual(fromHistory);
@@ -469,7 +591,14 @@ describe('changes on demand show up in GET /probe', () => {
     expect(await probeIds(key)).toEqual([1, 3, 4, 5]);
     expect((await call('GET', '/probe/2/2024-07-01T00:00:00.000Z/2024-07-02T00:00:00.000Z', { key })).status).toBe(404);
     sim.restoreProbe('24000000002');
-    sim.addProbe({ id: 9, serial: '24000000009', customer_id: 200, soil_profile: [{ depth: 0, soil: 'SAND' }], kind: 'MOISTURE', depths: [15] });
+    sim.addProbe({
+      id: 9,
+      serial: '24000000009',
+      customer_id: 200,
+      soil_profile: [{ depth: 0, soil: 'SAND' }],
+      kind: 'MOISTURE',
+      depths: [15],
+    });
     expect(await probeIds(key)).toEqual([1, 2, 3, 4, 5, 9]);
   });
 
@@ -503,9 +632,18 @@ describe('changes on demand show up in GET /probe', () => {
 describe('write routes validate like the real service', () => {
   it('PUT /probe/{id} updates name, soil and coordinates', async () => {
     const key = await login();
-    const answer = await call('PUT', '/probe/1', { key, body: { name: 'Renamed', latitude: 52.3, soil_profile: [{ depth: 0, soil: 'SAND' }] } });
+    const answer = await call('PUT', '/probe/1', {
+      key,
+      body: { name: 'Renamed', latitude: 52.3, soil_profile: [{ depth: 0, soil: 'SAND' }] },
+    });
     expect(answer.status).toBe(200);
-    expect(answer.json).toMatchObject({ id: 1, name: 'Renamed', latitude: 52.3, longitude: 5.1, soil_profile: [{ depth: 0, soil: 'SAND' }] });
+    expect(answer.json).toMatchObject({
+      id: 1,
+      name: 'Renamed',
+      latitude: 52.3,
+      longitude: 5.1,
+      soil_profile: [{ depth: 0, soil: 'SAND' }],
+    });
   });
 
   it('PUT /probe/{id} with nulls clears the location and coordinates: the keys go, in the answer and in GET /probe', async () => {
@@ -513,7 +651,11 @@ describe('write routes validate like the real service', () => {
     const answer = await call('PUT', '/probe/1', { key, body: { location_id: null, latitude: null, longitude: null } });
     expect(answer.status).toBe(200);
     expect(answer.json).toMatchObject({ id: 1, name: 'North 1', customer_id: 100 });
-    expect(['location_id' in answer.json, 'latitude' in answer.json, 'longitude' in answer.json]).toEqual([false, false, false]);
+    expect(['location_id' in answer.json, 'latitude' in answer.json, 'longitude' in answer.json]).toEqual([
+      false,
+      false,
+      false,
+    ]);
     const listed = await probeJson(key, 1);
     expect(['location_id' in listed, 'latitude' in listed, 'longitude' in listed]).toEqual([false, false, false]);
     expect(sim.account.probes.find((p) => p.id === 1)).not.toHaveProperty('location_id');
@@ -539,7 +681,10 @@ describe('write routes validate like the real service', () => {
 
   it('PUT /probe/{id}/transfer moves a probe to an existing customer only', async () => {
     const key = await login();
-    const unknown = await call('PUT', '/probe/1/transfer', { key, body: { to_customer_id: 999, keep_sensordata: true } });
+    const unknown = await call('PUT', '/probe/1/transfer', {
+      key,
+      body: { to_customer_id: 999, keep_sensordata: true },
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.json.message).toMatch(/unknown customer 999/);
     const moved = await call('PUT', '/probe/1/transfer', { key, body: { to_customer_id: 200, keep_sensordata: true } });
@@ -551,15 +696,28 @@ describe('write routes validate like the real service', () => {
     const key = await login();
     expect((await call('POST', '/probe', { key, body: { serial: '123' } })).json.message).toMatch(/11 digits/);
     expect((await call('POST', '/probe', { key, body: { serial: '24000000001' } })).status).toBe(409);
-    const created = await call('POST', '/probe', { key, body: { serial: '24000000099', customer_id: 200, location_id: 20, soil_profile: [{ depth: 0, soil: 'CLAY' }] } });
+    const created = await call('POST', '/probe', {
+      key,
+      body: { serial: '24000000099', customer_id: 200, location_id: 20, soil_profile: [{ depth: 0, soil: 'CLAY' }] },
+    });
     expect(created.status).toBe(201);
-    expect(created.json).toMatchObject({ id: 6, serial: '24000000099', name: '24000000099', customer_id: 200, location_id: 20 });
+    expect(created.json).toMatchObject({
+      id: 6,
+      serial: '24000000099',
+      name: '24000000099',
+      customer_id: 200,
+      location_id: 20,
+    });
     expect(await probeIds(key)).toEqual([1, 2, 3, 4, 5, 6]);
     // Without a location (left out or null) the answer has no such keys.
     const bare = await call('POST', '/probe', { key, body: { serial: '24000000098', location_id: null } });
     expect(bare.status).toBe(201);
     expect(bare.json).toMatchObject({ id: 7, serial: '24000000098', customer_id: 7 });
-    expect(['location_id' in bare.json, 'latitude' in bare.json, 'longitude' in bare.json]).toEqual([false, false, false]);
+    expect(['location_id' in bare.json, 'latitude' in bare.json, 'longitude' in bare.json]).toEqual([
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('POST /customer creates a customer under the reseller', async () => {
@@ -567,7 +725,9 @@ describe('write routes validate like the real service', () => {
     const created = await call('POST', '/customer', { key, body: { name: 'New Grower', email: 'new@example.com' } });
     expect(created.status).toBe(201);
     expect(created.json).toEqual({ id: 201, name: 'New Grower', email: 'new@example.com' });
-    expect((await call('POST', '/customer', { key, body: { name: 'Again', email: 'new@example.com' } })).status).toBe(409);
+    expect((await call('POST', '/customer', { key, body: { name: 'Again', email: 'new@example.com' } })).status).toBe(
+      409,
+    );
     expect((await call('POST', '/customer', { key, body: { name: 'No mail' } })).status).toBe(400);
   });
 
@@ -588,9 +748,17 @@ describe('long-lived tokens from POST /token', () => {
   it('are HS256 JWTs whose sub is the account id and exp the expiration in seconds', async () => {
     const answer = await token('READONLY');
     expect(answer.status).toBe(200);
-    const [header, payload] = (answer.json.token as string).split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+    const [header, payload] = (answer.json.token as string)
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
     expect(header).toMatchObject({ alg: 'HS256' });
-    expect(payload).toMatchObject({ sub: '7', scope: 'READONLY', tag: 'dashboard', exp: Date.parse('2024-12-31T00:00:00Z') / 1000 });
+    expect(payload).toMatchObject({
+      sub: '7',
+      scope: 'READONLY',
+      tag: 'dashboard',
+      exp: Date.parse('2024-12-31T00:00:00Z') / 1000,
+    });
   });
 
   it('READONLY may read but not write, and the refusal says why', async () => {
@@ -629,17 +797,29 @@ describe('long-lived tokens from POST /token', () => {
 
 describe('control routes under /_sim, for trying things by hand', () => {
   const control = async (method: string, path: string, body?: unknown): Promise<Answer> => {
-    const res = await fetch(new URL(path, sim.url), { method, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(new URL(path, sim.url), {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, headers: res.headers, text, json: JSON.parse(text) };
   };
 
   it('show the state, queue faults, make changes and expire keys, without an api_key', async () => {
-    expect((await control('GET', '/_sim/state')).json).toMatchObject({ now: NOW.toISOString(), probes: 5, customers: 2, locations: 2 });
+    expect((await control('GET', '/_sim/state')).json).toMatchObject({
+      now: NOW.toISOString(),
+      probes: 5,
+      customers: 2,
+      locations: 2,
+    });
     const key = await login();
-    expect((await control('POST', '/_sim/faults', { kind: 'status', status: 502, when: { path: '/location' } })).status).toBe(201);
+    expect(
+      (await control('POST', '/_sim/faults', { kind: 'status', status: 502, when: { path: '/location' } })).status,
+    ).toBe(201);
     expect((await call('GET', '/location', { key })).status).toBe(502);
-    expect((await control('POST', '/_sim/change', { action: 'rename', serial: '24000000001', name: 'By hand' })).status).toBe(200);
+    expect(
+      (await control('POST', '/_sim/change', { action: 'rename', serial: '24000000001', name: 'By hand' })).status,
+    ).toBe(200);
     expect((await probeJson(key, 1)).name).toBe('By hand');
     const unknown = await control('POST', '/_sim/change', { action: 'remove', serial: '00000000000' });
     expect(unknown.status).toBe(400);
@@ -650,8 +830,13 @@ describe('control routes under /_sim, for trying things by hand', () => {
   });
 
   it('set the clock from an ISO time (UTC without an offset) and refuse one that is not a time', async () => {
-    expect((await control('POST', '/_sim/settings', { now: '2024-07-03 08:15' })).json).toMatchObject({ now: '2024-07-03T08:15:00.000Z', clock: 'fixed' });
-    expect((await control('POST', '/_sim/settings', { now: '2024-07-04' })).json).toMatchObject({ now: '2024-07-04T00:00:00.000Z' });
+    expect((await control('POST', '/_sim/settings', { now: '2024-07-03 08:15' })).json).toMatchObject({
+      now: '2024-07-03T08:15:00.000Z',
+      clock: 'fixed',
+    });
+    expect((await control('POST', '/_sim/settings', { now: '2024-07-04' })).json).toMatchObject({
+      now: '2024-07-04T00:00:00.000Z',
+    });
     const bad = await control('POST', '/_sim/settings', { now: '1' });
     expect(bad.status).toBe(400);
     expect(bad.json.message).toMatch(/^now must be an ISO-8601 date-time .*: "1" is not an ISO-8601 time/);
@@ -669,7 +854,9 @@ describe('the push sender', () => {
     body: unknown;
   }
 
-  async function receiver(answer: (body: unknown) => number): Promise<{ url: string; received: Received[]; server: Server }> {
+  async function receiver(
+    answer: (body: unknown) => number,
+  ): Promise<{ url: string; received: Received[]; server: Server }> {
     const received: Received[] = [];
     const server = createServer((req, res) => void take(req, res));
     async function take(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -679,7 +866,11 @@ describe('the push sender', () => {
       const expected = Buffer.from(createHmac('sha256', 'hmac-key').update(raw).digest('hex'));
       const given = Buffer.from(String(req.headers['x-signature'] ?? ''));
       const body: unknown = JSON.parse(raw.toString());
-      received.push({ auth: req.headers['x-push-secret'] as string | undefined, signatureValid: given.length === expected.length && timingSafeEqual(given, expected), body });
+      received.push({
+        auth: req.headers['x-push-secret'] as string | undefined,
+        signatureValid: given.length === expected.length && timingSafeEqual(given, expected),
+        body,
+      });
       res.writeHead(answer(body)).end();
     }
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -699,7 +890,11 @@ describe('the push sender', () => {
     const times = uplinks.map((u) => Date.parse(u.timestamp));
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(uplinks[0]!.readings.map((r) => [r.type, r.depth])).toEqual([
-      ['MOISTURE', 15], ['MOISTURE', 30], ['MOISTURE', 45], ['MOISTURE', 60], ['TEMPERATURE', undefined],
+      ['MOISTURE', 15],
+      ['MOISTURE', 30],
+      ['MOISTURE', 45],
+      ['MOISTURE', 60],
+      ['TEMPERATURE', undefined],
     ]);
   });
 
@@ -708,9 +903,19 @@ describe('the push sender', () => {
     const { url, received, server } = await receiver((body) => ((body as Uplink).serial === '24000000002' ? 503 : 202));
     try {
       const result = await sendPushes(uplinksFor(FIXTURE, { ...JULY_1, serials: ['24000000001', '24000000002'] }), {
-        url, authHeader: 'X-Push-Secret', secret: 's3cret', hmacSecret: 'hmac-key', concurrency: 4,
+        url,
+        authHeader: 'X-Push-Secret',
+        secret: 's3cret',
+        hmacSecret: 'hmac-key',
+        concurrency: 4,
       });
-      expect(result).toEqual({ requests: 120, uplinks: 120, readings: 24 * 5 + 96 * 2, statuses: { 202: 24, 503: 96 }, errors: 0 });
+      expect(result).toEqual({
+        requests: 120,
+        uplinks: 120,
+        readings: 24 * 5 + 96 * 2,
+        statuses: { 202: 24, 503: 96 },
+        errors: 0,
+      });
       expect(received).toHaveLength(120);
       expect(received.every((r) => r.auth === 's3cret' && r.signatureValid)).toBe(true);
     } finally {
@@ -728,7 +933,10 @@ describe('the push sender', () => {
     } finally {
       server.close();
     }
-    const nobody = await sendPushes(uplinksFor(FIXTURE, { ...JULY_1, serials: ['24000000001'] }), { url, uplinksPerRequest: 24 });
+    const nobody = await sendPushes(uplinksFor(FIXTURE, { ...JULY_1, serials: ['24000000001'] }), {
+      url,
+      uplinksPerRequest: 24,
+    });
     expect(nobody).toMatchObject({ requests: 1, errors: 1, statuses: {} });
   });
 });
@@ -736,36 +944,43 @@ describe('the push sender', () => {
 // ---- scale ----
 
 describe('a generated account of 100,000 probes', () => {
-  it('is built quickly with 11-digit unique serials, and GET /probe streams all of it', { timeout: 30_000 }, async () => {
-    const big = await Simulator.start({ account: generateAccount({ seed: 42, probes: 100_000 }), now: NOW });
-    try {
-      expect(big.account.probes).toHaveLength(100_000);
-      expect(new Set(big.account.probes.map((p) => p.serial)).size).toBe(100_000);
-      expect(big.account.probes.every((p) => /^\d{11}$/.test(p.serial))).toBe(true);
-      const { api_key } = (await (await fetch(`${big.url}/customer/auth`, {
-        method: 'POST', body: JSON.stringify({ email: 'demo@sensoterra.example', password: 'demo-password' }),
-      })).json()) as { api_key: string };
+  it(
+    'is built quickly with 11-digit unique serials, and GET /probe streams all of it',
+    { timeout: 30_000 },
+    async () => {
+      const big = await Simulator.start({ account: generateAccount({ seed: 42, probes: 100_000 }), now: NOW });
+      try {
+        expect(big.account.probes).toHaveLength(100_000);
+        expect(new Set(big.account.probes.map((p) => p.serial)).size).toBe(100_000);
+        expect(big.account.probes.every((p) => /^\d{11}$/.test(p.serial))).toBe(true);
+        const { api_key } = (await (
+          await fetch(`${big.url}/customer/auth`, {
+            method: 'POST',
+            body: JSON.stringify({ email: 'demo@sensoterra.example', password: 'demo-password' }),
+          })
+        ).json()) as { api_key: string };
 
-      const heapBefore = process.memoryUsage().heapUsed;
-      const res = await request(`${big.url}/probe`, { headers: { api_key } });
-      expect(res.statusCode).toBe(200);
-      expect(res.headers['transfer-encoding']).toBe('chunked'); // written as it is produced, no content-length
-      let peakHeap = heapBefore;
-      let probes = 0;
-      let tail = '';
-      for await (const chunk of res.body) {
-        // Count probes without building the ~75 MB answer: one "serial" key per probe.
-        const text = tail + (chunk as Buffer).toString('utf8');
-        probes += text.split('"serial":').length - 1;
-        tail = text.slice(-8);
-        peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+        const heapBefore = process.memoryUsage().heapUsed;
+        const res = await request(`${big.url}/probe`, { headers: { api_key } });
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['transfer-encoding']).toBe('chunked'); // written as it is produced, no content-length
+        let peakHeap = heapBefore;
+        let probes = 0;
+        let tail = '';
+        for await (const chunk of res.body) {
+          // Count probes without building the ~75 MB answer: one "serial" key per probe.
+          const text = tail + (chunk as Buffer).toString('utf8');
+          probes += text.split('"serial":').length - 1;
+          tail = text.slice(-8);
+          peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+        }
+        expect(probes).toBe(100_000);
+        // Streamed, the server holds one 64 KB chunk at a time (about 10 MB of garbage was seen). Built as one string,
+        // the answer alone would take ~75 MB, plus every probe object at once.
+        expect(peakHeap - heapBefore).toBeLessThan(100 * 1024 * 1024);
+      } finally {
+        await big.close();
       }
-      expect(probes).toBe(100_000);
-      // Streamed, the server holds one 64 KB chunk at a time (about 10 MB of garbage was seen). Built as one string,
-      // the answer alone would take ~75 MB, plus every probe object at once.
-      expect(peakHeap - heapBefore).toBeLessThan(100 * 1024 * 1024);
-    } finally {
-      await big.close();
-    }
-  });
+    },
+  );
 });

@@ -45,7 +45,12 @@ function smallDisk(ctx: TestContext, megabytes: number): SmallDisk {
 /** The n-th push of a test: one moisture reading a minute apart, so that every push adds exactly one reading. */
 function nthPush(n: number): string {
   const timestamp = new Date(Date.UTC(2024, 6, 1) + n * 60_000).toISOString();
-  return JSON.stringify({ serial: SERIAL, probe_id: 49200, timestamp, readings: [{ type: 'MOISTURE', depth: 10, value: 20 + (n % 10), unit: '%' }] });
+  return JSON.stringify({
+    serial: SERIAL,
+    probe_id: 49200,
+    timestamp,
+    readings: [{ type: 'MOISTURE', depth: 10, value: 20 + (n % 10), unit: '%' }],
+  });
 }
 
 async function pushRange(url: string, from: number, to: number): Promise<number[]> {
@@ -66,7 +71,11 @@ function failedBatches(place: TestPlace): Promise<number> {
 describe('a disk that fills up under the writer', () => {
   it('names the cause of an invalidation, also when the writer meets its consequence first', async (ctx) => {
     const disk = smallDisk(ctx, 16);
-    const db = await Warehouse.open(join(disk.dir, 'warehouse.duckdb'), { memoryLimit: '256MB', threads: 1 }, createLogger('silent'));
+    const db = await Warehouse.open(
+      join(disk.dir, 'warehouse.duckdb'),
+      { memoryLimit: '256MB', threads: 1 },
+      createLogger('silent'),
+    );
     cleanups.push(() => db.close());
     await db.write((c) => c.run('CREATE TABLE filler AS SELECT range AS n FROM range(1000)'));
     disk.fill();
@@ -74,11 +83,20 @@ describe('a disk that fills up under the writer', () => {
     const connection = await db.connect();
     const cause: unknown = await connection.run('CHECKPOINT').catch((err: unknown) => err);
     connection.closeSync();
-    const consequence: unknown = await db.write((c) => c.run('INSERT INTO filler VALUES (1)')).catch((err: unknown) => err);
+    const consequence: unknown = await db
+      .write((c) => c.run('INSERT INTO filler VALUES (1)'))
+      .catch((err: unknown) => err);
     expect(String(consequence)).toMatch(/invalidated because of a previous fatal error/);
-    expect(db.health()).toMatchObject({ state: 'down', reason: expect.stringMatching(/invalidated because of a previous fatal error/) });
+    expect(db.health()).toMatchObject({
+      state: 'down',
+      reason: expect.stringMatching(/invalidated because of a previous fatal error/),
+    });
     db.observe(cause);
-    expect(db.health()).toMatchObject({ state: 'down', reopening: true, reason: expect.stringMatching(/^FATAL Error: .*No space left on device/) });
+    expect(db.health()).toMatchObject({
+      state: 'down',
+      reopening: true,
+      reason: expect.stringMatching(/^FATAL Error: .*No space left on device/),
+    });
   });
 
   it('says the writer is down and why, keeps acknowledging, and lands everything once space is back', async (ctx) => {
@@ -100,22 +118,42 @@ describe('a disk that fills up under the writer', () => {
 
     // pushes are still taken: they wait in Redis
     expect(await pushRange(stack.pushUrl, 20, 40)).toEqual(Array(20).fill(202));
-    await eventually(async () => (await readyz(stack.receiver.url)).body.writer === 'down', 30_000, 'readyz saying the writer is down');
+    await eventually(
+      async () => (await readyz(stack.receiver.url)).body.writer === 'down',
+      30_000,
+      'readyz saying the writer is down',
+    );
     const down = await readyz(stack.receiver.url);
     expect(down.status).toBe(200);
-    expect(down.body).toMatchObject({ status: 'ready', writer: 'down', note: 'pushes are acknowledged and wait in Redis until the writer takes them' });
+    expect(down.body).toMatchObject({
+      status: 'ready',
+      writer: 'down',
+      note: 'pushes are acknowledged and wait in Redis until the writer takes them',
+    });
     expect(String(down.body.writerError)).toMatch(/No space left on device/);
     const status = await queueStatus(stack.place.config);
     expect(status.worker?.writer).toMatchObject({ state: 'down', reopening: true });
     const shown = await runCli(['status'], stack.place.env);
     expect(shown.code).toBe(0);
-    expect(shown.stdout).toMatch(/^writer {5}DOWN since \d{4}-\d\d-\d\dT[\d:.]+Z: .*No space left on device.* \(pushes wait in Redis\)$/m);
-    expect(shown.stdout).toMatch(/^warehouse {2}the warehouse .*warehouse\.duckdb is down \(.*\): the worker reopens it as soon as it can; pushes wait in Redis meanwhile$/m);
+    expect(shown.stdout).toMatch(
+      /^writer {5}DOWN since \d{4}-\d\d-\d\dT[\d:.]+Z: .*No space left on device.* \(pushes wait in Redis\)$/m,
+    );
+    expect(shown.stdout).toMatch(
+      /^warehouse {2}the warehouse .*warehouse\.duckdb is down \(.*\): the worker reopens it as soon as it can; pushes wait in Redis meanwhile$/m,
+    );
 
     disk.free();
-    await eventually(async () => (await readyz(stack.receiver.url)).body.writer === 'up', 30_000, 'readyz saying the writer is up again');
+    await eventually(
+      async () => (await readyz(stack.receiver.url)).body.writer === 'up',
+      30_000,
+      'readyz saying the writer is up again',
+    );
     await stack.drained();
-    expect(await stack.rows(`SELECT count(*)::INTEGER AS readings, count(DISTINCT ts)::INTEGER AS distinct_times FROM readings`)).toEqual([{ readings: 40, distinct_times: 40 }]);
+    expect(
+      await stack.rows(
+        `SELECT count(*)::INTEGER AS readings, count(DISTINCT ts)::INTEGER AS distinct_times FROM readings`,
+      ),
+    ).toEqual([{ readings: 40, distinct_times: 40 }]);
     expect(await stack.rows('SELECT count(*)::INTEGER AS n FROM rejected_pushes')).toEqual([{ n: 0 }]);
     expect(await failedBatches(stack.place)).toBe(0);
   });
@@ -129,8 +167,14 @@ describe('a disk that fills up under the writer', () => {
 
     disk.fill();
     expect(await pushRange(stack.pushUrl, 5, 25)).toEqual(Array(20).fill(202));
-    await eventually(async () => (await readyz(stack.receiver.url)).body.writer === 'down', 30_000, 'readyz saying the writer is down');
-    expect(String((await readyz(stack.receiver.url)).body.writerError)).toMatch(/^TransactionContext Error: Failed to commit: .*No space left on device/);
+    await eventually(
+      async () => (await readyz(stack.receiver.url)).body.writer === 'down',
+      30_000,
+      'readyz saying the writer is down',
+    );
+    expect(String((await readyz(stack.receiver.url)).body.writerError)).toMatch(
+      /^TransactionContext Error: Failed to commit: .*No space left on device/,
+    );
     expect(stack.worker.deps.db.health()).toMatchObject({ state: 'down', reopening: false });
     // and it stays down while the disk is full, though a small write fits now and then
     for (let i = 0; i < 10; i++) {
@@ -140,8 +184,16 @@ describe('a disk that fills up under the writer', () => {
 
     disk.free();
     await stack.drained();
-    await eventually(async () => (await readyz(stack.receiver.url)).body.writer === 'up', 30_000, 'readyz saying the writer is up again');
-    expect(await stack.rows('SELECT count(*)::INTEGER AS readings, count(DISTINCT ts)::INTEGER AS distinct_times FROM readings')).toEqual([{ readings: 25, distinct_times: 25 }]);
+    await eventually(
+      async () => (await readyz(stack.receiver.url)).body.writer === 'up',
+      30_000,
+      'readyz saying the writer is up again',
+    );
+    expect(
+      await stack.rows(
+        'SELECT count(*)::INTEGER AS readings, count(DISTINCT ts)::INTEGER AS distinct_times FROM readings',
+      ),
+    ).toEqual([{ readings: 25, distinct_times: 25 }]);
     expect(await stack.rows('SELECT count(*)::INTEGER AS n FROM rejected_pushes')).toEqual([{ n: 0 }]);
     expect(await failedBatches(stack.place)).toBe(0);
   });
@@ -149,7 +201,9 @@ describe('a disk that fills up under the writer', () => {
   it('starts with the disk already full: the receiver takes pushes, and they land once space is back', async (ctx) => {
     const disk = smallDisk(ctx, 8);
     const sim = await Simulator.start({ account: smallAccount(), now: NOW });
-    const place = testPlace(apiEnv(sim, { PUSH_PORT: '0', PUSH_SECRET, WAREHOUSE_PATH: join(disk.dir, 'warehouse.duckdb') }));
+    const place = testPlace(
+      apiEnv(sim, { PUSH_PORT: '0', PUSH_SECRET, WAREHOUSE_PATH: join(disk.dir, 'warehouse.duckdb') }),
+    );
     cleanups.push(async () => {
       await sim.close();
       await deleteKeys(place.prefix);
@@ -160,14 +214,30 @@ describe('a disk that fills up under the writer', () => {
     cleanups.unshift(() => service.stop()); // stopped before the disk is unmounted
     const receiver = service.parts.find((part): part is PushReceiver => part instanceof PushReceiver)!;
 
-    await eventually(async () => (await readyz(receiver.url)).body.writer === 'down', 30_000, 'readyz saying the writer is down');
+    await eventually(
+      async () => (await readyz(receiver.url)).body.writer === 'down',
+      30_000,
+      'readyz saying the writer is down',
+    );
     expect(await pushRange(`${receiver.url}${place.config.push.path}`, 0, 10)).toEqual(Array(10).fill(202));
 
     disk.free();
-    await eventually(async () => (await readyz(receiver.url)).body.writer === 'up', 60_000, 'readyz saying the writer is up');
-    await eventually(async () => (await queueStatus(place.config)).queues.ingest?.waiting === 0, 30_000, 'the ingest queue drained');
+    await eventually(
+      async () => (await readyz(receiver.url)).body.writer === 'up',
+      60_000,
+      'readyz saying the writer is up',
+    );
+    await eventually(
+      async () => (await queueStatus(place.config)).queues.ingest?.waiting === 0,
+      30_000,
+      'the ingest queue drained',
+    );
     const worker = service.parts.find((part): part is WorkerService => part instanceof WorkerService)!;
-    await eventually(async () => (await worker.deps.db.read('SELECT count(*)::INTEGER AS n FROM readings'))[0]?.n === 10, 30_000, 'ten readings landed');
+    await eventually(
+      async () => (await worker.deps.db.read('SELECT count(*)::INTEGER AS n FROM readings'))[0]?.n === 10,
+      30_000,
+      'ten readings landed',
+    );
     expect(await failedBatches(place)).toBe(0);
   });
 });
@@ -184,14 +254,20 @@ describe('an export that runs out of space', () => {
     const current = readlinkSync(join(exportDir, 'current'));
 
     disk.fill(64 * 1024);
-    await expect(runJob('export', {}, stack.worker.deps, { trigger: 'command' })).rejects.toThrow(/No space left on device|Could not write file/);
+    await expect(runJob('export', {}, stack.worker.deps, { trigger: 'command' })).rejects.toThrow(
+      /No space left on device|Could not write file/,
+    );
     expect(readlinkSync(join(exportDir, 'current'))).toBe(current);
     expect(readdirSync(join(exportDir, 'versions'))).toEqual([String(first.details?.version)]);
     expect(existsSync(join(exportDir, current, 'manifest.json'))).toBe(true);
     // the export's folder is full, not the warehouse's: the writer never went down
     expect(stack.worker.deps.db.health()).toEqual({ state: 'up' });
     disk.free();
-    expect(await stack.rows("SELECT status, count(*)::INTEGER AS n FROM sync_runs WHERE job = 'export' GROUP BY status ORDER BY status")).toEqual([
+    expect(
+      await stack.rows(
+        "SELECT status, count(*)::INTEGER AS n FROM sync_runs WHERE job = 'export' GROUP BY status ORDER BY status",
+      ),
+    ).toEqual([
       { status: 'failed', n: 1 },
       { status: 'succeeded', n: 1 },
     ]);
@@ -203,7 +279,9 @@ describe('a damaged warehouse file', () => {
     const place = testPlace();
     cleanups.push(() => place.cleanup());
     const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
-    await db.write((c) => c.run('CREATE TABLE filler AS SELECT range AS n, md5(range::VARCHAR) AS text FROM range(300000)'));
+    await db.write((c) =>
+      c.run('CREATE TABLE filler AS SELECT range AS n, md5(range::VARCHAR) AS text FROM range(300000)'),
+    );
     await db.close(); // checkpointed into the file
     const size = statSync(place.config.warehousePath).size;
     const fd = openSync(place.config.warehousePath, 'r+');

@@ -30,7 +30,9 @@ describe('sync-parameters', () => {
       { key: 'LOAM', name: 'Loam', language: 'en', deleted_at: null },
       { key: 'SAND', name: 'Sand', language: 'en', deleted_at: null },
     ]);
-    expect(await bench.rows('SELECT type, key, name FROM parameters')).toEqual([{ type: 'CROP', key: 'CORN', name: 'Corn' }]);
+    expect(await bench.rows('SELECT type, key, name FROM parameters')).toEqual([
+      { type: 'CROP', key: 'CORN', name: 'Corn' },
+    ]);
   });
 
   it('asks for names in SENSOTERRA_LANGUAGE', async () => {
@@ -52,12 +54,18 @@ describe('sync-parameters', () => {
     const second = await bench.run('sync-parameters');
     expect(second).toMatchObject({ inserted: 1, updated: 1, deleted: 1 });
     const changedAt = new Date(second.startedAt);
-    expect(await bench.rows("SELECT name, valid_from, valid_to FROM soil_type_history WHERE key IN ('SAND', 'PEAT') ORDER BY key DESC, valid_from")).toEqual([
+    expect(
+      await bench.rows(
+        "SELECT name, valid_from, valid_to FROM soil_type_history WHERE key IN ('SAND', 'PEAT') ORDER BY key DESC, valid_from",
+      ),
+    ).toEqual([
       { name: 'Sand', valid_from: '-infinity', valid_to: changedAt },
       { name: 'Sand (coarse)', valid_from: changedAt, valid_to: 'infinity' },
       { name: 'Peat', valid_from: '-infinity', valid_to: 'infinity' },
     ]);
-    expect(await bench.rows('SELECT key, deleted_at FROM parameters')).toEqual([{ key: 'CORN', deleted_at: changedAt }]);
+    expect(await bench.rows('SELECT key, deleted_at FROM parameters')).toEqual([
+      { key: 'CORN', deleted_at: changedAt },
+    ]);
   });
 
   it('changes nothing when run again', async () => {
@@ -90,8 +98,12 @@ describe('sync-locations, given an empty list', () => {
     sim.addFault({ kind: 'status', status: 200, body: '[]', when: { path: '/location' } });
     const report = await bench.run('sync-locations');
     expect(report).toMatchObject({ status: 'succeeded', rowsRead: 0, deleted: 0 });
-    expect(report.summary).toBe('0 locations read: no change; 2 of 2 locations are missing from the snapshot, more than SYNC_MAX_DELETE_SHARE=0.5: none marked deleted');
-    expect(await bench.rows('SELECT count(*) AS deleted FROM locations WHERE deleted_at IS NOT NULL')).toEqual([{ deleted: 0 }]);
+    expect(report.summary).toBe(
+      '0 locations read: no change; 2 of 2 locations are missing from the snapshot, more than SYNC_MAX_DELETE_SHARE=0.5: none marked deleted',
+    );
+    expect(await bench.rows('SELECT count(*) AS deleted FROM locations WHERE deleted_at IS NOT NULL')).toEqual([
+      { deleted: 0 },
+    ]);
   });
 });
 
@@ -104,8 +116,12 @@ describe('sync-customers, given an empty list', () => {
     sim.addFault({ kind: 'status', status: 200, body: '[]', when: { path: '/customer' } });
     const report = await bench.run('sync-customers');
     expect(report).toMatchObject({ status: 'succeeded', deleted: 0, details: { mappingsRemoved: 0, probesMoved: 0 } });
-    expect(report.summary).toContain('2 of 2 customers are missing from the snapshot, more than SYNC_MAX_DELETE_SHARE=0.5: none marked deleted (probe mapping left as it was)');
-    expect(await bench.rows('SELECT count(*) AS deleted FROM customers WHERE deleted_at IS NOT NULL')).toEqual([{ deleted: 0 }]);
+    expect(report.summary).toContain(
+      '2 of 2 customers are missing from the snapshot, more than SYNC_MAX_DELETE_SHARE=0.5: none marked deleted (probe mapping left as it was)',
+    );
+    expect(await bench.rows('SELECT count(*) AS deleted FROM customers WHERE deleted_at IS NOT NULL')).toEqual([
+      { deleted: 0 },
+    ]);
     expect(await bench.rows('SELECT customer_id, serial FROM customer_probes ORDER BY serial')).toEqual(before);
     expect(await bench.rows('SELECT count(*) AS versions FROM probe_history')).toEqual([{ versions: 3 }]);
   });
@@ -135,9 +151,15 @@ describe('sync-customers', () => {
     const customers = await bench.run('sync-customers');
     const probes = await bench.run('sync-probes');
     expect(customers).toMatchObject({ details: { mappingsAdded: 1, mappingsRemoved: 1 } });
-    expect(await bench.rows("SELECT customer_id FROM customer_probes WHERE serial = '24000092105'")).toEqual([{ customer_id: 40 }]);
+    expect(await bench.rows("SELECT customer_id FROM customer_probes WHERE serial = '24000092105'")).toEqual([
+      { customer_id: 40 },
+    ]);
     expect(probes).toMatchObject({ details: { newVersions: 1 } });
-    expect(await bench.rows("SELECT customer_id, valid_to FROM probe_history WHERE serial = '24000092105' ORDER BY valid_from")).toEqual([
+    expect(
+      await bench.rows(
+        "SELECT customer_id, valid_to FROM probe_history WHERE serial = '24000092105' ORDER BY valid_from",
+      ),
+    ).toEqual([
       { customer_id: 39, valid_to: new Date(probes.startedAt) },
       { customer_id: 40, valid_to: 'infinity' },
     ]);
@@ -145,8 +167,18 @@ describe('sync-customers', () => {
 
   it('says so, and changes nothing, for an account that is not a reseller', async () => {
     await setUp();
-    sim.addFault({ kind: 'status', status: 404, body: '{"message":"not a reseller"}', times: 1, when: { method: 'GET', path: '/customer' } });
-    expect(await bench.run('sync-customers')).toMatchObject({ status: 'succeeded', inserted: 0, summary: 'the account is not a reseller: no customers to map' });
+    sim.addFault({
+      kind: 'status',
+      status: 404,
+      body: '{"message":"not a reseller"}',
+      times: 1,
+      when: { method: 'GET', path: '/customer' },
+    });
+    expect(await bench.run('sync-customers')).toMatchObject({
+      status: 'succeeded',
+      inserted: 0,
+      summary: 'the account is not a reseller: no customers to map',
+    });
     expect(await bench.rows('SELECT count(*) AS n FROM customers')).toEqual([{ n: 0 }]);
   });
 
@@ -154,7 +186,12 @@ describe('sync-customers', () => {
     await setUp();
     await bench.run('sync-customers');
     const before = await tablesSnapshot(bench);
-    expect(await bench.run('sync-customers')).toMatchObject({ inserted: 0, updated: 0, deleted: 0, details: { mappingsAdded: 0, mappingsRemoved: 0 } });
+    expect(await bench.run('sync-customers')).toMatchObject({
+      inserted: 0,
+      updated: 0,
+      deleted: 0,
+      details: { mappingsAdded: 0, mappingsRemoved: 0 },
+    });
     expect(await tablesSnapshot(bench)).toEqual(before);
   });
 });

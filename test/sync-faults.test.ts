@@ -65,11 +65,21 @@ describe('a pull in the middle of trouble', () => {
     sim.expireKeys();
     const report = await bench.run('sync-probes');
     expect(report).toMatchObject({ status: 'succeeded', rowsRead: 3, inserted: 0, updated: 0 });
-    expect(sim.requests.map((r) => `${r.method} ${r.path} ${r.status}`).slice(0, 3)).toEqual(['GET /probe 403', 'POST /customer/auth 200', 'GET /probe 200']);
+    expect(sim.requests.map((r) => `${r.method} ${r.path} ${r.status}`).slice(0, 3)).toEqual([
+      'GET /probe 403',
+      'POST /customer/auth 200',
+      'GET /probe 200',
+    ]);
   });
 
   it('fails with the server message on 401, without retrying', async () => {
-    sim.addFault({ kind: 'status', status: 401, body: '{"message":"Invalid api_key"}', times: 1, when: { path: '/probe' } });
+    sim.addFault({
+      kind: 'status',
+      status: 401,
+      body: '{"message":"Invalid api_key"}',
+      times: 1,
+      when: { path: '/probe' },
+    });
     await expect(bench.run('sync-probes')).rejects.toThrow('GET /probe: 401 Invalid api_key');
     expect(probeRequests()).toHaveLength(1);
   });
@@ -86,7 +96,13 @@ describe('a pull in the middle of trouble', () => {
     const before = await tablesSnapshot(bench);
     sim.renameProbe('24000092104', 'Renamed while failing');
     sim.removeProbe('24000092106');
-    sim.addFault({ kind: 'status', status: 500, body: '{"message":"database on fire"}', times: 100, when: MIDDLE_PAGE });
+    sim.addFault({
+      kind: 'status',
+      status: 500,
+      body: '{"message":"database on fire"}',
+      times: 100,
+      when: MIDDLE_PAGE,
+    });
 
     await expect(bench.run('sync-probes')).rejects.toThrow('GET /probe: 500 database on fire');
 
@@ -100,7 +116,15 @@ describe('a pull in the middle of trouble', () => {
   });
 
   it('names the endpoint and the field when an answer breaks the contract', async () => {
-    sim.addFault({ kind: 'status', status: 200, body: '[{"id": 1, "serial": "24000000001", "status": {"rssi": "weak"}}]', times: 1, when: { path: '/probe' } });
-    await expect(bench.run('sync-probes')).rejects.toThrow('GET /probe: field "[0].status.rssi" must be a number or a numeric string');
+    sim.addFault({
+      kind: 'status',
+      status: 200,
+      body: '[{"id": 1, "serial": "24000000001", "status": {"rssi": "weak"}}]',
+      times: 1,
+      when: { path: '/probe' },
+    });
+    await expect(bench.run('sync-probes')).rejects.toThrow(
+      'GET /probe: field "[0].status.rssi" must be a number or a numeric string',
+    );
   });
 });

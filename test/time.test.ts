@@ -76,22 +76,30 @@ describe('a time', () => {
 
   it('reads back every instant written as ISO-8601, with or without the Z, in T or space form', () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date('1000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }), (date) => {
-        const text = date.toISOString();
-        expect(iso(text)).toBe(text);
-        expect(iso(text.slice(0, -1))).toBe(text);
-        expect(iso(text.replace('T', ' '))).toBe(text);
-      }),
+      fc.property(
+        fc.date({ min: new Date('1000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }),
+        (date) => {
+          const text = date.toISOString();
+          expect(iso(text)).toBe(text);
+          expect(iso(text.slice(0, -1))).toBe(text);
+          expect(iso(text.replace('T', ' '))).toBe(text);
+        },
+      ),
     );
   });
 
   it('agrees with the calendar JavaScript keeps: a date is refused exactly when it would roll over', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1970, max: 2400 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }), (y, m, d) => {
-        const text = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}T12:00:00Z`;
-        const rolled = new Date(Date.UTC(y, m - 1, d, 12)).getUTCDate() !== d;
-        expect(parseInstant(text) instanceof Date).toBe(!rolled);
-      }),
+      fc.property(
+        fc.integer({ min: 1970, max: 2400 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 31 }),
+        (y, m, d) => {
+          const text = `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}T12:00:00Z`;
+          const rolled = new Date(Date.UTC(y, m - 1, d, 12)).getUTCDate() !== d;
+          expect(parseInstant(text) instanceof Date).toBe(!rolled);
+        },
+      ),
     );
   });
 });

@@ -19,18 +19,29 @@ afterEach(async () => {
 });
 
 async function syncProbes(): Promise<void> {
-  expect(await runJob('sync-probes', {}, stack!.worker.deps, { trigger: 'command' })).toMatchObject({ status: 'succeeded' });
+  expect(await runJob('sync-probes', {}, stack!.worker.deps, { trigger: 'command' })).toMatchObject({
+    status: 'succeeded',
+  });
 }
 
 async function pushWindow(from: Date, to: Date, serials?: string[]): Promise<void> {
-  const result = await sendPushes(uplinksFor(stack!.sim.account, { from, to, serials }), { url: stack!.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 10 });
+  const result = await sendPushes(uplinksFor(stack!.sim.account, { from, to, serials }), {
+    url: stack!.pushUrl,
+    secret: PUSH_SECRET,
+    uplinksPerRequest: 10,
+  });
   expect(Object.keys(result.statuses)).toEqual(['202']);
   await stack!.drained();
 }
 
 /** Readings written out by hand: [depth, value, timestamp] of one probe. */
 async function pushValues(serial: string, type: string, readings: [number | null, number, string][]): Promise<void> {
-  const body = JSON.stringify(readings.map(([depth, value, timestamp]) => ({ serial, readings: [{ type, depth, value, timestamp, unit: type === 'SI' ? 'SI' : '%' }] })));
+  const body = JSON.stringify(
+    readings.map(([depth, value, timestamp]) => ({
+      serial,
+      readings: [{ type, depth, value, timestamp, unit: type === 'SI' ? 'SI' : '%' }],
+    })),
+  );
   expect((await post(stack!.pushUrl, body)).status).toBe(202);
   await stack!.drained();
 }
@@ -56,12 +67,33 @@ describe('readings_enriched', () => {
       FROM readings_enriched WHERE serial = '24000092105' AND type = 'SI' GROUP BY ALL ORDER BY first`);
     // the probe measures SI at 15 cm every hour at :06 (its id 49206 % 60)
     expect(bySoil).toEqual([
-      { soil_key: 'LOAM', soil_name: 'Loam', first: new Date('2024-07-06T10:06:00Z'), last: new Date('2024-07-07T10:06:00Z'), readings: 25 },
-      { soil_key: 'CLAY', soil_name: 'Clay', first: new Date('2024-07-07T11:06:00Z'), last: new Date('2024-07-08T10:06:00Z'), readings: 24 },
+      {
+        soil_key: 'LOAM',
+        soil_name: 'Loam',
+        first: new Date('2024-07-06T10:06:00Z'),
+        last: new Date('2024-07-07T10:06:00Z'),
+        readings: 25,
+      },
+      {
+        soil_key: 'CLAY',
+        soil_name: 'Clay',
+        first: new Date('2024-07-07T11:06:00Z'),
+        last: new Date('2024-07-08T10:06:00Z'),
+        readings: 24,
+      },
     ]);
     // a temperature reading has no depth, so no soil; it still has its probe, customer and location
-    expect(await stack.rows(`SELECT DISTINCT soil_key, probe_name, customer_name_current, location_name_current FROM readings_enriched WHERE serial = '24000092105' AND type = 'TEMPERATURE'`)).toEqual([
-      { soil_key: null, probe_name: 'North 2', customer_name_current: 'Green Acres', location_name_current: 'North field' },
+    expect(
+      await stack.rows(
+        `SELECT DISTINCT soil_key, probe_name, customer_name_current, location_name_current FROM readings_enriched WHERE serial = '24000092105' AND type = 'TEMPERATURE'`,
+      ),
+    ).toEqual([
+      {
+        soil_key: null,
+        probe_name: 'North 2',
+        customer_name_current: 'Green Acres',
+        location_name_current: 'North field',
+      },
     ]);
   });
 });
@@ -79,10 +111,38 @@ describe('readings_daily', () => {
       WHERE serial = '24000092104' AND type = 'MOISTURE' AND depth_cm = 15 AND day IN ('2024-03-31', '2024-04-01', '2024-10-27', '2024-10-28')
       ORDER BY day`);
     expect(days).toEqual([
-      { day: '2024-03-31', time_zone: 'Europe/Amsterdam', day_hours: 23, readings: 23, expected_readings: 23, coverage: 1 },
-      { day: '2024-04-01', time_zone: 'Europe/Amsterdam', day_hours: 24, readings: 24, expected_readings: 24, coverage: 1 },
-      { day: '2024-10-27', time_zone: 'Europe/Amsterdam', day_hours: 25, readings: 25, expected_readings: 25, coverage: 1 },
-      { day: '2024-10-28', time_zone: 'Europe/Amsterdam', day_hours: 24, readings: 24, expected_readings: 24, coverage: 1 },
+      {
+        day: '2024-03-31',
+        time_zone: 'Europe/Amsterdam',
+        day_hours: 23,
+        readings: 23,
+        expected_readings: 23,
+        coverage: 1,
+      },
+      {
+        day: '2024-04-01',
+        time_zone: 'Europe/Amsterdam',
+        day_hours: 24,
+        readings: 24,
+        expected_readings: 24,
+        coverage: 1,
+      },
+      {
+        day: '2024-10-27',
+        time_zone: 'Europe/Amsterdam',
+        day_hours: 25,
+        readings: 25,
+        expected_readings: 25,
+        coverage: 1,
+      },
+      {
+        day: '2024-10-28',
+        time_zone: 'Europe/Amsterdam',
+        day_hours: 24,
+        readings: 24,
+        expected_readings: 24,
+        coverage: 1,
+      },
     ]);
   });
 
@@ -92,9 +152,11 @@ describe('readings_daily', () => {
     const day = Date.parse('2024-07-06T22:00:00Z'); // 2024-07-07 in Amsterdam
     await pushWindow(new Date(day), new Date(day + 9 * HOUR), ['24000092104']);
     await pushWindow(new Date(day + 15 * HOUR), new Date(day + DAY), ['24000092104']);
-    expect(await stack.rows(`SELECT readings, expected_readings, coverage FROM readings_daily WHERE serial = '24000092104' AND depth_cm = 30 AND day = '2024-07-07'`)).toEqual([
-      { readings: 18, expected_readings: 24, coverage: 0.75 },
-    ]);
+    expect(
+      await stack.rows(
+        `SELECT readings, expected_readings, coverage FROM readings_daily WHERE serial = '24000092104' AND depth_cm = 30 AND day = '2024-07-07'`,
+      ),
+    ).toEqual([{ readings: 18, expected_readings: 24, coverage: 0.75 }]);
   });
 
   it('says where each day stood against the soil water thresholds of the soil at that depth', async () => {
@@ -102,9 +164,18 @@ describe('readings_daily', () => {
     await syncProbes();
     // North 1: CLAY from 0 cm, SAND from 30 cm. CLAY: wilting 22, refill 29, field capacity 36; SAND: 4.5, 8.25, 12
     const at = '2024-07-07T12:05:00Z';
-    await pushValues('24000092104', 'MOISTURE', [[15, 20, at], [30, 10, at], [45, 13, at], [60, 6, at]]);
+    await pushValues('24000092104', 'MOISTURE', [
+      [15, 20, at],
+      [30, 10, at],
+      [45, 13, at],
+      [60, 6, at],
+    ]);
     await pushValues('24000092105', 'SI', [[15, 3, at]]); // SI zones: wilting 2, refill 4, field capacity 8
-    expect(await stack.rows(`SELECT serial, depth_cm, soil_key, water_status FROM readings_daily WHERE day = '2024-07-07' AND type <> 'TEMPERATURE' ORDER BY serial, depth_cm`)).toEqual([
+    expect(
+      await stack.rows(
+        `SELECT serial, depth_cm, soil_key, water_status FROM readings_daily WHERE day = '2024-07-07' AND type <> 'TEMPERATURE' ORDER BY serial, depth_cm`,
+      ),
+    ).toEqual([
       { serial: '24000092104', depth_cm: 15, soil_key: 'CLAY', water_status: 'below wilting point' },
       { serial: '24000092104', depth_cm: 30, soil_key: 'SAND', water_status: 'available' },
       { serial: '24000092104', depth_cm: 45, soil_key: 'SAND', water_status: 'above field capacity' },
@@ -119,33 +190,48 @@ describe('readings_daily', () => {
     stack = await startStack({ env: { SOIL_THRESHOLDS_FILE: file } });
     await syncProbes();
     await pushValues('24000092104', 'MOISTURE', [[15, 20, '2024-07-07T12:05:00Z']]);
-    expect(await stack.rows(`SELECT water_status FROM readings_daily WHERE serial = '24000092104' AND depth_cm = 15 AND day = '2024-07-07'`)).toEqual([{ water_status: 'available' }]);
-    expect(await stack.rows(`SELECT wilting_point_pct, refill_pct, field_capacity_pct, source FROM soil_thresholds WHERE soil_key = 'CLAY'`)).toEqual([
-      { wilting_point_pct: 12, refill_pct: 18, field_capacity_pct: 30, source: 'SOIL_THRESHOLDS_FILE' },
-    ]);
+    expect(
+      await stack.rows(
+        `SELECT water_status FROM readings_daily WHERE serial = '24000092104' AND depth_cm = 15 AND day = '2024-07-07'`,
+      ),
+    ).toEqual([{ water_status: 'available' }]);
+    expect(
+      await stack.rows(
+        `SELECT wilting_point_pct, refill_pct, field_capacity_pct, source FROM soil_thresholds WHERE soil_key = 'CLAY'`,
+      ),
+    ).toEqual([{ wilting_point_pct: 12, refill_pct: 18, field_capacity_pct: 30, source: 'SOIL_THRESHOLDS_FILE' }]);
   });
 
   it('moves the days of a probe from REPORT_TZ to its own time zone once it is synced with coordinates', async () => {
     stack = await startStack({ env: { REPORT_TZ: 'America/New_York' } });
     await pushValues('24000092104', 'MOISTURE', [[15, 30, '2024-07-08T02:00:00Z']]); // 22:00 on the 7th in New York
-    expect(await stack.rows(`SELECT day, time_zone FROM readings_daily`)).toEqual([{ day: '2024-07-07', time_zone: 'America/New_York' }]);
+    expect(await stack.rows(`SELECT day, time_zone FROM readings_daily`)).toEqual([
+      { day: '2024-07-07', time_zone: 'America/New_York' },
+    ]);
     await syncProbes(); // it stands in Amsterdam: 04:00 on the 8th
     // the rollup moved: no row for the 7th remains; the 8th holds the pushed reading and the status one of 10:05
-    expect(await stack.rows(`SELECT day, time_zone, readings FROM readings_daily WHERE depth_cm = 15 AND serial = '24000092104'`)).toEqual([
-      { day: '2024-07-08', time_zone: 'Europe/Amsterdam', readings: 2 },
-    ]);
+    expect(
+      await stack.rows(
+        `SELECT day, time_zone, readings FROM readings_daily WHERE depth_cm = 15 AND serial = '24000092104'`,
+      ),
+    ).toEqual([{ day: '2024-07-08', time_zone: 'Europe/Amsterdam', readings: 2 }]);
   });
 });
 
 describe('the daily rollup', () => {
   // a day's row set by hand to a count no rebuild would give: it shows whether a change rolled the probe up again
   async function markedByHand(): Promise<void> {
-    await stack!.worker.deps.db.write((c) => c.run("UPDATE daily_rollup SET readings = 999 WHERE serial = '24000092104'"));
+    await stack!.worker.deps.db.write((c) =>
+      c.run("UPDATE daily_rollup SET readings = 999 WHERE serial = '24000092104'"),
+    );
   }
-  const handCounts = async (): Promise<unknown[]> => stack!.rows("SELECT DISTINCT readings FROM daily_rollup WHERE serial = '24000092104' ORDER BY readings");
+  const handCounts = async (): Promise<unknown[]> =>
+    stack!.rows("SELECT DISTINCT readings FROM daily_rollup WHERE serial = '24000092104' ORDER BY readings");
 
   const dayCount = async (day: string): Promise<unknown[]> =>
-    stack!.rows(`SELECT readings FROM daily_rollup WHERE serial = '24000092104' AND type = 'MOISTURE' AND depth_cm = 15 AND day = '${day}'`);
+    stack!.rows(
+      `SELECT readings FROM daily_rollup WHERE serial = '24000092104' AND type = 'MOISTURE' AND depth_cm = 15 AND day = '${day}'`,
+    );
 
   it('is not rebuilt for a rename or a customer move; a new time zone rebuilds the days of the version it ends, not older ones', async () => {
     stack = await startStack(); // 2024-07-08 10:30 UTC
@@ -176,11 +262,19 @@ describe('the daily rollup', () => {
     stack.sim.setMeasuringInterval('24000092104', 15);
     await syncProbes(); // a new version from 2024-07-09 12:00, every 15 minutes
     await pushValues('24000092104', 'MOISTURE', [[15, 32, '2024-07-10T02:00:00Z']]);
-    expect(await stack.rows("SELECT day, expected_readings FROM readings_daily WHERE serial = '24000092104' AND type = 'MOISTURE' AND depth_cm = 15 AND day IN ('2024-07-08', '2024-07-10') ORDER BY day")).toEqual([
+    expect(
+      await stack.rows(
+        "SELECT day, expected_readings FROM readings_daily WHERE serial = '24000092104' AND type = 'MOISTURE' AND depth_cm = 15 AND day IN ('2024-07-08', '2024-07-10') ORDER BY day",
+      ),
+    ).toEqual([
       { day: '2024-07-08', expected_readings: 24 },
       { day: '2024-07-10', expected_readings: 96 },
     ]);
-    expect(await stack.rows("SELECT interval_minutes, is_current FROM probe_history WHERE serial = '24000092104' ORDER BY valid_from")).toEqual([
+    expect(
+      await stack.rows(
+        "SELECT interval_minutes, is_current FROM probe_history WHERE serial = '24000092104' ORDER BY valid_from",
+      ),
+    ).toEqual([
       { interval_minutes: 60, is_current: false },
       { interval_minutes: 15, is_current: true },
     ]);
@@ -191,8 +285,12 @@ describe('probe_health', () => {
   it('flags a probe quiet for longer than STALE_AFTER_HOURS, and counts the hours without readings', async () => {
     stack = await startStack({ env: { STALE_AFTER_HOURS: '3' } });
     await syncProbes();
-    const hoursAgo = (h: number): string => new Date(Math.floor(Date.now() / HOUR) * HOUR - h * HOUR + 60_000).toISOString();
-    await pushValues('24000092104', 'MOISTURE', [[15, 30, hoursAgo(1)], [15, 30, hoursAgo(2)]]);
+    const hoursAgo = (h: number): string =>
+      new Date(Math.floor(Date.now() / HOUR) * HOUR - h * HOUR + 60_000).toISOString();
+    await pushValues('24000092104', 'MOISTURE', [
+      [15, 30, hoursAgo(1)],
+      [15, 30, hoursAgo(2)],
+    ]);
     await pushValues('24000092105', 'SI', [[15, 5, hoursAgo(5)]]);
     expect(await stack.rows('SELECT serial, stale, hours_missing_7d FROM probe_health ORDER BY serial')).toEqual([
       { serial: '24000092104', stale: false, hours_missing_7d: 166 },
@@ -218,6 +316,8 @@ describe('probe_health', () => {
       c.run(`INSERT INTO readings (serial, type, depth_cm, ts, value, unit, source, received_at)
         VALUES ('24000092104', 'MOISTURE', 15, to_timestamp((epoch_us(now()) // 3600000000 + 1) * 3600), 30, '%', 'push', now())`),
     );
-    expect(await stack.rows("SELECT hours_missing_7d FROM probe_health WHERE serial = '24000092104'")).toEqual([{ hours_missing_7d: 0 }]);
+    expect(await stack.rows("SELECT hours_missing_7d FROM probe_health WHERE serial = '24000092104'")).toEqual([
+      { hours_missing_7d: 0 },
+    ]);
   });
 });

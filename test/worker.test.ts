@@ -24,7 +24,8 @@ const logLines: Record<string, unknown>[] = [];
 
 const logSink = new Writable({
   write(chunk: Buffer, _enc, done) {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as Record<string, unknown>);
+    for (const line of chunk.toString().split('\n').filter(Boolean))
+      logLines.push(JSON.parse(line) as Record<string, unknown>);
     done();
   },
 });
@@ -32,7 +33,9 @@ const logSink = new Writable({
 async function startWorker(env: Record<string, string> = {}): Promise<WorkerService> {
   sim ??= await Simulator.start({ account: smallAccount(), now: NOW });
   place ??= testPlace(apiEnv(sim, env));
-  worker = await WorkerService.start(place.config, createLogger('info', logSink), { clientOptions: { retry: FAST_RETRIES } });
+  worker = await WorkerService.start(place.config, createLogger('info', logSink), {
+    clientOptions: { retry: FAST_RETRIES },
+  });
   return worker;
 }
 
@@ -49,7 +52,9 @@ describe('the worker', () => {
   it('holds the warehouse: no other process can open the file while it runs', async () => {
     await startWorker();
     const other = await openInAnotherProcess(place!.config.warehousePath);
-    expect(other).toMatch(/^E_WAREHOUSE_LOCKED the warehouse .* is held by another process \(a running sensoterra-sync worker\?\)/);
+    expect(other).toMatch(
+      /^E_WAREHOUSE_LOCKED the warehouse .* is held by another process \(a running sensoterra-sync worker\?\)/,
+    );
   });
 
   it('answers `sync` from the command line while it holds the file, and prints what changed', async () => {
@@ -57,14 +62,24 @@ describe('the worker', () => {
     const result = await runCli(['sync', 'probes'], place!.env);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^sync-probes {2}succeeded {2}3 probes read: 3 new, 9 new readings {2}\(\d+\.\d s\)\n$/);
+    expect(result.stdout).toMatch(
+      /^sync-probes {2}succeeded {2}3 probes read: 3 new, 9 new readings {2}\(\d+\.\d s\)\n$/,
+    );
     expect(await w.deps.db.read('SELECT count(*) AS n FROM probes')).toEqual([{ n: 3 }]);
-    expect(await w.deps.db.read("SELECT trigger FROM sync_runs WHERE job = 'sync-probes'")).toEqual([{ trigger: 'command' }]);
+    expect(await w.deps.db.read("SELECT trigger FROM sync_runs WHERE job = 'sync-probes'")).toEqual([
+      { trigger: 'command' },
+    ]);
   });
 
   it('runs `sync all` in order, and exits non-zero if one of them failed', async () => {
     await startWorker();
-    sim!.addFault({ kind: 'status', status: 400, body: '{"message":"no locations for you"}', times: 1, when: { path: '/location' } });
+    sim!.addFault({
+      kind: 'status',
+      status: 400,
+      body: '{"message":"no locations for you"}',
+      times: 1,
+      when: { path: '/location' },
+    });
     const result = await runCli(['sync', 'all'], place!.env);
     expect(result.code).toBe(1);
     const lines = result.stdout.trim().split('\n');
@@ -78,7 +93,11 @@ describe('the worker', () => {
   });
 
   it('upserts one schedule per job from the configured patterns and time zone, and removes those switched off', async () => {
-    const w = await startWorker({ ...DEFAULT_SCHEDULES, SCHEDULE_TZ: 'Europe/Amsterdam', SCHEDULE_PROBES: '*/20 * * * *' });
+    const w = await startWorker({
+      ...DEFAULT_SCHEDULES,
+      SCHEDULE_TZ: 'Europe/Amsterdam',
+      SCHEDULE_PROBES: '*/20 * * * *',
+    });
     const schedules = await w.jobs.getJobSchedulers();
     expect(schedules.map((s) => [s.key, s.pattern, s.tz]).sort(byKey)).toEqual([
       ['export', '*/10 * * * *', 'Europe/Amsterdam'],
@@ -108,19 +127,39 @@ describe('the worker', () => {
     const { checkSchedules } = await import('../src/schedules.js');
     const aDayLater = Date.now() + 86_400_000;
     const overdue = await checkSchedules(w.jobs, place!.config, createLogger('info', logSink), aDayLater);
-    expect(overdue.sort()).toEqual(['export', 'reconcile', 'sync-customers', 'sync-locations', 'sync-parameters', 'sync-probes']);
+    expect(overdue.sort()).toEqual([
+      'export',
+      'reconcile',
+      'sync-customers',
+      'sync-locations',
+      'sync-parameters',
+      'sync-probes',
+    ]);
     expect(logLines.filter((l) => l.msg === 'schedule overdue: its next run is in the past')).toHaveLength(6);
   });
 
   it('runs a queued job, records it, and logs a failure with its run id', async () => {
     const w = await startWorker();
-    const events = new QueueEvents('jobs', { connection: consumerConnection(place!.config.redisUrl), prefix: place!.prefix });
+    const events = new QueueEvents('jobs', {
+      connection: consumerConnection(place!.config.redisUrl),
+      prefix: place!.prefix,
+    });
     await events.waitUntilReady();
     try {
       const ok = await w.jobs.add('sync-locations', {});
-      expect(await ok.waitUntilFinished(events, 20_000)).toMatchObject({ job: 'sync-locations', status: 'succeeded', inserted: 2 });
+      expect(await ok.waitUntilFinished(events, 20_000)).toMatchObject({
+        job: 'sync-locations',
+        status: 'succeeded',
+        inserted: 2,
+      });
 
-      sim!.addFault({ kind: 'status', status: 401, body: '{"message":"wrong password"}', times: 1, when: { path: '/parameter' } });
+      sim!.addFault({
+        kind: 'status',
+        status: 401,
+        body: '{"message":"wrong password"}',
+        times: 1,
+        when: { path: '/parameter' },
+      });
       const failing = await w.jobs.add('sync-parameters', {}, { attempts: 3 });
       await expect(failing.waitUntilFinished(events, 20_000)).rejects.toThrow('GET /parameter: 401 wrong password');
       // a 401 is not retried: one attempt only
@@ -152,7 +191,9 @@ describe('start', () => {
     try {
       const result = await runCli(['start', '--role', 'receiver'], place.env, { timeoutMs: 20_000 });
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(new RegExp(`the push receiver cannot listen on 127.0.0.1:${port} .*: set PUSH_PORT / PUSH_HOST`));
+      expect(result.stderr).toMatch(
+        new RegExp(`the push receiver cannot listen on 127.0.0.1:${port} .*: set PUSH_PORT / PUSH_HOST`),
+      );
     } finally {
       taken.close();
     }
@@ -161,7 +202,9 @@ describe('start', () => {
   it('refuses unauthenticated pushes anywhere but on localhost', async () => {
     const result = await runCli(['start', '--role', 'receiver'], { PUSH_INSECURE: '1', PUSH_HOST: '0.0.0.0' });
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe('sensoterra-sync: configuration: PUSH_INSECURE=1 accepts unauthenticated pushes on localhost only, not on PUSH_HOST=0.0.0.0: set PUSH_SECRET');
+    expect(result.stderr.trim()).toBe(
+      'sensoterra-sync: configuration: PUSH_INSECURE=1 accepts unauthenticated pushes on localhost only, not on PUSH_HOST=0.0.0.0: set PUSH_SECRET',
+    );
   });
 });
 
@@ -185,7 +228,9 @@ function openInAnotherProcess(path: string): Promise<string> {
     openDuckDb(${JSON.stringify(path)}, { memoryLimit: '256MB', threads: 1 }, true)
       .then(() => console.log('opened'), (err) => console.log(err.code + ' ' + err.message));`;
   return new Promise((resolve, reject) =>
-    execFile(process.execPath, ['--input-type=module', '-e', script], (err, stdout) => (err ? reject(err) : resolve(stdout.trim()))),
+    execFile(process.execPath, ['--input-type=module', '-e', script], (err, stdout) =>
+      err ? reject(err) : resolve(stdout.trim()),
+    ),
   );
 }
 

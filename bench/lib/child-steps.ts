@@ -4,7 +4,12 @@ import { loadConfig, type Config } from '../../src/config.js';
 
 /** The configuration of the bench warehouse in `dir` (the API, when given, is the simulator's). */
 export function configFor(dir: string, api: Record<string, string> = {}): Config {
-  return loadConfig({ WAREHOUSE_PATH: join(dir, 'warehouse.duckdb'), EXPORT_DIR: join(dir, 'export'), SENSOTERRA_RATE_LIMIT: '1000', ...api });
+  return loadConfig({
+    WAREHOUSE_PATH: join(dir, 'warehouse.duckdb'),
+    EXPORT_DIR: join(dir, 'export'),
+    SENSOTERRA_RATE_LIMIT: '1000',
+    ...api,
+  });
 }
 
 /** The value of `fn` and how long it took, in milliseconds. */

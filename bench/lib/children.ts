@@ -51,9 +51,17 @@ export async function startChild<T>(opts: StartOptions<T>): Promise<Child<T>> {
   }
 }
 
-function waitReady<T>(proc: ChildProcess, opts: StartOptions<T>, lines: string[], exited: Promise<number | null>): Promise<T> {
+function waitReady<T>(
+  proc: ChildProcess,
+  opts: StartOptions<T>,
+  lines: string[],
+  exited: Promise<number | null>,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready within ${opts.timeoutMs ?? 30_000} ms`)), opts.timeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`not ready within ${opts.timeoutMs ?? 30_000} ms`)),
+      opts.timeoutMs ?? 30_000,
+    );
     void exited.then((code) => reject(new Error(`exited with code ${code}`)));
     let found = false;
     const onLine = (line: string): void => {
@@ -71,7 +79,11 @@ function waitReady<T>(proc: ChildProcess, opts: StartOptions<T>, lines: string[]
   });
 }
 
-async function stopProcess(proc: ChildProcess, exited: Promise<number | null>, graceMs = 20_000): Promise<number | null> {
+async function stopProcess(
+  proc: ChildProcess,
+  exited: Promise<number | null>,
+  graceMs = 20_000,
+): Promise<number | null> {
   if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
   proc.kill('SIGTERM');
   const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
@@ -84,7 +96,9 @@ async function stopProcess(proc: ChildProcess, exited: Promise<number | null>, g
 
 /** Stops every child still running (used in the bench's `finally` and on signals). */
 export async function stopAllChildren(): Promise<void> {
-  await Promise.all([...running].map((proc) => stopProcess(proc, new Promise((r) => proc.once('exit', (code) => r(code))), 5_000)));
+  await Promise.all(
+    [...running].map((proc) => stopProcess(proc, new Promise((r) => proc.once('exit', (code) => r(code))), 5_000)),
+  );
 }
 
 // Last resort: if the bench process exits abruptly, its children go with it.

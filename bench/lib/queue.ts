@@ -16,7 +16,11 @@ export function benchPrefix(name: string): string {
 
 /** A view of one prefix's ingest queue. */
 export class IngestQueue {
-  private constructor(private readonly redis: Redis, private readonly queue: Queue, readonly prefix: string) {}
+  private constructor(
+    private readonly redis: Redis,
+    private readonly queue: Queue,
+    readonly prefix: string,
+  ) {}
 
   static async open(prefix: string): Promise<IngestQueue> {
     const redis = producerConnection(REDIS_URL);

@@ -55,6 +55,7 @@ export function thousands(value: number): string {
 
 /** Says how much else ran on the machine during a measurement, and warns when it was enough to lower the figures. */
 export function otherLoadLine(cores: number): string {
-  const warning = cores > 0.1 ? ': WARNING, something else was busy; these figures are low, run again on a quiet machine' : '';
+  const warning =
+    cores > 0.1 ? ': WARNING, something else was busy; these figures are low, run again on a quiet machine' : '';
   return `  other processes used ${cores.toFixed(2)} cores meanwhile${warning}`;
 }

@@ -4,7 +4,10 @@ export class Sampler {
   private busy = false;
   readonly samples: number[] = [];
 
-  constructor(private readonly read: () => number | undefined | Promise<number | undefined>, everyMs = 1_000) {
+  constructor(
+    private readonly read: () => number | undefined | Promise<number | undefined>,
+    everyMs = 1_000,
+  ) {
     void this.sample();
     this.timer = setInterval(() => void this.sample(), everyMs);
   }

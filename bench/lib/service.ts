@@ -40,7 +40,10 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     name: `service (--role ${opts.role})`,
     script: CLI,
     args: ['start', '--role', opts.role],
-    nodeArgs: [...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []), ...(opts.nodeArgs ?? [])],
+    nodeArgs: [
+      ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []),
+      ...(opts.nodeArgs ?? []),
+    ],
     cwd: opts.dir,
     env: { ...serviceEnv(opts), PUSH_SECRET: secret },
     // the receiver starts last (after the writer, with --role all): its "listening" line means the service is up

@@ -33,7 +33,13 @@ export function parseCommandArgs(command: Command, argv: string[]): CommandArgs 
   const { args, restore } = hideValues(argv);
   try {
     const options = { help: { type: 'boolean', short: 'h' }, ...command.options } satisfies ParseArgsConfig['options'];
-    const { values, positionals, tokens } = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
+    const { values, positionals, tokens } = parseArgs({
+      args,
+      options,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
     refuseRepeated(tokens, options);
     return { values: restoreValues(values, restore), positionals: positionals.map(restore) };
   } catch (err) {
@@ -42,7 +48,10 @@ export function parseCommandArgs(command: Command, argv: string[]): CommandArgs 
 }
 
 /** An option given twice is a mistake to point out, not one to settle by taking the last (unless it may repeat). */
-function refuseRepeated(tokens: { kind: string; name?: string }[], options: NonNullable<ParseArgsConfig['options']>): void {
+function refuseRepeated(
+  tokens: { kind: string; name?: string }[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): void {
   const seen = new Set<string>();
   for (const token of tokens) {
     if (token.kind !== 'option' || token.name === undefined || options[token.name]?.multiple === true) continue;
@@ -79,7 +88,9 @@ function hideValues(argv: string[]): { args: string[]; restore: (arg: string) =>
 function restoreValues(values: CommandArgs['values'], restore: (arg: string) => string): CommandArgs['values'] {
   const restored = (value: unknown): unknown =>
     typeof value === 'string' ? restore(value) : Array.isArray(value) ? value.map(restored) : value;
-  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, restored(value)])) as CommandArgs['values'];
+  return Object.fromEntries(
+    Object.entries(values).map(([name, value]) => [name, restored(value)]),
+  ) as CommandArgs['values'];
 }
 
 export function createIO(): CommandIO {
@@ -101,7 +112,12 @@ export function stringOption(args: CommandArgs, name: string): string | undefine
   return typeof value === 'string' ? value : undefined;
 }
 
-export function integerOption(args: CommandArgs, name: string, fallback: number, range: { min: number; max: number }): number {
+export function integerOption(
+  args: CommandArgs,
+  name: string,
+  fallback: number,
+  range: { min: number; max: number },
+): number {
   const text = stringOption(args, name);
   if (text === undefined) return fallback;
   const value = Number(text);

@@ -37,7 +37,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   try {
-    if (!command) throw new UsageError(`unknown command "${name}": try one of ${COMMANDS.map((c) => c.name).join(', ')}`);
+    if (!command)
+      throw new UsageError(`unknown command "${name}": try one of ${COMMANDS.map((c) => c.name).join(', ')}`);
     const args = parseCommandArgs(command, rest);
     if (args.values.help) {
       await io.out(commandHelp(command));

@@ -18,7 +18,9 @@ const HOW = 'give one SELECT in quotes ("SELECT ..."), with --file F, or on stdi
 /** Picks the one place the SQL comes from: positionals and --file as parsed, and whether stdin is a terminal. */
 export function chooseSqlSource(positionals: string[], file: string | undefined, stdinIsTTY: boolean): SqlSource {
   if (positionals.length > 1) {
-    throw new UsageError(`query takes its SQL as one argument, got ${positionals.length}: put the whole SELECT in quotes, or use --file F or stdin`);
+    throw new UsageError(
+      `query takes its SQL as one argument, got ${positionals.length}: put the whole SELECT in quotes, or use --file F or stdin`,
+    );
   }
   const [argument] = positionals;
   if (argument !== undefined && file !== undefined) {
@@ -33,10 +35,15 @@ export function chooseSqlSource(positionals: string[], file: string | undefined,
 }
 
 /** The SQL text of a source, never empty (a UsageError says where it was empty). */
-export async function readSql(source: SqlSource, stdin: NodeJS.ReadableStream, maxBytes = MAX_SQL_BYTES): Promise<string> {
+export async function readSql(
+  source: SqlSource,
+  stdin: NodeJS.ReadableStream,
+  maxBytes = MAX_SQL_BYTES,
+): Promise<string> {
   const sql = source.from === 'argument' ? source.sql : await readSqlText(source, stdin, maxBytes);
   if (sql.trim() === '') throw new UsageError(`query got no SQL: ${describeSource(source)} is empty; ${HOW}`);
-  if (afterLeadingComments(sql) === '') throw new UsageError(`query got no SQL: ${describeSource(source)} holds only comments; ${HOW}`);
+  if (afterLeadingComments(sql) === '')
+    throw new UsageError(`query got no SQL: ${describeSource(source)} holds only comments; ${HOW}`);
   return sql;
 }
 
@@ -45,7 +52,11 @@ function describeSource(source: SqlSource): string {
   return source.from === 'stdin' ? 'stdin' : 'the SQL argument';
 }
 
-async function readSqlText(source: Exclude<SqlSource, { from: 'argument' }>, stdin: NodeJS.ReadableStream, maxBytes: number): Promise<string> {
+async function readSqlText(
+  source: Exclude<SqlSource, { from: 'argument' }>,
+  stdin: NodeJS.ReadableStream,
+  maxBytes: number,
+): Promise<string> {
   const where = describeSource(source);
   let bytes: Buffer | undefined;
   try {
@@ -53,10 +64,12 @@ async function readSqlText(source: Exclude<SqlSource, { from: 'argument' }>, std
   } catch (err) {
     throw new UsageError(`${where}: ${readProblem(err)}`);
   }
-  if (bytes === undefined) throw new UsageError(`${where}: more than ${maxBytes} bytes of SQL, the most query reads; ${HOW}`);
+  if (bytes === undefined)
+    throw new UsageError(`${where}: more than ${maxBytes} bytes of SQL, the most query reads; ${HOW}`);
   // UTF-16 (what some editors save) is no UTF-8, or UTF-8 with a NUL byte after every letter: neither is SQL
   const text = utf8(bytes);
-  if (text === undefined || text.includes('\u0000')) throw new UsageError(`${where}: not UTF-8 text; save the SQL as UTF-8`);
+  if (text === undefined || text.includes('\u0000'))
+    throw new UsageError(`${where}: not UTF-8 text; save the SQL as UTF-8`);
   // an editor's byte-order mark is no part of the SQL
   return text.replace(/^\uFEFF/, '');
 }

@@ -63,7 +63,12 @@ export async function workerIsRunning(config: Config): Promise<boolean> {
   return (await findWorker(config))?.warehouse === warehouseIdentity(config.warehousePath);
 }
 
-export async function askWorker<T>(config: Config, kind: string, payload: unknown, opts: AskOptions & { log?: Logger }): Promise<T> {
+export async function askWorker<T>(
+  config: Config,
+  kind: string,
+  payload: unknown,
+  opts: AskOptions & { log?: Logger },
+): Promise<T> {
   const redis = producerConnection(config.redisUrl);
   const queue = new Queue(QUEUES.control, { connection: redis, prefix: config.queuePrefix });
   try {
@@ -86,9 +91,15 @@ export async function askWorker<T>(config: Config, kind: string, payload: unknow
     process.once('SIGTERM', giveUp);
     try {
       // the worker checks it holds the warehouse this command names before it answers
-      const job = await queue.add(kind, { warehouse: warehouseIdentity(config.warehousePath), payload }, { jobId, attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 3_600 } });
+      const job = await queue.add(
+        kind,
+        { warehouse: warehouseIdentity(config.warehousePath), payload },
+        { jobId, attempts: 1, removeOnComplete: { age: 600 }, removeOnFail: { age: 3_600 } },
+      );
       opts.log?.debug({ kind, jobId: job.id }, 'request sent to the worker');
-      const finished = (await waitForAnswer(queue, jobId, kind, opts, () => workerBeats(redis, config))) as { answer?: unknown } | null;
+      const finished = (await waitForAnswer(queue, jobId, kind, opts, () => workerBeats(redis, config))) as {
+        answer?: unknown;
+      } | null;
       return (await takeAnswer(redis, queue, jobId, finished)) as T;
     } finally {
       clearInterval(renew);
@@ -106,20 +117,33 @@ export async function askWorker<T>(config: Config, kind: string, payload: unknow
  * Polls the request until the worker has answered. (Not QueueEvents: a busy machine can delay its first stream
  * read past a fast answer, which it then never hears of. One small read every few ms cannot miss anything.)
  */
-async function waitForAnswer(queue: Queue, jobId: string, kind: string, opts: AskOptions, workerAlive: () => Promise<boolean>): Promise<unknown> {
+async function waitForAnswer(
+  queue: Queue,
+  jobId: string,
+  kind: string,
+  opts: AskOptions,
+  workerAlive: () => Promise<boolean>,
+): Promise<unknown> {
   const started = Date.now();
   let progress: unknown;
   let lastLook = started;
   for (;;) {
     const job = await queue.getJob(jobId);
-    if (!job) throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the request "${kind}" vanished from Redis before the worker answered it`);
+    if (!job)
+      throw new SyncError(
+        ErrorCodes.WORKER_TIMEOUT,
+        `the request "${kind}" vanished from Redis before the worker answered it`,
+      );
     if (job.processedOn !== undefined && JSON.stringify(job.progress) !== JSON.stringify(progress)) {
       progress = job.progress;
       opts.onProgress?.(progress);
     }
     if (job.finishedOn !== undefined) {
       if (job.failedReason && /stalled more than allowable limit/.test(job.failedReason)) {
-        throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker stopped while it held "${kind}" (killed or restarted), and does not run it again: run the command again if you still want it`);
+        throw new SyncError(
+          ErrorCodes.WORKER_TIMEOUT,
+          `the worker stopped while it held "${kind}" (killed or restarted), and does not run it again: run the command again if you still want it`,
+        );
       }
       if (job.failedReason) throw asWorkerError(new Error(job.failedReason));
       return job.returnvalue;
@@ -127,17 +151,26 @@ async function waitForAnswer(queue: Queue, jobId: string, kind: string, opts: As
     const waited = Date.now() - started;
     if (job.processedOn === undefined && waited > PICKUP_TIMEOUT_MS) {
       await job.remove().catch(() => undefined);
-      throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker did not pick up the request within ${PICKUP_TIMEOUT_MS / 1000}s: is it running? (sensoterra-sync status)`);
+      throw new SyncError(
+        ErrorCodes.WORKER_TIMEOUT,
+        `the worker did not pick up the request within ${PICKUP_TIMEOUT_MS / 1000}s: is it running? (sensoterra-sync status)`,
+      );
     }
     // a worker that died with the request in hand: its heartbeat expires, and no other worker will run it
     if (job.processedOn !== undefined && Date.now() - lastLook > HEARTBEAT_INTERVAL_MS) {
       lastLook = Date.now();
       if (!(await workerAlive())) {
-        throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker stopped while it held "${kind}" (its heartbeat expired), and no worker runs it again: run the command again once a worker runs`);
+        throw new SyncError(
+          ErrorCodes.WORKER_TIMEOUT,
+          `the worker stopped while it held "${kind}" (its heartbeat expired), and no worker runs it again: run the command again once a worker runs`,
+        );
       }
     }
     if (waited > opts.timeoutMs) {
-      throw new SyncError(ErrorCodes.WORKER_TIMEOUT, `the worker did not finish "${kind}" within ${Math.round(opts.timeoutMs / 1000)}s; it may still be running it (see sensoterra-sync status)`);
+      throw new SyncError(
+        ErrorCodes.WORKER_TIMEOUT,
+        `the worker did not finish "${kind}" within ${Math.round(opts.timeoutMs / 1000)}s; it may still be running it (see sensoterra-sync status)`,
+      );
     }
     await new Promise((r) => setTimeout(r, waited < 1_000 ? POLL_FAST_MS : POLL_MS));
   }
@@ -151,14 +184,29 @@ async function workerBeats(redis: Redis, config: Config): Promise<boolean> {
 }
 
 /** Reads the answer the worker left under its own key, and removes it and the request from Redis. */
-async function takeAnswer(redis: Redis, queue: Queue, jobId: string, finished: { answer?: unknown } | null): Promise<unknown> {
+async function takeAnswer(
+  redis: Redis,
+  queue: Queue,
+  jobId: string,
+  finished: { answer?: unknown } | null,
+): Promise<unknown> {
   if ((finished as { abandoned?: unknown } | null)?.abandoned === true) {
-    throw new SyncError(ErrorCodes.WORKER_TIMEOUT, 'the worker took this command for gone and dropped its answer (Redis was slow to say it waits): run the command again');
+    throw new SyncError(
+      ErrorCodes.WORKER_TIMEOUT,
+      'the worker took this command for gone and dropped its answer (Redis was slow to say it waits): run the command again',
+    );
   }
   if (typeof finished?.answer !== 'string') return finished; // an older worker answered in the job itself
-  const [[, text]] = (await redis.multi().get(finished.answer).del(finished.answer).exec()) as [[Error | null, string | null], unknown];
+  const [[, text]] = (await redis.multi().get(finished.answer).del(finished.answer).exec()) as [
+    [Error | null, string | null],
+    unknown,
+  ];
   await (await queue.getJob(jobId))?.remove().catch(() => undefined);
-  if (text === null) throw new SyncError(ErrorCodes.WORKER_TIMEOUT, 'the answer expired in Redis before it could be read: run the command again');
+  if (text === null)
+    throw new SyncError(
+      ErrorCodes.WORKER_TIMEOUT,
+      'the answer expired in Redis before it could be read: run the command again',
+    );
   return JSON.parse(text) as unknown;
 }
 

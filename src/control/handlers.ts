@@ -23,7 +23,8 @@ export function controlHandlers(deps: JobDeps): Record<string, Handler> {
     status: (): Promise<WarehouseStatus> => warehouseStatus(deps.db),
 
     /** A change a command made at Sensoterra: into the warehouse at once, dated exactly. */
-    'probe-changed': (payload): Promise<RunReport> => runJob('apply-probe-change', payload, deps, { trigger: 'command' }),
+    'probe-changed': (payload): Promise<RunReport> =>
+      runJob('apply-probe-change', payload, deps, { trigger: 'command' }),
 
     /** Publish now, as the scheduled export does. */
     export: (): Promise<RunReport> => runJob('export', {}, deps, { trigger: 'command' }),
@@ -31,14 +32,20 @@ export function controlHandlers(deps: JobDeps): Record<string, Handler> {
     /** Read-only SQL on the live warehouse; timestamps travel as ISO-8601 text. */
     async query(payload): Promise<QueryResult> {
       const { sql } = parse(queryPayload, payload, 'query');
-      const result = await runReadOnlyQuery(deps.db, sql, { timeoutMs: deps.config.queryTimeoutMs, memoryMb: deps.config.queryMemoryMb });
+      const result = await runReadOnlyQuery(deps.db, sql, {
+        timeoutMs: deps.config.queryTimeoutMs,
+        memoryMb: deps.config.queryMemoryMb,
+      });
       return { columns: result.columns, rows: result.rows }; // already JSON-safe text and numbers (query/values.ts)
     },
 
     /** Historic readings on demand; progress goes back to the command's progress bar. */
     async backfill(payload, progress): Promise<RunReport> {
       const request = parse(backfillPayload, payload, 'backfill');
-      return runJob('backfill', request, deps, { trigger: 'command', onProgress: (done, total) => progress({ done, total }) });
+      return runJob('backfill', request, deps, {
+        trigger: 'command',
+        onProgress: (done, total) => progress({ done, total }),
+      });
     },
 
     /** One pull (or all, in order) now; a failed one does not stop the others. */
@@ -60,5 +67,8 @@ export function controlHandlers(deps: JobDeps): Record<string, Handler> {
 function parse<S extends z.ZodType>(schema: S, payload: unknown, kind: string): z.infer<S> {
   const result = schema.safeParse(payload);
   if (result.success) return result.data;
-  throw new SyncError(ErrorCodes.PAYLOAD_INVALID, `${kind}: ${result.error.issues.map((i) => `${i.path.join('.') || 'payload'} ${i.message}`).join('; ')}`);
+  throw new SyncError(
+    ErrorCodes.PAYLOAD_INVALID,
+    `${kind}: ${result.error.issues.map((i) => `${i.path.join('.') || 'payload'} ${i.message}`).join('; ')}`,
+  );
 }

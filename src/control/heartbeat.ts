@@ -64,7 +64,13 @@ function parseHeartbeat(raw: string): Heartbeat {
   } catch {
     // an older worker wrote its pid alone
   }
-  return { pid: Number(raw), host: 'unknown', startedAt: 0, warehouse: 'unknown (an older worker)', writer: { state: 'up' } };
+  return {
+    pid: Number(raw),
+    host: 'unknown',
+    startedAt: 0,
+    warehouse: 'unknown (an older worker)',
+    writer: { state: 'up' },
+  };
 }
 
 async function writeHeartbeat(redis: Redis, prefix: string, beat: Heartbeat): Promise<void> {
@@ -90,7 +96,8 @@ export async function claimPrefix(redis: Redis, prefix: string, beat: Heartbeat)
  */
 export async function beatOrGiveWay(redis: Redis, prefix: string, beat: Heartbeat): Promise<void> {
   const other = await readHeartbeat(redis, prefix);
-  if (other !== undefined && other.warehouse !== beat.warehouse && other.startedAt <= beat.startedAt) throw conflict(prefix, other, beat);
+  if (other !== undefined && other.warehouse !== beat.warehouse && other.startedAt <= beat.startedAt)
+    throw conflict(prefix, other, beat);
   await writeHeartbeat(redis, prefix, beat);
 }
 

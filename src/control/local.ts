@@ -18,7 +18,13 @@ export interface CommandOptions {
   onProgress?: (progress: unknown) => void;
 }
 
-export async function viaWorkerOrLocally<T>(config: Config, log: Logger, kind: string, payload: unknown, opts: CommandOptions): Promise<T> {
+export async function viaWorkerOrLocally<T>(
+  config: Config,
+  log: Logger,
+  kind: string,
+  payload: unknown,
+  opts: CommandOptions,
+): Promise<T> {
   const worker = await findWorker(config);
   if (worker?.warehouse === warehouseIdentity(config.warehousePath)) {
     log.debug({ kind }, 'asking the running worker');
@@ -26,7 +32,11 @@ export async function viaWorkerOrLocally<T>(config: Config, log: Logger, kind: s
   }
   // no worker, or one that holds another warehouse (another WAREHOUSE_PATH on the same prefix): this file is ours
   log.debug({ kind, worker: worker?.warehouse }, 'no worker holds this warehouse: opening it here');
-  return withLocalDeps(config, log, (deps) => controlHandlers(deps)[kind]!(payload, opts.onProgress ?? (() => undefined)) as Promise<T>);
+  return withLocalDeps(
+    config,
+    log,
+    (deps) => controlHandlers(deps)[kind]!(payload, opts.onProgress ?? (() => undefined)) as Promise<T>,
+  );
 }
 
 /** Opens the warehouse (and, on first use, an API client) for one piece of work, and closes both after. */

@@ -53,13 +53,22 @@ export async function queueStatus(config: Config): Promise<QueueStatus> {
       if (name === QUEUES.jobs) schedules = await scheduleStates(queue);
       if (name === QUEUES.ingest) {
         // the batches the writer holds count too: while the storage fails it keeps them in hand (ingest/consumer.ts)
-        const oldest = [...(await queue.getJobs(['waiting'], 0, 0, true)), ...(await queue.getJobs(['active'], 0, 500, true))];
+        const oldest = [
+          ...(await queue.getJobs(['waiting'], 0, 0, true)),
+          ...(await queue.getJobs(['active'], 0, 500, true)),
+        ];
         const first = Math.min(...oldest.map((job) => job.timestamp));
         ingestLagS = oldest.length > 0 ? Math.round((Date.now() - first) / 1000) : 0;
       }
       await queue.close();
     }
-    return { redis: 'up', worker: (await readHeartbeat(redis, config.queuePrefix)) ?? null, queues, ingestLagS, schedules };
+    return {
+      redis: 'up',
+      worker: (await readHeartbeat(redis, config.queuePrefix)) ?? null,
+      queues,
+      ingestLagS,
+      schedules,
+    };
   } finally {
     await closeRedis(redis);
   }

@@ -9,7 +9,12 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DEFAULT_EXPORT_FILE_MODE, DEFAULT_PARQUET_COMPRESSION, PARQUET_COMPRESSIONS, type ParquetCompression } from '../config.js';
+import {
+  DEFAULT_EXPORT_FILE_MODE,
+  DEFAULT_PARQUET_COMPRESSION,
+  PARQUET_COMPRESSIONS,
+  type ParquetCompression,
+} from '../config.js';
 import type { Logger } from '../logger.js';
 import { ident, literal, QuotedSql, sqlFile } from '../warehouse/sql-files.js';
 import { createViews, MATERIALIZED_IN_SNAPSHOT } from '../warehouse/views.js';
@@ -18,15 +23,45 @@ import { applyMode, newVersionName, partialDir, prune, switchTo } from './versio
 
 /** The tables copied into the snapshot (everything the views need, and everything a user may ask about). */
 export const SNAPSHOT_TABLES = [
-  'readings', 'probes', 'probe_history', 'probe_status', 'locations', 'customers', 'customer_probes', 'soil_types',
-  'soil_type_history', 'parameters', 'sync_runs', 'reading_conflicts', 'rejected_pushes', 'uplink_extras', 'daily_rollup',
-  'warehouse_settings', 'soil_threshold_defaults', 'soil_threshold_overrides',
+  'readings',
+  'probes',
+  'probe_history',
+  'probe_status',
+  'locations',
+  'customers',
+  'customer_probes',
+  'soil_types',
+  'soil_type_history',
+  'parameters',
+  'sync_runs',
+  'reading_conflicts',
+  'rejected_pushes',
+  'uplink_extras',
+  'daily_rollup',
+  'warehouse_settings',
+  'soil_threshold_defaults',
+  'soil_threshold_overrides',
 ] as const;
 /** What goes to Parquet besides readings: the user-facing tables, and views worth having as files. */
 export const PARQUET_TABLES = [
-  'probes', 'probe_history', 'probe_status', 'locations', 'customers', 'customer_probes', 'soil_types', 'soil_type_history',
-  'parameters', 'sync_runs', 'reading_conflicts', 'rejected_pushes', 'uplink_extras', 'probe_soil_layers', 'soil_thresholds', 'readings_daily',
-  'probe_latest', 'probe_health',
+  'probes',
+  'probe_history',
+  'probe_status',
+  'locations',
+  'customers',
+  'customer_probes',
+  'soil_types',
+  'soil_type_history',
+  'parameters',
+  'sync_runs',
+  'reading_conflicts',
+  'rejected_pushes',
+  'uplink_extras',
+  'probe_soil_layers',
+  'soil_thresholds',
+  'readings_daily',
+  'probe_latest',
+  'probe_health',
 ] as const;
 const STORAGE_VERSION = 'v1.0.0'; // as in sql/export/attach.sql
 const SNAPSHOT = 'export_snapshot';
@@ -50,14 +85,29 @@ export interface PublishOptions {
 let publishing: Promise<unknown> = Promise.resolve();
 
 /** One publish at a time per process (a scheduled export and an `export` command may meet). */
-export function publish(db: Warehouse, exportDir: string, keepVersions: number, log: Logger, options: PublishOptions = {}): Promise<PublishReport> {
-  const settled = { fileMode: options.fileMode ?? DEFAULT_EXPORT_FILE_MODE, parquetCompression: options.parquetCompression ?? DEFAULT_PARQUET_COMPRESSION };
+export function publish(
+  db: Warehouse,
+  exportDir: string,
+  keepVersions: number,
+  log: Logger,
+  options: PublishOptions = {},
+): Promise<PublishReport> {
+  const settled = {
+    fileMode: options.fileMode ?? DEFAULT_EXPORT_FILE_MODE,
+    parquetCompression: options.parquetCompression ?? DEFAULT_PARQUET_COMPRESSION,
+  };
   const run = publishing.then(() => publishNow(db, exportDir, keepVersions, log, settled));
   publishing = run.catch(() => undefined);
   return run;
 }
 
-async function publishNow(db: Warehouse, exportDir: string, keepVersions: number, log: Logger, { fileMode, parquetCompression }: Required<PublishOptions>): Promise<PublishReport> {
+async function publishNow(
+  db: Warehouse,
+  exportDir: string,
+  keepVersions: number,
+  log: Logger,
+  { fileMode, parquetCompression }: Required<PublishOptions>,
+): Promise<PublishReport> {
   const started = Date.now();
   const version = newVersionName(new Date(), exportDir);
   const dir = partialDir(exportDir, version);
@@ -68,7 +118,13 @@ async function publishNow(db: Warehouse, exportDir: string, keepVersions: number
       tables = await writeSnapshot(connection, join(dir, 'warehouse.duckdb'));
       await writeParquet(connection, join(dir, 'parquet'), parquetCompression);
       await connection.run(`DETACH ${ident(SNAPSHOT).text}`);
-      const manifest = { version, published_at: new Date().toISOString(), storage_version: STORAGE_VERSION, parquet_compression: parquetCompression, tables };
+      const manifest = {
+        version,
+        published_at: new Date().toISOString(),
+        storage_version: STORAGE_VERSION,
+        parquet_compression: parquetCompression,
+        tables,
+      };
       writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     } finally {
       await connection.run(`DETACH DATABASE IF EXISTS ${ident(SNAPSHOT).text}`).catch(() => undefined);
@@ -99,7 +155,11 @@ async function writeSnapshot(c: DuckDBConnection, file: string): Promise<Record<
   await c.run('BEGIN TRANSACTION');
   try {
     for (const table of [...SNAPSHOT_TABLES, ...MATERIALIZED_IN_SNAPSHOT]) {
-      const sql = sqlFile('export/snapshot-table', { snapshot: ident(SNAPSHOT), table: ident(table), columns: await exportColumns(c, table) });
+      const sql = sqlFile('export/snapshot-table', {
+        snapshot: ident(SNAPSHOT),
+        table: ident(table),
+        columns: await exportColumns(c, table),
+      });
       await c.run(sql);
       const counted = await c.runAndReadAll(`SELECT count(*) AS n FROM ${ident(SNAPSHOT).text}.${ident(table).text}`);
       rows[table] = Number(counted.getRowObjectsJS()[0]!.n);
@@ -135,11 +195,25 @@ async function exportColumns(c: DuckDBConnection, table: string): Promise<Quoted
 
 /** The codec is one of PARQUET_COMPRESSIONS (checked here too, for a caller past the config), spliced as a literal. */
 async function writeParquet(c: DuckDBConnection, dir: string, codec: ParquetCompression): Promise<void> {
-  if (!PARQUET_COMPRESSIONS.includes(codec)) throw new Error(`Parquet compression ${JSON.stringify(codec)}: expected one of ${PARQUET_COMPRESSIONS.join(', ')}`);
+  if (!PARQUET_COMPRESSIONS.includes(codec))
+    throw new Error(`Parquet compression ${JSON.stringify(codec)}: expected one of ${PARQUET_COMPRESSIONS.join(', ')}`);
   const compression = literal(codec);
   mkdirSync(dir, { recursive: true });
-  await c.run(sqlFile('export/parquet-readings', { snapshot: ident(SNAPSHOT), path: literal(join(dir, 'readings')), compression }));
+  await c.run(
+    sqlFile('export/parquet-readings', {
+      snapshot: ident(SNAPSHOT),
+      path: literal(join(dir, 'readings')),
+      compression,
+    }),
+  );
   for (const table of PARQUET_TABLES) {
-    await c.run(sqlFile('export/parquet', { snapshot: ident(SNAPSHOT), table: ident(table), path: literal(join(dir, `${table}.parquet`)), compression }));
+    await c.run(
+      sqlFile('export/parquet', {
+        snapshot: ident(SNAPSHOT),
+        table: ident(table),
+        path: literal(join(dir, `${table}.parquet`)),
+        compression,
+      }),
+    );
   }
 }

@@ -9,7 +9,17 @@
  * so that a reader still inside it (a BI refresh, a notebook) can finish. Who may read them: EXPORT_FILE_MODE
  * (applyMode).
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 const CURRENT = 'current';
@@ -101,7 +111,8 @@ export function prune(exportDir: string, keep: number, now = Date.now()): string
     }
   }
   for (const name of names.filter((n) => n.endsWith(PARTIAL) && n !== `${current}${PARTIAL}`)) {
-    if (now - statSync(join(dir, name)).mtimeMs > READER_GRACE_MS) rmSync(join(dir, name), { recursive: true, force: true });
+    if (now - statSync(join(dir, name)).mtimeMs > READER_GRACE_MS)
+      rmSync(join(dir, name), { recursive: true, force: true });
   }
   return removed;
 }

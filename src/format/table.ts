@@ -16,8 +16,17 @@ export const FORMATS = ['table', 'csv', 'json'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export function formatRows(columns: string[], rows: Row[], format: Format): string {
-  if (format === 'json') return JSON.stringify(rows.map((r) => Object.fromEntries(columns.map((c) => [c, jsonValue(r[c])]))), null, 2);
-  if (format === 'csv') return [columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(text(r[c], false))).join(','))].join('\n');
+  if (format === 'json')
+    return JSON.stringify(
+      rows.map((r) => Object.fromEntries(columns.map((c) => [c, jsonValue(r[c])]))),
+      null,
+      2,
+    );
+  if (format === 'csv')
+    return [
+      columns.map(csvCell).join(','),
+      ...rows.map((r) => columns.map((c) => csvCell(text(r[c], false))).join(',')),
+    ].join('\n');
   return textTable(columns, rows);
 }
 
@@ -31,10 +40,19 @@ function textTable(columns: string[], rows: Row[]): string {
   const numeric = columns.map(
     (c) =>
       rows.some((r) => typeof r[c] === 'number') &&
-      rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === 'number' || (typeof r[c] === 'string' && NUMBER_TEXT.test(r[c]))),
+      rows.every(
+        (r) =>
+          r[c] === null ||
+          r[c] === undefined ||
+          typeof r[c] === 'number' ||
+          (typeof r[c] === 'string' && NUMBER_TEXT.test(r[c])),
+      ),
   );
   const line = (values: string[]): string =>
-    values.map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
+    values
+      .map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(columns.map(oneLine)), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
   out.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
   return out.join('\n');
@@ -44,8 +62,10 @@ function textTable(columns: string[], rows: Row[]): string {
 function text(value: unknown, round = true): string {
   if (value === null || value === undefined) return '';
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'number') return !round || Number.isInteger(value) ? String(value) : String(Math.round(value * 1000) / 1000);
-  if (typeof value === 'object') return JSON.stringify(jsonValue(value), (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  if (typeof value === 'number')
+    return !round || Number.isInteger(value) ? String(value) : String(Math.round(value * 1000) / 1000);
+  if (typeof value === 'object')
+    return JSON.stringify(jsonValue(value), (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
   return String(value);
 }
 

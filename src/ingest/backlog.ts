@@ -22,7 +22,8 @@ export async function waitUntilIngested(config: Config, timeoutMs = 30_000): Pro
     const deadline = Date.now() + timeoutMs;
     let backlog = await ingestBacklog(queue);
     while (backlog > 0) {
-      if (Date.now() > deadline) throw new Error(`${backlog} batches of pushes still wait for the writer after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`${backlog} batches of pushes still wait for the writer after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 50));
       backlog = await ingestBacklog(queue);
     }

@@ -64,7 +64,9 @@ export class IngestConsumer {
   }
 
   start(): void {
-    this.worker.startStalledCheckTimer().catch((err: unknown) => this.deps.log.error({ err }, 'stalled-job check could not start'));
+    this.worker
+      .startStalledCheckTimer()
+      .catch((err: unknown) => this.deps.log.error({ err }, 'stalled-job check could not start'));
     this.loop = this.run();
   }
 
@@ -101,7 +103,9 @@ export class IngestConsumer {
   private async pruneRawPushes(): Promise<void> {
     this.lastPrune = Date.now();
     const before = new Date(Date.now() - this.deps.config.rawPushRetentionDays * 86_400_000);
-    const pruned = await this.deps.db.write(async (c) => (await c.run(sqlFile('ingest/raw-pushes-prune'), { before: ts(before) })).rowsChanged);
+    const pruned = await this.deps.db.write(
+      async (c) => (await c.run(sqlFile('ingest/raw-pushes-prune'), { before: ts(before) })).rowsChanged,
+    );
     if (pruned > 0) this.deps.log.info({ pruned, before }, 'verbatim pushes past their retention removed');
   }
 
@@ -127,7 +131,12 @@ export class IngestConsumer {
     for (const job of jobs) {
       const check = ingestPushes.payload.safeParse(job.data);
       if (check.success) valid.push(job);
-      else await job.moveToFailed(new UnrecoverableError(`invalid ingest payload: ${check.error.issues[0]?.message}`), token, false);
+      else
+        await job.moveToFailed(
+          new UnrecoverableError(`invalid ingest payload: ${check.error.issues[0]?.message}`),
+          token,
+          false,
+        );
     }
     if (valid.length === 0) return;
     const keepLocked = setInterval(() => {
@@ -146,11 +155,17 @@ export class IngestConsumer {
     for (;;) {
       try {
         // batches already completed or failed before the fault are not ours any more
-        return await this.landTogether(jobs.filter((job) => !this.settled.has(job)), token);
+        return await this.landTogether(
+          jobs.filter((job) => !this.settled.has(job)),
+          token,
+        );
       } catch (err) {
         if (!isStorageFault(err)) throw err;
         if (this.stopping) return; // the locks lapse and the stalled-job check hands the batches to the next writer
-        this.deps.log.debug({ err, jobs: jobs.length, pauseMs: pause }, 'the warehouse cannot store batches now: keeping them and trying again');
+        this.deps.log.debug(
+          { err, jobs: jobs.length, pauseMs: pause },
+          'the warehouse cannot store batches now: keeping them and trying again',
+        );
         await sleep(pause);
         while (this.deps.db.health().reopening && !this.stopping) await sleep(250);
         pause = Math.min(pause * 2, STORAGE_RETRY_MS[1]);
@@ -178,7 +193,10 @@ export class IngestConsumer {
   /** A job that failed alone: each push on its own, and the one that cannot be stored parked with its reason. */
   private async landPushByPush(job: Job, token: string, jobError: unknown): Promise<void> {
     const pushes = pushesOf(job);
-    this.deps.log.warn({ err: jobError, jobId: job.id, pushes: pushes.length }, 'ingest batch failed: landing its pushes one by one');
+    this.deps.log.warn(
+      { err: jobError, jobId: job.id, pushes: pushes.length },
+      'ingest batch failed: landing its pushes one by one',
+    );
     let parked = 0;
     try {
       for (const push of pushes) {
@@ -253,6 +271,7 @@ function sizeOf(job: Job): { pushes: number; bytes: number } {
   const pushes = (job.data as { pushes?: unknown } | undefined)?.pushes;
   if (!Array.isArray(pushes)) return { pushes: 0, bytes: 0 };
   let bytes = 0;
-  for (const push of pushes) bytes += typeof (push as { b?: unknown })?.b === 'string' ? (push as { b: string }).b.length : 0;
+  for (const push of pushes)
+    bytes += typeof (push as { b?: unknown })?.b === 'string' ? (push as { b: string }).b.length : 0;
   return { pushes: pushes.length, bytes };
 }

@@ -20,17 +20,23 @@ export function parseSoilProfile(values: string[]): SoilLayer[] {
     return { depth: Number(match[1]), soil: match[2]!.toUpperCase() };
   });
   const depths = layers.map((l) => l.depth);
-  if (new Set(depths).size !== depths.length) throw new UsageError(`--soil: a depth appears twice (${depths.join(', ')})`);
+  if (new Set(depths).size !== depths.length)
+    throw new UsageError(`--soil: a depth appears twice (${depths.join(', ')})`);
   return layers.sort((a, b) => a.depth - b.depth);
 }
 
-export function parseCoordinates(lat: string | undefined, lon: string | undefined): { latitude: number; longitude: number } | undefined {
+export function parseCoordinates(
+  lat: string | undefined,
+  lon: string | undefined,
+): { latitude: number; longitude: number } | undefined {
   if (lat === undefined && lon === undefined) return undefined;
   if (lat === undefined || lon === undefined) throw new UsageError('--lat and --lon go together');
   const latitude = Number(lat);
   const longitude = Number(lon);
-  if (lat.trim() === '' || !Number.isFinite(latitude) || Math.abs(latitude) > 90) throw new UsageError(`--lat ${lat}: expected a latitude from -90 to 90`);
-  if (lon.trim() === '' || !Number.isFinite(longitude) || Math.abs(longitude) > 180) throw new UsageError(`--lon ${lon}: expected a longitude from -180 to 180`);
+  if (lat.trim() === '' || !Number.isFinite(latitude) || Math.abs(latitude) > 90)
+    throw new UsageError(`--lat ${lat}: expected a latitude from -90 to 90`);
+  if (lon.trim() === '' || !Number.isFinite(longitude) || Math.abs(longitude) > 180)
+    throw new UsageError(`--lon ${lon}: expected a longitude from -180 to 180`);
   return { latitude, longitude };
 }
 
@@ -41,16 +47,21 @@ export function parseId(value: string | undefined, option: string): number | und
 }
 
 export function checkSerialFormat(serial: string | undefined): string {
-  if (serial === undefined || !/^\d{11}$/.test(serial)) throw new UsageError(`serial ${serial ?? '(missing)'}: expected the probe's 11-digit serial, e.g. 24000092104`);
+  if (serial === undefined || !/^\d{11}$/.test(serial))
+    throw new UsageError(`serial ${serial ?? '(missing)'}: expected the probe's 11-digit serial, e.g. 24000092104`);
   return serial;
 }
 
 /** Every soil key of the current parameter list must exist (GET /parameter, type SOIL). */
 export async function checkSoilKeys(api: SensoterraClient, profile: SoilLayer[]): Promise<void> {
   const keys = new Set<string>();
-  for await (const batch of api.parameters()) for (const { value } of batch) if (value.type.toUpperCase() === 'SOIL') keys.add(value.key);
+  for await (const batch of api.parameters())
+    for (const { value } of batch) if (value.type.toUpperCase() === 'SOIL') keys.add(value.key);
   const unknown = profile.filter((l) => !keys.has(l.soil)).map((l) => l.soil);
-  if (unknown.length > 0) throw new UsageError(`unknown soil ${unknown.join(', ')}: the current soil types are ${[...keys].sort().join(', ')}`);
+  if (unknown.length > 0)
+    throw new UsageError(
+      `unknown soil ${unknown.join(', ')}: the current soil types are ${[...keys].sort().join(', ')}`,
+    );
 }
 
 export async function checkLocation(api: SensoterraClient, locationId: number): Promise<void> {

@@ -15,8 +15,25 @@
  * The receiver parses a body to answer the pusher; the writer parses the same text with the same receivedAt and
  * limits to store it: one function, the same input, so the two cannot disagree.
  */
-import { checkTimestamp, checkValue, extraFields, hasControlCharacters, shown, toReading, type Checked, type Reading, type ReadingOrigin } from '../readings/reading.js';
-import { checkShape, nestsDeeperThan, SCAN_BEFORE_PARSE, tooDeep, type PushLimits, type ShapeProblem } from './limits.js';
+import {
+  checkTimestamp,
+  checkValue,
+  extraFields,
+  hasControlCharacters,
+  shown,
+  toReading,
+  type Checked,
+  type Reading,
+  type ReadingOrigin,
+} from '../readings/reading.js';
+import {
+  checkShape,
+  nestsDeeperThan,
+  SCAN_BEFORE_PARSE,
+  tooDeep,
+  type PushLimits,
+  type ShapeProblem,
+} from './limits.js';
 
 export interface PushStatus {
   serial: string;
@@ -88,14 +105,27 @@ function parseBody(text: string, receivedAt: Date, limits: PushLimits): ParsedPu
     return refused({ reason: `the body is not valid JSON (${(err as Error).message})`, status: 400 });
   }
   const tooMuch = checkShape(body, limits);
-  if (tooMuch) return refused(tooMuch.limit ? { reason: tooMuch.reason, status: 413, limit: tooMuch.limit } : { reason: tooMuch.reason, status: 400 });
+  if (tooMuch)
+    return refused(
+      tooMuch.limit
+        ? { reason: tooMuch.reason, status: 413, limit: tooMuch.limit }
+        : { reason: tooMuch.reason, status: 400 },
+    );
   const uplinks = Array.isArray(body) ? body : [body];
   if (uplinks.length === 0) return refused({ reason: 'the body is an empty array: no uplinks', status: 400 });
   if (uplinks.length > limits.maxUplinks) {
-    return refused({ reason: `the body holds ${uplinks.length} uplinks, more than PUSH_MAX_UPLINKS=${limits.maxUplinks}`, status: 413, limit: 'PUSH_MAX_UPLINKS' });
+    return refused({
+      reason: `the body holds ${uplinks.length} uplinks, more than PUSH_MAX_UPLINKS=${limits.maxUplinks}`,
+      status: 413,
+      limit: 'PUSH_MAX_UPLINKS',
+    });
   }
   if (!uplinks.some(looksLikeUplink)) {
-    return refused({ reason: 'the body is not the push format: expected an uplink object {"serial", "readings": [...]} or an array of them', status: 400 });
+    return refused({
+      reason:
+        'the body is not the push format: expected an uplink object {"serial", "readings": [...]} or an array of them',
+      status: 400,
+    });
   }
   const out: ParsedPush = { uplinks: uplinks.length, readings: [], statuses: [], uplinkExtras: [], rejected: [] };
   const reader = new UplinkReader(receivedAt, limits, text.length, out);
@@ -104,7 +134,12 @@ function parseBody(text: string, receivedAt: Date, limits: PushLimits): ParsedPu
   // (9e20 is written 900000000000000000000), are kept as the one body, verbatim
   const keptBytes = out.rejected.reduce((n, r) => n + r.body.length, 0);
   if (out.rejected.length > MAX_REJECTED_PARTS || keptBytes > text.length) {
-    out.rejected = [{ reason: `${out.rejected.length} uplinks or readings rejected, the first: ${out.rejected[0]!.reason}`, body: text }];
+    out.rejected = [
+      {
+        reason: `${out.rejected.length} uplinks or readings rejected, the first: ${out.rejected[0]!.reason}`,
+        body: text,
+      },
+    ];
   }
   return out;
 }
@@ -114,7 +149,12 @@ function refused(fatal: Fatal): ParsedPush {
 }
 
 function looksLikeUplink(value: unknown): value is Record<string, unknown> & { readings: unknown[] } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Array.isArray((value as { readings?: unknown }).readings);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Array.isArray((value as { readings?: unknown }).readings)
+  );
 }
 
 class UplinkReader {
@@ -142,13 +182,19 @@ class UplinkReader {
   read(uplink: unknown): void {
     if (!looksLikeUplink(uplink)) return this.reject('uplink is not an object with a "readings" array', uplink);
     if (uplink.readings.length > this.limits.maxReadings) {
-      throw new Refused({ reason: `an uplink holds ${uplink.readings.length} readings, more than PUSH_MAX_READINGS=${this.limits.maxReadings}`, status: 413, limit: 'PUSH_MAX_READINGS' });
+      throw new Refused({
+        reason: `an uplink holds ${uplink.readings.length} readings, more than PUSH_MAX_READINGS=${this.limits.maxReadings}`,
+        status: 413,
+        limit: 'PUSH_MAX_READINGS',
+      });
     }
     const serial = serialOf(uplink.serial);
     if (typeof serial !== 'string') return this.reject(`uplink has no serial: ${serial.reason}`, uplink);
-    const uplinkTime = uplink.timestamp === undefined || uplink.timestamp === null ? undefined : this.checkTime(uplink.timestamp);
+    const uplinkTime =
+      uplink.timestamp === undefined || uplink.timestamp === null ? undefined : this.checkTime(uplink.timestamp);
     const extra = this.extraOf(uplink, UPLINK_FIELDS, `uplink ${serial}`);
-    if (extra !== null) this.out.uplinkExtras.push({ serial, uplinkTs: uplinkTime && 'ok' in uplinkTime ? uplinkTime.ok : null, extra });
+    if (extra !== null)
+      this.out.uplinkExtras.push({ serial, uplinkTs: uplinkTime && 'ok' in uplinkTime ? uplinkTime.ok : null, extra });
     this.readStatus(uplink, serial, uplinkTime);
     const origin: ReadingOrigin = {
       serial,
@@ -163,7 +209,11 @@ class UplinkReader {
         this.reject(`${serial}: reading is not an object`, raw);
         continue;
       }
-      const reading = toReading(raw, origin, this.extraOf(raw as Record<string, unknown>, READING_FIELDS, `a reading of ${serial}`));
+      const reading = toReading(
+        raw,
+        origin,
+        this.extraOf(raw as Record<string, unknown>, READING_FIELDS, `a reading of ${serial}`),
+      );
       if ('reason' in reading) this.reject(`${serial}: ${reading.reason}`, raw);
       else this.out.readings.push(reading);
     }
@@ -181,19 +231,33 @@ class UplinkReader {
     }
     const signal = rssi === undefined || rssi === null ? undefined : checkValue(rssi);
     if (signal && 'reason' in signal) return this.reject(`${serial}: rssi: ${signal.reason}`, part());
-    if (signal && (signal.ok < MIN_RSSI || signal.ok > MAX_RSSI)) return this.reject(`${serial}: rssi ${signal.ok} is outside ${MIN_RSSI}..${MAX_RSSI} dBm`, part());
-    this.out.statuses.push({ serial, lastUpdate: uplinkTime.ok, battery: typeof battery === 'string' ? battery : null, rssi: signal ? signal.ok : null });
+    if (signal && (signal.ok < MIN_RSSI || signal.ok > MAX_RSSI))
+      return this.reject(`${serial}: rssi ${signal.ok} is outside ${MIN_RSSI}..${MAX_RSSI} dBm`, part());
+    this.out.statuses.push({
+      serial,
+      lastUpdate: uplinkTime.ok,
+      battery: typeof battery === 'string' ? battery : null,
+      rssi: signal ? signal.ok : null,
+    });
   }
 
   private extraOf(object: Record<string, unknown>, known: ReadonlySet<string>, what: string): string | null {
     const extra = extraFields(object, known);
     if (extra === null) return null;
     if (extra.length > this.limits.maxExtra) {
-      throw new Refused({ reason: `${what} has ${extra.length} bytes of unknown fields, more than PUSH_MAX_EXTRA=${this.limits.maxExtra}`, status: 413, limit: 'PUSH_MAX_EXTRA' });
+      throw new Refused({
+        reason: `${what} has ${extra.length} bytes of unknown fields, more than PUSH_MAX_EXTRA=${this.limits.maxExtra}`,
+        status: 413,
+        limit: 'PUSH_MAX_EXTRA',
+      });
     }
     this.extraBytes += extra.length;
     if (this.extraBytes > this.bodyLength) {
-      throw new Refused({ reason: `the unknown fields of the body take ${this.extraBytes} bytes as kept, more than the ${this.bodyLength} of the body itself (PUSH_MAX_EXTRA)`, status: 413, limit: 'PUSH_MAX_EXTRA' });
+      throw new Refused({
+        reason: `the unknown fields of the body take ${this.extraBytes} bytes as kept, more than the ${this.bodyLength} of the body itself (PUSH_MAX_EXTRA)`,
+        status: 413,
+        limit: 'PUSH_MAX_EXTRA',
+      });
     }
     return extra;
   }

@@ -37,7 +37,9 @@ export interface ShapeProblem {
  * JSON may escape half of a surrogate pair ("\ud800"), which is no character at all: JavaScript keeps it, but
  * DuckDB's JSON refuses it later, in the writer. Such a body is refused whole, here.
  */
-const NOT_UNICODE: ShapeProblem = { reason: 'the body holds a string that is not valid Unicode (an unpaired surrogate such as \\ud800)' };
+const NOT_UNICODE: ShapeProblem = {
+  reason: 'the body holds a string that is not valid Unicode (an unpaired surrogate such as \\ud800)',
+};
 
 /**
  * The first problem of the parsed body's shape (nesting, string lengths, text that is not Unicode), or undefined.
@@ -72,11 +74,18 @@ function shapeOf(value: unknown, depth: number, limits: PushLimits): ShapeProble
 }
 
 export function tooDeep(limits: PushLimits): Required<ShapeProblem> & { status: 413 } {
-  return { reason: `the body nests deeper than PUSH_MAX_DEPTH=${limits.maxDepth} levels of arrays and objects`, limit: 'PUSH_MAX_DEPTH', status: 413 };
+  return {
+    reason: `the body nests deeper than PUSH_MAX_DEPTH=${limits.maxDepth} levels of arrays and objects`,
+    limit: 'PUSH_MAX_DEPTH',
+    status: 413,
+  };
 }
 
 function tooLongString(length: number, limits: PushLimits): ShapeProblem {
-  return { reason: `the body holds a string of ${length} characters, more than PUSH_MAX_STRING=${limits.maxString}`, limit: 'PUSH_MAX_STRING' };
+  return {
+    reason: `the body holds a string of ${length} characters, more than PUSH_MAX_STRING=${limits.maxString}`,
+    limit: 'PUSH_MAX_STRING',
+  };
 }
 
 /** Bodies longer than this are scanned for their nesting before JSON.parse builds them (a short one cannot cost much). */

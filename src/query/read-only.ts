@@ -61,11 +61,25 @@ async function runNow(db: Warehouse, sql: string, limits: QueryLimits): Promise<
   let watcher: NodeJS.Timeout | undefined;
   try {
     // watched from the start: preparing folds constant expressions, which is work too
-    timer = setTimeout(() => stop(new SyncError(ErrorCodes.QUERY_TIMEOUT, `the query ran longer than QUERY_TIMEOUT_MS=${limits.timeoutMs} and was interrupted`)), limits.timeoutMs);
+    timer = setTimeout(
+      () =>
+        stop(
+          new SyncError(
+            ErrorCodes.QUERY_TIMEOUT,
+            `the query ran longer than QUERY_TIMEOUT_MS=${limits.timeoutMs} and was interrupted`,
+          ),
+        ),
+      limits.timeoutMs,
+    );
     const ceiling = process.memoryUsage.rss() + limits.memoryMb * 1_048_576;
     watcher = setInterval(() => {
       if (process.memoryUsage.rss() > ceiling) {
-        stop(new SyncError(ErrorCodes.QUERY_TIMEOUT, `the query grew the worker's memory by more than QUERY_MEMORY_MB=${limits.memoryMb} and was stopped: narrow it (WHERE, LIMIT, an aggregate) or read the published export`));
+        stop(
+          new SyncError(
+            ErrorCodes.QUERY_TIMEOUT,
+            `the query grew the worker's memory by more than QUERY_MEMORY_MB=${limits.memoryMb} and was stopped: narrow it (WHERE, LIMIT, an aggregate) or read the published export`,
+          ),
+        );
       }
     }, MEMORY_CHECK_MS);
     const prepared = await prepareReadOnly(connection, sql);
@@ -73,7 +87,9 @@ async function runNow(db: Warehouse, sql: string, limits: QueryLimits): Promise<
     const reader = await prepared.runAndReadUntil(MAX_ROWS + 1);
     if (stopped) throw stopped;
     if (reader.currentRowCount > MAX_ROWS) {
-      throw new QueryRefusedError(`the result has more than ${MAX_ROWS} rows: narrow the query (WHERE, LIMIT, an aggregate) or read the published export`);
+      throw new QueryRefusedError(
+        `the result has more than ${MAX_ROWS} rows: narrow the query (WHERE, LIMIT, an aggregate) or read the published export`,
+      );
     }
     return { columns: reader.columnNames(), rows: queryRowsOf(reader) };
   } catch (err) {
@@ -89,9 +105,13 @@ async function runNow(db: Warehouse, sql: string, limits: QueryLimits): Promise<
 
 async function prepareReadOnly(connection: DuckDBConnection, sql: string) {
   const keyword = firstKeyword(sql);
-  if (!READING_KEYWORDS.includes(keyword)) throw new QueryRefusedError(`${keyword || 'an empty'} statement refused: query runs one SELECT, nothing that changes or configures anything`);
+  if (!READING_KEYWORDS.includes(keyword))
+    throw new QueryRefusedError(
+      `${keyword || 'an empty'} statement refused: query runs one SELECT, nothing that changes or configures anything`,
+    );
   const extracted = await connection.extractStatements(sql);
-  if (extracted.count !== 1) throw new QueryRefusedError(`${extracted.count} statements refused: query runs exactly one SELECT`);
+  if (extracted.count !== 1)
+    throw new QueryRefusedError(`${extracted.count} statements refused: query runs exactly one SELECT`);
   // before preparing: binding a file reader already opens the file
   await refuseOutsideAccess(connection, sql);
   const prepared = await extracted.prepare(0);
@@ -118,17 +138,29 @@ async function refuseOutsideAccess(connection: DuckDBConnection, sql: string): P
     if (node.type === 'TABLE_FUNCTION') {
       const call = node.function as Record<string, unknown> | undefined;
       const name = String(call?.function_name ?? '').toLowerCase();
-      if (!ALLOWED_TABLE_FUNCTIONS.has(name)) throw new QueryRefusedError(`${name}() refused: query reads the warehouse's tables and views (and range, unnest and the catalog functions), nothing else`);
+      if (!ALLOWED_TABLE_FUNCTIONS.has(name))
+        throw new QueryRefusedError(
+          `${name}() refused: query reads the warehouse's tables and views (and range, unnest and the catalog functions), nothing else`,
+        );
       tableFunctions.add(call);
     } else if ((node.class === 'FUNCTION' || node.class === 'WINDOW') && !tableFunctions.has(node)) {
       const name = String(node.function_name).toLowerCase();
-      if (!ALLOWED_CALLS.has(name)) throw new QueryRefusedError(`${name}() refused: query calls DuckDB's aggregate, window, math, string, date/time, list, struct, regex and JSON functions, not this one`);
+      if (!ALLOWED_CALLS.has(name))
+        throw new QueryRefusedError(
+          `${name}() refused: query calls DuckDB's aggregate, window, math, string, date/time, list, struct, regex and JSON functions, not this one`,
+        );
       if (node.class === 'FUNCTION' && isBuilder(name)) {
-        if (++builders > MAX_BUILDERS) throw new QueryRefusedError(`more than ${MAX_BUILDERS} calls of range(), repeat(), lpad(), rpad(), list_resize(), format() or printf() as values refused: each builds a value in one go`);
+        if (++builders > MAX_BUILDERS)
+          throw new QueryRefusedError(
+            `more than ${MAX_BUILDERS} calls of range(), repeat(), lpad(), rpad(), list_resize(), format() or printf() as values refused: each builds a value in one go`,
+          );
         checkBuilder(name, (node.children ?? []) as Record<string, unknown>[]);
         // a builder of builders multiplies: repeat(repeat('x', 10000), 10000) is 10^8
         const inner = findBuilder(node.children);
-        if (inner) throw new QueryRefusedError(`${inner}() inside ${name}() refused: values built inside values multiply; build one, or use FROM range(...) as a table`);
+        if (inner)
+          throw new QueryRefusedError(
+            `${inner}() inside ${name}() refused: values built inside values multiply; build one, or use FROM range(...) as a table`,
+          );
       }
     }
     // a lambda runs once per element: a builder in it is built that many times, in one call of the list function
@@ -146,8 +178,14 @@ function checkTableName(node: Record<string, unknown>): void {
   const schema = String(node.schema_name ?? '');
   const table = String(node.table_name ?? '');
   const shown = [catalog, schema, table].filter((part) => part !== '').join('.');
-  if (catalog !== '' || !['', 'main', 'information_schema', 'pg_catalog'].includes(schema.toLowerCase()) || /[./\\:*]/.test(table)) {
-    throw new QueryRefusedError(`"${shown}" refused: query reads the warehouse's tables and views, not files or other databases`);
+  if (
+    catalog !== '' ||
+    !['', 'main', 'information_schema', 'pg_catalog'].includes(schema.toLowerCase()) ||
+    /[./\\:*]/.test(table)
+  ) {
+    throw new QueryRefusedError(
+      `"${shown}" refused: query reads the warehouse's tables and views, not files or other databases`,
+    );
   }
 }
 
@@ -158,16 +196,26 @@ function checkTableName(node: Record<string, unknown>): void {
  */
 function checkLambda(node: Record<string, unknown>): void {
   const inner = findBuilder(node.expr);
-  if (inner) throw new QueryRefusedError(`${inner}() inside a lambda refused: it would be built once per element, in one call; use FROM range(...) as a table`);
+  if (inner)
+    throw new QueryRefusedError(
+      `${inner}() inside a lambda refused: it would be built once per element, in one call; use FROM range(...) as a table`,
+    );
   const params = new Set<string>();
   visit(node.lhs, (ref) => {
-    if (ref.class === 'COLUMN_REF') params.add(String((ref.column_names as unknown[] | undefined)?.at(-1)).toLowerCase());
+    if (ref.class === 'COLUMN_REF')
+      params.add(String((ref.column_names as unknown[] | undefined)?.at(-1)).toLowerCase());
   });
   visit(node.expr, (inside) => {
-    if (inside.class === 'LAMBDA') throw new QueryRefusedError('a lambda inside a lambda refused: it runs once per element of once per element, in one call');
+    if (inside.class === 'LAMBDA')
+      throw new QueryRefusedError(
+        'a lambda inside a lambda refused: it runs once per element of once per element, in one call',
+      );
     if (inside.class === 'COLUMN_REF') {
       const name = String((inside.column_names as unknown[] | undefined)?.at(-1)).toLowerCase();
-      if (!params.has(name)) throw new QueryRefusedError(`"${name}" inside a lambda refused: a lambda may use its own parameters and constants only (it runs once per element, in one call)`);
+      if (!params.has(name))
+        throw new QueryRefusedError(
+          `"${name}" inside a lambda refused: a lambda may use its own parameters and constants only (it runs once per element, in one call)`,
+        );
     }
   });
 }
@@ -180,7 +228,8 @@ function isBuilder(name: string): boolean {
 function findBuilder(subtree: unknown): string | undefined {
   let found: string | undefined;
   visit(subtree, (node) => {
-    if (found === undefined && node.class === 'FUNCTION' && isBuilder(String(node.function_name).toLowerCase())) found = String(node.function_name).toLowerCase();
+    if (found === undefined && node.class === 'FUNCTION' && isBuilder(String(node.function_name).toLowerCase()))
+      found = String(node.function_name).toLowerCase();
   });
   return found;
 }
@@ -188,12 +237,19 @@ function findBuilder(subtree: unknown): string | undefined {
 /** A builder's size must be a number written in the query, at most MAX_BUILT (allowed-functions.ts). */
 function checkBuilder(name: string, args: Record<string, unknown>[]): void {
   const tooLarge = (): QueryRefusedError =>
-    new QueryRefusedError(`${name}() refused: as a value it may build at most ${MAX_BUILT} values or characters, given as numbers in the query (for more rows, use FROM range(...))`);
+    new QueryRefusedError(
+      `${name}() refused: as a value it may build at most ${MAX_BUILT} values or characters, given as numbers in the query (for more rows, use FROM range(...))`,
+    );
   if (name === 'format' || name === 'printf') {
     // a width in the format string ('%0100000000d') builds a string of that size, and so does one given as an
     // argument ('%*d', '{:>{}}'): the pattern must be written in the query, with written widths only
     const pattern = constantOf(args[0]);
-    if (typeof pattern !== 'string' || /\*|\{[^}]*\{/.test(pattern) || (pattern.match(/\d+/g) ?? []).some((digits) => Number(digits) > MAX_BUILT)) throw tooLarge();
+    if (
+      typeof pattern !== 'string' ||
+      /\*|\{[^}]*\{/.test(pattern) ||
+      (pattern.match(/\d+/g) ?? []).some((digits) => Number(digits) > MAX_BUILT)
+    )
+      throw tooLarge();
     return;
   }
   const builder = BUILDERS[name];
@@ -217,7 +273,12 @@ function constantOf(node: Record<string, unknown> | undefined): unknown {
     return typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
   }
   // -5 is parsed as the function "-" of 5
-  if (node?.class === 'FUNCTION' && node.function_name === '-' && Array.isArray(node.children) && node.children.length === 1) {
+  if (
+    node?.class === 'FUNCTION' &&
+    node.function_name === '-' &&
+    Array.isArray(node.children) &&
+    node.children.length === 1
+  ) {
     const inner = constantOf(node.children[0] as Record<string, unknown>);
     return typeof inner === 'number' ? -inner : undefined;
   }

@@ -82,9 +82,12 @@ function convert(value: DuckDBValue, type: DuckDBType, self: DuckDBValueConverte
   if (value instanceof DuckDBTimestampTZValue || value instanceof DuckDBTimestampValue) {
     return value.isFinite ? isoTimestamp(value.micros, 1_000_000n) : infinity(value.micros);
   }
-  if (value instanceof DuckDBTimestampNanosecondsValue) return value.isFinite ? isoTimestamp(value.nanos, 1_000_000_000n) : infinity(value.nanos);
-  if (value instanceof DuckDBTimestampMillisecondsValue) return value.isFinite ? isoTimestamp(value.millis, 1_000n) : infinity(value.millis);
-  if (value instanceof DuckDBTimestampSecondsValue) return value.isFinite ? isoTimestamp(value.seconds, 1n) : infinity(value.seconds);
+  if (value instanceof DuckDBTimestampNanosecondsValue)
+    return value.isFinite ? isoTimestamp(value.nanos, 1_000_000_000n) : infinity(value.nanos);
+  if (value instanceof DuckDBTimestampMillisecondsValue)
+    return value.isFinite ? isoTimestamp(value.millis, 1_000n) : infinity(value.millis);
+  if (value instanceof DuckDBTimestampSecondsValue)
+    return value.isFinite ? isoTimestamp(value.seconds, 1n) : infinity(value.seconds);
   if (value instanceof DuckDBDateValue) return value.isFinite ? isoDate(value.days) : infinity(value.days);
   if (value instanceof DuckDBGeometryValue) {
     try {
@@ -123,7 +126,10 @@ function fallbackText(value: DuckDBValue): string {
 function blobText(bytes: Uint8Array): string {
   let text = '';
   for (const byte of bytes) {
-    text += byte < 0x20 || byte >= 0x7f || byte === 0x22 || byte === 0x27 || byte === 0x5c ? `\\x${byte.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(byte);
+    text +=
+      byte < 0x20 || byte >= 0x7f || byte === 0x22 || byte === 0x27 || byte === 0x5c
+        ? `\\x${byte.toString(16).toUpperCase().padStart(2, '0')}`
+        : String.fromCharCode(byte);
   }
   return text;
 }
@@ -168,7 +174,9 @@ function isoTimestamp(epoch: bigint, perSecond: bigint): string {
   const seconds = Number(rest / perSecond);
   const nanos = ((rest % perSecond) * (1_000_000_000n / perSecond)).toString().padStart(9, '0');
   const fraction = nanos.endsWith('000000') ? nanos.slice(0, 3) : nanos.endsWith('000') ? nanos.slice(0, 6) : nanos;
-  const time = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60].map((n) => String(n).padStart(2, '0')).join(':');
+  const time = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':');
   return `${isoDate(Number(days))}T${time}.${fraction}Z`;
 }
 
@@ -177,17 +185,31 @@ function isoDate(days: number): string {
   const z = days + 719_468;
   const era = Math.floor(z / 146_097);
   const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const yearOfEra = Math.floor(
+    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365,
+  );
   const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
   const shifted = Math.floor((5 * dayOfYear + 2) / 153); // months from March
   const day = dayOfYear - Math.floor((153 * shifted + 2) / 5) + 1;
   const month = shifted < 10 ? shifted + 3 : shifted - 9;
   const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-  const yyyy = year >= 0 && year <= 9999 ? String(year).padStart(4, '0') : `${year < 0 ? '-' : '+'}${String(Math.abs(year)).padStart(6, '0')}`;
+  const yyyy =
+    year >= 0 && year <= 9999
+      ? String(year).padStart(4, '0')
+      : `${year < 0 ? '-' : '+'}${String(Math.abs(year)).padStart(6, '0')}`;
   return `${yyyy}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
-const GEOMETRY_NAMES = ['', 'POINT', 'LINESTRING', 'POLYGON', 'MULTIPOINT', 'MULTILINESTRING', 'MULTIPOLYGON', 'GEOMETRYCOLLECTION'];
+const GEOMETRY_NAMES = [
+  '',
+  'POINT',
+  'LINESTRING',
+  'POLYGON',
+  'MULTIPOINT',
+  'MULTILINESTRING',
+  'MULTIPOLYGON',
+  'GEOMETRYCOLLECTION',
+];
 
 /** WKB (ISO, or EWKB's flags) as WKT, written as DuckDB's GEOMETRY-to-VARCHAR writes it. Throws on anything else. */
 function wkt(bytes: Uint8Array): string {
@@ -262,6 +284,7 @@ function wktNumber(n: number): string {
   if (n === 0) return Object.is(n, -0) ? '-0' : '0';
   const [mantissa, exponentText] = n.toExponential().split('e') as [string, string];
   const exponent = Number(exponentText);
-  if (exponent < -4 || exponent >= 16) return `${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  if (exponent < -4 || exponent >= 16)
+    return `${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
   return String(n);
 }

@@ -122,14 +122,16 @@ export function checkTimestamp(value: unknown, receivedAtMs: number): Checked<Da
 
 export function checkValue(value: unknown): Checked<number> {
   if (value === undefined || value === null) return { reason: 'value is missing' };
-  const number = typeof value === 'number' ? value : typeof value === 'string' && DECIMAL.test(value) ? Number(value) : Number.NaN;
+  const number =
+    typeof value === 'number' ? value : typeof value === 'string' && DECIMAL.test(value) ? Number(value) : Number.NaN;
   if (!Number.isFinite(number)) return { reason: `value ${shown(value)} is not a finite decimal number` };
   return { ok: number };
 }
 
 function checkDepth(value: unknown): Checked<number | null> {
   if (value === undefined || value === null) return { ok: null };
-  const depth = typeof value === 'number' ? value : typeof value === 'string' && DIGITS.test(value) ? Number(value) : Number.NaN;
+  const depth =
+    typeof value === 'number' ? value : typeof value === 'string' && DIGITS.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(depth)) return { reason: `depth ${shown(value)} is not a whole number of cm` };
   if (depth < 0 || depth > MAX_DEPTH_CM) return { reason: `depth ${depth} is outside 0..${MAX_DEPTH_CM} cm` };
   return { ok: depth };
@@ -137,7 +139,8 @@ function checkDepth(value: unknown): Checked<number | null> {
 
 function checkUnit(value: unknown): Checked<string | null> {
   if (value === undefined || value === null) return { ok: null };
-  if (typeof value !== 'string') return { reason: `unit ${shown(value)} is not a unit (up to ${MAX_UNIT_LENGTH} visible characters)` };
+  if (typeof value !== 'string')
+    return { reason: `unit ${shown(value)} is not a unit (up to ${MAX_UNIT_LENGTH} visible characters)` };
   return remembered<string | null>(UNITS, value, () =>
     value === '' || value.length > MAX_UNIT_LENGTH || INVISIBLE.test(value) || value.trim() !== value
       ? { reason: `unit ${shown(value)} is not a unit (up to ${MAX_UNIT_LENGTH} visible characters)` }
@@ -147,10 +150,13 @@ function checkUnit(value: unknown): Checked<string | null> {
 
 function checkType(value: unknown, unit: string | null): Checked<string> {
   if (value === undefined || value === null || value === '') return { ok: typeFromUnit(unit) };
-  if (typeof value !== 'string') return { reason: `type ${shown(value)} is not a reading type (up to ${MAX_TYPE_LENGTH} letters, digits or _)` };
+  if (typeof value !== 'string')
+    return { reason: `type ${shown(value)} is not a reading type (up to ${MAX_TYPE_LENGTH} letters, digits or _)` };
   // checked before upper-casing: "moısture" (dotless i) or "ß" would otherwise become MOISTURE or SS
   return remembered<string>(TYPES, value, () =>
-    TYPE.test(value) ? { ok: value.toUpperCase() } : { reason: `type ${shown(value)} is not a reading type (up to ${MAX_TYPE_LENGTH} letters, digits or _)` },
+    TYPE.test(value)
+      ? { ok: value.toUpperCase() }
+      : { reason: `type ${shown(value)} is not a reading type (up to ${MAX_TYPE_LENGTH} letters, digits or _)` },
   );
 }
 

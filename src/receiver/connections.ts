@@ -75,7 +75,10 @@ export class ConnectionGuard {
     const victim = stranger ?? idleTrusted ?? newcomer;
     victim.destroy();
     if (this.closedAtCap++ % 1_000 === 0) {
-      this.log.warn({ open: this.open.size, max: this.max, closed: this.closedAtCap }, 'connection cap PUSH_MAX_CONNECTIONS reached: closing the oldest unauthenticated connection');
+      this.log.warn(
+        { open: this.open.size, max: this.max, closed: this.closedAtCap },
+        'connection cap PUSH_MAX_CONNECTIONS reached: closing the oldest unauthenticated connection',
+      );
     }
   }
 }
@@ -101,7 +104,15 @@ export class ThrottledLog {
     if (peer !== undefined && this.peers.size < MAX_PEERS_NAMED) this.peers.add(peer);
     const now = this.now();
     if (now - this.lastLogged < this.intervalMs) return;
-    this.log.warn({ ...fields, peers: [...this.peers], count: this.count, sinceMs: this.lastLogged === 0 ? undefined : now - this.lastLogged }, this.message);
+    this.log.warn(
+      {
+        ...fields,
+        peers: [...this.peers],
+        count: this.count,
+        sinceMs: this.lastLogged === 0 ? undefined : now - this.lastLogged,
+      },
+      this.message,
+    );
     this.lastLogged = now;
     this.count = 0;
     this.peers = new Set();
@@ -126,6 +137,9 @@ export function warnIfFewFileDescriptors(maxConnections: number, log: Logger): v
   }
   const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
   if (Number.isFinite(soft) && maxConnections + DESCRIPTORS_FOR_THE_REST > soft) {
-    log.warn({ maxConnections, openFilesLimit: soft }, `PUSH_MAX_CONNECTIONS leaves fewer than ${DESCRIPTORS_FOR_THE_REST} file descriptors for the rest of the process: lower it below ${Math.max(8, soft - DESCRIPTORS_FOR_THE_REST)}, or raise ulimit -n`);
+    log.warn(
+      { maxConnections, openFilesLimit: soft },
+      `PUSH_MAX_CONNECTIONS leaves fewer than ${DESCRIPTORS_FOR_THE_REST} file descriptors for the rest of the process: lower it below ${Math.max(8, soft - DESCRIPTORS_FOR_THE_REST)}, or raise ulimit -n`,
+    );
   }
 }

@@ -104,7 +104,10 @@ export class GroupCommit {
     let pushes: PushEnvelope[] = [];
     let bytes = 0;
     for (const { push } of batch) {
-      if (pushes.length > 0 && (pushes.length >= this.options.maxPushes || bytes + push.b.length > this.options.maxBytes)) {
+      if (
+        pushes.length > 0 &&
+        (pushes.length >= this.options.maxPushes || bytes + push.b.length > this.options.maxBytes)
+      ) {
         jobs.push({ name: 'pushes', data: { pushes, limits: this.options.limits }, opts: INGEST_JOB_OPTIONS });
         pushes = [];
         bytes = 0;
@@ -116,10 +119,17 @@ export class GroupCommit {
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${this.options.timeoutMs} ms`), { name: 'TimeoutError' })), this.options.timeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(Object.assign(new Error(`no answer within ${this.options.timeoutMs} ms`), { name: 'TimeoutError' })),
+          this.options.timeoutMs,
+        );
       });
       // a batch that timed out may still land later: the pusher retries, and the writer drops the duplicates
-      await Promise.race([jobs.length === 1 ? this.queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : this.queue.addBulk(jobs), timeout]);
+      await Promise.race([
+        jobs.length === 1 ? this.queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : this.queue.addBulk(jobs),
+        timeout,
+      ]);
       for (const w of batch) w.resolve();
     } catch (cause) {
       const err = new RedisUnavailableError(this.options.redisUrl, cause);

@@ -66,7 +66,15 @@ export class PushHandler {
     const requestId = randomUUID();
     try {
       this.log.error({ err, requestId }, "push request failed: a fault of ours, not the pusher's");
-      answer(res, 500, { error: 'the receiver failed on this request (a fault of ours): retry; if it persists, report the request id', request_id: requestId }, { connection: 'close' });
+      answer(
+        res,
+        500,
+        {
+          error: 'the receiver failed on this request (a fault of ours): retry; if it persists, report the request id',
+          request_id: requestId,
+        },
+        { connection: 'close' },
+      );
     } catch {
       res.destroy(); // nothing more can be said on this connection
     }
@@ -80,8 +88,10 @@ export class PushHandler {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (req.method === 'GET' && path === '/healthz') return answer(res, 200, { status: 'up' });
     if (req.method === 'GET' && path === '/readyz') return this.ready(res);
-    if (path !== this.config.push.path) return answer(res, 404, { error: `no such path: pushes are POSTed to ${this.config.push.path}` });
-    if (req.method !== 'POST') return answer(res, 405, { error: `method ${req.method} not allowed on ${path}: use POST` }, { allow: 'POST' });
+    if (path !== this.config.push.path)
+      return answer(res, 404, { error: `no such path: pushes are POSTed to ${this.config.push.path}` });
+    if (req.method !== 'POST')
+      return answer(res, 405, { error: `method ${req.method} not allowed on ${path}: use POST` }, { allow: 'POST' });
     if (!this.auth.headerMatches(req.headers[this.config.push.authHeader])) {
       this.refusals.note(req.socket.remoteAddress, { why: 'header' });
       return answer(res, 401, { error: `missing or wrong credentials in the ${this.config.push.authHeader} header` });
@@ -104,7 +114,9 @@ export class PushHandler {
       if (body === 'aborted') return;
       if (!this.auth.signatureMatches(body, req.headers[this.config.push.hmacHeader])) {
         this.refusals.note(req.socket.remoteAddress, { why: 'signature' });
-        return answer(res, 401, { error: `missing or wrong HMAC-SHA256 signature in the ${this.config.push.hmacHeader} header (64 hex digits, optionally after sha256=)` });
+        return answer(res, 401, {
+          error: `missing or wrong HMAC-SHA256 signature in the ${this.config.push.hmacHeader} header (64 hex digits, optionally after sha256=)`,
+        });
       }
       if (stranger) {
         this.connections.trust(req.socket);
@@ -123,16 +135,26 @@ export class PushHandler {
   private async accept(body: Buffer, res: ServerResponse): Promise<void> {
     const receivedAt = Date.now();
     // not UTF-8: refused, and kept as the bytes came (base64), not as text with replacement characters
-    if (!isUtf8(body)) return this.enqueue({ r: receivedAt, b: body.toString('base64'), x: 'base64' }, res, () =>
-      answer(res, 400, { error: 'the body is not valid UTF-8 text', kept: 'verbatim (as base64), in rejected_pushes' }),
-    );
+    if (!isUtf8(body))
+      return this.enqueue({ r: receivedAt, b: body.toString('base64'), x: 'base64' }, res, () =>
+        answer(res, 400, {
+          error: 'the body is not valid UTF-8 text',
+          kept: 'verbatim (as base64), in rejected_pushes',
+        }),
+      );
     const text = body.toString('utf8');
     const parsed = parsePush(text, new Date(receivedAt), this.config.push.limits);
     // a body refused with a 400 or 413 is kept too, verbatim, in rejected_pushes: it is authentic
     await this.enqueue({ r: receivedAt, b: text }, res, () => {
       const { fatal } = parsed;
-      if (fatal !== undefined) return answer(res, fatal.status, { error: fatal.reason, ...(fatal.limit && { limit: fatal.limit }), kept: 'verbatim, in rejected_pushes' });
-      if (parsed.rejected.length === 0) return answerText(res, 202, acceptedAnswer(parsed.uplinks, parsed.readings.length));
+      if (fatal !== undefined)
+        return answer(res, fatal.status, {
+          error: fatal.reason,
+          ...(fatal.limit && { limit: fatal.limit }),
+          kept: 'verbatim, in rejected_pushes',
+        });
+      if (parsed.rejected.length === 0)
+        return answerText(res, 202, acceptedAnswer(parsed.uplinks, parsed.readings.length));
       answer(res, 202, {
         status: 'accepted',
         uplinks: parsed.uplinks,
@@ -150,18 +172,39 @@ export class PushHandler {
     } catch (err) {
       const cause = ((err as Error).cause as Error | undefined) ?? (err as Error);
       this.unqueued.note(undefined, { cause: cause.message });
-      const why = cause.name === 'TimeoutError' ? `the push was not confirmed in the queue (Redis) in time (${cause.message}): Redis or this receiver is overloaded` : 'the queue (Redis) is unavailable';
-      return answer(res, 503, { error: `${why}: retry later (a retry is safe, nothing is stored twice)` }, { 'retry-after': '5' });
+      const why =
+        cause.name === 'TimeoutError'
+          ? `the push was not confirmed in the queue (Redis) in time (${cause.message}): Redis or this receiver is overloaded`
+          : 'the queue (Redis) is unavailable';
+      return answer(
+        res,
+        503,
+        { error: `${why}: retry later (a retry is safe, nothing is stored twice)` },
+        { 'retry-after': '5' },
+      );
     }
     answerTaken();
   }
 
   private tooLarge(res: ServerResponse): void {
-    answer(res, 413, { error: `body larger than PUSH_MAX_BODY=${this.config.push.maxBody} bytes`, limit: 'PUSH_MAX_BODY' }, { connection: 'close' });
+    answer(
+      res,
+      413,
+      { error: `body larger than PUSH_MAX_BODY=${this.config.push.maxBody} bytes`, limit: 'PUSH_MAX_BODY' },
+      { connection: 'close' },
+    );
   }
 
   private busy(res: ServerResponse): void {
-    answer(res, 503, { error: `the receiver holds PUSH_MAX_PENDING_BYTES=${this.config.push.maxPendingBytes} bytes of pushes in progress: retry shortly`, limit: 'PUSH_MAX_PENDING_BYTES' }, { connection: 'close', 'retry-after': '1' });
+    answer(
+      res,
+      503,
+      {
+        error: `the receiver holds PUSH_MAX_PENDING_BYTES=${this.config.push.maxPendingBytes} bytes of pushes in progress: retry shortly`,
+        limit: 'PUSH_MAX_PENDING_BYTES',
+      },
+      { connection: 'close', 'retry-after': '1' },
+    );
   }
 
   /**
@@ -171,14 +214,23 @@ export class PushHandler {
    */
   private async ready(res: ServerResponse): Promise<void> {
     const beat = await Promise.race([
-      readHeartbeat(this.redis, this.config.queuePrefix).then((b) => b ?? null, () => undefined),
+      readHeartbeat(this.redis, this.config.queuePrefix).then(
+        (b) => b ?? null,
+        () => undefined,
+      ),
       new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500).unref()),
     ]);
     if (beat === undefined) return answer(res, 503, { status: 'not ready', error: 'Redis does not answer' });
     const waiting = 'pushes are acknowledged and wait in Redis until the writer takes them';
     if (beat === null) return answer(res, 200, { status: 'ready', writer: 'not running', note: waiting });
     if (beat.writer.state === 'down') {
-      return answer(res, 200, { status: 'ready', writer: 'down', writerError: beat.writer.reason, writerDownSince: beat.writer.since, note: waiting });
+      return answer(res, 200, {
+        status: 'ready',
+        writer: 'down',
+        writerError: beat.writer.reason,
+        writerDownSince: beat.writer.since,
+        note: waiting,
+      });
     }
     answer(res, 200, { status: 'ready', writer: 'up' });
   }
@@ -189,11 +241,14 @@ function unreadable(req: IncomingMessage): string | undefined {
   const type = req.headers['content-type'] ?? '';
   if (!JSON_TYPE.test(type)) return `content-type must be application/json, got ${JSON.stringify(type)}`;
   const charset = CHARSET.exec(type)?.[1]?.toLowerCase();
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return `charset ${JSON.stringify(charset)} is not accepted: send UTF-8`;
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')
+    return `charset ${JSON.stringify(charset)} is not accepted: send UTF-8`;
   const encoding = req.headers['content-encoding']?.trim().toLowerCase();
-  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') return `content-encoding ${JSON.stringify(encoding)} is not accepted: send the body uncompressed`;
+  if (encoding !== undefined && encoding !== '' && encoding !== 'identity')
+    return `content-encoding ${JSON.stringify(encoding)} is not accepted: send the body uncompressed`;
   const transfer = req.headers['transfer-encoding']?.trim().toLowerCase();
-  if (transfer !== undefined && transfer !== 'chunked') return `transfer-encoding ${JSON.stringify(transfer)} is not accepted: chunked or none`;
+  if (transfer !== undefined && transfer !== 'chunked')
+    return `transfer-encoding ${JSON.stringify(transfer)} is not accepted: chunked or none`;
   return undefined;
 }
 

@@ -36,7 +36,12 @@ export function answer(res: ServerResponse, status: number, body: object, header
   answerText(res, status, JSON.stringify(body), headers);
 }
 
-export function answerText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+export function answerText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
@@ -55,10 +60,17 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
         ? [408, `the request did not arrive whole within PUSH_TIMEOUT_MS=${timeoutMs}`]
         : [400, `not an HTTP request this receiver can read (${err.code ?? 'parse error'})`];
   const text = JSON.stringify({ error });
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+  );
 }
 
 /** For the server's 'checkExpectation' event: an Expect header other than 100-continue. */
 export function answerExpectation(req: IncomingMessage, res: ServerResponse): void {
-  answer(res, 417, { error: `expectation ${JSON.stringify(req.headers.expect ?? '')} is not supported` }, { connection: 'close' });
+  answer(
+    res,
+    417,
+    { error: `expectation ${JSON.stringify(req.headers.expect ?? '')} is not supported` },
+    { connection: 'close' },
+  );
 }

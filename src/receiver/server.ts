@@ -40,19 +40,34 @@ export class PushReceiver {
     redis.on('error', () => undefined); // reconnects by itself; requests meanwhile get a 503
     const queue = new Queue(QUEUES.ingest, { connection: redis, prefix: config.queuePrefix });
     queue.on('error', () => undefined);
-    const batches = new GroupCommit(queue, { maxInFlight: 4, maxPushes: 500, maxBytes: MAX_JOB_BYTES, limits: config.push.limits, timeoutMs: 1_000, redisUrl: config.redisUrl });
+    const batches = new GroupCommit(queue, {
+      maxInFlight: 4,
+      maxPushes: 500,
+      maxBytes: MAX_JOB_BYTES,
+      limits: config.push.limits,
+      timeoutMs: 1_000,
+      redisUrl: config.redisUrl,
+    });
     const receiverLog = log.child({ component: 'receiver' });
     if (config.push.secret !== undefined && config.push.secret.length < SHORT_SECRET) {
-      receiverLog.warn({ length: config.push.secret.length }, `PUSH_SECRET is shorter than ${SHORT_SECRET} characters: easy to guess; use a long random value (openssl rand -hex 32)`);
+      receiverLog.warn(
+        { length: config.push.secret.length },
+        `PUSH_SECRET is shorter than ${SHORT_SECRET} characters: easy to guess; use a long random value (openssl rand -hex 32)`,
+      );
     }
     warnIfFewFileDescriptors(config.push.maxConnections, receiverLog);
     const connections = new ConnectionGuard(config.push.maxConnections, receiverLog);
     const handler = new PushHandler(config, redis, batches, connections, receiverLog);
     // Node checks request timeouts every connectionsCheckingInterval (30 s by default): check often enough that
     // PUSH_TIMEOUT_MS is what a slow client gets
-    const server = createServer({ connectionsCheckingInterval: Math.min(1_000, config.push.timeoutMs / 2) }, handler.listener);
+    const server = createServer(
+      { connectionsCheckingInterval: Math.min(1_000, config.push.timeoutMs / 2) },
+      handler.listener,
+    );
     server.on('connection', connections.accept);
-    server.on('clientError', (err: Error & { code?: string }, socket) => answerClientError(err, socket, config.push.timeoutMs));
+    server.on('clientError', (err: Error & { code?: string }, socket) =>
+      answerClientError(err, socket, config.push.timeoutMs),
+    );
     server.on('checkExpectation', answerExpectation);
     server.requestTimeout = config.push.timeoutMs; // a body that takes longer to arrive is cut off (408)
     server.headersTimeout = Math.min(config.push.timeoutMs, 60_000); // also closes a connection that sends nothing
@@ -65,7 +80,11 @@ export class PushReceiver {
     } catch (err) {
       await queue.close().catch(() => undefined);
       await closeRedis(redis);
-      throw new SyncError(ErrorCodes.USAGE, `the push receiver cannot listen on ${config.push.host}:${config.push.port} (${(err as Error).message}): set PUSH_PORT / PUSH_HOST`, { cause: err });
+      throw new SyncError(
+        ErrorCodes.USAGE,
+        `the push receiver cannot listen on ${config.push.host}:${config.push.port} (${(err as Error).message}): set PUSH_PORT / PUSH_HOST`,
+        { cause: err },
+      );
     }
     const receiver = new PushReceiver(server, redis, queue, batches, handler, log);
     log.info({ url: receiver.url, path: config.push.path }, 'push receiver listening');

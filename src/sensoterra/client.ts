@@ -65,7 +65,11 @@ export class SensoterraClient {
   }
 
   locations(opts: { signal?: AbortSignal } = {}): AsyncGenerator<Element<ApiLocation>[]> {
-    return wholeList(this.http, '/location', locationSchema, { query: { include_shared_data: 'YES' }, batchSize: this.pageSize, signal: opts.signal });
+    return wholeList(this.http, '/location', locationSchema, {
+      query: { include_shared_data: 'YES' },
+      batchSize: this.pageSize,
+      signal: opts.signal,
+    });
   }
 
   parameters(opts: { signal?: AbortSignal } = {}): AsyncGenerator<Element<ApiParameter>[]> {
@@ -78,7 +82,12 @@ export class SensoterraClient {
   }
 
   /** Historic readings of one probe in [from, to). */
-  historicReadings(probeId: number, from: Date, to: Date, opts: { signal?: AbortSignal } = {}): AsyncGenerator<Element<ApiHistoricReading>[]> {
+  historicReadings(
+    probeId: number,
+    from: Date,
+    to: Date,
+    opts: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<Element<ApiHistoricReading>[]> {
     const path = `/probe/${probeId}/${from.toISOString()}/${to.toISOString()}`;
     return wholeList(this.http, path, historicReadingSchema, { batchSize: 5000, signal: opts.signal });
   }
@@ -106,8 +115,13 @@ export function warnIfTokenExpiring(token: string | undefined, log: Logger, now 
   const expiry = jwtExpiry(token);
   if (expiry === undefined) return;
   const daysLeft = (expiry.getTime() - now) / 86_400_000;
-  if (daysLeft <= 0) log.error({ expiry }, 'SENSOTERRA_TOKEN has expired: create a new token (POST /token) and restart');
-  else if (daysLeft < TOKEN_WARNING_DAYS) log.warn({ expiry, daysLeft: Math.floor(daysLeft) }, 'SENSOTERRA_TOKEN expires soon: create a new one (POST /token)');
+  if (daysLeft <= 0)
+    log.error({ expiry }, 'SENSOTERRA_TOKEN has expired: create a new token (POST /token) and restart');
+  else if (daysLeft < TOKEN_WARNING_DAYS)
+    log.warn(
+      { expiry, daysLeft: Math.floor(daysLeft) },
+      'SENSOTERRA_TOKEN expires soon: create a new one (POST /token)',
+    );
 }
 
 const TOKEN_WARNING_DAYS = 14;

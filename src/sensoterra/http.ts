@@ -92,7 +92,12 @@ export class SensoterraHttp {
       try {
         return JSON.parse(text);
       } catch (cause) {
-        await this.retryOrThrow(endpoint, attempt, new ContractError(endpoint, '(body)', 'is not valid JSON', { cause }), opts.signal);
+        await this.retryOrThrow(
+          endpoint,
+          attempt,
+          new ContractError(endpoint, '(body)', 'is not valid JSON', { cause }),
+          opts.signal,
+        );
       }
     }
   }
@@ -115,9 +120,10 @@ export class SensoterraHttp {
         return;
       } catch (cause) {
         res.body.destroy();
-        const err = cause instanceof MalformedJsonError
-          ? new ContractError(endpoint, '(body)', `is not a valid JSON array (${cause.message})`, { cause })
-          : this.transportError(endpoint, cause);
+        const err =
+          cause instanceof MalformedJsonError
+            ? new ContractError(endpoint, '(body)', `is not a valid JSON array (${cause.message})`, { cause })
+            : this.transportError(endpoint, cause);
         if (handedOut) throw err;
         await this.retryOrThrow(endpoint, attempt, err, opts.signal);
       }
@@ -125,15 +131,32 @@ export class SensoterraHttp {
   }
 
   /** Sends until a 2xx answer comes back, whose body is left for the caller to read. */
-  private async send(method: string, path: string, opts: RequestOptions, authenticated = true): Promise<Dispatcher.ResponseData> {
-    const tries: Tries = { endpoint: `${method} ${path}`, attempt: 1, relogged: false, rateLimitedWaits: 0, authenticated, signal: opts.signal };
+  private async send(
+    method: string,
+    path: string,
+    opts: RequestOptions,
+    authenticated = true,
+  ): Promise<Dispatcher.ResponseData> {
+    const tries: Tries = {
+      endpoint: `${method} ${path}`,
+      attempt: 1,
+      relogged: false,
+      rateLimitedWaits: 0,
+      authenticated,
+      signal: opts.signal,
+    };
     for (;;) {
       let res: Dispatcher.ResponseData;
       try {
         res = await this.requestOnce(method, path, opts, authenticated);
       } catch (cause) {
         if (opts.signal?.aborted) throw cause;
-        await this.retryOrThrow(tries.endpoint, tries.attempt++, this.transportError(tries.endpoint, cause), opts.signal);
+        await this.retryOrThrow(
+          tries.endpoint,
+          tries.attempt++,
+          this.transportError(tries.endpoint, cause),
+          opts.signal,
+        );
         continue;
       }
       if (res.statusCode >= 200 && res.statusCode < 300) return res;
@@ -141,7 +164,12 @@ export class SensoterraHttp {
     }
   }
 
-  private async requestOnce(method: string, path: string, opts: RequestOptions, authenticated: boolean): Promise<Dispatcher.ResponseData> {
+  private async requestOnce(
+    method: string,
+    path: string,
+    opts: RequestOptions,
+    authenticated: boolean,
+  ): Promise<Dispatcher.ResponseData> {
     await this.limiter.take(opts.signal);
     const headers: Record<string, string> = { accept: 'application/json', language: this.options.language };
     if (authenticated) headers.api_key = await this.currentKey(opts.signal);
@@ -163,7 +191,12 @@ export class SensoterraHttp {
     const { endpoint } = tries;
     const status = res.statusCode;
     if (status === 401) {
-      throw new ApiError(ErrorCodes.API_AUTH, endpoint, `401 ${message}: check SENSOTERRA_EMAIL/SENSOTERRA_PASSWORD or SENSOTERRA_TOKEN`, { status });
+      throw new ApiError(
+        ErrorCodes.API_AUTH,
+        endpoint,
+        `401 ${message}: check SENSOTERRA_EMAIL/SENSOTERRA_PASSWORD or SENSOTERRA_TOKEN`,
+        { status },
+      );
     }
     if (status === 403 && tries.authenticated && !this.usesToken && !tries.relogged) {
       tries.relogged = true; // the key expired: one fresh login, then the same request again
@@ -174,7 +207,10 @@ export class SensoterraHttp {
     if (status === 403) throw this.forbidden(endpoint, message);
     if (status === 429) return this.waitForRetryAfter(res, tries);
     if (status >= 500) {
-      const err = new ApiError(ErrorCodes.API_UNAVAILABLE, endpoint, `${status} ${message}`, { status, retryable: true });
+      const err = new ApiError(ErrorCodes.API_UNAVAILABLE, endpoint, `${status} ${message}`, {
+        status,
+        retryable: true,
+      });
       return this.retryOrThrow(endpoint, tries.attempt++, err, tries.signal);
     }
     throw new ApiError(ErrorCodes.API_REQUEST, endpoint, `${status} ${message}`, { status });
@@ -210,7 +246,9 @@ export class SensoterraHttp {
 
   private transportError(endpoint: string, cause: unknown): ApiError {
     const code = (cause as { code?: string }).code ?? 'ERROR';
-    const what = code.includes('TIMEOUT') ? `no answer within SENSOTERRA_TIMEOUT_MS=${this.options.timeoutMs}` : `connection failed (${code})`;
+    const what = code.includes('TIMEOUT')
+      ? `no answer within SENSOTERRA_TIMEOUT_MS=${this.options.timeoutMs}`
+      : `connection failed (${code})`;
     return new ApiError(ErrorCodes.API_UNAVAILABLE, endpoint, what, { cause, retryable: true });
   }
 
@@ -233,7 +271,12 @@ export class SensoterraHttp {
   private async logIn(signal?: AbortSignal): Promise<string> {
     const creds = this.options.credentials as { email: string; password: string };
     const endpoint = 'POST /customer/auth';
-    const res = await this.send('POST', '/customer/auth', { body: { email: creds.email, password: creds.password }, signal }, false);
+    const res = await this.send(
+      'POST',
+      '/customer/auth',
+      { body: { email: creds.email, password: creds.password }, signal },
+      false,
+    );
     const body = JSON.parse(await res.body.text()) as unknown;
     const { api_key } = parseElement(loginSchema, body, endpoint, '');
     this.apiKey = api_key;

@@ -87,7 +87,10 @@ function isSpace(c: number): boolean {
 }
 
 /** Yields the elements of a JSON array body in batches of at most `batchSize`, as they arrive. */
-export async function* jsonArrayBatches(body: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, batchSize: number): AsyncGenerator<unknown[]> {
+export async function* jsonArrayBatches(
+  body: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
+  batchSize: number,
+): AsyncGenerator<unknown[]> {
   const decoder = new StringDecoder('utf8');
   const splitter = new JsonArraySplitter();
   let batch: unknown[] = [];

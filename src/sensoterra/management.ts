@@ -35,7 +35,12 @@ export class ManagementApi {
     return { value: parseElement(probeSchema, raw, `PUT ${path}`, ''), raw };
   }
 
-  async transferProbe(probeId: number, toCustomerId: number, keepSensorData: boolean, signal?: AbortSignal): Promise<void> {
+  async transferProbe(
+    probeId: number,
+    toCustomerId: number,
+    keepSensorData: boolean,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await this.http.json('PUT', `/probe/${probeId}/transfer`, {
       body: { to_customer_id: toCustomerId, keep_sensordata: keepSensorData },
       signal,
@@ -48,7 +53,10 @@ export class ManagementApi {
   }
 
   /** A long-lived token [known]: `expiration` is ISO-8601 with an offset. */
-  async createToken(request: { tag: string; scope: string; expiration: string }, signal?: AbortSignal): Promise<string> {
+  async createToken(
+    request: { tag: string; scope: string; expiration: string },
+    signal?: AbortSignal,
+  ): Promise<string> {
     const body = await this.http.json('POST', '/token', { body: request, signal });
     return parseElement(tokenSchema, body, 'POST /token', '').token;
   }

@@ -16,10 +16,10 @@ import { parseInstant } from '../time.js';
 const NUMERIC_TEXT = /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 /** A number, or a string holding one ("6.3"). */
-const numeric = z.union([
-  z.number().refine(Number.isFinite, 'must be a finite number'),
-  z.string().regex(NUMERIC_TEXT).transform(Number),
-], { error: 'must be a number or a numeric string' });
+const numeric = z.union(
+  [z.number().refine(Number.isFinite, 'must be a finite number'), z.string().regex(NUMERIC_TEXT).transform(Number)],
+  { error: 'must be a number or a numeric string' },
+);
 
 /** An ISO-8601 timestamp (UTC without an offset, src/time.ts), normalised to a Date. */
 const timestamp = z.string().transform((s, ctx) => {
@@ -31,7 +31,9 @@ const timestamp = z.string().transform((s, ctx) => {
 
 const text = z.string();
 /** Ids appear as numbers; tolerate numeric strings. */
-const id = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)], { error: 'must be a whole number id' });
+const id = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)], {
+  error: 'must be a whole number id',
+});
 
 const soilLayerSchema = z.looseObject({ depth: numeric, soil: text });
 
@@ -74,7 +76,12 @@ export const customerSchema = z.looseObject({ id, name: text.nullish(), email: t
 /** `{timestamp, height, unit, value}`, judged by toReading (src/sync/historic.ts). */
 export const historicReadingSchema = z.unknown();
 
-export const loginSchema = z.looseObject({ api_key: text.min(1), id: id.nullish(), email: text.nullish(), role: text.nullish() });
+export const loginSchema = z.looseObject({
+  api_key: text.min(1),
+  id: id.nullish(),
+  email: text.nullish(),
+  role: text.nullish(),
+});
 export const tokenSchema = z.looseObject({ token: text.min(1) });
 
 export type ApiProbe = z.infer<typeof probeSchema>;
@@ -84,7 +91,12 @@ export type ApiCustomer = z.infer<typeof customerSchema>;
 export type ApiHistoricReading = z.infer<typeof historicReadingSchema>;
 
 /** Validates one element; a failure names the endpoint and the field, e.g. `GET /probe: field "[12].status.rssi" ...`. */
-export function parseElement<S extends z.ZodType>(schema: S, value: unknown, endpoint: string, where: string): z.infer<S> {
+export function parseElement<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  endpoint: string,
+  where: string,
+): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

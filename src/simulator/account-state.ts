@@ -83,7 +83,8 @@ export class AccountState {
   /** A new measuring interval (minutes); the simulated history is measured at it from then on and before alike. */
   setInterval(serial: string, minutes: number): FixtureProbe {
     const probe = this.requireProbe(serial);
-    if (!(Number.isInteger(minutes) && minutes > 0 && minutes <= 1440)) throw new Error(`interval must be 1 to 1440 minutes, got ${minutes}`);
+    if (!(Number.isInteger(minutes) && minutes > 0 && minutes <= 1440))
+      throw new Error(`interval must be 1 to 1440 minutes, got ${minutes}`);
     probe.interval = minutes;
     return probe;
   }
@@ -112,7 +113,10 @@ export class AccountState {
   recalibrate(serial: string, soilProfile: SoilLayer[], atMs: number): FixtureProbe {
     const probe = this.requireProbe(serial);
     failIf(checkSoilProfile(soilProfile, this.soilKeys()));
-    probe.soil_history = [...(probe.soil_history ?? []), { until: new Date(atMs).toISOString(), soil_profile: probe.soil_profile }];
+    probe.soil_history = [
+      ...(probe.soil_history ?? []),
+      { until: new Date(atMs).toISOString(), soil_profile: probe.soil_profile },
+    ];
     probe.soil_profile = sortedProfile(soilProfile);
     return probe;
   }
@@ -138,7 +142,8 @@ export class AccountState {
 
   restore(serial: string): void {
     const probe = this.removed.get(serial);
-    if (!probe) throw new Error(`probe ${serial} is not removed${this.probeBySerial(serial) ? '' : ' (unknown serial)'}`);
+    if (!probe)
+      throw new Error(`probe ${serial} is not removed${this.probeBySerial(serial) ? '' : ' (unknown serial)'}`);
     this.removed.delete(serial);
     this.insertSorted(probe);
   }
@@ -169,7 +174,8 @@ export class AccountState {
   }
 
   addParameter(parameter: Parameter): void {
-    if (this.fixture.parameters.some((p) => p.key === parameter.key)) throw new Error(`parameter ${parameter.key} already exists`);
+    if (this.fixture.parameters.some((p) => p.key === parameter.key))
+      throw new Error(`parameter ${parameter.key} already exists`);
     this.fixture.parameters.push({ ...parameter });
   }
 
@@ -257,7 +263,15 @@ export function cloneFixture(fixture: AccountFixture): AccountFixture {
 }
 
 export function cloneProbe(probe: FixtureProbe): FixtureProbe {
-  const copy: FixtureProbe = { ...probe, soil_profile: probe.soil_profile.map((layer) => ({ ...layer })), depths: [...probe.depths] };
-  if (probe.soil_history) copy.soil_history = probe.soil_history.map((h) => ({ until: h.until, soil_profile: h.soil_profile.map((l) => ({ ...l })) }));
+  const copy: FixtureProbe = {
+    ...probe,
+    soil_profile: probe.soil_profile.map((layer) => ({ ...layer })),
+    depths: [...probe.depths],
+  };
+  if (probe.soil_history)
+    copy.soil_history = probe.soil_history.map((h) => ({
+      until: h.until,
+      soil_profile: h.soil_profile.map((l) => ({ ...l })),
+    }));
   return copy;
 }

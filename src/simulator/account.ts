@@ -102,7 +102,12 @@ const SERIAL_BASE = 24_000_000_000;
 
 /** Soil calibrations with their Dutch and Spanish names; `language` on a request picks one. */
 export function defaultParameters(): Parameter[] {
-  const soil = (key: string, name: string, nl: string, es: string): Parameter => ({ key, type: 'SOIL', name, names: { nl, es } });
+  const soil = (key: string, name: string, nl: string, es: string): Parameter => ({
+    key,
+    type: 'SOIL',
+    name,
+    names: { nl, es },
+  });
   return [
     soil('SAND', 'Sand', 'Zand', 'Arena'),
     soil('LOAMY_SAND', 'Loamy sand', 'Lemig zand', 'Arena franca'),
@@ -112,9 +117,24 @@ export function defaultParameters(): Parameter[] {
     soil('CLAY_LOAM', 'Clay loam', 'Kleiige leem', 'Franco arcilloso'),
     soil('CLAY', 'Clay', 'Klei', 'Arcilla'),
     soil('PEAT', 'Peat', 'Veen', 'Turba'),
-    { key: 'MOISTURE', type: 'READING', name: 'Volumetric water content', names: { nl: 'Volumetrisch vochtgehalte', es: 'Contenido volumétrico de agua' } },
-    { key: 'SI', type: 'READING', name: 'Sensoterra Index', names: { nl: 'Sensoterra-index', es: 'Índice Sensoterra' } },
-    { key: 'TEMPERATURE', type: 'READING', name: 'Soil temperature', names: { nl: 'Bodemtemperatuur', es: 'Temperatura del suelo' } },
+    {
+      key: 'MOISTURE',
+      type: 'READING',
+      name: 'Volumetric water content',
+      names: { nl: 'Volumetrisch vochtgehalte', es: 'Contenido volumétrico de agua' },
+    },
+    {
+      key: 'SI',
+      type: 'READING',
+      name: 'Sensoterra Index',
+      names: { nl: 'Sensoterra-index', es: 'Índice Sensoterra' },
+    },
+    {
+      key: 'TEMPERATURE',
+      type: 'READING',
+      name: 'Soil temperature',
+      names: { nl: 'Bodemtemperatuur', es: 'Temperatura del suelo' },
+    },
   ];
 }
 
@@ -135,9 +155,29 @@ export function generateAccount(opts: GenerateOptions = {}): AccountFixture {
   };
 }
 
-const FARM_NAMES = ['Van Dijk', 'De Boer', 'Bakker', 'Huerta Los Olivos', 'Finca El Romeral', 'Jansen', 'Visser', 'Smit', 'Meijer', 'Green Acres'];
+const FARM_NAMES = [
+  'Van Dijk',
+  'De Boer',
+  'Bakker',
+  'Huerta Los Olivos',
+  'Finca El Romeral',
+  'Jansen',
+  'Visser',
+  'Smit',
+  'Meijer',
+  'Green Acres',
+];
 const FARM_KINDS = ['Farms', 'Orchards', 'Vineyards', 'Potatoes', 'Growers'];
-const FIELD_NAMES = ['North field', 'South field', 'Orchard block', 'Greenhouse', 'Pivot', 'Polder', 'Vineyard row', 'Pasture'];
+const FIELD_NAMES = [
+  'North field',
+  'South field',
+  'Orchard block',
+  'Greenhouse',
+  'Pivot',
+  'Polder',
+  'Vineyard row',
+  'Pasture',
+];
 
 function pick<T>(items: readonly T[], random: () => number): T {
   return items[Math.floor(random() * items.length)]!; // random() < 1; every caller passes a non-empty list
@@ -147,7 +187,11 @@ function generateCustomers(count: number, random: () => number): Customer[] {
   const customers: Customer[] = [];
   for (let i = 0; i < count; i++) {
     const id = FIRST_CUSTOMER_ID + i;
-    customers.push({ id, name: `${pick(FARM_NAMES, random)} ${pick(FARM_KINDS, random)} ${i + 1}`, email: `grower-${id}@example.com` });
+    customers.push({
+      id,
+      name: `${pick(FARM_NAMES, random)} ${pick(FARM_KINDS, random)} ${i + 1}`,
+      email: `grower-${id}@example.com`,
+    });
   }
   return customers;
 }
@@ -234,7 +278,8 @@ function generateProbe(id: number, customer: Customer, sites: Site[], random: ()
     connectivity: rssi > -100 ? 'GOOD' : rssi > -110 ? 'FAIR' : 'POOR',
   };
   // About one probe in ten was never named: the service then shows its serial.
-  if (random() < 0.9) probe.name = site ? `${site.location.name} probe ${1 + Math.floor(random() * 20)}` : `Probe ${id}`;
+  if (random() < 0.9)
+    probe.name = site ? `${site.location.name} probe ${1 + Math.floor(random() * 20)}` : `Probe ${id}`;
   return probe;
 }
 

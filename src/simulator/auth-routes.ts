@@ -21,7 +21,8 @@ export function login(ctx: ApiContext, res: ServerResponse): void {
 /** `expiration` must carry an offset (the service refuses local times) and lie in the future of the simulated clock. */
 export function createToken(ctx: ApiContext, res: ServerResponse): void {
   const body = requireObject(ctx.body);
-  if (typeof body.tag !== 'string' || body.tag.trim() === '') throw new HttpError(400, 'tag must be a non-empty string');
+  if (typeof body.tag !== 'string' || body.tag.trim() === '')
+    throw new HttpError(400, 'tag must be a non-empty string');
   if (!TOKEN_SCOPES.includes(body.scope as TokenScope)) {
     throw new HttpError(400, `scope must be one of ${TOKEN_SCOPES.join(', ')}, got ${JSON.stringify(body.scope)}`);
   }
@@ -45,12 +46,16 @@ const ENDS_WITH_OFFSET = /[Tt ]\d{2}:\d{2}.*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$/;
  * official client sends `datetime.astimezone().isoformat()`, e.g. 2038-01-01T00:00:00+01:00.
  */
 function expirationMs(value: unknown): number {
-  const parsed = typeof value === 'string' ? parseInstant(value) : { reason: `got ${JSON.stringify(value) ?? 'nothing'}` };
+  const parsed =
+    typeof value === 'string' ? parseInstant(value) : { reason: `got ${JSON.stringify(value) ?? 'nothing'}` };
   if (!(parsed instanceof Date)) throw badExpiration(parsed.reason);
   if (!ENDS_WITH_OFFSET.test(value as string)) throw badExpiration(`${JSON.stringify(value)} has no UTC offset`);
   return parsed.getTime();
 }
 
 function badExpiration(reason: string): HttpError {
-  return new HttpError(400, `expiration must be an ISO-8601 date-time with an offset like 2025-12-31T00:00:00+00:00: ${reason}`);
+  return new HttpError(
+    400,
+    `expiration must be an ISO-8601 date-time with an offset like 2025-12-31T00:00:00+00:00: ${reason}`,
+  );
 }

@@ -15,7 +15,12 @@ import { checkFault, type Fault } from './faults.js';
 import { HttpError, readJsonBody, requireObject, sendJson } from './http-io.js';
 import type { Simulator } from './server.js';
 
-export async function handleControl(sim: Simulator, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+export async function handleControl(
+  sim: Simulator,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<void> {
   const route = `${req.method} ${path.replace(/\/$/, '')}`;
   if (route === 'GET /_sim/state') return sendJson(res, 200, sim.describe());
   if (route === 'DELETE /_sim/faults') {
@@ -30,7 +35,10 @@ export async function handleControl(sim: Simulator, req: IncomingMessage, res: S
   if (route === 'POST /_sim/faults') return addFault(sim, body, res);
   if (route === 'POST /_sim/change') return change(sim, body, res);
   if (route === 'POST /_sim/settings') return settings(sim, body, res);
-  throw new HttpError(404, `no control route ${route}; see GET /_sim/state, POST /_sim/faults, /_sim/expire-keys, /_sim/change, /_sim/settings`);
+  throw new HttpError(
+    404,
+    `no control route ${route}; see GET /_sim/state, POST /_sim/faults, /_sim/expire-keys, /_sim/change, /_sim/settings`,
+  );
 }
 
 function addFault(sim: Simulator, body: Record<string, unknown>, res: ServerResponse): void {
@@ -54,7 +62,10 @@ function change(sim: Simulator, body: Record<string, unknown>, res: ServerRespon
   };
   const action = Object.hasOwn(actions, String(body.action)) ? actions[String(body.action)] : undefined;
   if (!action) {
-    throw new HttpError(400, `action must be one of ${Object.keys(actions).join(', ')}, got ${JSON.stringify(body.action)}`);
+    throw new HttpError(
+      400,
+      `action must be one of ${Object.keys(actions).join(', ')}, got ${JSON.stringify(body.action)}`,
+    );
   }
   try {
     action();
@@ -75,7 +86,11 @@ function settings(sim: Simulator, body: Record<string, unknown>, res: ServerResp
 
 /** `now` through the project's one time rule (src/time.ts): ISO 8601, UTC without an offset, a date alone at midnight UTC. */
 function settingsNow(value: unknown): Date {
-  const parsed = typeof value === 'string' ? parseInstant(value, { dateOnly: true }) : { reason: `got ${JSON.stringify(value)}` };
+  const parsed =
+    typeof value === 'string' ? parseInstant(value, { dateOnly: true }) : { reason: `got ${JSON.stringify(value)}` };
   if (parsed instanceof Date) return parsed;
-  throw new HttpError(400, `now must be an ISO-8601 date-time like 2024-07-08T12:00:00Z, or null for the real clock: ${parsed.reason}`);
+  throw new HttpError(
+    400,
+    `now must be an ISO-8601 date-time like 2024-07-08T12:00:00Z, or null for the real clock: ${parsed.reason}`,
+  );
 }

@@ -71,11 +71,15 @@ function matches(when: FaultMatch | undefined, request: RequestFacts): boolean {
 export function checkFault(value: unknown): string | null {
   if (typeof value !== 'object' || value === null) return 'a fault must be an object with a kind';
   const fault = value as Record<string, unknown>;
-  if (fault.times !== undefined && !(typeof fault.times === 'number' && fault.times >= 1)) return 'times must be a number >= 1';
-  if (fault.when !== undefined && (typeof fault.when !== 'object' || fault.when === null)) return 'when must be an object {method?, path?, minSkip?}';
+  if (fault.times !== undefined && !(typeof fault.times === 'number' && fault.times >= 1))
+    return 'times must be a number >= 1';
+  if (fault.when !== undefined && (typeof fault.when !== 'object' || fault.when === null))
+    return 'when must be an object {method?, path?, minSkip?}';
   switch (fault.kind) {
     case 'status':
-      return Number.isInteger(fault.status) && (fault.status as number) >= 100 && (fault.status as number) <= 599 ? null : 'a status fault needs status 100..599';
+      return Number.isInteger(fault.status) && (fault.status as number) >= 100 && (fault.status as number) <= 599
+        ? null
+        : 'a status fault needs status 100..599';
     case 'slow':
       return typeof fault.delayMs === 'number' && fault.delayMs >= 0 ? null : 'a slow fault needs delayMs >= 0';
     case 'malformed':
@@ -90,11 +94,21 @@ export function checkFault(value: unknown): string | null {
  * Carries out a fault. 'answered' means the request is finished (failed, garbled or cut off); 'serve' means answer
  * it normally now (a slow fault only delays).
  */
-export async function applyFault(fault: Fault, req: IncomingMessage, res: ServerResponse): Promise<'answered' | 'serve'> {
+export async function applyFault(
+  fault: Fault,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<'answered' | 'serve'> {
   switch (fault.kind) {
     case 'status': {
-      const headers: Record<string, string> = fault.retryAfterS === undefined ? {} : { 'retry-after': String(fault.retryAfterS) };
-      sendText(res, fault.status, fault.body ?? JSON.stringify({ message: `simulated fault: HTTP ${fault.status}` }), headers);
+      const headers: Record<string, string> =
+        fault.retryAfterS === undefined ? {} : { 'retry-after': String(fault.retryAfterS) };
+      sendText(
+        res,
+        fault.status,
+        fault.body ?? JSON.stringify({ message: `simulated fault: HTTP ${fault.status}` }),
+        headers,
+      );
       return 'answered';
     }
     case 'slow':

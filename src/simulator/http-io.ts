@@ -22,17 +22,32 @@ export class HttpError extends Error {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   sendText(res, status, JSON.stringify(value), headers);
 }
 
-export function sendText(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
 
-export function sendMessage(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+export function sendMessage(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, { message }, headers);
 }
 
@@ -95,7 +110,8 @@ function readBody(req: IncomingMessage): Promise<string> {
       else chunks.length = 0;
     });
     req.on('end', () => {
-      if (size > MAX_BODY_BYTES) reject(new HttpError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`, { connection: 'close' }));
+      if (size > MAX_BODY_BYTES)
+        reject(new HttpError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`, { connection: 'close' }));
       else resolve(Buffer.concat(chunks).toString('utf8'));
     });
     req.on('error', reject);

@@ -53,7 +53,14 @@ export {
 } from './account.js';
 export type { Fault, FaultMatch } from './faults.js';
 export type { HistoricReading } from './probe-json.js';
-export { latestSlot, readingValue, slotReadings, slotsBetween, type ReadingType, type SlotReading } from './readings.js';
+export {
+  latestSlot,
+  readingValue,
+  slotReadings,
+  slotsBetween,
+  type ReadingType,
+  type SlotReading,
+} from './readings.js';
 export { API_BASE, Simulator, type RequestLogEntry, type SimulatorOptions } from './server.js';
 export { sendPushes, type PushSenderOptions, type PushSendResult } from './push-sender.js';
 export { uplinksFor, type PushReading, type Uplink, type UplinkOptions } from './uplinks.js';

@@ -64,7 +64,13 @@ function lastReadings(probe: FixtureProbe, slotMs: number, seed: number): Record
 }
 
 /** Readings of slots in [fromMs, toMs) that exist by `nowMs`, as GET /probe/{id}/{from}/{to} answers them. */
-export function* historicReadings(probe: FixtureProbe, fromMs: number, toMs: number, nowMs: number, seed: number): Generator<HistoricReading> {
+export function* historicReadings(
+  probe: FixtureProbe,
+  fromMs: number,
+  toMs: number,
+  nowMs: number,
+  seed: number,
+): Generator<HistoricReading> {
   for (const slot of slotsBetween(probe, fromMs, toMs, nowMs)) {
     const timestamp = new Date(slot).toISOString();
     for (const r of slotReadings(probe, slot, seed)) {

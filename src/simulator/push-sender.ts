@@ -39,7 +39,10 @@ export interface PushSendResult {
   bodies?: never;
 }
 
-export async function sendPushes(uplinks: Iterable<Uplink> | AsyncIterable<Uplink>, opts: PushSenderOptions): Promise<PushSendResult> {
+export async function sendPushes(
+  uplinks: Iterable<Uplink> | AsyncIterable<Uplink>,
+  opts: PushSenderOptions,
+): Promise<PushSendResult> {
   const target = new URL(opts.url);
   const concurrency = Math.max(1, opts.concurrency ?? 8);
   const pool = new Pool(target.origin, { connections: concurrency });
@@ -63,11 +66,23 @@ export async function sendPushes(uplinks: Iterable<Uplink> | AsyncIterable<Uplin
   return result;
 }
 
-async function post(pool: Pool, target: URL, batch: Uplink[], opts: PushSenderOptions, result: PushSendResult): Promise<void> {
+async function post(
+  pool: Pool,
+  target: URL,
+  batch: Uplink[],
+  opts: PushSenderOptions,
+  result: PushSendResult,
+): Promise<void> {
   const body = (opts.uplinksPerRequest ?? 1) === 1 ? JSON.stringify(batch[0]) : JSON.stringify(batch);
   let status: number | undefined;
   try {
-    const res = await pool.request({ method: 'POST', path: target.pathname + target.search, headers: headersFor(body, opts), body, signal: opts.signal });
+    const res = await pool.request({
+      method: 'POST',
+      path: target.pathname + target.search,
+      headers: headersFor(body, opts),
+      body,
+      signal: opts.signal,
+    });
     status = res.statusCode;
     await res.body.dump(); // a body left unread would hold the connection
   } catch {
@@ -85,7 +100,9 @@ function headersFor(body: string, opts: PushSenderOptions): Record<string, strin
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (opts.secret !== undefined) headers[(opts.authHeader ?? 'authorization').toLowerCase()] = opts.secret;
   if (opts.hmacSecret !== undefined) {
-    headers[(opts.hmacHeader ?? 'x-signature').toLowerCase()] = createHmac('sha256', opts.hmacSecret).update(body).digest('hex');
+    headers[(opts.hmacHeader ?? 'x-signature').toLowerCase()] = createHmac('sha256', opts.hmacSecret)
+      .update(body)
+      .digest('hex');
   }
   return headers;
 }

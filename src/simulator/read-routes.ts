@@ -42,27 +42,40 @@ export function probeHistory(ctx: ApiContext, res: ServerResponse): Promise<void
 export function listLocations(ctx: ApiContext, res: ServerResponse): void {
   checkIncludeSharedData(ctx.query);
   const customer = optionalInteger(ctx.query, 'customer', 0);
-  const locations = ctx.host.state.fixture.locations.filter((l) => customer === undefined || l.customer_id === customer);
+  const locations = ctx.host.state.fixture.locations.filter(
+    (l) => customer === undefined || l.customer_id === customer,
+  );
   sendJson(res, 200, locations);
 }
 
 /** GET /parameter, with names in the `language` header's language when there is a translation. */
 export function listParameters(ctx: ApiContext, res: ServerResponse): void {
-  sendJson(res, 200, ctx.host.state.fixture.parameters.map((p) => ({ key: p.key, name: localName(p, ctx.language), type: p.type })));
+  sendJson(
+    res,
+    200,
+    ctx.host.state.fixture.parameters.map((p) => ({ key: p.key, name: localName(p, ctx.language), type: p.type })),
+  );
 }
 
 export function listCustomers(ctx: ApiContext, res: ServerResponse): void {
-  sendJson(res, 200, ctx.host.state.fixture.customers.map((c) => ({ id: c.id, name: c.name, email: c.email })));
+  sendJson(
+    res,
+    200,
+    ctx.host.state.fixture.customers.map((c) => ({ id: c.id, name: c.name, email: c.email })),
+  );
 }
 
 function localName(parameter: Parameter, language: string): string {
-  const translated = ['nl', 'es', 'en-us'].includes(language) ? parameter.names?.[language as ParameterLanguage] : undefined;
+  const translated = ['nl', 'es', 'en-us'].includes(language)
+    ? parameter.names?.[language as ParameterLanguage]
+    : undefined;
   return translated ?? parameter.name;
 }
 
 /** The active probe whose numeric id is in the path: 400 for a non-number, 404 for an unknown or removed one. */
 export function probeFromPath(ctx: ApiContext, segment: string | undefined): FixtureProbe {
-  if (segment === undefined || !/^\d+$/.test(segment)) throw new HttpError(400, `probe id must be a number, got ${JSON.stringify(segment)}`);
+  if (segment === undefined || !/^\d+$/.test(segment))
+    throw new HttpError(400, `probe id must be a number, got ${JSON.stringify(segment)}`);
   const probe = ctx.host.state.probeById(Number(segment));
   if (!probe) throw new HttpError(404, `probe ${segment} not found`);
   return probe;
@@ -71,7 +84,8 @@ export function probeFromPath(ctx: ApiContext, segment: string | undefined): Fix
 function optionalInteger(query: Record<string, string>, name: string, min: number): number | undefined {
   const text = query[name];
   if (text === undefined || text === '') return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < min) throw new HttpError(400, `${name} must be a whole number >= ${min}, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || Number(text) < min)
+    throw new HttpError(400, `${name} must be a whole number >= ${min}, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 

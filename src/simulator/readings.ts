@@ -78,9 +78,19 @@ export function* slotsBetween(probe: FixtureProbe, fromMs: number, toMs: number,
 export function slotReadings(probe: FixtureProbe, slotMs: number, seed: number): SlotReading[] {
   const readings: SlotReading[] = [];
   for (const depth of [...probe.depths].sort((a, b) => a - b)) {
-    readings.push({ type: probe.kind, depth, unit: UNIT[probe.kind], value: wireValue(probe.kind, readingValue(probe, probe.kind, depth, slotMs, seed)) });
+    readings.push({
+      type: probe.kind,
+      depth,
+      unit: UNIT[probe.kind],
+      value: wireValue(probe.kind, readingValue(probe, probe.kind, depth, slotMs, seed)),
+    });
   }
-  readings.push({ type: 'TEMPERATURE', depth: null, unit: UNIT.TEMPERATURE, value: readingValue(probe, 'TEMPERATURE', null, slotMs, seed) });
+  readings.push({
+    type: 'TEMPERATURE',
+    depth: null,
+    unit: UNIT.TEMPERATURE,
+    value: readingValue(probe, 'TEMPERATURE', null, slotMs, seed),
+  });
   return readings;
 }
 
@@ -90,7 +100,13 @@ function wireValue(type: ReadingType, value: number): number | string {
 }
 
 /** The value of one reading, rounded to one decimal as the service shows it. */
-export function readingValue(probe: FixtureProbe, type: ReadingType, depth: number | null, atMs: number, seed: number): number {
+export function readingValue(
+  probe: FixtureProbe,
+  type: ReadingType,
+  depth: number | null,
+  atMs: number,
+  seed: number,
+): number {
   if (type === 'TEMPERATURE') return round1(temperature(probe.id, atMs, seed));
   const d = depth ?? probe.depths[0] ?? 15;
   const w = wetness(probe.id, d, atMs, seed);

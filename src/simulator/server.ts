@@ -61,13 +61,19 @@ export class Simulator {
   private readonly host: ApiHost;
   private fixedNow: Date | undefined;
 
-  private constructor(private readonly server: Server, opts: SimulatorOptions) {
+  private constructor(
+    private readonly server: Server,
+    opts: SimulatorOptions,
+  ) {
     const address = server.address() as AddressInfo;
     const hostname = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     this.url = `http://${hostname}:${address.port}${API_BASE}`;
     this.account = opts.account ? cloneFixture(opts.account) : generateAccount({ seed: 1 });
     this.state = new AccountState(this.account);
-    this.keys = new KeyStore({ ttlMs: opts.keyTtlMs ?? DEFAULT_KEY_TTL_MS, tokenSecret: opts.tokenSecret ?? DEFAULT_TOKEN_SECRET });
+    this.keys = new KeyStore({
+      ttlMs: opts.keyTtlMs ?? DEFAULT_KEY_TTL_MS,
+      tokenSecret: opts.tokenSecret ?? DEFAULT_TOKEN_SECRET,
+    });
     this.ignoreLimit = opts.ignoreLimit ?? false;
     this.fixedNow = opts.now ? new Date(opts.now.getTime()) : undefined;
     // the routes read ignoreLimit as it is at each request: a test may change it while the simulator runs
@@ -237,11 +243,17 @@ export class Simulator {
   private async handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const underBase = url.pathname === API_BASE || url.pathname.startsWith(`${API_BASE}/`);
     const path = trimSlash(underBase ? url.pathname.slice(API_BASE.length) : url.pathname);
-    const entry = this.logRequest({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), status: 0 });
+    const entry = this.logRequest({
+      method: req.method ?? 'GET',
+      path,
+      query: Object.fromEntries(url.searchParams),
+      status: 0,
+    });
     try {
       const fault = underBase ? this.faults.take(entry) : undefined;
       if (fault && (await applyFault(fault, req, res)) === 'answered') return;
-      if (!underBase) throw new HttpError(404, `no route ${entry.method} ${url.pathname}: the API lives under ${API_BASE}`);
+      if (!underBase)
+        throw new HttpError(404, `no route ${entry.method} ${url.pathname}: the API lives under ${API_BASE}`);
       await this.serve(req, res, entry);
     } catch (err) {
       answerError(res, err);
@@ -255,13 +267,18 @@ export class Simulator {
     const found = findRoute(entry.method, entry.path);
     if (!found) throw new HttpError(404, `no route ${entry.method} ${entry.path}`);
     const nowMs = this.now().getTime();
-    const caller = found.route.public ? undefined : this.keys.authenticate(header(req, 'api_key'), nowMs, this.account.account.id);
+    const caller = found.route.public
+      ? undefined
+      : this.keys.authenticate(header(req, 'api_key'), nowMs, this.account.account.id);
     if (caller?.kind === 'token' && caller.scope === 'READONLY' && isWrite(found.route)) {
       throw new HttpError(403, `token scope READONLY does not allow ${entry.method} ${entry.path}`);
     }
     const body = entry.method === 'GET' ? undefined : await readJsonBody(req);
     const language = (header(req, 'language') ?? '').toLowerCase();
-    await found.route.handle({ host: this.host, nowMs, params: found.params, query: entry.query, body, language, caller }, res);
+    await found.route.handle(
+      { host: this.host, nowMs, params: found.params, query: entry.query, body, language, caller },
+      res,
+    );
   }
 
   private logRequest(entry: RequestLogEntry): RequestLogEntry {

@@ -5,7 +5,9 @@
 import type { SoilLayer } from './account.js';
 
 export function checkSerial(serial: unknown): string | null {
-  return typeof serial === 'string' && /^\d{11}$/.test(serial) ? null : `serial must be a string of 11 digits, got ${show(serial)}`;
+  return typeof serial === 'string' && /^\d{11}$/.test(serial)
+    ? null
+    : `serial must be a string of 11 digits, got ${show(serial)}`;
 }
 
 export function checkLatitude(value: unknown): string | null {
@@ -24,12 +26,14 @@ function checkCoordinate(field: string, value: unknown, limit: number): string |
 
 /** A profile is a non-empty list of {depth, soil} with distinct depths 0..300 cm and soils from GET /parameter (type SOIL). */
 export function checkSoilProfile(value: unknown, soilKeys: ReadonlySet<string>): string | null {
-  if (!Array.isArray(value) || value.length === 0) return `soil_profile must be a non-empty array of {depth, soil}, got ${show(value)}`;
+  if (!Array.isArray(value) || value.length === 0)
+    return `soil_profile must be a non-empty array of {depth, soil}, got ${show(value)}`;
   const depths = new Set<number>();
   for (const [i, layer] of value.entries()) {
     const problem = checkSoilLayer(layer, soilKeys);
     if (problem) return `soil_profile[${i}]: ${problem}`;
-    if (depths.has((layer as SoilLayer).depth)) return `soil_profile[${i}]: depth ${(layer as SoilLayer).depth} appears twice`;
+    if (depths.has((layer as SoilLayer).depth))
+      return `soil_profile[${i}]: depth ${(layer as SoilLayer).depth} appears twice`;
     depths.add((layer as SoilLayer).depth);
   }
   return null;
@@ -48,11 +52,15 @@ function checkSoilLayer(layer: unknown, soilKeys: ReadonlySet<string>): string |
 }
 
 export function checkName(field: string, value: unknown): string | null {
-  return typeof value === 'string' && value.trim() !== '' && value.length <= 200 ? null : `${field} must be a non-empty string of at most 200 characters, got ${show(value)}`;
+  return typeof value === 'string' && value.trim() !== '' && value.length <= 200
+    ? null
+    : `${field} must be a non-empty string of at most 200 characters, got ${show(value)}`;
 }
 
 export function checkEmail(value: unknown): string | null {
-  return typeof value === 'string' && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value) ? null : `email must be an e-mail address, got ${show(value)}`;
+  return typeof value === 'string' && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)
+    ? null
+    : `email must be an e-mail address, got ${show(value)}`;
 }
 
 export function show(value: unknown): string {

@@ -9,7 +9,15 @@ import { HttpError, requireObject, sendJson } from './http-io.js';
 import { probeJson } from './probe-json.js';
 import { probeFromPath } from './read-routes.js';
 import type { ApiContext } from './routes.js';
-import { checkEmail, checkLatitude, checkLongitude, checkName, checkSerial, checkSoilProfile, show } from './validation.js';
+import {
+  checkEmail,
+  checkLatitude,
+  checkLongitude,
+  checkName,
+  checkSerial,
+  checkSoilProfile,
+  show,
+} from './validation.js';
 
 /** What a probe registered over the API looks like until someone changes it: the common multi-depth model. */
 const REGISTERED_MODEL = { sku: 'ST-MULTI-60', kind: 'MOISTURE', depths: [15, 30, 45, 60] } as const;
@@ -36,7 +44,11 @@ export function registerProbe(ctx: ApiContext, res: ServerResponse): void {
     ...(body.location_id != null ? { location_id: body.location_id as number } : {}),
     ...(body.latitude != null ? { latitude: body.latitude as number } : {}),
     ...(body.longitude != null ? { longitude: body.longitude as number } : {}),
-    soil_profile: body.soil_profile ? sortedProfile(body.soil_profile as SoilLayer[]) : soilKeys.length > 0 ? [{ depth: 0, soil: soilKeys[0]! }] : [],
+    soil_profile: body.soil_profile
+      ? sortedProfile(body.soil_profile as SoilLayer[])
+      : soilKeys.length > 0
+        ? [{ depth: 0, soil: soilKeys[0]! }]
+        : [],
     kind: REGISTERED_MODEL.kind,
     depths: [...REGISTERED_MODEL.depths],
     installed_at: new Date(ctx.nowMs).toISOString(),
@@ -56,9 +68,15 @@ export function updateProbe(ctx: ApiContext, res: ServerResponse): void {
   badRequestIf(checkProbeFields(body, state));
   if (body.name !== undefined) state.rename(probe.serial, body.name as string);
   const profile = body.soil_profile as SoilLayer[] | undefined;
-  if (profile !== undefined && !sameProfile(profile, probe.soil_profile)) state.recalibrate(probe.serial, profile, ctx.nowMs);
-  const { location_id, latitude, longitude } = body as { location_id?: number | null; latitude?: number | null; longitude?: number | null };
-  if (location_id !== undefined || latitude !== undefined || longitude !== undefined) state.move(probe.serial, { location_id, latitude, longitude });
+  if (profile !== undefined && !sameProfile(profile, probe.soil_profile))
+    state.recalibrate(probe.serial, profile, ctx.nowMs);
+  const { location_id, latitude, longitude } = body as {
+    location_id?: number | null;
+    latitude?: number | null;
+    longitude?: number | null;
+  };
+  if (location_id !== undefined || latitude !== undefined || longitude !== undefined)
+    state.move(probe.serial, { location_id, latitude, longitude });
   sendJson(res, 200, probeJson(probe, ctx.nowMs, ctx.host.seed));
 }
 
@@ -67,8 +85,10 @@ export function transferProbe(ctx: ApiContext, res: ServerResponse): void {
   const probe = probeFromPath(ctx, ctx.params[0]);
   const body = requireObject(ctx.body);
   const to = body.to_customer_id;
-  if (!Number.isInteger(to)) throw new HttpError(400, `to_customer_id must be a customer id (a number), got ${show(to)}`);
-  if (!ctx.host.state.hasCustomer(to)) throw new HttpError(400, `unknown customer ${show(to)}: to_customer_id must be one of GET /customer`);
+  if (!Number.isInteger(to))
+    throw new HttpError(400, `to_customer_id must be a customer id (a number), got ${show(to)}`);
+  if (!ctx.host.state.hasCustomer(to))
+    throw new HttpError(400, `unknown customer ${show(to)}: to_customer_id must be one of GET /customer`);
   if (body.keep_sensordata !== undefined && typeof body.keep_sensordata !== 'boolean') {
     throw new HttpError(400, `keep_sensordata must be true or false, got ${show(body.keep_sensordata)}`);
   }

@@ -34,11 +34,15 @@ export async function fillWindow(ctx: JobContext, window: Window, source: Readin
       if ('reason' in reading) skipped.add(`${window.serial}: ${reading.reason}`);
       else readings.push(reading);
     }
-    await ctx.db.stage('stage_readings', readings.map((r) => readingRow(ctx.runId, r)));
+    await ctx.db.stage(
+      'stage_readings',
+      readings.map((r) => readingRow(ctx.runId, r)),
+    );
     read += batch.length;
   }
   const landed = await ctx.db.write((c) => landStagedReadings(c, ctx.runId));
-  if (skipped.count > 0) ctx.log.warn({ serial: window.serial, skipped: skipped.summary() }, 'historic readings skipped');
+  if (skipped.count > 0)
+    ctx.log.warn({ serial: window.serial, skipped: skipped.summary() }, 'historic readings skipped');
   return { ...landed, read, skipped: skipped.summary() };
 }
 
@@ -46,5 +50,9 @@ export async function fillWindow(ctx: JobContext, window: Window, source: Readin
 function historicReading(raw: unknown, origin: ReadingOrigin): Reading | { reason: string } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { reason: 'reading is not an object' };
   const h = raw as Record<string, unknown>;
-  return toReading({ type: h.type, depth: h.height, value: h.value, unit: h.unit, timestamp: h.timestamp }, origin, extraFields(h, KNOWN_FIELDS));
+  return toReading(
+    { type: h.type, depth: h.height, value: h.value, unit: h.unit, timestamp: h.timestamp },
+    origin,
+    extraFields(h, KNOWN_FIELDS),
+  );
 }

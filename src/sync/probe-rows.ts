@@ -18,11 +18,31 @@ function soilProfileJson(profile: ApiProbe['soil_profile']): string | null {
 }
 
 /** In stage_probes' column order (time_zone last: migration 0004 added it). */
-export function probeStageRow(runId: string, { value: p, raw }: Element<ApiProbe>, timeZones: Config['timeZoneOverrides']): Cell[] {
+export function probeStageRow(
+  runId: string,
+  { value: p, raw }: Element<ApiProbe>,
+  timeZones: Config['timeZoneOverrides'],
+): Cell[] {
   return [
-    runId, p.serial, p.id, p.name ?? p.serial, p.sku, p.state, p.location_id, p.latitude, p.longitude, p.customer_id,
-    p.interval, p.unit, p.dev_eui, soilProfileJson(p.soil_profile),
-    p.status?.battery, p.status?.rssi, p.status?.connectivity, p.status?.last_update, JSON.stringify(raw),
+    runId,
+    p.serial,
+    p.id,
+    p.name ?? p.serial,
+    p.sku,
+    p.state,
+    p.location_id,
+    p.latitude,
+    p.longitude,
+    p.customer_id,
+    p.interval,
+    p.unit,
+    p.dev_eui,
+    soilProfileJson(p.soil_profile),
+    p.status?.battery,
+    p.status?.rssi,
+    p.status?.connectivity,
+    p.status?.last_update,
+    JSON.stringify(raw),
     probeTimeZone(p, timeZones),
   ];
 }
@@ -33,10 +53,20 @@ const STATUS_READING_FIELDS = new Set(['type', 'depth', 'value', 'unit', 'timest
  * The readings of a probe's status.last_readings (source 'status'), judged by toReading like every reading; one
  * without a timestamp takes the probe's last_update. Those that cannot be stored go to `skipped` with the reason.
  */
-export function statusReadings({ value: p, raw }: Element<ApiProbe>, receivedAt: Date, skipped: SkippedReadings): Reading[] {
+export function statusReadings(
+  { value: p, raw }: Element<ApiProbe>,
+  receivedAt: Date,
+  skipped: SkippedReadings,
+): Reading[] {
   const readings: Reading[] = [];
   const status = (raw as { status?: { last_update?: unknown } } | null)?.status;
-  const origin = { serial: p.serial, probeId: p.id, source: 'status', receivedAt, fallbackTimestamp: status?.last_update } as const;
+  const origin = {
+    serial: p.serial,
+    probeId: p.id,
+    source: 'status',
+    receivedAt,
+    fallbackTimestamp: status?.last_update,
+  } as const;
   for (const r of p.status?.last_readings ?? []) {
     if (typeof r !== 'object' || r === null || Array.isArray(r)) {
       skipped.add(`${p.serial}: reading is not an object`);

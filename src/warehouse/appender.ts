@@ -25,7 +25,10 @@ export async function appendRows(connection: DuckDBConnection, table: string, ro
     for (let i = 0; i < columns; i++) {
       const typeId = appender.columnType(i).typeId;
       const append = APPEND_BY_TYPE[typeId];
-      if (!append) throw new Error(`appendRows: ${table} column ${i} has a type (${DuckDBTypeId[typeId]}) the appender does not handle`);
+      if (!append)
+        throw new Error(
+          `appendRows: ${table} column ${i} has a type (${DuckDBTypeId[typeId]}) the appender does not handle`,
+        );
       appenders.push(append);
     }
     let count = 0;

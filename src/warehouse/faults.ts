@@ -68,6 +68,10 @@ export function reasonOf(err: unknown): string {
 /** Thrown, at once, by every warehouse operation while the warehouse is down. */
 export class WarehouseDownError extends SyncError {
   constructor(path: string, reason: string) {
-    super(ErrorCodes.WAREHOUSE_DOWN, `the warehouse ${path} is down (${reason}): the worker reopens it as soon as it can; pushes wait in Redis meanwhile`, { retryable: true });
+    super(
+      ErrorCodes.WAREHOUSE_DOWN,
+      `the warehouse ${path} is down (${reason}): the worker reopens it as soon as it can; pushes wait in Redis meanwhile`,
+      { retryable: true },
+    );
   }
 }

@@ -42,13 +42,18 @@ export function listMigrations(dir = join(SQL_DIR, 'migrations')): Migration[] {
       const file = join(dir, f);
       const match = FILE_NAME.exec(f);
       // a misnamed file would otherwise never be applied, and nobody would know
-      if (!match) throw new Error(`${file}: a migration's file is named NNNN_name.sql (four digits, then letters, digits, _ or -)`);
+      if (!match)
+        throw new Error(
+          `${file}: a migration's file is named NNNN_name.sql (four digits, then letters, digits, _ or -)`,
+        );
       const sql = readFileSync(file, 'utf8');
       return { version: Number(match[1]), name: match[2]!, file, sql, checksum: sha256(sql) };
     });
   for (let i = 1; i < migrations.length; i++) {
     if (migrations[i]!.version === migrations[i - 1]!.version) {
-      throw new Error(`${migrations[i - 1]!.file} and ${migrations[i]!.file} have the same number: give the newer one the next free number`);
+      throw new Error(
+        `${migrations[i - 1]!.file} and ${migrations[i]!.file} have the same number: give the newer one the next free number`,
+      );
     }
   }
   return migrations;
@@ -59,11 +64,21 @@ export function listMigrations(dir = join(SQL_DIR, 'migrations')): Migration[] {
  * Throws WAREHOUSE_NEWER or MIGRATION_CHANGED (see the module's comment) before writing anything but the
  * checksum column of schema_migrations itself.
  */
-export async function migrate(connection: DuckDBConnection, log: Logger, migrations: Migration[] = listMigrations()): Promise<number[]> {
+export async function migrate(
+  connection: DuckDBConnection,
+  log: Logger,
+  migrations: Migration[] = listMigrations(),
+): Promise<number[]> {
   await prepareTable(connection, log);
-  const recorded = (await connection.runAndReadAll('SELECT version, name, checksum FROM schema_migrations ORDER BY version'))
+  const recorded = (
+    await connection.runAndReadAll('SELECT version, name, checksum FROM schema_migrations ORDER BY version')
+  )
     .getRowObjects()
-    .map((r) => ({ version: Number(r.version), name: String(r.name), checksum: r.checksum === null ? null : String(r.checksum) }));
+    .map((r) => ({
+      version: Number(r.version),
+      name: String(r.name),
+      checksum: r.checksum === null ? null : String(r.checksum),
+    }));
   const files = new Map(migrations.map((m) => [m.version, m]));
 
   const unknown = recorded.filter((r) => files.get(r.version)?.name !== r.name);
@@ -101,13 +116,19 @@ export async function migrate(connection: DuckDBConnection, log: Logger, migrati
   if (unrecorded.length > 0) {
     await inTransaction(connection, async () => {
       for (const r of unrecorded) {
-        await connection.run('UPDATE schema_migrations SET checksum = $checksum WHERE version = $version AND checksum IS NULL', {
-          version: r.version,
-          checksum: files.get(r.version)!.checksum,
-        });
+        await connection.run(
+          'UPDATE schema_migrations SET checksum = $checksum WHERE version = $version AND checksum IS NULL',
+          {
+            version: r.version,
+            checksum: files.get(r.version)!.checksum,
+          },
+        );
       }
     });
-    log.info({ versions: unrecorded.map((r) => r.version) }, 'checksums recorded for the migrations applied before checksums were kept');
+    log.info(
+      { versions: unrecorded.map((r) => r.version) },
+      'checksums recorded for the migrations applied before checksums were kept',
+    );
   }
 
   const applied = new Set(recorded.map((r) => r.version));
@@ -117,11 +138,14 @@ export async function migrate(connection: DuckDBConnection, log: Logger, migrati
     await inTransaction(connection, async () => {
       // recorded in the same transaction as the migration itself: applied whole with its record, or not at all;
       // only one process can be here at a time (DuckDB's file lock), so nothing applies a migration twice
-      await connection.run('INSERT INTO schema_migrations (version, name, applied_at, checksum) VALUES ($version, $name, now(), $checksum)', {
-        version: migration.version,
-        name: migration.name,
-        checksum: migration.checksum,
-      });
+      await connection.run(
+        'INSERT INTO schema_migrations (version, name, applied_at, checksum) VALUES ($version, $name, now(), $checksum)',
+        {
+          version: migration.version,
+          name: migration.name,
+          checksum: migration.checksum,
+        },
+      );
       await connection.run(migration.sql);
     });
     log.info({ version: migration.version, name: migration.name }, 'migration applied');
@@ -156,7 +180,9 @@ async function prepareTable(connection: DuckDBConnection, log: Logger): Promise<
 
 /** The warehouse's file, for messages. */
 async function warehousePath(connection: DuckDBConnection): Promise<string> {
-  const reader = await connection.runAndReadAll('SELECT path FROM duckdb_databases() WHERE database_name = current_database()');
+  const reader = await connection.runAndReadAll(
+    'SELECT path FROM duckdb_databases() WHERE database_name = current_database()',
+  );
   const path = reader.getRowObjects()[0]?.path;
   return typeof path === 'string' && path !== '' ? path : ':memory:';
 }

@@ -22,7 +22,9 @@ export function readingRow(runId: string, r: Reading): Cell[] {
 /** Stages rows already made with readingRow (the writer builds them while parsing) and lands them. */
 export async function landStagedReadings(connection: DuckDBConnection, runId: string): Promise<ReadingsOutcome> {
   await connection.run(sqlFile('readings/batch-match'), { run_id: runId });
-  const offered = Number((await connection.runAndReadAll('SELECT count(*) AS n FROM batch_readings')).getRowObjects()[0]!.n);
+  const offered = Number(
+    (await connection.runAndReadAll('SELECT count(*) AS n FROM batch_readings')).getRowObjects()[0]!.n,
+  );
   const conflicts = (await connection.run(sqlFile('readings/conflicts-insert'))).rowsChanged;
   const inserted = (await connection.run(sqlFile('readings/insert-new'))).rowsChanged;
   if (inserted > 0) await connection.run(sqlFile('rollup/mark-batch'));

@@ -24,7 +24,9 @@ const convert: DuckDBValueConverter<Value> = (value, type, self) => {
   }
   if (value instanceof DuckDBDateValue) return value.toString(); // a day is a day: 2024-03-31, not a midnight instant
   if (typeof value === 'bigint') {
-    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
   }
   if (type.typeId === DuckDBTypeId.DECIMAL) return JSDuckDBValueConverter(value, type, JSDuckDBValueConverter);
   return JSDuckDBValueConverter(value, type, self);

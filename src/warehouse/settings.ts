@@ -17,10 +17,17 @@ export async function applySettings(db: Warehouse, config: Config): Promise<void
       await c.run(sqlFile('rollup/mark-all'));
     }
     await c.run('DELETE FROM warehouse_settings');
-    await c.run(sqlFile('settings/replace'), { report_tz: config.reportTz, stale_after_hours: String(config.staleAfterHours) });
+    await c.run(sqlFile('settings/replace'), {
+      report_tz: config.reportTz,
+      stale_after_hours: String(config.staleAfterHours),
+    });
     await c.run('DELETE FROM soil_threshold_overrides');
     const source = 'SOIL_THRESHOLDS_FILE';
-    await appendRows(c, 'soil_threshold_overrides', config.soilThresholds.map((t) => [t.soilKey, t.wiltingPointPct, t.refillPct, t.fieldCapacityPct, source]));
+    await appendRows(
+      c,
+      'soil_threshold_overrides',
+      config.soilThresholds.map((t) => [t.soilKey, t.wiltingPointPct, t.refillPct, t.fieldCapacityPct, source]),
+    );
   });
   await refreshRollup(db);
 }

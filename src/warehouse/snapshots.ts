@@ -48,7 +48,10 @@ export function applyProbeSnapshot(db: Warehouse, opts: ProbeSnapshotOptions): P
     const diff = await probesDiff(c, opts.complete, opts.runId);
     const deletionsRefused = refusedDeletion(diff, opts.maxDeleteShare);
     await applyDesiredProbes(c, opts);
-    const deleted = diff.missing > 0 && deletionsRefused === undefined ? (await c.run(sqlFile('sync/probes-mark-deleted'), { at: ts(opts.at), run_id: opts.runId })).rowsChanged : 0;
+    const deleted =
+      diff.missing > 0 && deletionsRefused === undefined
+        ? (await c.run(sqlFile('sync/probes-mark-deleted'), { at: ts(opts.at), run_id: opts.runId })).rowsChanged
+        : 0;
     await c.run(sqlFile('sync/probe-status-insert'), { run_id: opts.runId });
     const readings = await landStagedReadings(c, opts.runId);
     return {
@@ -64,7 +67,11 @@ export function applyProbeSnapshot(db: Warehouse, opts: ProbeSnapshotOptions): P
 }
 
 /** A snapshot that would remove more than the allowed share of probes at once is more likely wrong than true. */
-function refusedDeletion(diff: { missing: number; active_before: number }, maxShare: number, what = 'probes'): string | undefined {
+function refusedDeletion(
+  diff: { missing: number; active_before: number },
+  maxShare: number,
+  what = 'probes',
+): string | undefined {
   if (diff.missing === 0 || diff.missing <= maxShare * diff.active_before) return undefined;
   return `${diff.missing} of ${diff.active_before} ${what} are missing from the snapshot, more than SYNC_MAX_DELETE_SHARE=${maxShare}: none marked deleted`;
 }
@@ -99,16 +106,25 @@ export function applyLocations(db: Warehouse, opts: GuardedOptions): Promise<Gua
     const params = { run_id: opts.runId, at: ts(opts.at) };
     const deletionsRefused = await refusedListDeletion(c, 'locations', opts);
     const merged = await mergeActions(c, 'sync/locations-merge', params);
-    const deleted = deletionsRefused === undefined ? (await c.run(sqlFile('sync/locations-mark-deleted'), params)).rowsChanged : 0;
+    const deleted =
+      deletionsRefused === undefined ? (await c.run(sqlFile('sync/locations-mark-deleted'), params)).rowsChanged : 0;
     return { ...merged, deleted, deletionsRefused };
   });
 }
 
 /** Locations and customers get the probes' guard: an empty or truncated list deletes nothing. */
-async function refusedListDeletion(c: DuckDBConnection, table: 'locations' | 'customers', opts: GuardedOptions): Promise<string | undefined> {
+async function refusedListDeletion(
+  c: DuckDBConnection,
+  table: 'locations' | 'customers',
+  opts: GuardedOptions,
+): Promise<string | undefined> {
   const sql = sqlFile('sync/missing-count', { table: ident(table), stage: ident(`stage_${table}`) });
   const row = (await c.runAndReadAll(sql, { run_id: opts.runId })).getRowObjectsJS()[0]!;
-  return refusedDeletion({ missing: Number(row.missing), active_before: Number(row.active_before) }, opts.maxDeleteShare, table);
+  return refusedDeletion(
+    { missing: Number(row.missing), active_before: Number(row.active_before) },
+    opts.maxDeleteShare,
+    table,
+  );
 }
 
 export interface CustomersOutcome extends GuardedCounts {
@@ -124,13 +140,23 @@ export function applyCustomers(db: Warehouse, opts: GuardedOptions): Promise<Cus
     const deletionsRefused = await refusedListDeletion(c, 'customers', opts);
     const merged = await mergeActions(c, 'sync/customers-merge', params);
     // a list too short to delete customers from is too short to take probes away from them, too
-    if (deletionsRefused !== undefined) return { ...merged, deleted: 0, deletionsRefused, mappingsAdded: 0, mappingsRemoved: 0, probesMoved: 0 };
+    if (deletionsRefused !== undefined)
+      return { ...merged, deleted: 0, deletionsRefused, mappingsAdded: 0, mappingsRemoved: 0, probesMoved: 0 };
     const deleted = (await c.run(sqlFile('sync/customers-mark-deleted'), params)).rowsChanged;
     const mapping = await mergeActions(c, 'sync/customer-probes-merge', params);
     await c.run(sqlFile('sync/probes-desired-from-mapping'), { at: ts(opts.at) });
-    const probesMoved = Number((await c.runAndReadAll('SELECT count(*) AS n FROM desired_probes')).getRowObjectsJS()[0]!.n);
+    const probesMoved = Number(
+      (await c.runAndReadAll('SELECT count(*) AS n FROM desired_probes')).getRowObjectsJS()[0]!.n,
+    );
     await applyDesiredProbes(c, { ...opts, changedBy: 'sync-customers' });
-    return { ...merged, deleted, deletionsRefused, mappingsAdded: mapping.inserted, mappingsRemoved: mapping.deleted, probesMoved };
+    return {
+      ...merged,
+      deleted,
+      deletionsRefused,
+      mappingsAdded: mapping.inserted,
+      mappingsRemoved: mapping.deleted,
+      probesMoved,
+    };
   });
 }
 
@@ -159,7 +185,11 @@ export function applyParameters(db: Warehouse, opts: ApplyOptions & { language: 
 }
 
 /** Runs a MERGE ... RETURNING merge_action and counts what it did. */
-async function mergeActions(c: DuckDBConnection, file: string, params: Record<string, Parameters<typeof ts>[0] | ReturnType<typeof ts> | string>): Promise<ChangeCounts> {
+async function mergeActions(
+  c: DuckDBConnection,
+  file: string,
+  params: Record<string, Parameters<typeof ts>[0] | ReturnType<typeof ts> | string>,
+): Promise<ChangeCounts> {
   const rows = (await c.runAndReadAll(sqlFile(file), params as never)).getRowObjectsJS();
   const count = (action: string): number => rows.filter((r) => r.merge_action === action).length;
   return { inserted: count('INSERT'), updated: count('UPDATE'), deleted: count('DELETE') };

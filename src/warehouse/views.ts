@@ -6,7 +6,14 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlFile } from './sql-files.js';
 
-export const VIEWS = ['probe_soil_layers', 'soil_thresholds', 'readings_enriched', 'readings_daily', 'probe_latest', 'probe_health'] as const;
+export const VIEWS = [
+  'probe_soil_layers',
+  'soil_thresholds',
+  'readings_enriched',
+  'readings_daily',
+  'probe_latest',
+  'probe_health',
+] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 /**

@@ -20,7 +20,14 @@ import { createViews } from './views.js';
 import { ident, sqlFile } from './sql-files.js';
 
 const STAGE_TABLES = [
-  'stage_probes', 'stage_locations', 'stage_customers', 'stage_parameters', 'stage_customer_probes', 'stage_readings', 'stage_pushes', 'stage_status',
+  'stage_probes',
+  'stage_locations',
+  'stage_customers',
+  'stage_parameters',
+  'stage_customer_probes',
+  'stage_readings',
+  'stage_pushes',
+  'stage_status',
   'stage_uplink_extras',
 ] as const;
 export type StageTable = (typeof STAGE_TABLES)[number];
@@ -91,7 +98,10 @@ export class Warehouse {
       if (!(err instanceof SyncError) || err.code !== ErrorCodes.WAREHOUSE || !isStorageFault(cause)) throw err;
       const db = new Warehouse(path, undefined, log, limits, exportDir);
       db.fault = { reason: reasonOf(cause), since: new Date(), reopen: true, lastFailure: Date.now() };
-      log.error({ err, warehouse: path }, 'the warehouse cannot be opened: starting without it, and opening it once the storage allows');
+      log.error(
+        { err, warehouse: path },
+        'the warehouse cannot be opened: starting without it, and opening it once the storage allows',
+      );
       return db;
     }
   }
@@ -99,7 +109,12 @@ export class Warehouse {
   health(): WarehouseHealth {
     this.settle();
     if (!this.fault) return { state: 'up' };
-    return { state: 'down', reason: this.fault.reason, since: this.fault.since.toISOString(), reopening: this.fault.reopen };
+    return {
+      state: 'down',
+      reason: this.fault.reason,
+      since: this.fault.since.toISOString(),
+      reopening: this.fault.reopen,
+    };
   }
 
   /** Runs `fn` as one transaction, after every write queued before it. */
@@ -116,7 +131,8 @@ export class Warehouse {
   clearStaged(runId: string): Promise<void> {
     return this.serialised(() =>
       this.watched(true, async (h) => {
-        for (const table of STAGE_TABLES) await h.writer.run(sqlFile('sync/stage-clear', { stage: ident(table) }), { run_id: runId });
+        for (const table of STAGE_TABLES)
+          await h.writer.run(sqlFile('sync/stage-clear', { stage: ident(table) }), { run_id: runId });
       }),
     );
   }
@@ -160,7 +176,8 @@ export class Warehouse {
         this.handle = await openHandle(this.path, this.limits, this.log, this.exportDir);
       } catch (err) {
         const cause = err instanceof SyncError && err.cause !== undefined ? err.cause : err;
-        if (reasonOf(cause) !== this.fault.reason) this.log.warn({ err: cause }, 'the warehouse cannot be reopened yet');
+        if (reasonOf(cause) !== this.fault.reason)
+          this.log.warn({ err: cause }, 'the warehouse cannot be reopened yet');
         this.fault.reason = reasonOf(cause);
         return false;
       }
@@ -206,11 +223,21 @@ export class Warehouse {
       this.fault.lastFailure = Date.now();
       this.fault.wroteAfter = undefined;
       // the cause of an invalidation may be met after its consequence (on another connection): show the cause
-      if (this.fault.reopen && isInvalidatedEarlier(this.fault.reason) && fatal && !isInvalidatedEarlier(err)) this.fault.reason = reasonOf(err);
+      if (this.fault.reopen && isInvalidatedEarlier(this.fault.reason) && fatal && !isInvalidatedEarlier(err))
+        this.fault.reason = reasonOf(err);
       if (this.fault.reopen || !fatal) return;
     }
-    this.fault = { reason: reasonOf(err), since: this.fault?.since ?? new Date(), reopen: fatal, lastFailure: Date.now() };
-    if (fatal) this.log.error({ err, warehouse: this.path }, 'DuckDB invalidated the warehouse: reopening it once the storage allows');
+    this.fault = {
+      reason: reasonOf(err),
+      since: this.fault?.since ?? new Date(),
+      reopen: fatal,
+      lastFailure: Date.now(),
+    };
+    if (fatal)
+      this.log.error(
+        { err, warehouse: this.path },
+        'DuckDB invalidated the warehouse: reopening it once the storage allows',
+      );
     else this.log.error({ err, warehouse: this.path }, 'the warehouse storage failed a write: trying again shortly');
   }
 
@@ -243,7 +270,12 @@ export class Warehouse {
  * Opens the file, migrates it, drops what an interrupted run left staged, and marks runs a killed process left
  * 'running' as interrupted.
  */
-async function openHandle(path: string, limits: DuckDbLimits, log: Logger, exportDir: string | undefined): Promise<Handle> {
+async function openHandle(
+  path: string,
+  limits: DuckDbLimits,
+  log: Logger,
+  exportDir: string | undefined,
+): Promise<Handle> {
   const isNew = path !== ':memory:' && !existsSync(path);
   // a file we were creating when the disk was full is not a database: leave nothing that a retry would trip on
   const forgetNewFile = (): void => {
@@ -264,8 +296,10 @@ async function openHandle(path: string, limits: DuckDbLimits, log: Logger, expor
     await migrate(writer, log);
     await createViews(writer);
     for (const table of STAGE_TABLES) await writer.run(`DELETE FROM ${ident(table).text}`);
-    const interrupted = (await writer.run(sqlFile('runs/mark-interrupted'), { finished_at: ts(new Date()) })).rowsChanged;
-    if (interrupted > 0) log.warn({ runs: interrupted }, 'runs cut short by a stopped process marked interrupted in sync_runs');
+    const interrupted = (await writer.run(sqlFile('runs/mark-interrupted'), { finished_at: ts(new Date()) }))
+      .rowsChanged;
+    if (interrupted > 0)
+      log.warn({ runs: interrupted }, 'runs cut short by a stopped process marked interrupted in sync_runs');
     return { instance, writer };
   } catch (err) {
     try {
@@ -274,6 +308,11 @@ async function openHandle(path: string, limits: DuckDbLimits, log: Logger, expor
       // already failing: the first error is the one to report
     }
     forgetNewFile();
-    throw err instanceof SyncError ? err : new SyncError(ErrorCodes.WAREHOUSE, `cannot open the warehouse ${path}: ${errorMessage(err)}`, { cause: err, retryable: isStorageFault(err) });
+    throw err instanceof SyncError
+      ? err
+      : new SyncError(ErrorCodes.WAREHOUSE, `cannot open the warehouse ${path}: ${errorMessage(err)}`, {
+          cause: err,
+          retryable: isStorageFault(err),
+        });
   }
 }

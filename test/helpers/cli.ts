@@ -32,16 +32,30 @@ function secretsIn(env: Record<string, string>): string[] {
   return values.filter((value): value is string => value !== undefined && value.length >= 12);
 }
 
-export function runCli(args: string[], env: Record<string, string>, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  opts: { cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return run(process.execPath, [CLI, ...args], `sensoterra-sync ${args[0]}`, env, opts);
 }
 
 /** A command line as a user types it (`npx sensoterra-sync query "$(cat ...)"`), run by bash in the project's root. */
-export function runShell(commandLine: string, env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+export function runShell(
+  commandLine: string,
+  env: Record<string, string>,
+  opts: { timeoutMs?: number } = {},
+): Promise<CliResult> {
   return run('bash', ['-c', commandLine], commandLine.slice(0, 80), env, { cwd: ROOT, ...opts });
 }
 
-function run(file: string, args: string[], what: string, env: Record<string, string>, opts: { cwd?: string; timeoutMs?: number }): Promise<CliResult> {
+function run(
+  file: string,
+  args: string[],
+  what: string,
+  env: Record<string, string>,
+  opts: { cwd?: string; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
@@ -58,7 +72,8 @@ function run(file: string, args: string[], what: string, env: Record<string, str
       clearTimeout(timer);
       // every command the suite runs is checked: no configured secret in anything it printed
       const shown = secretsIn(env).find((secret) => stdout.includes(secret) || stderr.includes(secret));
-      if (shown !== undefined) reject(new Error(`${what} printed a configured secret (${shown.slice(0, 3)}...): ${stderr.slice(0, 500)}`));
+      if (shown !== undefined)
+        reject(new Error(`${what} printed a configured secret (${shown.slice(0, 3)}...): ${stderr.slice(0, 500)}`));
       else resolve({ code, stdout, stderr });
     });
   });

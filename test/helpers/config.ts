@@ -22,7 +22,9 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const NO_SCHEDULES = Object.fromEntries(Object.values(SCHEDULED_JOBS).map((job) => [job.variable, 'off']));
 
 /** The schedules a service starts with when nothing is configured, for a test about them. */
-export const DEFAULT_SCHEDULES = Object.fromEntries(Object.values(SCHEDULED_JOBS).map((job) => [job.variable, job.default]));
+export const DEFAULT_SCHEDULES = Object.fromEntries(
+  Object.values(SCHEDULED_JOBS).map((job) => [job.variable, job.default]),
+);
 
 export function testPlace(env: Record<string, string> = {}): TestPlace {
   const dir = mkdtempSync(join(tmpdir(), 'sensoterra-sync-test-'));
@@ -37,5 +39,11 @@ export function testPlace(env: Record<string, string> = {}): TestPlace {
     ...NO_SCHEDULES,
     ...env,
   };
-  return { dir, prefix, env: full, config: loadConfig(full), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    prefix,
+    env: full,
+    config: loadConfig(full),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

@@ -49,7 +49,12 @@ interface Opened {
 async function openNodeApi(module: string, file: string): Promise<Opened> {
   const api = (await import(pathToFileURL(module).href)) as {
     DuckDBInstance: {
-      create(path: string, options: Record<string, string>): Promise<{ connect(): Promise<{ runAndReadAll(sql: string): Promise<{ getRowObjects(): Record<string, unknown>[] }> }> }>;
+      create(
+        path: string,
+        options: Record<string, string>,
+      ): Promise<{
+        connect(): Promise<{ runAndReadAll(sql: string): Promise<{ getRowObjects(): Record<string, unknown>[] }> }>;
+      }>;
     };
   };
   const connect = async (path: string, options: Record<string, string>): Promise<Ask> => {
@@ -88,7 +93,11 @@ async function openWasm(module: string, file: string): Promise<Opened> {
   // two connections: `USE` is a connection's own, so one reads through `exported.` and the other in it
   const connect = (): Ask => {
     const connection = db.connect();
-    return async (sql) => connection.query(sql).toArray().map((row) => row.toJSON());
+    return async (sql) =>
+      connection
+        .query(sql)
+        .toArray()
+        .map((row) => row.toJSON());
   };
   const attached = connect();
   await attached('SET autoload_known_extensions = false'); // settings of the database: both connections
@@ -132,19 +141,30 @@ const message = (err: unknown): string => (err instanceof Error ? err.message : 
 
 async function main(): Promise<void> {
   const [kind, module, file, ...sqlFiles] = process.argv.slice(2);
-  if ((kind !== 'node-api' && kind !== 'wasm') || !module || !file) throw new Error('usage: engine-reader node-api|wasm MODULE SNAPSHOT [SQL_FILE...]');
+  if ((kind !== 'node-api' && kind !== 'wasm') || !module || !file)
+    throw new Error('usage: engine-reader node-api|wasm MODULE SNAPSHOT [SQL_FILE...]');
   const { ask, attached } = kind === 'wasm' ? await openWasm(module, file) : await openNodeApi(module, file);
-  const views = await attached("SELECT view_name FROM duckdb_views() WHERE database_name = 'exported' AND NOT internal ORDER BY 1");
+  const views = await attached(
+    "SELECT view_name FROM duckdb_views() WHERE database_name = 'exported' AND NOT internal ORDER BY 1",
+  );
   const throughName: EngineReport['attached'] = {};
   for (const { view_name: view } of views) {
-    throughName[String(view)] = await attached(`SELECT CAST(count(*) AS INTEGER) AS n FROM exported.${quote(String(view))}`).then(
+    throughName[String(view)] = await attached(
+      `SELECT CAST(count(*) AS INTEGER) AS n FROM exported.${quote(String(view))}`,
+    ).then(
       ([row]) => ({ rows: Number(row!.n) }),
       (err: unknown) => ({ error: message(err) }),
     );
   }
   const [version] = await ask('SELECT version() AS v');
   const loaded = await ask('SELECT extension_name FROM duckdb_extensions() WHERE loaded ORDER BY 1');
-  const report: EngineReport = { engine: String(version!.v), extensions: loaded.map((r) => String(r.extension_name)), objects: {}, queries: {}, attached: throughName };
+  const report: EngineReport = {
+    engine: String(version!.v),
+    extensions: loaded.map((r) => String(r.extension_name)),
+    objects: {},
+    queries: {},
+    attached: throughName,
+  };
   for (const [table, columns] of await objectsOf(ask)) {
     report.objects[table] = await read(ask, table, columns).catch((err: unknown) => ({ error: message(err) }));
   }

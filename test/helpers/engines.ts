@@ -19,14 +19,23 @@ export function installEngines(): { installed: true } | { unavailable: string } 
   const wanted = readFileSync(MANIFEST, 'utf8');
   const manifest = join(ENGINES_DIR, 'package.json');
   const aliases = Object.keys((JSON.parse(wanted) as { dependencies: Record<string, string> }).dependencies);
-  const present = existsSync(manifest) && readFileSync(manifest, 'utf8') === wanted && aliases.every((alias) => existsSync(join(ENGINES_DIR, 'node_modules', alias, 'package.json')));
+  const present =
+    existsSync(manifest) &&
+    readFileSync(manifest, 'utf8') === wanted &&
+    aliases.every((alias) => existsSync(join(ENGINES_DIR, 'node_modules', alias, 'package.json')));
   if (present) return { installed: true };
   mkdirSync(ENGINES_DIR, { recursive: true });
   writeFileSync(manifest, wanted);
-  const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--ignore-scripts'], { cwd: ENGINES_DIR, encoding: 'utf8', timeout: 600_000 });
+  const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--ignore-scripts'], {
+    cwd: ENGINES_DIR,
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
   if (npm.status === 0) return { installed: true };
   writeFileSync(manifest, ''); // not installed: the next run tries again
-  return { unavailable: `npm install of the DuckDB engines in ${ENGINES_DIR} failed: ${(npm.stderr || npm.error?.message || '').trim().split('\n').slice(-3).join(' ')}` };
+  return {
+    unavailable: `npm install of the DuckDB engines in ${ENGINES_DIR} failed: ${(npm.stderr || npm.error?.message || '').trim().split('\n').slice(-3).join(' ')}`,
+  };
 }
 
 /** The file a reader loads for an engine: the package's main module, or a file inside it. */

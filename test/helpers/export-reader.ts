@@ -30,18 +30,26 @@ interface Opened {
 async function open(): Promise<Opened> {
   const dir = realpathSync(join(exportDir!, 'current'));
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Opened['manifest'];
-  const instance = await DuckDBInstance.create(join(dir, 'warehouse.duckdb'), { access_mode: 'READ_ONLY', threads: '1' });
+  const instance = await DuckDBInstance.create(join(dir, 'warehouse.duckdb'), {
+    access_mode: 'READ_ONLY',
+    threads: '1',
+  });
   return { dir, manifest, instance, c: await instance.connect() };
 }
 
 async function finish({ dir, manifest, c }: Opened): Promise<Record<string, unknown>> {
   const count = async (sql: string): Promise<number> => Number((await c.runAndReadAll(sql)).getRowObjectsJS()[0]!.n);
   const inSnapshot = await count('SELECT count(*) AS n FROM readings');
-  const inParquet = await count(`SELECT count(*) AS n FROM read_parquet('${join(dir, 'parquet/readings/**/*.parquet')}')`);
+  const inParquet = await count(
+    `SELECT count(*) AS n FROM read_parquet('${join(dir, 'parquet/readings/**/*.parquet')}')`,
+  );
   const daily = await count('SELECT count(*) AS n FROM readings_daily');
   const expected = manifest.tables.readings;
   if (inSnapshot !== expected || inParquet !== expected || daily !== manifest.tables.daily_rollup) {
-    return { ok: false, error: `version ${manifest.version}: manifest ${expected}, snapshot ${inSnapshot}, parquet ${inParquet}, daily ${daily}` };
+    return {
+      ok: false,
+      error: `version ${manifest.version}: manifest ${expected}, snapshot ${inSnapshot}, parquet ${inParquet}, daily ${daily}`,
+    };
   }
   return { ok: true, version: manifest.version, readings: expected };
 }

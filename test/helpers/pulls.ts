@@ -3,7 +3,7 @@ import { createLogger } from '../../src/logger.js';
 import { runJob, type JobDeps, type RunReport } from '../../src/job-runner.js';
 import { SensoterraClient, type ClientOptions } from '../../src/sensoterra/client.js';
 import type { Simulator } from '../../src/simulator/index.js';
-import { Warehouse, type Row } from "../../src/warehouse/warehouse.js";
+import { Warehouse, type Row } from '../../src/warehouse/warehouse.js';
 import { testPlace, type TestPlace } from './config.js';
 
 export interface PullBench {
@@ -28,7 +28,11 @@ export function apiEnv(sim: Simulator, extra: Record<string, string> = {}): Reco
   };
 }
 
-export async function pullBench(sim: Simulator, env: Record<string, string> = {}, clientOptions: ClientOptions = {}): Promise<PullBench> {
+export async function pullBench(
+  sim: Simulator,
+  env: Record<string, string> = {},
+  clientOptions: ClientOptions = {},
+): Promise<PullBench> {
   const place = testPlace(apiEnv(sim, env));
   const log = createLogger('silent');
   const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, log);
@@ -51,7 +55,19 @@ export async function pullBench(sim: Simulator, env: Record<string, string> = {}
 
 /** Every table a pull writes, whole and in a stable order: to show that a second run changed nothing. */
 export async function tablesSnapshot(bench: PullBench): Promise<Record<string, unknown[]>> {
-  const tables = ['probes', 'probe_history', 'probe_status', 'readings', 'reading_conflicts', 'locations', 'customers', 'customer_probes', 'soil_types', 'soil_type_history', 'parameters'];
+  const tables = [
+    'probes',
+    'probe_history',
+    'probe_status',
+    'readings',
+    'reading_conflicts',
+    'locations',
+    'customers',
+    'customer_probes',
+    'soil_types',
+    'soil_type_history',
+    'parameters',
+  ];
   const out: Record<string, unknown[]> = {};
   for (const t of tables) out[t] = await bench.rows(`SELECT * FROM ${t} ORDER BY ALL`);
   return out;

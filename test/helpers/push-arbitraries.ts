@@ -15,15 +15,50 @@ export function runs(inTests: number): number {
 }
 
 /** Keys a JavaScript object may treat specially, and the push format's own. */
-const ODD_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', '\u0000', 'readings', 'serial', 'timestamp', 'value', 'depth', 'type', 'unit'];
+const ODD_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '',
+  ' ',
+  '\u0000',
+  'readings',
+  'serial',
+  'timestamp',
+  'value',
+  'depth',
+  'type',
+  'unit',
+];
 
-const key = fc.oneof(fc.constantFrom(...ODD_KEYS), fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 6 }));
+const key = fc.oneof(
+  fc.constantFrom(...ODD_KEYS),
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'grapheme', maxLength: 6 }),
+);
 
 const text = fc.oneof(
   fc.string({ maxLength: 20 }),
   fc.string({ unit: 'grapheme', maxLength: 10 }),
   fc.string({ unit: 'binary', maxLength: 10 }),
-  fc.constantFrom('\ud800', 'a\udc00b', '0x1A', '0b101', '1e2', 'NaN', 'Infinity', '-0', ' 5', '5 ', '2024-02-30T00:00:00Z', '1', '2024-06-01 12:00', '24000092104'),
+  fc.constantFrom(
+    '\ud800',
+    'a\udc00b',
+    '0x1A',
+    '0b101',
+    '1e2',
+    'NaN',
+    'Infinity',
+    '-0',
+    ' 5',
+    '5 ',
+    '2024-02-30T00:00:00Z',
+    '1',
+    '2024-06-01 12:00',
+    '24000092104',
+  ),
   fc.integer({ min: 0, max: 5_000 }).map((n) => 'x'.repeat(n)),
 );
 
@@ -59,7 +94,13 @@ export const hostileBody: fc.Arbitrary<string> = fc
   )
   .map(([uplinkExtra, readings, deepIn, depth, asArray]) => {
     const deep = nested(depth, 'x', depth % 2 === 0 ? 'array' : 'object');
-    const reading: Record<string, unknown> = { type: 'MOISTURE', depth: 15, value: 1, unit: '%', timestamp: '2024-07-08T09:05:00Z' };
+    const reading: Record<string, unknown> = {
+      type: 'MOISTURE',
+      depth: 15,
+      value: 1,
+      unit: '%',
+      timestamp: '2024-07-08T09:05:00Z',
+    };
     if (['value', 'depth', 'timestamp', 'type'].includes(deepIn)) reading[deepIn] = deep;
     const uplink: Record<string, unknown> = { serial: '24000092104', ...uplinkExtra, readings: [reading, ...readings] };
     if (deepIn === 'readings') uplink.readings = deep;
@@ -129,7 +170,12 @@ export const goodTimestamp = (arrivalMs: number): fc.Arbitrary<{ text: string; m
       const shift = zone === 'offset' ? offsetMinutes : 0;
       const local = new Date(ms + shift * 60_000); // wall-clock time at that offset, read through the UTC getters
       const wall = `${pad(local.getUTCFullYear(), 4)}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}${form}${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}`;
-      const suffix = zone === 'Z' ? 'Z' : zone === 'offset' ? `${shift < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(shift) / 60))}:${pad(Math.abs(shift) % 60)}` : '';
+      const suffix =
+        zone === 'Z'
+          ? 'Z'
+          : zone === 'offset'
+            ? `${shift < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(shift) / 60))}:${pad(Math.abs(shift) % 60)}`
+            : '';
       return { text: wall + suffix, ms };
     });
 
@@ -146,7 +192,11 @@ export const goodReading = (arrivalMs: number): fc.Arbitrary<GoodReading> =>
     })
     .map(({ type, depth, depthAsText, cents, valueAsText, when, unit }) => {
       const value = cents / 100;
-      const json: Record<string, unknown> = { type, value: valueAsText ? value.toFixed(2) : value, timestamp: when.text };
+      const json: Record<string, unknown> = {
+        type,
+        value: valueAsText ? value.toFixed(2) : value,
+        timestamp: when.text,
+      };
       if (depth !== null) json.depth = depthAsText ? String(depth) : depth;
       if (unit !== null) json.unit = unit;
       return { json, type: type.toUpperCase(), depthCm: depth, ts: when.ms, value };

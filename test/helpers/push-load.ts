@@ -39,7 +39,11 @@ export interface LoadOptions {
  * Posts every uplink, `concurrency` at a time, each again (50 ms later) until it gets a 2xx. Any other answer fails
  * the load: only "Redis unavailable" (503) and a cut connection are expected to be retried.
  */
-export async function pushUntilAcknowledged(url: string, uplinks: Uplink[], opts: LoadOptions): Promise<{ refused: number }> {
+export async function pushUntilAcknowledged(
+  url: string,
+  uplinks: Uplink[],
+  opts: LoadOptions,
+): Promise<{ refused: number }> {
   const deadline = Date.now() + opts.timeoutMs;
   let next = 0;
   let acknowledged = 0;
@@ -76,15 +80,21 @@ export interface Stored {
 export async function stored(place: TestPlace): Promise<Stored> {
   const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
   try {
-    const [row] = await db.read('SELECT count(*) AS readings, count(DISTINCT (serial, type, depth_cm, ts)) AS keys FROM readings');
+    const [row] = await db.read(
+      'SELECT count(*) AS readings, count(DISTINCT (serial, type, depth_cm, ts)) AS keys FROM readings',
+    );
     const uplinks = await db.read('SELECT DISTINCT serial, ts FROM readings');
-    return { ...(row as { readings: number; keys: number }), uplinks: new Set(uplinks.map((u) => `${u.serial}@${(u.ts as Date).toISOString()}`)) };
+    return {
+      ...(row as { readings: number; keys: number }),
+      uplinks: new Set(uplinks.map((u) => `${u.serial}@${(u.ts as Date).toISOString()}`)),
+    };
   } finally {
     await db.close();
   }
 }
 
-export const missing = (acknowledged: Uplink[], s: Stored): Uplink[] => acknowledged.filter((u) => !s.uplinks.has(`${u.serial}@${new Date(u.timestamp).toISOString()}`));
+export const missing = (acknowledged: Uplink[], s: Stored): Uplink[] =>
+  acknowledged.filter((u) => !s.uplinks.has(`${u.serial}@${new Date(u.timestamp).toISOString()}`));
 
 /** Every reading of the acknowledged uplinks is in the warehouse, once, and nothing else is (its writer stopped). */
 export async function expectStoredExactlyOnce(place: TestPlace, acknowledged: Uplink[]): Promise<void> {

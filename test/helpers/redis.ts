@@ -21,7 +21,11 @@ export async function deleteKeys(prefix: string, url = REDIS_URL): Promise<void>
 }
 
 /** A queue under a configuration's prefix, on a connection of its own (also given to `fn`), closed afterwards. */
-export async function withQueue<T>(config: Config, name: string, fn: (queue: Queue, redis: Redis) => Promise<T>): Promise<T> {
+export async function withQueue<T>(
+  config: Config,
+  name: string,
+  fn: (queue: Queue, redis: Redis) => Promise<T>,
+): Promise<T> {
   const redis = producerConnection(config.redisUrl);
   const queue = new Queue(name, { connection: redis, prefix: config.queuePrefix });
   try {

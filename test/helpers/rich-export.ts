@@ -29,14 +29,22 @@ export async function richExport(env: Record<string, string> = {}): Promise<Rich
       if (run.status !== 'succeeded') throw new Error(`${name}: ${run.status} (${run.error ?? ''})`);
     };
     const pushWindow = async (from: Date, to: Date): Promise<void> => {
-      const sent = await sendPushes(uplinksFor(stack.sim.account, { from, to }), { url: stack.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 20 });
-      if (Object.keys(sent.statuses).join() !== '202') throw new Error(`pushes answered ${JSON.stringify(sent.statuses)}`);
+      const sent = await sendPushes(uplinksFor(stack.sim.account, { from, to }), {
+        url: stack.pushUrl,
+        secret: PUSH_SECRET,
+        uplinksPerRequest: 20,
+      });
+      if (Object.keys(sent.statuses).join() !== '202')
+        throw new Error(`pushes answered ${JSON.stringify(sent.statuses)}`);
     };
     for (const name of ['sync-parameters', 'sync-locations', 'sync-customers', 'sync-probes']) await job(name);
     await pushWindow(start, changed);
 
     const [first, second] = stack.sim.account.probes;
-    stack.sim.recalibrateProbe(first!.serial, [{ depth: 0, soil: 'LOAM' }, { depth: 30, soil: 'CLAY' }]);
+    stack.sim.recalibrateProbe(first!.serial, [
+      { depth: 0, soil: 'LOAM' },
+      { depth: 30, soil: 'CLAY' },
+    ]);
     stack.sim.renameProbe(second!.serial, 'Renamed, with a comma and "quotes"');
     stack.setClock(changed);
     await job('sync-probes');
@@ -44,14 +52,25 @@ export async function richExport(env: Record<string, string> = {}): Promise<Rich
     await pushWindow(changed, NOW);
 
     // the same reading offered again with another value: stored once, the other value kept as a conflict
-    const [kept] = await stack.rows(`SELECT serial, type, depth_cm, ts, value, unit FROM readings WHERE depth_cm IS NOT NULL ORDER BY ts, serial LIMIT 1`);
-    const offered = { type: kept!.type, depth: kept!.depth_cm, value: Number(kept!.value) + 1.5, unit: kept!.unit, timestamp: (kept!.ts as Date).toISOString() };
+    const [kept] = await stack.rows(
+      `SELECT serial, type, depth_cm, ts, value, unit FROM readings WHERE depth_cm IS NOT NULL ORDER BY ts, serial LIMIT 1`,
+    );
+    const offered = {
+      type: kept!.type,
+      depth: kept!.depth_cm,
+      value: Number(kept!.value) + 1.5,
+      unit: kept!.unit,
+      timestamp: (kept!.ts as Date).toISOString(),
+    };
     expectAccepted(await post(stack.pushUrl, JSON.stringify([{ serial: kept!.serial, readings: [offered] }])));
     // authentic, but nothing in it can be used: kept verbatim in rejected_pushes
     expectAccepted(await post(stack.pushUrl, JSON.stringify([{ serial: 'bad!', readings: [] }])));
     await stack.drained();
     const { config } = stack.place;
-    const report = await publish(stack.worker.deps.db, config.exportDir, 3, createLogger('silent'), { fileMode: config.exportFileMode, parquetCompression: config.exportParquetCompression });
+    const report = await publish(stack.worker.deps.db, config.exportDir, 3, createLogger('silent'), {
+      fileMode: config.exportFileMode,
+      parquetCompression: config.exportParquetCompression,
+    });
     return { stack, report };
   } catch (err) {
     await stack.stop();

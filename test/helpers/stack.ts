@@ -36,14 +36,22 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { account?: AccountFixture; now?: Date; env?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(
+  opts: { account?: AccountFixture; now?: Date; env?: Record<string, string> } = {},
+): Promise<Stack> {
   const sim = await Simulator.start({ account: opts.account ?? smallAccount(), now: opts.now ?? NOW });
   // jobs run on the simulator's clock: "now" for a run's start, for what counts as stale
   const place = testPlace(apiEnv(sim, { PUSH_PORT: '0', PUSH_SECRET, ...opts.env }));
   // STACK_LOG=/tmp/stack.log: the service's debug log, for a test that needs looking into
-  const log = process.env.STACK_LOG ? createLogger('debug', pino.destination(process.env.STACK_LOG)) : createLogger('silent');
+  const log = process.env.STACK_LOG
+    ? createLogger('debug', pino.destination(process.env.STACK_LOG))
+    : createLogger('silent');
   let now = opts.now ?? NOW;
-  const worker = await WorkerService.start(place.config, log, { clientOptions: { retry: FAST_RETRIES }, clock: () => now, recoverIntervalMs: 250 });
+  const worker = await WorkerService.start(place.config, log, {
+    clientOptions: { retry: FAST_RETRIES },
+    clock: () => now,
+    recoverIntervalMs: 250,
+  });
   const receiver = await PushReceiver.start(place.config, log);
   const stack: Stack = {
     sim,
@@ -73,7 +81,15 @@ export function ingestDrained(place: TestPlace, timeoutMs = 30_000): Promise<voi
 }
 
 /** POSTs a push the way Sensoterra would (or wouldn't), returning the status and the JSON answer. */
-export async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: PUSH_SECRET, ...headers } });
+export async function post(
+  url: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', authorization: PUSH_SECRET, ...headers },
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }

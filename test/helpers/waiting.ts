@@ -4,7 +4,11 @@ import { workerIsRunning } from '../../src/control/channel.js';
 import type { TestPlace } from './config.js';
 
 /** Up to `ms`, until `check` holds. */
-export async function eventually(check: () => Promise<boolean> | boolean, ms = 30_000, what = 'the condition'): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  ms = 30_000,
+  what = 'the condition',
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`${what} never held within ${ms} ms`);

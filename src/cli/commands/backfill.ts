@@ -11,7 +11,8 @@ const BACKFILL_TIMEOUT_MS = 24 * 60 * 60_000;
 export const backfillCommand: Command = {
   name: 'backfill',
   summary: 'pull historic readings for a date range (all probes, or one), with a progress bar; run again to resume',
-  usage: 'backfill --from DATE --to DATE [--probe SERIAL]   (DATE: 2024-07-01 or 2024-07-01T06:00:00Z; UTC without an offset)',
+  usage:
+    'backfill --from DATE --to DATE [--probe SERIAL]   (DATE: 2024-07-01 or 2024-07-01T06:00:00Z; UTC without an offset)',
   options: { from: { type: 'string' }, to: { type: 'string' }, probe: { type: 'string' } },
   async run(args, io) {
     const from = dateOption(stringOption(args, 'from'), 'from');
@@ -19,13 +20,19 @@ export const backfillCommand: Command = {
     if (from >= to) throw new UsageError(`--from ${from} must be before --to ${to}`);
     const probe = stringOption(args, 'probe');
     const bar = new ProgressBar('backfill');
-    const report = await viaWorkerOrLocally<RunReport>(io.config(), io.log(), 'backfill', { from, to, probe }, {
-      timeoutMs: BACKFILL_TIMEOUT_MS,
-      onProgress: (p) => {
-        const { done, total } = p as { done: number; total: number };
-        bar.update(done, total);
+    const report = await viaWorkerOrLocally<RunReport>(
+      io.config(),
+      io.log(),
+      'backfill',
+      { from, to, probe },
+      {
+        timeoutMs: BACKFILL_TIMEOUT_MS,
+        onProgress: (p) => {
+          const { done, total } = p as { done: number; total: number };
+          bar.update(done, total);
+        },
       },
-    });
+    );
     await io.out(`backfill  ${report.status}  ${report.summary}  (${(report.durationMs / 1000).toFixed(1)} s)`);
   },
 };
@@ -34,6 +41,9 @@ export const backfillCommand: Command = {
 function dateOption(text: string | undefined, name: string): string {
   if (text === undefined) throw new UsageError(`backfill needs --${name} DATE (e.g. 2024-07-01)`);
   const at = parseInstant(text, { dateOnly: true });
-  if (!(at instanceof Date)) throw new UsageError(`--${name} ${text}: expected a date such as 2024-07-01 or 2024-07-01T06:00:00Z (${at.reason})`);
+  if (!(at instanceof Date))
+    throw new UsageError(
+      `--${name} ${text}: expected a date such as 2024-07-01 or 2024-07-01T06:00:00Z (${at.reason})`,
+    );
   return at.toISOString();
 }

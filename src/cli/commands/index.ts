@@ -13,4 +13,17 @@ import { statusCommand } from './status.js';
 import { syncCommand } from './sync.js';
 import { tokenCommand } from './token.js';
 
-export const COMMANDS: Command[] = [startCommand, syncCommand, backfillCommand, queryCommand, exportCommand, statusCommand, probeCommand, customerCommand, tokenCommand, replayCommand, simulateCommand, demoCommand];
+export const COMMANDS: Command[] = [
+  startCommand,
+  syncCommand,
+  backfillCommand,
+  queryCommand,
+  exportCommand,
+  statusCommand,
+  probeCommand,
+  customerCommand,
+  tokenCommand,
+  replayCommand,
+  simulateCommand,
+  demoCommand,
+];

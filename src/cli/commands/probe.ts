@@ -7,7 +7,17 @@ import { viaWorkerOrLocally } from '../../control/local.js';
 import type { SyncAnswer } from '../../control/handlers.js';
 import { UsageError } from '../../errors.js';
 import type { RunReport } from '../../job-runner.js';
-import { checkCustomer, checkLocation, checkSerialFormat, checkSoilKeys, findProbe, parseCoordinates, parseId, parseSoilProfile, requireProbe } from '../../manage/checks.js';
+import {
+  checkCustomer,
+  checkLocation,
+  checkSerialFormat,
+  checkSoilKeys,
+  findProbe,
+  parseCoordinates,
+  parseId,
+  parseSoilProfile,
+  requireProbe,
+} from '../../manage/checks.js';
 import { confirmed, describeChanges, show, showProfile, type Change } from '../../manage/confirm.js';
 import { redact } from '../../secrets.js';
 import { SensoterraClient } from '../../sensoterra/client.js';
@@ -28,13 +38,22 @@ export const probeCommand: Command = {
     'Write a negative coordinate with "=": --lon=-74.006.',
   ].join('\n'),
   options: {
-    name: { type: 'string' }, customer: { type: 'string' }, location: { type: 'string' }, lat: { type: 'string' }, lon: { type: 'string' },
-    soil: { type: 'string', multiple: true }, 'to-customer': { type: 'string' }, 'keep-data': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' },
+    name: { type: 'string' },
+    customer: { type: 'string' },
+    location: { type: 'string' },
+    lat: { type: 'string' },
+    lon: { type: 'string' },
+    soil: { type: 'string', multiple: true },
+    'to-customer': { type: 'string' },
+    'keep-data': { type: 'boolean' },
+    yes: { type: 'boolean', short: 'y' },
   },
   async run(args, io) {
     const [sub, serialArg, ...rest] = args.positionals;
     if (!SUBCOMMANDS.includes(sub as (typeof SUBCOMMANDS)[number]) || rest.length > 0) {
-      throw new UsageError(`probe needs a subcommand and a serial: ${SUBCOMMANDS.map((s) => `probe ${s} SERIAL`).join(', ')}`);
+      throw new UsageError(
+        `probe needs a subcommand and a serial: ${SUBCOMMANDS.map((s) => `probe ${s} SERIAL`).join(', ')}`,
+      );
     }
     const serial = checkSerialFormat(serialArg);
     const changes = requestedChanges(args);
@@ -70,21 +89,42 @@ async function checkAgainstAccount(api: SensoterraClient, changes: ProbeChanges)
   if (changes.soil_profile !== undefined) await checkSoilKeys(api, changes.soil_profile);
 }
 
-async function register(api: SensoterraClient, serial: string, changes: ProbeChanges, args: CommandArgs, io: CommandIO): Promise<number> {
+async function register(
+  api: SensoterraClient,
+  serial: string,
+  changes: ProbeChanges,
+  args: CommandArgs,
+  io: CommandIO,
+): Promise<number> {
   if (await findProbe(api, serial)) throw new UsageError(`probe ${serial} is already in the account: use probe update`);
   const customer = parseId(stringOption(args, 'customer'), '--customer');
   if (customer !== undefined) await checkCustomer(api, customer);
-  const lines: Change[] = Object.entries({ customer_id: customer, ...changes }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, '(new)', k === 'soil_profile' ? showProfile(v as never) : show(v)]);
+  const lines: Change[] = Object.entries({ customer_id: customer, ...changes })
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => [k, '(new)', k === 'soil_profile' ? showProfile(v as never) : show(v)]);
   if (!(await confirmed(io, args.values.yes === true, describeChanges(`register probe ${serial}:`, lines)))) return 1;
-  const probe = await api.management.registerProbe({ serial, ...changes, ...(customer === undefined ? {} : { customer_id: customer }) });
+  const probe = await api.management.registerProbe({
+    serial,
+    ...changes,
+    ...(customer === undefined ? {} : { customer_id: customer }),
+  });
   return recordChange(io, probe.raw, 'probe register');
 }
 
-async function update(api: SensoterraClient, serial: string, changes: ProbeChanges, args: CommandArgs, io: CommandIO): Promise<number> {
+async function update(
+  api: SensoterraClient,
+  serial: string,
+  changes: ProbeChanges,
+  args: CommandArgs,
+  io: CommandIO,
+): Promise<number> {
   const { value: current } = await requireProbe(api, serial);
   const before: Record<string, string> = {
-    name: show(current.name ?? current.serial), latitude: show(current.latitude), longitude: show(current.longitude),
-    location_id: show(current.location_id), soil_profile: showProfile(current.soil_profile),
+    name: show(current.name ?? current.serial),
+    latitude: show(current.latitude),
+    longitude: show(current.longitude),
+    location_id: show(current.location_id),
+    soil_profile: showProfile(current.soil_profile),
   };
   const lines: Change[] = Object.entries(changes)
     .map(([k, v]): Change => [k, before[k]!, k === 'soil_profile' ? showProfile(v as never) : show(v)])
@@ -93,7 +133,14 @@ async function update(api: SensoterraClient, serial: string, changes: ProbeChang
     await io.out(`probe ${serial}: nothing to change`);
     return 0;
   }
-  if (!(await confirmed(io, args.values.yes === true, describeChanges(`update probe ${serial} (${before.name}, id ${current.id}):`, lines)))) return 1;
+  if (
+    !(await confirmed(
+      io,
+      args.values.yes === true,
+      describeChanges(`update probe ${serial} (${before.name}, id ${current.id}):`, lines),
+    ))
+  )
+    return 1;
   const probe = await api.management.updateProbe(current.id, changes);
   return recordChange(io, probe.raw, 'probe update');
 }
@@ -117,7 +164,13 @@ async function transfer(api: SensoterraClient, serial: string, args: CommandArgs
   const at = new Date();
   const moved = await requireProbe(api, serial);
   const code = await recordChange(io, moved.raw, 'probe transfer', at);
-  const mapping = await viaWorkerOrLocally<SyncAnswer>(io.config(), io.log(), 'sync', { target: 'customers' }, { timeoutMs: 10 * 60_000 });
+  const mapping = await viaWorkerOrLocally<SyncAnswer>(
+    io.config(),
+    io.log(),
+    'sync',
+    { target: 'customers' },
+    { timeoutMs: 10 * 60_000 },
+  );
   await io.out(`customer mapping: ${mapping.map((r) => ('summary' in r ? r.summary : redact(r.error))).join('; ')}`);
   return code;
 }
@@ -125,7 +178,13 @@ async function transfer(api: SensoterraClient, serial: string, args: CommandArgs
 /** Lands the probe as the API answered the change, dated when it was made. */
 async function recordChange(io: CommandIO, probe: unknown, changedBy: string, at = new Date()): Promise<number> {
   const raw = probe as { serial?: string };
-  const report = await viaWorkerOrLocally<RunReport>(io.config(), io.log(), 'probe-changed', { probe: raw, at: at.toISOString(), changedBy }, { timeoutMs: 60_000 });
+  const report = await viaWorkerOrLocally<RunReport>(
+    io.config(),
+    io.log(),
+    'probe-changed',
+    { probe: raw, at: at.toISOString(), changedBy },
+    { timeoutMs: 60_000 },
+  );
   await io.out(`done at ${at.toISOString()}; warehouse: ${report.summary}`);
   return 0;
 }

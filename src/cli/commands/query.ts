@@ -21,7 +21,13 @@ export const queryCommand: Command = {
     const source = chooseSqlSource(args.positionals, stringOption(args, 'file'), process.stdin.isTTY === true);
     const sql = await readSql(source, process.stdin);
     const config = io.config();
-    const result = await viaWorkerOrLocally<QueryResult>(config, io.log(), 'query', { sql }, { timeoutMs: config.queryTimeoutMs + 30_000 });
+    const result = await viaWorkerOrLocally<QueryResult>(
+      config,
+      io.log(),
+      'query',
+      { sql },
+      { timeoutMs: config.queryTimeoutMs + 30_000 },
+    );
     await io.out(formatRows(result.columns, result.rows, format));
   },
 };

@@ -2,13 +2,21 @@
  * `simulate`: only the bundled Sensoterra simulator (API + optional push sender), for trying things by hand.
  * Prints the settings that point sensoterra-sync at it.
  */
-import { DEFAULT_EMAIL, DEFAULT_PASSWORD, Simulator, generateAccount, sendPushes, uplinksFor } from '../../simulator/index.js';
+import {
+  DEFAULT_EMAIL,
+  DEFAULT_PASSWORD,
+  Simulator,
+  generateAccount,
+  sendPushes,
+  uplinksFor,
+} from '../../simulator/index.js';
 import { integerOption, stringOption, type Command } from '../context.js';
 
 export const simulateCommand: Command = {
   name: 'simulate',
   summary: 'run only the Sensoterra simulator (fake API, and a push sender with --push-to) for trying things by hand',
-  usage: 'simulate [--port 8081] [--host 127.0.0.1] [--seed 1] [--probes 12] [--customers 3] [--push-to URL --push-secret S] [--backlog-hours 24]',
+  usage:
+    'simulate [--port 8081] [--host 127.0.0.1] [--seed 1] [--probes 12] [--customers 3] [--push-to URL --push-secret S] [--backlog-hours 24]',
   options: {
     port: { type: 'string' },
     host: { type: 'string' },
@@ -45,9 +53,14 @@ export const simulateCommand: Command = {
     const abort = new AbortController();
     const pushTo = stringOption(args, 'push-to');
     if (pushTo !== undefined) {
-      pushLive(sim, pushTo, stringOption(args, 'push-secret'), integerOption(args, 'backlog-hours', 24, { min: 0, max: 24 * 365 }), abort.signal, io).catch((err: unknown) =>
-        io.err(`pushing stopped: ${(err as Error).message}`),
-      );
+      pushLive(
+        sim,
+        pushTo,
+        stringOption(args, 'push-secret'),
+        integerOption(args, 'backlog-hours', 24, { min: 0, max: 24 * 365 }),
+        abort.signal,
+        io,
+      ).catch((err: unknown) => io.err(`pushing stopped: ${(err as Error).message}`));
     }
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve();
@@ -60,15 +73,28 @@ export const simulateCommand: Command = {
 };
 
 /** Pushes the backlog, then every new measurement slot as simulated time reaches it. */
-async function pushLive(sim: Simulator, url: string, secret: string | undefined, backlogHours: number, signal: AbortSignal, io: Parameters<Command['run']>[1]): Promise<void> {
+async function pushLive(
+  sim: Simulator,
+  url: string,
+  secret: string | undefined,
+  backlogHours: number,
+  signal: AbortSignal,
+  io: Parameters<Command['run']>[1],
+): Promise<void> {
   let from = new Date(Date.now() - backlogHours * 3_600_000);
   while (!signal.aborted) {
     const to = new Date();
-    const result = await sendPushes(uplinksFor(sim.account, { from, to }), { url, secret, uplinksPerRequest: 10, signal }).catch((err: Error) => {
+    const result = await sendPushes(uplinksFor(sim.account, { from, to }), {
+      url,
+      secret,
+      uplinksPerRequest: 10,
+      signal,
+    }).catch((err: Error) => {
       io.err(`push to ${url} failed: ${err.message}`);
       return undefined;
     });
-    if (result && result.readings > 0) io.err(`pushed ${result.readings} readings in ${result.requests} requests: ${JSON.stringify(result.statuses)}`);
+    if (result && result.readings > 0)
+      io.err(`pushed ${result.readings} readings in ${result.requests} requests: ${JSON.stringify(result.statuses)}`);
     from = to;
     await new Promise((r) => setTimeout(r, 60_000));
   }

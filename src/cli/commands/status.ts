@@ -16,7 +16,13 @@ export const statusCommand: Command = {
     const config = io.config();
     const queues = await queueStatus(config);
     // a warehouse that is down (a full disk) is reported as such, with the queues, rather than failing the command
-    const warehouse = await viaWorkerOrLocally<WarehouseStatus>(config, io.log(), 'status', {}, { timeoutMs: 60_000 }).catch((err: unknown) => {
+    const warehouse = await viaWorkerOrLocally<WarehouseStatus>(
+      config,
+      io.log(),
+      'status',
+      {},
+      { timeoutMs: 60_000 },
+    ).catch((err: unknown) => {
       if (err instanceof SyncError && err.code === ErrorCodes.WAREHOUSE_DOWN) return { down: err.message };
       throw err;
     });
@@ -28,9 +34,14 @@ export const statusCommand: Command = {
 function describe(q: QueueStatus, w: WarehouseStatus | { down: string }, redisUrl: string): string {
   const head = [
     `worker     ${q.worker ? `running (pid ${q.worker.pid} on ${q.worker.host}), warehouse ${q.worker.warehouse}` : 'not running'}`,
-    ...(q.worker?.writer.state === 'down' ? [`writer     DOWN since ${q.worker.writer.since}: ${q.worker.writer.reason} (pushes wait in Redis)`] : []),
+    ...(q.worker?.writer.state === 'down'
+      ? [`writer     DOWN since ${q.worker.writer.since}: ${q.worker.writer.reason} (pushes wait in Redis)`]
+      : []),
     `redis      ${q.redis} at ${redisUrl}`,
-    ...Object.entries(q.queues).map(([name, c]) => `queue      ${name.padEnd(8)} ${c.waiting} waiting, ${c.active} active, ${c.delayed} delayed, ${c.failed} failed`),
+    ...Object.entries(q.queues).map(
+      ([name, c]) =>
+        `queue      ${name.padEnd(8)} ${c.waiting} waiting, ${c.active} active, ${c.delayed} delayed, ${c.failed} failed`,
+    ),
     `ingest     lag ${q.ingestLagS} s (oldest batch waiting for the writer)`,
   ];
   if ('down' in w) return [...head, `warehouse  ${w.down}`].join('\n');
@@ -45,7 +56,21 @@ function describe(q: QueueStatus, w: WarehouseStatus | { down: string }, redisUr
     formatRows(['job', 'pattern', 'tz', 'next'], q.schedules as unknown as Record<string, string>[], 'table'),
     '',
     'last runs:',
-    formatRows(['job', 'status', 'finished_at', 'rows_read', 'rows_inserted', 'rows_updated', 'rows_deleted', 'conflicts', 'error'], w.lastRuns, 'table'),
+    formatRows(
+      [
+        'job',
+        'status',
+        'finished_at',
+        'rows_read',
+        'rows_inserted',
+        'rows_updated',
+        'rows_deleted',
+        'conflicts',
+        'error',
+      ],
+      w.lastRuns,
+      'table',
+    ),
   ];
   return lines.join('\n');
 }

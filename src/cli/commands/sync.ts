@@ -18,7 +18,13 @@ export const syncCommand: Command = {
     if (target === undefined || !TARGETS.includes(target) || args.positionals.length > 1) {
       throw new UsageError(`sync needs one target: ${TARGETS.join(', ')}`);
     }
-    const answer = await viaWorkerOrLocally<SyncAnswer>(io.config(), io.log(), 'sync', { target }, { timeoutMs: SYNC_TIMEOUT_MS });
+    const answer = await viaWorkerOrLocally<SyncAnswer>(
+      io.config(),
+      io.log(),
+      'sync',
+      { target },
+      { timeoutMs: SYNC_TIMEOUT_MS },
+    );
     await io.out(formatSyncAnswer(answer));
     return answer.some((r) => r.status === 'failed') ? 1 : 0;
   },

@@ -14,20 +14,32 @@ export const tokenCommand: Command = {
   name: 'token',
   summary: 'create a long-lived API token (for SENSOTERRA_TOKEN); printed once, on stdout',
   usage: 'token create --tag TAG [--scope READONLY|READWRITE] --expires DATE [--yes]   (DATE: 2025-12-31 or ISO-8601)',
-  options: { tag: { type: 'string' }, scope: { type: 'string' }, expires: { type: 'string' }, yes: { type: 'boolean', short: 'y' } },
+  options: {
+    tag: { type: 'string' },
+    scope: { type: 'string' },
+    expires: { type: 'string' },
+    yes: { type: 'boolean', short: 'y' },
+  },
   async run(args, io) {
-    if (args.positionals.join(' ') !== 'create') throw new UsageError('token needs a subcommand: token create --tag TAG --expires DATE');
+    if (args.positionals.join(' ') !== 'create')
+      throw new UsageError('token needs a subcommand: token create --tag TAG --expires DATE');
     const tag = stringOption(args, 'tag')?.trim();
     if (!tag) throw new UsageError('token create needs --tag TAG (what the token is for)');
     const scope = (stringOption(args, 'scope') ?? 'READONLY').toUpperCase();
     if (!SCOPES.includes(scope)) throw new UsageError(`--scope ${scope}: expected ${SCOPES.join(' or ')}`);
     const expiration = expiryOf(stringOption(args, 'expires'));
-    const plan = describeChanges('create token:', [['tag', '(new)', tag], ['scope', '(new)', scope], ['expires', '(new)', expiration]]);
+    const plan = describeChanges('create token:', [
+      ['tag', '(new)', tag],
+      ['scope', '(new)', scope],
+      ['expires', '(new)', expiration],
+    ]);
     if (!(await confirmed(io, args.values.yes === true, plan))) return 1;
     const api = new SensoterraClient(io.config(), io.log());
     try {
       const token = await api.management.createToken({ tag, scope, expiration });
-      io.err(`token created, expiring ${jwtExpiry(token)?.toISOString() ?? expiration}: keep it secret (e.g. SENSOTERRA_TOKEN in .env)`);
+      io.err(
+        `token created, expiring ${jwtExpiry(token)?.toISOString() ?? expiration}: keep it secret (e.g. SENSOTERRA_TOKEN in .env)`,
+      );
       await io.out(token);
       return 0;
     } finally {
@@ -40,8 +52,12 @@ export const tokenCommand: Command = {
 function expiryOf(text: string | undefined): string {
   if (text === undefined) throw new UsageError('token create needs --expires DATE (e.g. 2025-12-31)');
   const at = parseInstant(text, { dateOnly: true });
-  if (!(at instanceof Date)) throw new UsageError(`--expires ${text}: expected a date such as 2025-12-31 or 2025-12-31T12:00:00+01:00 (UTC without an offset)`);
+  if (!(at instanceof Date))
+    throw new UsageError(
+      `--expires ${text}: expected a date such as 2025-12-31 or 2025-12-31T12:00:00+01:00 (UTC without an offset)`,
+    );
   const ms = at.getTime();
-  if (ms <= Date.now()) throw new UsageError(`--expires ${text}: the date has passed; a token must expire in the future`);
+  if (ms <= Date.now())
+    throw new UsageError(`--expires ${text}: the date has passed; a token must expire in the future`);
   return new Date(ms).toISOString().replace('Z', '+00:00');
 }
