@@ -84,6 +84,33 @@ describe('a pull in the middle of trouble', () => {
     expect(probeRequests()).toHaveLength(1);
   });
 
+  it("fails at the login with the server's own answer to a wrong password, asking once and nothing else", async () => {
+    const wrong = await pullBench(sim, { SENSOTERRA_PASSWORD: 'not-the-password' }, { pageSize: 1 });
+    try {
+      sim.clearRequests();
+      await expect(wrong.run('sync-probes')).rejects.toThrow(
+        'POST /customer/auth: 401 invalid email or password: check SENSOTERRA_EMAIL/SENSOTERRA_PASSWORD or SENSOTERRA_TOKEN',
+      );
+      expect(sim.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['POST /customer/auth 401']);
+    } finally {
+      await wrong.close();
+    }
+  });
+
+  it('fails with the 404 a wrong SENSOTERRA_API_URL path gets, asking once', async () => {
+    const astray = await pullBench(sim, { SENSOTERRA_API_URL: `${sim.url}/not-the-api` }, { pageSize: 1 });
+    try {
+      sim.clearRequests();
+      const failure = astray.run('sync-probes');
+      await expect(failure).rejects.toThrow(/^POST \/customer\/auth: 404 /);
+      expect(sim.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+        'POST /not-the-api/customer/auth 404',
+      ]);
+    } finally {
+      await astray.close();
+    }
+  });
+
   it('reads the whole list from a server that ignores limit, in one request', async () => {
     sim.ignoreLimit = true;
     const report = await bench.run('sync-probes');

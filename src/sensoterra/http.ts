@@ -150,7 +150,9 @@ export class SensoterraHttp {
       try {
         res = await this.requestOnce(method, path, opts, authenticated);
       } catch (cause) {
-        if (opts.signal?.aborted) throw cause;
+        // an ApiError here is the login's own answer (a 401, a 404 from a wrong SENSOTERRA_API_URL), already
+        // retried as far as it deserved by the login's own send: final, not a transport failure to try again
+        if (opts.signal?.aborted || cause instanceof ApiError) throw cause;
         await this.retryOrThrow(
           tries.endpoint,
           tries.attempt++,
@@ -277,7 +279,12 @@ export class SensoterraHttp {
       { body: { email: creds.email, password: creds.password }, signal },
       false,
     );
-    const body = JSON.parse(await res.body.text()) as unknown;
+    let body: unknown;
+    try {
+      body = JSON.parse(await res.body.text());
+    } catch (cause) {
+      throw new ContractError(endpoint, '(body)', 'is not valid JSON', { cause });
+    }
     const { api_key } = parseElement(loginSchema, body, endpoint, '');
     this.apiKey = api_key;
     this.options.log.debug({ endpoint }, 'logged in to sensoterra');
