@@ -4,9 +4,20 @@
  * (global-setup.ts rebuilds it first).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/cli.js';
 import { staleBecause } from './global-setup.js';
@@ -34,10 +45,49 @@ describe('the shipped build', () => {
   });
 });
 
-describe('the development build', () => {
-  it('makes the command line executable, as `npx sensoterra-sync` runs it', () => {
-    // its owner may run it: what npx needs (npx itself sets the mode to what the umask allows, 0700 under umask 077)
-    expect(statSync(join(ROOT, 'dist/src/cli/main.js')).mode & 0o100).toBe(0o100);
+describe('`npx sensoterra-sync` before the first build', () => {
+  /**
+   * A project of its own (a fresh npx cache entry, keyed by its path) with our committed entry point and a build
+   * that writes a command line printing its arguments: what npx does with a checkout that was never built.
+   */
+  function unbuiltProject(build: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'npx-first-'));
+    made.push(dir);
+    const name = `npx-first-${randomBytes(4).toString('hex')}`;
+    mkdirSync(join(dir, 'bin'));
+    copyFileSync(join(ROOT, 'bin/sensoterra-sync.js'), join(dir, 'bin', `${name}.js`));
+    chmodSync(join(dir, 'bin', `${name}.js`), 0o755);
+    const pkg = { name, version: '1.0.0', type: 'module', bin: { [name]: `bin/${name}.js` }, scripts: { build } };
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg));
+    return dir;
+  }
+  const npx = (dir: string, ...args: string[]) =>
+    spawnSync('npx', [basename(readdirSync(join(dir, 'bin'))[0]!, '.js'), ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_yes: 'true', npm_config_update_notifier: 'false' },
+    });
+  const writesMain =
+    "node -e \"const f=require('node:fs');f.mkdirSync('dist/src/cli',{recursive:true});" +
+    "f.writeFileSync('dist/src/cli/main.js','console.log(\\'ran\\', ...process.argv.slice(2))')\"";
+
+  it('builds first, saying so on stderr only, runs the command, and works every time after', () => {
+    const dir = unbuiltProject(writesMain);
+    const first = npx(dir, 'status', '--format', 'json');
+    expect(first.stderr).toBe('sensoterra-sync: no build yet: building it first (npm run build)\n');
+    expect(first.stdout).toBe('ran status --format json\n');
+    expect(first.status).toBe(0);
+    const again = npx(dir, 'query', 'SELECT 1');
+    expect([again.stdout, again.stderr, again.status]).toEqual(['ran query SELECT 1\n', '', 0]);
+  });
+
+  it('says in one line what to run when the build fails', () => {
+    const dir = unbuiltProject('node -e "process.exit(3)"');
+    const first = npx(dir, '--help');
+    expect(first.stderr.split('\n').at(-2)).toBe(
+      `sensoterra-sync: the build failed: run \`npm ci && npm run build\` in ${dir}/, then again`,
+    );
+    expect(first.status).toBe(1);
   });
 });
 
