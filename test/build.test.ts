@@ -12,7 +12,6 @@ import {
   mkdtempSync,
   readdirSync,
   rmSync,
-  statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';

@@ -8,8 +8,43 @@ export interface Command {
   name: string;
   summary: string;
   usage: string; // shown by --help, after "sensoterra-sync "
-  options?: ParseArgsConfig['options'];
+  options?: Record<string, OptionSpec>;
+  /** The service itself (start): logs at LOG_LEVEL. Every other command prints only its answer unless --verbose. */
+  logsByDefault?: boolean;
   run(args: CommandArgs, io: CommandIO): Promise<number | void>; // exit code (0 when void)
+}
+
+/** One option: how node's parseArgs reads it, and its line in --help. */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  value?: string; // what a string option's value is, as --help shows it: DATE, FILE, ID
+  help: string;
+}
+
+/** Options every command takes. */
+const COMMON_OPTIONS: Record<string, OptionSpec> = {
+  verbose: { type: 'boolean', short: 'v', help: 'log what happens on stderr, as JSON lines (LOG_LEVEL=debug)' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+};
+
+/** A command's options followed by the common ones, as --help lists them. */
+export function commandOptions(command: Command): [string, OptionSpec][] {
+  return Object.entries({ ...command.options, ...COMMON_OPTIONS });
+}
+
+/** `-f, --format FORMAT`: an option as it is typed. */
+function optionLabel(name: string, spec: OptionSpec): string {
+  const long = spec.type === 'string' ? `--${name} ${spec.value ?? 'VALUE'}` : `--${name}`;
+  return spec.short ? `-${spec.short}, ${long}` : `    ${long}`;
+}
+
+/** The options part of a command's --help: one line each, what it is and what it does. */
+export function optionsHelp(command: Command): string {
+  const rows = commandOptions(command).map(([name, spec]) => [optionLabel(name, spec), spec.help] as const);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return ['options:', ...rows.map(([label, help]) => `  ${label.padEnd(width)}  ${help}`)].join('\n');
 }
 
 export interface CommandArgs {
@@ -31,8 +66,13 @@ export interface CommandIO {
  */
 export function parseCommandArgs(command: Command, argv: string[]): CommandArgs {
   const { args, restore } = hideValues(argv);
+  const specs = commandOptions(command);
+  // what parseArgs reads of each option (it refuses keys it does not know, and `short: undefined`)
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [name, { type, short, multiple }] of specs) {
+    options[name] = { type, ...(short === undefined ? {} : { short }), ...(multiple ? { multiple } : {}) };
+  }
   try {
-    const options = { help: { type: 'boolean', short: 'h' }, ...command.options } satisfies ParseArgsConfig['options'];
     const { values, positionals, tokens } = parseArgs({
       args,
       options,
@@ -41,10 +81,30 @@ export function parseCommandArgs(command: Command, argv: string[]): CommandArgs 
       tokens: true,
     });
     refuseRepeated(tokens, options);
-    return { values: restoreValues(values, restore), positionals: positionals.map(restore) };
+    return { values: restoreValues(values as CommandArgs['values'], restore), positionals: positionals.map(restore) };
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.split('\n')[0]} (see: sensoterra-sync ${command.name} --help)`);
+    throw new UsageError(`${command.name}: ${whatWasWrong(err, specs)} (see: sensoterra-sync ${command.name} --help)`);
   }
+}
+
+/** node's parseArgs messages, said for this command: the option as typed, and what it takes. */
+function whatWasWrong(err: unknown, specs: [string, OptionSpec][]): string {
+  const message = (err as Error).message.split('\n')[0]!;
+  const code = (err as { code?: string }).code;
+  const typed = /'([^']+)'/.exec(message)?.[1] ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const known = specs.map(([name, spec]) =>
+      spec.type === 'string' ? `--${name} ${spec.value ?? 'VALUE'}` : `--${name}`,
+    );
+    return `unknown option ${typed}; its options are ${known.join(', ')}`;
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const name = /--([A-Za-z0-9-]+)/.exec(message)?.[1] ?? typed;
+    const spec = specs.find(([n]) => n === name)?.[1];
+    if (spec?.type === 'boolean') return `--${name} takes no value`;
+    return `--${name} needs a value (${spec?.value ?? 'VALUE'})`;
+  }
+  return message;
 }
 
 /** An option given twice is a mistake to point out, not one to settle by taking the last (unless it may repeat). */
@@ -93,18 +153,35 @@ function restoreValues(values: CommandArgs['values'], restore: (arg: string) => 
   ) as CommandArgs['values'];
 }
 
-export function createIO(): CommandIO {
+/**
+ * The real terminal. Logs go to stderr as JSON lines: for the service (start) at LOG_LEVEL; for every other command
+ * only with --verbose, or with LOG_LEVEL set to debug or trace, so that by default a command prints its answer and,
+ * on failure, one line.
+ */
+export function createIO(): CommandIO & { logFor(command: Command, verbose: boolean): void } {
   let config: Config | undefined;
   let log: Logger | undefined;
+  let level: (c: Config) => string = (c) => c.logLevel;
   return {
     config: () => (config ??= loadConfig()),
-    log: () => (log ??= createLogger((config ??= loadConfig()).logLevel)),
+    log: () => (log ??= createLogger(level((config ??= loadConfig())))),
+    logFor(command, verbose) {
+      level = (c) => commandLogLevel(c.logLevel, command.logsByDefault === true, verbose);
+    },
     out: (text) =>
       new Promise((resolve, reject) => {
         process.stdout.write(text.endsWith('\n') ? text : `${text}\n`, (err) => (err ? reject(err) : resolve()));
       }),
     err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
   };
+}
+
+/** The level a command logs at: see createIO. */
+export function commandLogLevel(configured: string, logsByDefault: boolean, verbose: boolean): string {
+  if (configured === 'trace') return 'trace';
+  if (verbose) return 'debug';
+  if (logsByDefault || configured === 'debug') return configured;
+  return 'silent';
 }
 
 export function stringOption(args: CommandArgs, name: string): string | undefined {

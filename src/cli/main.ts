@@ -6,7 +6,7 @@
 import { ConfigError, SyncError, UsageError } from '../errors.js';
 import { redactWrites } from '../secrets.js';
 import { COMMANDS } from './commands/index.js';
-import { createIO, parseCommandArgs, type Command } from './context.js';
+import { createIO, optionsHelp, parseCommandArgs, type Command } from './context.js';
 
 const EXIT_USAGE = 2;
 const EXIT_FAILED = 1;
@@ -25,7 +25,7 @@ function help(): string {
 }
 
 function commandHelp(command: Command): string {
-  return [`usage: sensoterra-sync ${command.usage}`, '', command.summary].join('\n');
+  return [`usage: sensoterra-sync ${command.usage}`, '', command.summary, '', optionsHelp(command)].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -40,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
     if (!command)
       throw new UsageError(`unknown command "${name}": try one of ${COMMANDS.map((c) => c.name).join(', ')}`);
     const args = parseCommandArgs(command, rest);
+    io.logFor(command, args.values.verbose === true);
     if (args.values.help) {
       await io.out(commandHelp(command));
       return 0;

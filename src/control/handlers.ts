@@ -3,6 +3,7 @@
  * functions either way, so the two paths cannot drift apart.
  */
 import { z } from 'zod';
+import { requireApiCredentials } from '../config.js';
 import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
 import { SYNC_TARGETS, type SyncTarget } from '../job-registry.js';
 import { runJob, type JobDeps, type RunReport } from '../job-runner.js';
@@ -51,6 +52,7 @@ export function controlHandlers(deps: JobDeps): Record<string, Handler> {
     /** One pull (or all, in order) now; a failed one does not stop the others. */
     async sync(payload): Promise<SyncAnswer> {
       const { target } = parse(syncPayload, payload, 'sync');
+      requireApiCredentials(deps.config); // every pull needs them: said once, not once per job
       const answer: SyncAnswer = [];
       for (const job of SYNC_TARGETS[target]) {
         try {

@@ -13,7 +13,11 @@ export const backfillCommand: Command = {
   summary: 'pull historic readings for a date range (all probes, or one), with a progress bar; run again to resume',
   usage:
     'backfill --from DATE --to DATE [--probe SERIAL]   (DATE: 2024-07-01 or 2024-07-01T06:00:00Z; UTC without an offset)',
-  options: { from: { type: 'string' }, to: { type: 'string' }, probe: { type: 'string' } },
+  options: {
+    from: { type: 'string', value: 'DATE', help: 'the first instant to fetch (UTC without an offset)' },
+    to: { type: 'string', value: 'DATE', help: 'the instant to fetch up to, not included' },
+    probe: { type: 'string', value: 'SERIAL', help: 'only this probe (default: every probe in the warehouse)' },
+  },
   async run(args, io) {
     const from = dateOption(stringOption(args, 'from'), 'from');
     const to = dateOption(stringOption(args, 'to'), 'to');

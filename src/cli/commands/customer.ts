@@ -11,7 +11,11 @@ export const customerCommand: Command = {
   name: 'customer',
   summary: "create a customer account under the reseller; the warehouse's customers table shows it at once",
   usage: 'customer create --name NAME --email EMAIL [--yes]',
-  options: { name: { type: 'string' }, email: { type: 'string' }, yes: { type: 'boolean', short: 'y' } },
+  options: {
+    name: { type: 'string', value: 'NAME', help: "the customer's name" },
+    email: { type: 'string', value: 'EMAIL', help: "the customer's e-mail address (its login)" },
+    yes: { type: 'boolean', short: 'y', help: 'do it without asking first' },
+  },
   async run(args, io) {
     if (args.positionals.join(' ') !== 'create')
       throw new UsageError('customer needs a subcommand: customer create --name NAME --email EMAIL');

@@ -14,7 +14,19 @@ export const queryCommand: Command = {
   name: 'query',
   summary: 'read-only SQL (one SELECT) over the live warehouse; BI tools read the published export instead',
   usage: `query "SELECT ..." [--format ${FORMATS.join('|')}]   (or --file F, or the SQL on stdin: query < F, query -)`,
-  options: { format: { type: 'string', short: 'f' }, file: { type: 'string' } },
+  options: {
+    format: {
+      type: 'string',
+      short: 'f',
+      value: 'FORMAT',
+      help: `how to print the rows: ${FORMATS.join(', ')} (default table)`,
+    },
+    file: {
+      type: 'string',
+      value: 'FILE',
+      help: 'read the SQL from this file (or give it as an argument, or on stdin)',
+    },
+  },
   async run(args, io) {
     const format = (stringOption(args, 'format') ?? 'table') as Format;
     if (!FORMATS.includes(format)) throw new UsageError(`--format ${format}: expected one of ${FORMATS.join(', ')}`);

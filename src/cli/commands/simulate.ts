@@ -18,14 +18,22 @@ export const simulateCommand: Command = {
   usage:
     'simulate [--port 8081] [--host 127.0.0.1] [--seed 1] [--probes 12] [--customers 3] [--push-to URL --push-secret S] [--backlog-hours 24]',
   options: {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    seed: { type: 'string' },
-    probes: { type: 'string' },
-    customers: { type: 'string' },
-    'push-to': { type: 'string' },
-    'push-secret': { type: 'string' },
-    'backlog-hours': { type: 'string' },
+    port: { type: 'string', value: 'PORT', help: 'the port the fake API listens on (default 8081; 0 picks one)' },
+    host: { type: 'string', value: 'HOST', help: 'the address it listens on (default 127.0.0.1)' },
+    seed: {
+      type: 'string',
+      value: 'N',
+      help: 'the seed of the generated account (default 1: the same account each time)',
+    },
+    probes: { type: 'string', value: 'N', help: 'how many probes it has (default 12)' },
+    customers: { type: 'string', value: 'N', help: 'how many customers they belong to (default 3)' },
+    'push-to': { type: 'string', value: 'URL', help: "push each probe's readings to this receiver as they happen" },
+    'push-secret': {
+      type: 'string',
+      value: 'SECRET',
+      help: 'the Authorization header those pushes carry (PUSH_SECRET)',
+    },
+    'backlog-hours': { type: 'string', value: 'N', help: 'push the readings of the last N hours first (default 24)' },
   },
   async run(args, io) {
     const seed = integerOption(args, 'seed', 1, { min: 0, max: 2 ** 31 });

@@ -8,7 +8,10 @@ export const startCommand: Command = {
   name: 'start',
   summary: 'run the service: schedules, pulls, push receiver, writer, publisher (--role picks a part)',
   usage: `start [--role ${ROLES.join('|')}]`,
-  options: { role: { type: 'string' } },
+  options: {
+    role: { type: 'string', value: 'ROLE', help: `which part to run: ${ROLES.join(', ')} (default all)` },
+  },
+  logsByDefault: true,
   async run(args, io) {
     const role = (stringOption(args, 'role') ?? 'all') as Role;
     if (!ROLES.includes(role)) throw new UsageError(`--role ${role}: expected one of ${ROLES.join(', ')}`);

@@ -9,7 +9,9 @@ export const statusCommand: Command = {
   name: 'status',
   summary: 'worker, queues, schedules and their next runs, last runs, lag, conflicts, warehouse size',
   usage: 'status [--format text|json]',
-  options: { format: { type: 'string', short: 'f' } },
+  options: {
+    format: { type: 'string', short: 'f', value: 'FORMAT', help: 'text (default) or json' },
+  },
   async run(args, io) {
     const format = stringOption(args, 'format') ?? 'text';
     if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${format}: expected text or json`);

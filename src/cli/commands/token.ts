@@ -15,10 +15,10 @@ export const tokenCommand: Command = {
   summary: 'create a long-lived API token (for SENSOTERRA_TOKEN); printed once, on stdout',
   usage: 'token create --tag TAG [--scope READONLY|READWRITE] --expires DATE [--yes]   (DATE: 2025-12-31 or ISO-8601)',
   options: {
-    tag: { type: 'string' },
-    scope: { type: 'string' },
-    expires: { type: 'string' },
-    yes: { type: 'boolean', short: 'y' },
+    tag: { type: 'string', value: 'TAG', help: 'a name for the token, to find it again' },
+    scope: { type: 'string', value: 'SCOPE', help: 'READONLY (default) or READWRITE' },
+    expires: { type: 'string', value: 'DATE', help: 'when it stops working (2025-12-31 or ISO-8601)' },
+    yes: { type: 'boolean', short: 'y', help: 'do it without asking first' },
   },
   async run(args, io) {
     if (args.positionals.join(' ') !== 'create')

@@ -1,0 +1,115 @@
+/**
+ * What the command line says to someone who got something wrong, or asked for help: one line on stderr naming what
+ * was wrong and what to do, the right exit code, and nothing else by default (the JSON log only when asked for).
+ * Exit codes: 2 for a mistake in the command or its configuration, 1 for a failure.
+ */
+import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/cli/commands/index.js';
+import { commandLogLevel, commandOptions, optionsHelp } from '../src/cli/context.js';
+import { runCli } from './helpers/cli.js';
+import { testPlace } from './helpers/config.js';
+import { deleteKeys } from './helpers/redis.js';
+
+describe('--help of a command', () => {
+  it('shows its usage, what it does, and a line for each option', async () => {
+    const result = await runCli(['backfill', '--help'], {});
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect(result.stdout).toBe(
+      [
+        'usage: sensoterra-sync backfill --from DATE --to DATE [--probe SERIAL]   (DATE: 2024-07-01 or 2024-07-01T06:00:00Z; UTC without an offset)',
+        '',
+        'pull historic readings for a date range (all probes, or one), with a progress bar; run again to resume',
+        '',
+        'options:',
+        '      --from DATE     the first instant to fetch (UTC without an offset)',
+        '      --to DATE       the instant to fetch up to, not included',
+        '      --probe SERIAL  only this probe (default: every probe in the warehouse)',
+        '  -v, --verbose       log what happens on stderr, as JSON lines (LOG_LEVEL=debug)',
+        '  -h, --help          show this help',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('of every command names each of its options, with what it does', () => {
+    for (const command of COMMANDS) {
+      const lines = optionsHelp(command).split('\n');
+      expect(lines[0]).toBe('options:');
+      for (const [name, spec] of commandOptions(command)) {
+        expect(spec.help.length, `${command.name} --${name}`).toBeGreaterThan(8);
+        const line = lines.find((l) => new RegExp(`^ +(-\\w, )? *--${name}\\b`).test(l));
+        expect(line, `${command.name} --${name}`).toMatch(new RegExp(`--${name}\\b.*  ${escape(spec.help)}$`));
+      }
+      expect(lines).toHaveLength(commandOptions(command).length + 1);
+    }
+  });
+});
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('a mistake on the command line', () => {
+  it('an unknown option: names it and the options the command has, in one line, exit 2', async () => {
+    const result = await runCli(['status', '--fromat', 'json'], {});
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      'sensoterra-sync: status: unknown option --fromat; its options are --format FORMAT, --verbose, --help (see: sensoterra-sync status --help)\n',
+    );
+    expect(result.code).toBe(2);
+  });
+
+  it('sync without Sensoterra credentials: says which variables to set, once, exit 2', async () => {
+    const place = testPlace();
+    try {
+      const result = await runCli(['sync', 'all'], place.env);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(
+        'sensoterra-sync: configuration: no Sensoterra credentials: set SENSOTERRA_EMAIL and SENSOTERRA_PASSWORD, or SENSOTERRA_TOKEN (a long-lived token from POST /token)\n',
+      );
+      expect(result.code).toBe(2);
+    } finally {
+      await deleteKeys(place.prefix);
+      place.cleanup();
+    }
+  });
+});
+
+describe('the log of a command', () => {
+  it('stays off at the default LOG_LEVEL: the answer alone on stdout, nothing on stderr', async () => {
+    const place = testPlace({ LOG_LEVEL: 'info' });
+    try {
+      const quiet = await runCli(['status'], place.env);
+      expect([quiet.code, quiet.stderr]).toEqual([0, '']);
+      expect(quiet.stdout).toMatch(/^worker {5}not running\n/);
+
+      const verbose = await runCli(['status', '--verbose'], place.env);
+      expect(verbose.code).toBe(0);
+      expect(verbose.stdout).toMatch(/^worker {5}not running\n/); // the answer, as without --verbose
+      const lines = verbose.stderr.trim().split('\n');
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(JSON.parse(line)).toMatchObject({ service: 'sensoterra-sync' });
+      expect(lines.map((l) => (JSON.parse(l) as { level: number }).level)).toContain(20); // debug lines too
+    } finally {
+      await deleteKeys(place.prefix);
+      place.cleanup();
+    }
+  });
+
+  it('follows LOG_LEVEL for the service, and for a command only at debug or trace, or with --verbose', () => {
+    const cases: [string, boolean, boolean, string][] = [
+      // configured, the service?, --verbose, the level used
+      ['info', true, false, 'info'],
+      ['warn', true, false, 'warn'],
+      ['info', true, true, 'debug'],
+      ['info', false, false, 'silent'],
+      ['error', false, false, 'silent'],
+      ['debug', false, false, 'debug'],
+      ['trace', false, false, 'trace'],
+      ['info', false, true, 'debug'],
+      ['trace', false, true, 'trace'],
+      ['silent', false, true, 'debug'],
+    ];
+    for (const [configured, service, verbose, expected] of cases) {
+      expect(commandLogLevel(configured, service, verbose), `${configured} ${service} ${verbose}`).toBe(expected);
+    }
+  });
+});
