@@ -2,6 +2,8 @@
  * Pulls against an API that misbehaves in the middle of paging: the run still ends with the right counts, or
  * fails whole and leaves the warehouse as it was.
  */
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Simulator, type Fault } from '../src/simulator/index.js';
 import { NOW, smallAccount } from './helpers/account.js';
@@ -111,6 +113,36 @@ describe('a pull in the middle of trouble', () => {
     }
   });
 
+  it('names the host that refused the connection, and what to check', async () => {
+    const port = await closedPort();
+    const nobody = await pullBench(sim, { SENSOTERRA_API_URL: `http://127.0.0.1:${port}` }, { pageSize: 1 });
+    try {
+      await expect(nobody.run('sync-probes')).rejects.toThrow(
+        `POST /customer/auth: 127.0.0.1:${port} refused the connection (ECONNREFUSED): check SENSOTERRA_API_URL, or whether the API is up`,
+      );
+    } finally {
+      await nobody.close();
+    }
+  });
+
+  it('names a host name that does not exist, without asking again', async () => {
+    const nowhere = await pullBench(
+      sim,
+      { SENSOTERRA_API_URL: 'http://sensoterra-sync-test.invalid' },
+      {
+        pageSize: 1,
+        retry: { attempts: 5, baseDelayMs: 60_000, maxDelayMs: 60_000 }, // a retry would outlast the test
+      },
+    );
+    try {
+      await expect(nowhere.run('sync-probes')).rejects.toThrow(
+        'POST /customer/auth: sensoterra-sync-test.invalid is not a known host name (ENOTFOUND): check SENSOTERRA_API_URL',
+      );
+    } finally {
+      await nowhere.close();
+    }
+  });
+
   it('reads the whole list from a server that ignores limit, in one request', async () => {
     sim.ignoreLimit = true;
     const report = await bench.run('sync-probes');
@@ -155,3 +187,12 @@ describe('a pull in the middle of trouble', () => {
     );
   });
 });
+
+/** A port nothing listens on: one the system just gave out and took back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

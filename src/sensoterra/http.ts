@@ -239,19 +239,32 @@ export class SensoterraHttp {
   }
 
   private async retryOrThrow(endpoint: string, attempt: number, err: ApiError, signal?: AbortSignal): Promise<void> {
-    if (attempt >= this.retry.attempts) throw err;
+    if (!err.retryable || attempt >= this.retry.attempts) throw err;
     const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
     const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2); // "equal jitter"
     this.options.log.warn({ endpoint, attempt, delayMs, err: err.message }, 'sensoterra request failed, retrying');
     await sleep(delayMs, signal);
   }
 
+  /**
+   * A request that got no HTTP answer, said with the host it went to and what to check. A host name that does not
+   * exist is not retried (asking again in a second will not make it exist); the rest may be passing trouble.
+   */
   private transportError(endpoint: string, cause: unknown): ApiError {
     const code = (cause as { code?: string }).code ?? 'ERROR';
-    const what = code.includes('TIMEOUT')
-      ? `no answer within SENSOTERRA_TIMEOUT_MS=${this.options.timeoutMs}`
-      : `connection failed (${code})`;
-    return new ApiError(ErrorCodes.API_UNAVAILABLE, endpoint, what, { cause, retryable: true });
+    const { host, hostname } = new URL(this.options.baseUrl);
+    const check = 'check SENSOTERRA_API_URL';
+    const [what, retryable] =
+      code === 'ENOTFOUND'
+        ? [`${hostname} is not a known host name (${code}): ${check}`, false]
+        : code === 'ECONNREFUSED'
+          ? [`${host} refused the connection (${code}): ${check}, or whether the API is up`, true]
+          : code === 'UND_ERR_CONNECT_TIMEOUT'
+            ? [`could not connect to ${host} in time (${code}): ${check}, and whether this machine can reach it`, true]
+            : code.includes('TIMEOUT')
+              ? [`no answer from ${host} within SENSOTERRA_TIMEOUT_MS=${this.options.timeoutMs}`, true]
+              : [`the connection to ${host} failed (${code})`, true];
+    return new ApiError(ErrorCodes.API_UNAVAILABLE, endpoint, what, { cause, retryable });
   }
 
   private url(path: string, query: Query = {}): string {
