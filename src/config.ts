@@ -14,6 +14,8 @@ import { rememberSecrets, urlPasswords } from './secrets.js';
 export const LANGUAGES = ['en', 'nl', 'es', 'en-us'] as const;
 export type Language = (typeof LANGUAGES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** json: one JSON object per line, for log collectors; pretty: a line for a person at a terminal. */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
 
 /** Jobs that run on a schedule, each with the variable that sets its cron pattern. */
 export const SCHEDULED_JOBS = {
@@ -96,6 +98,7 @@ export interface Config {
   readonly syncMaxDeleteShare: number;
   readonly duckdb: { readonly memoryLimit: string; readonly threads: number };
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly logFormat: (typeof LOG_FORMATS)[number];
 }
 
 type Env = Record<string, string | undefined>;
@@ -149,6 +152,7 @@ export function loadConfig(env: Env = environment()): Config {
       threads: p.integer('DUCKDB_THREADS', 2, { min: 1, max: 256 }),
     },
     logLevel: p.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+    logFormat: p.oneOf('LOG_FORMAT', 'json', LOG_FORMATS),
   };
   p.throwIfProblems();
   // from here on, the logger and the CLI's error lines hide these values wherever they turn up (secrets.ts)

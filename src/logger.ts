@@ -5,6 +5,7 @@
  * every line written (secrets.ts: the values configuration holds, wherever a library put them).
  */
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { redact } from './secrets.js';
 
 export type { Logger };
@@ -29,7 +30,11 @@ const REDACT = [
   'config.push.hmacSecret',
 ];
 
-export function createLogger(level = 'info', destination: pino.DestinationStream = pino.destination(2)): Logger {
+export function createLogger(
+  level = 'info',
+  destination?: pino.DestinationStream,
+  format: 'json' | 'pretty' = 'json',
+): Logger {
   return pino(
     {
       level,
@@ -39,6 +44,20 @@ export function createLogger(level = 'info', destination: pino.DestinationStream
       // called once per line actually written: a level that is off costs nothing here
       hooks: { streamWrite: redact },
     },
-    destination,
+    format === 'pretty' ? prettyTo(destination) : (destination ?? pino.destination(2)),
   );
+}
+
+/**
+ * LOG_FORMAT=pretty: pino-pretty in this thread (no worker thread), `[HH:MM:ss.l] LEVEL: message` then the fields,
+ * in colour on a terminal. It gets the JSON line after redaction (the hook above), so it shows no secret either.
+ */
+function prettyTo(destination: pino.DestinationStream | undefined): pino.DestinationStream {
+  return pretty({
+    destination: destination ?? 2,
+    colorize: destination === undefined && process.stderr.isTTY,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+    sync: true,
+  });
 }

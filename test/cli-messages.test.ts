@@ -94,6 +94,20 @@ describe('the log of a command', () => {
     }
   });
 
+  it('reads as lines for a person with LOG_FORMAT=pretty', async () => {
+    const place = testPlace({ LOG_FORMAT: 'pretty' });
+    try {
+      const result = await runCli(['status', '--verbose'], place.env);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toMatch(
+        /^\[\d\d:\d\d:\d\d\.\d{3}\] DEBUG: no worker holds this warehouse: opening it here\n {4}kind: "status"\n/,
+      );
+    } finally {
+      await deleteKeys(place.prefix);
+      place.cleanup();
+    }
+  });
+
   it('follows LOG_LEVEL for the service, and for a command only at debug or trace, or with --verbose', () => {
     const cases: [string, boolean, boolean, string][] = [
       // configured, the service?, --verbose, the level used

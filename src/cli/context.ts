@@ -164,7 +164,10 @@ export function createIO(): CommandIO & { logFor(command: Command, verbose: bool
   let level: (c: Config) => string = (c) => c.logLevel;
   return {
     config: () => (config ??= loadConfig()),
-    log: () => (log ??= createLogger(level((config ??= loadConfig())))),
+    log: () => {
+      config ??= loadConfig();
+      return (log ??= createLogger(level(config), undefined, config.logFormat));
+    },
     logFor(command, verbose) {
       level = (c) => commandLogLevel(c.logLevel, command.logsByDefault === true, verbose);
     },
