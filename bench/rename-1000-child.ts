@@ -1,7 +1,7 @@
 /**
  * The work of the rename-1000 benchmark, in a process of its own so that its peak memory is its own. On a warehouse
  * built by warehouse-10m-child.js (`build`: 1,000 probes, 10 million readings, rolled up), every one of the 1,000
- * probes is renamed in the simulator and one probe sync applies it, as jobs/sync-probes.ts and src/job-runner.ts do:
+ * probes is renamed in the simulator and one probe sync applies it, as jobs/sync-probes.ts and src/job-runtime/runner.ts do:
  * the pages staged (stage_probes, stage_readings), applyProbeSnapshot in one transaction, then refreshRollup in one
  * of its own.
  *   after   the code as it is: the apply marks for the rollup what src/warehouse/snapshots.ts marks (for a rename,
@@ -15,6 +15,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { configFor, timed } from './lib/child-steps.js';
+import { readRows } from './lib/warehouse-sql.js';
 import { createLogger } from '../src/logger.js';
 import { SkippedReadings } from '../src/readings/skipped.js';
 import { SensoterraClient } from '../src/sensoterra/client.js';
@@ -22,9 +23,6 @@ import { Simulator, generateAccount } from '../src/simulator/index.js';
 import { probeStageRow, statusReadings } from '../src/sync/probe-rows.js';
 import { ts } from '../src/warehouse/duckdb.js';
 import { readingRow } from '../src/warehouse/readings-store.js';
-import { refreshRollup } from '../src/warehouse/rollup.js';
-import { applySettings } from '../src/warehouse/settings.js';
-import { applyProbeSnapshot } from '../src/warehouse/snapshots.js';
 import { sqlFile } from '../src/warehouse/sql-files.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 
@@ -66,7 +64,7 @@ function resetPeak(): boolean {
 }
 
 async function count(db: Warehouse, sql: string): Promise<number> {
-  const [row] = (await db.read(sql)) as [{ n: number | bigint }];
+  const [row] = (await readRows(db, sql)) as [{ n: number | bigint }];
   return Number(row.n);
 }
 
@@ -82,7 +80,7 @@ async function rename(variant: 'after' | 'before', dir: string): Promise<Record<
     SENSOTERRA_PASSWORD: sim.account.account.password,
   });
   const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
-  await applySettings(db, config); // what the worker does on opening; the same settings as the build: marks nothing
+  await db.applySettings(config); // what the worker does on opening; the same settings as the build: marks nothing
   const client = new SensoterraClient(config, log);
   const runId = randomUUID();
   const startedAt = new Date();
@@ -112,7 +110,7 @@ async function rename(variant: 'after' | 'before', dir: string): Promise<Record<
     if (variant === 'before') {
       // the old rule, in a transaction of its own just before the apply: desired_probes as the apply builds it
       const [, markMs] = await timed(() =>
-        db.write(async (c) => {
+        db['write'](async (c) => {
           await c.run(sqlFile('sync/probes-desired-from-stage'), { run_id: runId, at: ts(startedAt) });
           await c.run(MARK_PROBES_BEFORE);
         }),
@@ -122,7 +120,7 @@ async function rename(variant: 'after' | 'before', dir: string): Promise<Record<
       out.oldMarkMs = 0;
     }
     const [outcome, applyMs] = await timed(() =>
-      applyProbeSnapshot(db, {
+      db.applyProbeSnapshot({
         runId,
         at: startedAt,
         complete: true,
@@ -135,7 +133,7 @@ async function rename(variant: 'after' | 'before', dir: string): Promise<Record<
     out.updated = outcome.updated;
     out.readingsInserted = outcome.readings.inserted;
     out.probesMarked = await count(db, 'SELECT count(DISTINCT serial) AS n FROM rollup_dirty');
-    const [written, refreshMs] = await timed(() => refreshRollup(db));
+    const [written, refreshMs] = await timed(() => db.refreshRollup());
     out.refreshMs = refreshMs;
     out.rowsWritten = written;
     out.peakMb = status('VmHWM');

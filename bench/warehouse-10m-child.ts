@@ -8,13 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { configFor, timed } from './lib/child-steps.js';
+import { readAll, readRows, runSql } from './lib/warehouse-sql.js';
 import { publish } from '../src/export/publish.js';
-import { runJob } from '../src/job-runner.js';
+import { runJob } from '../src/job-runtime/runner.js';
 import { createLogger } from '../src/logger.js';
 import { SensoterraClient } from '../src/sensoterra/client.js';
 import { Simulator, generateAccount } from '../src/simulator/index.js';
-import { refreshRollup } from '../src/warehouse/rollup.js';
-import { applySettings } from '../src/warehouse/settings.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 
 const PROBES = 1_000;
@@ -40,13 +39,14 @@ async function build(dir: string): Promise<Record<string, number>> {
     SENSOTERRA_PASSWORD: sim.account.account.password,
   });
   const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
-  await applySettings(db, config);
+  await db.applySettings(config);
   const client = new SensoterraClient(config, log);
   for (const job of ['sync-parameters', 'sync-locations', 'sync-customers', 'sync-probes'])
     await runJob(job, {}, { db, config, log, api: () => client }, { trigger: 'command' });
   const [, insertMs] = await timed(() =>
-    db.write((c) =>
-      c.run(`
+    runSql(
+      db,
+      `
     INSERT INTO readings
     SELECT p.serial, p.probe_id, s.type, s.depth_cm, TIMESTAMPTZ '${END}' - to_hours(h.i) AS ts,
            round(20 + 10 * sin(h.i / 24.0 + hash(p.serial) % 7), 2), CASE s.type WHEN 'TEMPERATURE' THEN '°C' ELSE '%' END,
@@ -54,16 +54,14 @@ async function build(dir: string): Promise<Record<string, number>> {
     FROM probes p
     CROSS JOIN (VALUES ('MOISTURE', 15), ('MOISTURE', 30), ('MOISTURE', 45), ('MOISTURE', 60), ('TEMPERATURE', NULL)) s(type, depth_cm)
     CROSS JOIN range(${HOURS}) h(i)
-    ORDER BY ts`),
+    ORDER BY ts`,
     ),
   );
   const [, rollupMs] = await timed(async () => {
-    await db.write((c) =>
-      c.run('INSERT INTO rollup_dirty SELECT serial, min(ts), max(ts) FROM readings GROUP BY serial'),
-    );
-    return refreshRollup(db);
+    await runSql(db, 'INSERT INTO rollup_dirty SELECT serial, min(ts), max(ts) FROM readings GROUP BY serial');
+    return db.refreshRollup();
   });
-  const [{ readings }] = (await db.read('SELECT count(*) AS readings FROM readings')) as [{ readings: number }];
+  const [{ readings }] = (await readRows(db, 'SELECT count(*) AS readings FROM readings')) as [{ readings: number }];
   await client.close();
   await db.close();
   await sim.close();
@@ -73,7 +71,8 @@ async function build(dir: string): Promise<Record<string, number>> {
 async function views(dir: string): Promise<Record<string, number>> {
   const config = configFor(dir);
   const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
-  const [{ customer_id: customer, probes }] = (await db.read(
+  const [{ customer_id: customer, probes }] = (await readRows(
+    db,
     'SELECT customer_id, count(*) AS probes FROM probes GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1',
   )) as [{ customer_id: number; probes: number }];
   const daily = `SELECT * FROM readings_daily WHERE customer_id = ${customer} AND day >= DATE '${MONTH.from}' AND day < DATE '${MONTH.to}'`;
@@ -85,11 +84,9 @@ async function views(dir: string): Promise<Record<string, number>> {
   ] as const) {
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const connection = await db.connect();
-      const [reader, ms] = await timed(() => connection.runAndReadAll(sql)); // every row read into the process
-      out[`${name}Rows`] = reader.currentRowCount;
+      const [rows, ms] = await timed(() => readAll(db, sql)); // every row read into the process
+      out[`${name}Rows`] = rows;
       times.push(ms);
-      connection.closeSync();
     }
     times.sort((a, b) => a - b);
     out[`${name}MedianMs`] = times[2]!;

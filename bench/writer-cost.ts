@@ -1,5 +1,5 @@
 /**
- * writer-cost: what the writer (jobs/ingest-pushes.ts: parse each push with parsePush, land the batch in one DuckDB
+ * writer-cost: what the writer (src/ingest/land-pushes.ts: parse each push with parsePush, land the batch in one DuckDB
  * transaction) costs per push, by push size, on a real warehouse. Every case is a batch of about the same number of
  * bytes (8 MB), so time and memory per byte can be compared across sizes: a writer whose cost grows faster than the
  * body (the old one copied an uplink's unknown fields into each of its readings: a 259 KB body cost ~800 MB) shows
@@ -18,12 +18,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
-import ingestPushes from '../jobs/ingest-pushes.js';
-import { loadConfig } from '../src/config.js';
-import { jobContext } from '../src/job-runner.js';
+import { landPushes } from '../src/ingest/land-pushes.js';
+import { loadConfig } from '../src/service/load-config.js';
+import { jobContext } from '../src/job-runtime/runner.js';
 import { createLogger } from '../src/logger.js';
-import { refreshRollup } from '../src/warehouse/rollup.js';
-import { applySettings } from '../src/warehouse/settings.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 import { OtherLoad, vmField } from './lib/proc.js';
 import {
@@ -37,6 +35,7 @@ import {
   type Target,
 } from './lib/report.js';
 import { Sampler } from './lib/sampler.js';
+import { readRows } from './lib/warehouse-sql.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const KB = 1_024;
@@ -207,7 +206,7 @@ async function child(name: string, dir: string, systemPids: number[]): Promise<C
   for (const v of ['DUCKDB_MEMORY_LIMIT', 'DUCKDB_THREADS']) if (process.env[v]) env[v] = process.env[v]!;
   const config = loadConfig(env);
   const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
-  await applySettings(db, config);
+  await db.applySettings(config);
   const deps = {
     db,
     config,
@@ -229,12 +228,12 @@ async function child(name: string, dir: string, systemPids: number[]): Promise<C
   };
   const land = async (pushes: { r: number; b: string }[]): Promise<{ landed: number; rejected: number }> => {
     const ctx = jobContext(deps, { runId: randomUUID(), startedAt: new Date(), trigger: 'bench', log });
-    const result = await ingestPushes.run({ pushes }, ctx);
+    const result = await landPushes({ pushes }, ctx);
     return { landed: result.inserted, rejected: Number(result.details?.rejected ?? 0) };
   };
 
   await land(batchOf(WARMUP_BYTES)); // JIT, DuckDB's first appends and its tables' first blocks
-  await refreshRollup(db);
+  await db.refreshRollup();
   gc();
   const startRssMb = vmField(process.pid, 'VmRSS') ?? Number.NaN;
   const other = new OtherLoad([process.pid, ...systemPids]);
@@ -258,7 +257,7 @@ async function child(name: string, dir: string, systemPids: number[]): Promise<C
     sampler.stop();
     const peak = Math.max(vmField(process.pid, 'VmHWM')!, rssSampled / MB);
     const rollupStarted = performance.now();
-    await refreshRollup(db);
+    await db.refreshRollup();
     const rollupMs = performance.now() - rollupStarted;
     gc();
     batches.push({
@@ -277,7 +276,7 @@ async function child(name: string, dir: string, systemPids: number[]): Promise<C
   const otherCores = other.cores();
   const warehouse: Record<string, number> = {};
   for (const table of ['readings', 'raw_pushes', 'rejected_pushes', 'uplink_extras']) {
-    warehouse[table] = Number((await db.read(`SELECT count(*) AS n FROM ${table}`))[0]!.n);
+    warehouse[table] = Number((await readRows(db, `SELECT count(*) AS n FROM ${table}`))[0]!.n);
   }
   await db.close();
   return { batches, otherCores, warehouse, startRssMb };

@@ -4,10 +4,9 @@
  * complete: nothing is marked deleted. Run by the commands, through the worker; not scheduled.
  */
 import { z } from 'zod';
-import { defineJob, describeCounts } from '../src/job.js';
+import { defineJob, describeCounts } from '../src/job-runtime/job.js';
 import { parseElement, probeSchema } from '../src/sensoterra/schemas.js';
 import { probeStageRow } from '../src/sync/probe-rows.js';
-import { applyProbeSnapshot } from '../src/warehouse/snapshots.js';
 
 const payload = z.object({
   probe: z.record(z.string(), z.unknown()), // the probe as the API answered the change
@@ -18,11 +17,12 @@ const payload = z.object({
 export default defineJob({
   name: 'apply-probe-change',
   payload,
+  callsApi: false,
 
   async run({ probe: raw, at, changedBy }, ctx) {
     const probe = parseElement(probeSchema, raw, 'the changed probe', '');
     await ctx.db.stage('stage_probes', [probeStageRow(ctx.runId, { value: probe, raw }, ctx.config.timeZoneOverrides)]);
-    const outcome = await applyProbeSnapshot(ctx.db, {
+    const outcome = await ctx.db.applyProbeSnapshot({
       runId: ctx.runId,
       at: new Date(at),
       complete: false,

@@ -8,12 +8,9 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ErrorCodes, SyncError } from '../src/errors.js';
 import { parseInstant } from '../src/time.js';
-import { defineJob, describeCounts, type JobContext } from '../src/job.js';
+import { defineJob, describeCounts, type JobContext } from '../src/job-runtime/job.js';
 import { SkippedReadings } from '../src/readings/skipped.js';
 import { fillWindow, type Window, type WindowOutcome } from '../src/sync/historic.js';
-import { ts } from '../src/warehouse/duckdb.js';
-import { sqlFile } from '../src/warehouse/sql-files.js';
-import type { Warehouse } from '../src/warehouse/warehouse.js';
 
 const CHUNK_DAYS = 7;
 const DAY_MS = 86_400_000;
@@ -33,20 +30,17 @@ const payload = z
 export default defineJob({
   name: 'backfill',
   payload,
+  callsApi: true,
 
   async run(p, ctx) {
     const from = p.from;
     const to = new Date(Math.min(p.to.getTime(), ctx.startedAt.getTime()));
-    const probes = await probesToFill(ctx.db, p.probe);
+    const probes = await probesToFill(ctx, p.probe);
     // the request as given names the backfill: run again with the same arguments, it resumes
     const backfillId = createHash('md5')
       .update(JSON.stringify([from.toISOString(), p.to.toISOString(), p.probe ?? '*']))
       .digest('hex');
-    const done = new Set(
-      (await ctx.db.read(sqlFile('backfill/chunks-done'), { backfill_id: backfillId })).map(
-        (c) => `${c.serial}@${(c.chunk_from as Date).getTime()}`,
-      ),
-    );
+    const done = new Set((await ctx.db.backfillChunksDone(backfillId)).map((c) => `${c.serial}@${c.from.getTime()}`));
     const chunks = probes.flatMap((probe) => chunksOf(from, to).map((chunk) => ({ ...probe, ...chunk })));
     const totals = { read: 0, inserted: 0, conflicts: 0, resumed: 0 };
     const skipped = new SkippedReadings();
@@ -85,28 +79,28 @@ export default defineJob({
 });
 
 async function recordChunk(ctx: JobContext, backfillId: string, chunk: Window, outcome: WindowOutcome): Promise<void> {
-  await ctx.db.write((c) =>
-    c.run(sqlFile('backfill/chunk-record'), {
-      backfill_id: backfillId,
-      serial: chunk.serial,
-      chunk_from: ts(chunk.from),
-      chunk_to: ts(chunk.to),
-      readings: outcome.read,
-      inserted: outcome.inserted,
-      done_at: ts(new Date()),
-    }),
-  );
+  await ctx.db.recordBackfillChunk({
+    backfillId,
+    serial: chunk.serial,
+    from: chunk.from,
+    to: chunk.to,
+    readings: outcome.read,
+    inserted: outcome.inserted,
+  });
 }
 
-async function probesToFill(db: Warehouse, serial: string | undefined): Promise<{ serial: string; probeId: number }[]> {
-  const rows = await db.read(sqlFile('backfill/probes'), { serial: serial ?? null });
+async function probesToFill(
+  ctx: JobContext,
+  serial: string | undefined,
+): Promise<{ serial: string; probeId: number }[]> {
+  const rows = await ctx.db.backfillProbes(serial);
   if (serial !== undefined && rows.length === 0) {
     throw new SyncError(
       ErrorCodes.NOT_FOUND,
       `no probe with serial ${serial} in the warehouse: check the serial, or run "sensoterra-sync sync probes" first`,
     );
   }
-  return rows.map((r) => ({ serial: String(r.serial), probeId: Number(r.probe_id) }));
+  return rows;
 }
 
 function chunksOf(from: Date, to: Date): { from: Date; to: Date }[] {

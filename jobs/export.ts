@@ -6,11 +6,13 @@
  */
 import { z } from 'zod';
 import { publish } from '../src/export/publish.js';
-import { defineJob } from '../src/job.js';
+import { defineJob } from '../src/job-runtime/job.js';
 
 export default defineJob({
   name: 'export',
   payload: z.object({}).loose(),
+  callsApi: false,
+  schedule: { variable: 'SCHEDULE_EXPORT', default: '*/10 * * * *' },
 
   async run(_payload, ctx) {
     const report = await publish(ctx.db, ctx.config.exportDir, ctx.config.exportKeepVersions, ctx.log, {

@@ -6,23 +6,23 @@
  */
 import { z } from 'zod';
 import { ApiError } from '../src/errors.js';
-import { defineJob, describeCounts } from '../src/job.js';
+import { defineJob, describeCounts } from '../src/job-runtime/job.js';
 import { SkippedReadings } from '../src/readings/skipped.js';
 import { fillWindow } from '../src/sync/historic.js';
-import { ts } from '../src/warehouse/duckdb.js';
-import { sqlFile } from '../src/warehouse/sql-files.js';
 
 const LOOKBACK_DAYS = 7;
 
 export default defineJob({
   name: 'reconcile',
   payload: z.object({}).loose(),
+  callsApi: true,
+  schedule: { variable: 'SCHEDULE_RECONCILE', default: '15 * * * *' },
 
   async run(_payload, ctx) {
     const now = ctx.startedAt;
-    const stale = await ctx.db.read(sqlFile('reconcile/stale-probes'), {
-      stale_before: ts(new Date(now.getTime() - ctx.config.staleAfterHours * 3_600_000)),
-      lookback_from: ts(new Date(now.getTime() - LOOKBACK_DAYS * 86_400_000)),
+    const stale = await ctx.db.staleProbes({
+      staleBefore: new Date(now.getTime() - ctx.config.staleAfterHours * 3_600_000),
+      lookbackFrom: new Date(now.getTime() - LOOKBACK_DAYS * 86_400_000),
     });
     let read = 0;
     let inserted = 0;
@@ -30,12 +30,7 @@ export default defineJob({
     const failed: string[] = [];
     const skipped = new SkippedReadings();
     for (const probe of stale) {
-      const window = {
-        serial: String(probe.serial),
-        probeId: Number(probe.probe_id),
-        from: probe.gap_from as Date,
-        to: now,
-      };
+      const window = { serial: probe.serial, probeId: probe.probeId, from: probe.gapFrom, to: now };
       try {
         const outcome = await fillWindow(ctx, window, 'reconcile');
         read += outcome.read;
@@ -46,7 +41,7 @@ export default defineJob({
         // one probe the API will not give (gone, not ours) must not keep the others' gaps open
         if (!(err instanceof ApiError) || err.retryable) throw err;
         failed.push(`${window.serial}: ${err.message}`);
-        ctx.log.warn({ serial: window.serial, err: err.message }, 'gap of a quiet probe not filled');
+        ctx.log.warn({ serial: window.serial, err }, 'gap of a quiet probe not filled');
       }
     }
     return {

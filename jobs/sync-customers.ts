@@ -6,12 +6,14 @@
  */
 import { z } from 'zod';
 import { ApiError, ErrorCodes } from '../src/errors.js';
-import { defineJob, describeCounts } from '../src/job.js';
-import { applyCustomers } from '../src/warehouse/snapshots.js';
+import { defineJob, describeCounts } from '../src/job-runtime/job.js';
 
 export default defineJob({
   name: 'sync-customers',
   payload: z.object({}).loose(),
+  callsApi: true,
+  schedule: { variable: 'SCHEDULE_CUSTOMERS', default: '30 * * * *' },
+  sync: { target: 'customers', order: 3 },
 
   async run(_payload, ctx) {
     const customerIds: number[] = [];
@@ -19,14 +21,20 @@ export default defineJob({
       for await (const batch of ctx.api.customers({ signal: ctx.signal })) {
         await ctx.db.stage(
           'stage_customers',
-          batch.map(({ value: c, raw }) => [ctx.runId, c.id, c.name, c.email, JSON.stringify(raw)]),
+          batch.map(({ value: c, raw }) => ({
+            run_id: ctx.runId,
+            id: c.id,
+            name: c.name,
+            email: c.email,
+            raw: JSON.stringify(raw),
+          })),
         );
         customerIds.push(...batch.map((b) => b.value.id));
       }
     } catch (err) {
       const notReseller = err instanceof ApiError && (err.status === 404 || err.code === ErrorCodes.API_FORBIDDEN);
       if (!notReseller) throw err;
-      ctx.log.info({ err: err.message }, 'no customers: the account is not a reseller');
+      ctx.log.info({ err }, 'no customers: the account is not a reseller');
       return {
         rowsRead: 0,
         inserted: 0,
@@ -40,12 +48,17 @@ export default defineJob({
       for await (const page of ctx.api.probes({ customerId, signal: ctx.signal })) {
         await ctx.db.stage(
           'stage_customer_probes',
-          page.map(({ value: p }) => [ctx.runId, customerId, p.serial, p.id]),
+          page.map(({ value: p }) => ({
+            run_id: ctx.runId,
+            customer_id: customerId,
+            serial: p.serial,
+            probe_id: p.id,
+          })),
         );
         mapped += page.length;
       }
     }
-    const outcome = await applyCustomers(ctx.db, {
+    const outcome = await ctx.db.applyCustomers({
       runId: ctx.runId,
       at: ctx.startedAt,
       maxDeleteShare: ctx.config.syncMaxDeleteShare,

@@ -4,28 +4,30 @@
  * nothing). Default schedule: SCHEDULE_LOCATIONS (hourly).
  */
 import { z } from 'zod';
-import { defineJob, describeCounts } from '../src/job.js';
-import { applyLocations } from '../src/warehouse/snapshots.js';
+import { defineJob, describeCounts } from '../src/job-runtime/job.js';
 
 export default defineJob({
   name: 'sync-locations',
   payload: z.object({}).loose(),
+  callsApi: true,
+  schedule: { variable: 'SCHEDULE_LOCATIONS', default: '0 * * * *' },
+  sync: { target: 'locations', order: 2 },
 
   async run(_payload, ctx) {
     let read = 0;
     for await (const batch of ctx.api.locations({ signal: ctx.signal })) {
-      const rows = batch.map(({ value: l, raw }) => [
-        ctx.runId,
-        l.id,
-        l.name,
-        l.customer_id,
-        l.code,
-        JSON.stringify(raw),
-      ]);
+      const rows = batch.map(({ value: l, raw }) => ({
+        run_id: ctx.runId,
+        id: l.id,
+        name: l.name,
+        customer_id: l.customer_id,
+        code: l.code,
+        raw: JSON.stringify(raw),
+      }));
       await ctx.db.stage('stage_locations', rows);
       read += batch.length;
     }
-    const { deletionsRefused, ...counts } = await applyLocations(ctx.db, {
+    const { deletionsRefused, ...counts } = await ctx.db.applyLocations({
       runId: ctx.runId,
       at: ctx.startedAt,
       maxDeleteShare: ctx.config.syncMaxDeleteShare,

@@ -6,15 +6,17 @@
  * Default schedule: SCHEDULE_PROBES (every 15 minutes).
  */
 import { z } from 'zod';
-import { defineJob, describeCounts } from '../src/job.js';
+import { defineJob, describeCounts } from '../src/job-runtime/job.js';
 import { SkippedReadings } from '../src/readings/skipped.js';
 import { probeStageRow, statusReadings } from '../src/sync/probe-rows.js';
 import { readingRow } from '../src/warehouse/readings-store.js';
-import { applyProbeSnapshot } from '../src/warehouse/snapshots.js';
 
 export default defineJob({
   name: 'sync-probes',
   payload: z.object({}).loose(),
+  callsApi: true,
+  schedule: { variable: 'SCHEDULE_PROBES', default: '*/15 * * * *' },
+  sync: { target: 'probes', order: 4 }, // last in `sync all`: probes refer to parameters, locations and customers
 
   async run(_payload, ctx) {
     let read = 0;
@@ -31,7 +33,7 @@ export default defineJob({
       );
       read += page.length;
     }
-    const outcome = await applyProbeSnapshot(ctx.db, {
+    const outcome = await ctx.db.applyProbeSnapshot({
       runId: ctx.runId,
       at: ctx.startedAt,
       complete: true,

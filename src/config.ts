@@ -2,13 +2,17 @@
  * Configuration: parsed once from the environment (and a `.env` file if present) into a typed, frozen object.
  * Nothing else in the code base reads `process.env`. Every problem is reported together, each naming the
  * variable and what would be valid.
+ *
+ * The schedule variables (SCHEDULE_PROBES, ...) are declared by the jobs that own them, in jobs/: this module sits
+ * below the jobs (they read its Config), so it takes them as an argument. loadConfig (src/service/load-config.ts)
+ * passes every job's.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError } from './errors.js';
 import { DEFAULT_PUSH_LIMITS, type PushLimits } from './push/limits.js';
-import { checkSchedule, checkTimeZone } from './schedule-check.js';
+import { checkSchedule, checkTimeZone } from './job-runtime/schedule-check.js';
 import { rememberSecrets, urlPasswords } from './secrets.js';
 
 export const LANGUAGES = ['en', 'nl', 'es', 'en-us'] as const;
@@ -17,16 +21,12 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** json: one JSON object per line, for log collectors; pretty: a line for a person at a terminal. */
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 
-/** Jobs that run on a schedule, each with the variable that sets its cron pattern. */
-export const SCHEDULED_JOBS = {
-  'sync-parameters': { variable: 'SCHEDULE_PARAMETERS', default: '0 3 * * *', pollsApi: true },
-  'sync-locations': { variable: 'SCHEDULE_LOCATIONS', default: '0 * * * *', pollsApi: true },
-  'sync-probes': { variable: 'SCHEDULE_PROBES', default: '*/15 * * * *', pollsApi: true },
-  'sync-customers': { variable: 'SCHEDULE_CUSTOMERS', default: '30 * * * *', pollsApi: true },
-  reconcile: { variable: 'SCHEDULE_RECONCILE', default: '15 * * * *', pollsApi: true },
-  export: { variable: 'SCHEDULE_EXPORT', default: '*/10 * * * *', pollsApi: false },
-} as const;
-export type ScheduledJobName = keyof typeof SCHEDULED_JOBS;
+/** A job's schedule variable as its job declares it (jobs/*.ts): name, default cron pattern, and whether it polls. */
+export interface ScheduleVariable {
+  variable: string;
+  default: string;
+  callsApi: boolean;
+}
 
 /** EXPORT_FILE_MODE's default: the owner reads and writes, the group reads, others nothing (directories 0750). */
 export const DEFAULT_EXPORT_FILE_MODE = 0o640;
@@ -73,8 +73,8 @@ export interface Config {
     readonly maxPendingBytes: number;
     readonly limits: Readonly<PushLimits>;
   };
-  /** null: the schedule is switched off (SCHEDULE_X=off) */
-  readonly schedules: { readonly tz: string; readonly patterns: Readonly<Record<ScheduledJobName, string | null>> };
+  /** By job name; null: the schedule is switched off (SCHEDULE_X=off) */
+  readonly schedules: { readonly tz: string; readonly patterns: Readonly<Record<string, string | null>> };
   readonly reportTz: string;
   /** TIME_ZONE_OVERRIDES: a probe's (by serial) or a location's (by id) time zone, instead of the one looked up. */
   readonly timeZoneOverrides: {
@@ -117,11 +117,14 @@ export function environment(cwd = process.cwd(), env: Env = process.env): Env {
   return { ...parseEnv(readFileSync(file, 'utf8')), ...env };
 }
 
-/** Parses and validates; throws one ConfigError listing every problem. */
-export function loadConfig(env: Env = environment()): Config {
+/**
+ * Parses and validates, the schedule variables of `scheduledJobs` (by job name) included; throws one ConfigError
+ * listing every problem.
+ */
+export function parseConfig(env: Env, scheduledJobs: Readonly<Record<string, ScheduleVariable>>): Config {
   const p = new Parser(env);
   const api = apiConfig(p);
-  const schedules = schedulesConfig(p);
+  const schedules = schedulesConfig(p, scheduledJobs);
   const config: Config = {
     api,
     redisUrl: p.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
@@ -184,14 +187,11 @@ function apiConfig(p: Parser): Config['api'] {
   return api;
 }
 
-function schedulesConfig(p: Parser): Config['schedules'] {
+function schedulesConfig(p: Parser, scheduledJobs: Readonly<Record<string, ScheduleVariable>>): Config['schedules'] {
   const tz = p.timeZone('SCHEDULE_TZ', 'UTC');
-  const patterns = {} as Record<ScheduledJobName, string | null>;
-  for (const [job, spec] of Object.entries(SCHEDULED_JOBS) as [
-    ScheduledJobName,
-    (typeof SCHEDULED_JOBS)[ScheduledJobName],
-  ][]) {
-    patterns[job] = p.schedule(spec.variable, spec.default, tz, spec.pollsApi);
+  const patterns: Record<string, string | null> = {};
+  for (const [job, spec] of Object.entries(scheduledJobs)) {
+    patterns[job] = p.schedule(spec.variable, spec.default, tz, spec.callsApi);
   }
   return { tz, patterns };
 }
@@ -418,10 +418,10 @@ class Parser {
     ];
   }
 
-  schedule(name: string, fallback: string, tz: string, pollsApi: boolean): string | null {
+  schedule(name: string, fallback: string, tz: string, callsApi: boolean): string | null {
     const value = this.string(name, fallback).replace(/\s+/g, ' ');
     if (value.toLowerCase() === 'off') return null;
-    const problem = checkSchedule(value, tz, pollsApi);
+    const problem = checkSchedule(value, tz, callsApi);
     if (problem) this.problem(`${name}=${JSON.stringify(value)} is not valid: ${problem} (or "off")`);
     return value;
   }

@@ -19,9 +19,11 @@ export const ErrorCodes = {
   WAREHOUSE_CORRUPT: 'E_WAREHOUSE_CORRUPT',
   WAREHOUSE_NEWER: 'E_WAREHOUSE_NEWER', // the warehouse has migrations this build does not know (a downgrade)
   MIGRATION_CHANGED: 'E_MIGRATION_CHANGED', // an applied migration's file has changed since: they are append-only
+  STAGE_COLUMNS: 'E_STAGE_COLUMNS', // a stage table's columns differ from src/warehouse/stage-tables.ts
   WORKER_CONFLICT: 'E_WORKER_CONFLICT', // another worker serves this QUEUE_PREFIX with another warehouse
   QUERY_REFUSED: 'E_QUERY_REFUSED',
   QUERY_TIMEOUT: 'E_QUERY_TIMEOUT',
+  QUERY_INVALID: 'E_QUERY_INVALID', // SQL that DuckDB cannot parse or bind: a typo, a missing table or column
   SNAPSHOT_INCOMPLETE: 'E_SNAPSHOT_INCOMPLETE',
   PAYLOAD_INVALID: 'E_PAYLOAD_INVALID',
   WORKER_TIMEOUT: 'E_WORKER_TIMEOUT',
@@ -125,8 +127,77 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** Whatever was thrown, as an Error: itself, or (a string, an object, undefined) one whose message says what it was. */
+export function coerceError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  let text: string;
+  try {
+    text = typeof thrown === 'string' ? thrown : (JSON.stringify(thrown) ?? String(thrown));
+  } catch {
+    text = String(thrown);
+  }
+  return new Error(`a non-Error was thrown: ${text.slice(0, 500)}`, { cause: thrown });
+}
+
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return coerceError(err).message;
+}
+
+/** An error as plain data, to travel through Redis (the command channel) and come back as itself. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: ErrorCode;
+  retryable?: boolean;
+  problems?: string[]; // a ConfigError's
+  cause?: SerializedError;
+}
+
+/** How many causes deep an error travels: enough for any chain of ours, bounded for one that loops. */
+const MAX_CAUSES = 5;
+
+export function serializeError(thrown: unknown): SerializedError {
+  const chain: SerializedError[] = [];
+  let current: unknown = thrown;
+  while (current !== undefined && chain.length <= MAX_CAUSES) {
+    const err = coerceError(current);
+    chain.push({
+      name: err.name,
+      message: err.message,
+      ...(err.stack === undefined ? {} : { stack: err.stack }),
+      ...(err instanceof SyncError ? { code: err.code, retryable: err.retryable } : {}),
+      ...(err instanceof ConfigError ? { problems: err.problems } : {}),
+    });
+    current = err === current ? err.cause : undefined; // a coerced non-Error's cause is itself: stop there
+  }
+  // linked from the innermost out, without recursion
+  return chain.reduceRight<SerializedError | undefined>(
+    (cause, link) => (cause === undefined ? link : { ...link, cause }),
+    undefined,
+  )!;
+}
+
+/** The error serializeError described: a SyncError (or ConfigError) with its code, message, stack and causes. */
+export function deserializeError(data: SerializedError): Error {
+  const chain: SerializedError[] = [];
+  for (let link: SerializedError | undefined = data; link && chain.length <= MAX_CAUSES; link = link.cause) {
+    chain.push(link);
+  }
+  let cause: Error | undefined;
+  for (const link of chain.reverse()) {
+    const options = { ...(cause === undefined ? {} : { cause }), retryable: link.retryable ?? false };
+    const err =
+      link.problems !== undefined
+        ? new ConfigError(link.problems)
+        : link.code !== undefined
+          ? new SyncError(link.code, link.message, options)
+          : new Error(link.message, cause === undefined ? undefined : { cause });
+    if (link.code === undefined) err.name = link.name;
+    if (link.stack !== undefined) err.stack = link.stack;
+    cause = err;
+  }
+  return cause!;
 }
 
 export function isRetryable(err: unknown): boolean {

@@ -3,12 +3,14 @@
  * was wrong and what to do, the right exit code, and nothing else by default (the JSON log only when asked for).
  * Exit codes: 2 for a mistake in the command or its configuration, 1 for a failure.
  */
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/commands/index.js';
 import { commandLogLevel, commandOptions, optionsHelp } from '../src/cli/context.js';
 import { runCli } from './helpers/cli.js';
-import { testPlace } from './helpers/config.js';
+import { testPlace, type TestPlace } from './helpers/config.js';
 import { deleteKeys } from './helpers/redis.js';
+import { createWarehouse } from './helpers/warehouse.js';
 
 describe('--help of a command', () => {
   it('shows its usage, what it does, and a line for each option', async () => {
@@ -66,6 +68,55 @@ describe('a mistake on the command line', () => {
         'sensoterra-sync: configuration: no Sensoterra credentials: set SENSOTERRA_EMAIL and SENSOTERRA_PASSWORD, or SENSOTERRA_TOKEN (a long-lived token from POST /token)\n',
       );
       expect(result.code).toBe(2);
+    } finally {
+      await deleteKeys(place.prefix);
+      place.cleanup();
+    }
+  });
+});
+
+describe('query, told something it cannot answer', () => {
+  /** A warehouse of its own, made (migrated) and closed again, for the command to open. */
+  async function warehousePlace(): Promise<TestPlace> {
+    const place = testPlace();
+    await createWarehouse(place.config.warehousePath, place.config);
+    return place;
+  }
+
+  it("SQL DuckDB cannot parse: DuckDB's syntax error, in one line, exit 1", async () => {
+    const place = await warehousePlace();
+    try {
+      const result = await runCli(['query', 'SELEC 1'], place.env);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe('sensoterra-sync: Parser Error: syntax error at or near "SELEC" [E_QUERY_INVALID]\n');
+      expect(result.code).toBe(1);
+    } finally {
+      place.cleanup();
+    }
+  });
+
+  it("a table that does not exist: DuckDB's message with its hint, in one line", async () => {
+    const place = await warehousePlace();
+    try {
+      const result = await runCli(['query', 'SELECT * FROM readingz'], place.env);
+      expect(result.stderr).toBe(
+        'sensoterra-sync: Catalog Error: Table with name readingz does not exist! Did you mean "readings"? [E_QUERY_INVALID]\n',
+      );
+      expect(result.code).toBe(1);
+    } finally {
+      place.cleanup();
+    }
+  });
+
+  it('a WAREHOUSE_PATH where there is none: says so, and creates nothing there', async () => {
+    const place = testPlace();
+    try {
+      const result = await runCli(['query', 'SELECT 1'], place.env);
+      expect(result.stderr).toBe(
+        `sensoterra-sync: there is no warehouse at ${place.config.warehousePath}, and no running worker holds one there: check WAREHOUSE_PATH (the service creates the warehouse when it first starts) [E_NOT_FOUND]\n`,
+      );
+      expect(result.code).toBe(1);
+      expect(existsSync(place.config.warehousePath)).toBe(false);
     } finally {
       await deleteKeys(place.prefix);
       place.cleanup();

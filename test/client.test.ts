@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/service/load-config.js';
 import { createLogger } from '../src/logger.js';
 import { SensoterraClient, warnIfTokenExpiring } from '../src/sensoterra/client.js';
 import { retryAfterSeconds } from '../src/sensoterra/http.js';

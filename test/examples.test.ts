@@ -8,9 +8,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORMATS, formatRows, type Format } from '../src/format/table.js';
-import { runJob } from '../src/job-runner.js';
+import { runJob } from '../src/job-runtime/runner.js';
 import { SQL_DIR } from '../src/paths.js';
-import { runReadOnlyQuery, type QueryResult } from '../src/query/read-only.js';
+import type { QueryResult } from '../src/warehouse/query/read-only.js';
 import { generateAccount, sendPushes, uplinksFor, type AccountFixture } from '../src/simulator/index.js';
 import { ROOT, runShell } from './helpers/cli.js';
 import { PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
@@ -60,7 +60,7 @@ function example(name: string): string {
   return readFileSync(join(SQL_DIR, 'examples', `${name}.sql`), 'utf8');
 }
 
-const ask = (sql: string) => runReadOnlyQuery(stack.worker.deps.db, sql, { timeoutMs: 30_000, memoryMb: 1024 });
+const ask = (sql: string) => stack.worker.deps.db.query(sql, { timeoutMs: 30_000, memoryMb: 1024 });
 
 describe('the example questions', () => {
   it('are all here, each starting with the question it answers', () => {

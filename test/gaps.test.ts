@@ -3,10 +3,10 @@
  * is missing and nothing that already landed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { runJob } from '../src/job-runner.js';
+import { runJob } from '../src/job-runtime/runner.js';
 import { sendPushes, uplinksFor, type Uplink } from '../src/simulator/index.js';
 import { NOW } from './helpers/account.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, runCommand } from './helpers/cli.js';
 import { PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
 
 const HOUR = 3_600_000;
@@ -37,9 +37,10 @@ describe('backfill after an outage', () => {
     const outage = window(start + DAY, start + 2 * DAY);
     const after = window(start + 2 * DAY, NOW.getTime());
     await push([...before, ...after]);
-    expect((await runCli(['sync', 'probes'], stack.place.env)).code).toBe(0);
+    expect((await runCommand(['sync', 'probes'], stack.place.env)).code).toBe(0);
 
     const from = new Date(start).toISOString();
+    // as a user runs it, progress bar on stderr included; the runs after it in this process
     const first = await runCli(['backfill', '--from', from, '--to', NOW.toISOString()], stack.place.env);
     expect(first.code).toBe(0);
     const total = readingsIn([...before, ...outage, ...after]);
@@ -55,9 +56,9 @@ describe('backfill after an outage', () => {
     ]);
     expect(await stack.rows('SELECT count(*) AS n FROM reading_conflicts')).toEqual([{ n: 0 }]);
 
-    const again = await runCli(['backfill', '--from', from, '--to', NOW.toISOString()], stack.place.env);
+    const again = await runCommand(['backfill', '--from', from, '--to', NOW.toISOString()], stack.place.env);
     expect(again.stdout).toMatch(/3 chunks \(3 already done\), 0 readings read: no change/);
-    const overlapping = await runCli(
+    const overlapping = await runCommand(
       [
         'backfill',
         '--from',
@@ -74,13 +75,13 @@ describe('backfill after an outage', () => {
 
   it('refuses a probe the warehouse does not know, and dates the wrong way round', async () => {
     stack = await startStack();
-    const unknown = await runCli(
+    const unknown = await runCommand(
       ['backfill', '--from', '2024-07-01', '--to', '2024-07-02', '--probe', '24000000000'],
       stack.place.env,
     );
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no probe with serial 24000000000 in the warehouse');
-    const backwards = await runCli(['backfill', '--from', '2024-07-02', '--to', '2024-07-01'], stack.place.env);
+    const backwards = await runCommand(['backfill', '--from', '2024-07-02', '--to', '2024-07-01'], stack.place.env);
     expect(backwards.code).toBe(2);
     expect(backwards.stderr.trim()).toBe(
       'sensoterra-sync: --from 2024-07-02T00:00:00.000Z must be before --to 2024-07-01T00:00:00.000Z',

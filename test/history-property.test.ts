@@ -13,9 +13,9 @@ import { createLogger } from '../src/logger.js';
 import { probeSchema } from '../src/sensoterra/schemas.js';
 import { probeStageRow } from '../src/sync/probe-rows.js';
 import { ts } from '../src/warehouse/duckdb.js';
-import { applyProbeSnapshot } from '../src/warehouse/snapshots.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 import { runs } from './helpers/push-arbitraries.js';
+import { readRows, runSql } from './helpers/warehouse.js';
 
 const BASE = Date.UTC(2024, 6, 1, 12);
 const MINUTE = 60_000;
@@ -63,7 +63,7 @@ async function apply(serial: string, c: Change, step: number): Promise<void> {
   };
   const probe = probeSchema.parse(raw);
   await db.stage('stage_probes', [probeStageRow(runId, { value: probe, raw }, { serials: {}, locations: {} })]);
-  await applyProbeSnapshot(db, {
+  await db.applyProbeSnapshot({
     runId,
     at: new Date(BASE + c.minute * MINUTE),
     complete: false,
@@ -86,7 +86,8 @@ describe('probe history, whatever changes land in whatever order', () => {
         const touched = [...new Set(changes.map((c) => serials[c.probe]!))];
 
         for (const serial of touched) {
-          const versions = await db.read(
+          const versions = await readRows(
+            db,
             'SELECT version_id, valid_from, valid_to, is_current, name FROM probe_history WHERE serial = $serial ORDER BY valid_from',
             { serial },
           );
@@ -97,29 +98,27 @@ describe('probe history, whatever changes land in whatever order', () => {
             if (i > 0) expect(instant(v.valid_from)).toBe(instant(versions[i - 1]!.valid_to)); // no gap, no overlap
             expect(v.is_current).toBe(i === versions.length - 1);
           }
-          const [current] = await db.read('SELECT name FROM probes WHERE serial = $serial', { serial });
+          const [current] = await readRows(db, 'SELECT name FROM probes WHERE serial = $serial', { serial });
           expect(current!.name).toBe(versions.at(-1)!.name);
         }
-        const [ids] = await db.read(
+        const [ids] = await readRows(
+          db,
           'SELECT count(*) AS versions, count(DISTINCT version_id) AS ids FROM probe_history',
         );
         expect(ids!.ids).toBe(ids!.versions);
 
         // a reading at each instant a change counted from, and between: each joins exactly one version
-        await db.write(async (c) => {
-          for (const serial of touched) {
-            for (let minute = -1; minute <= 5; minute++) {
-              await c.run(
-                "INSERT INTO readings (serial, type, depth_cm, ts, value, source, received_at) VALUES ($serial, 'MOISTURE', 10, $ts, 20, 'push', $ts)",
-                {
-                  serial,
-                  ts: ts(new Date(BASE + minute * MINUTE)),
-                },
-              );
-            }
+        for (const serial of touched) {
+          for (let minute = -1; minute <= 5; minute++) {
+            await runSql(
+              db,
+              "INSERT INTO readings (serial, type, depth_cm, ts, value, source, received_at) VALUES ($serial, 'MOISTURE', 10, $ts, 20, 'push', $ts)",
+              { serial, ts: ts(new Date(BASE + minute * MINUTE)) },
+            );
           }
-        });
-        const [joined] = await db.read(
+        }
+        const [joined] = await readRows(
+          db,
           `SELECT count(*) AS readings, count(DISTINCT (serial, ts)) AS distinct_readings, count(probe_version_id) AS with_version
            FROM readings_enriched WHERE serial IN (${touched.map((s) => `'${s}'`).join(', ')})`,
         );

@@ -4,8 +4,8 @@
  * when the change was made.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runJob } from '../src/job-runner.js';
-import { runCli } from './helpers/cli.js';
+import { runJob } from '../src/job-runtime/runner.js';
+import { runCli, runCommand } from './helpers/cli.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 let stack: Stack;
@@ -18,7 +18,9 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 beforeEach(() => stack.sim.clearRequests());
 
-const cli = (...args: string[]) => runCli(args, stack.place.env);
+// in this process; each command (probe, customer, token) also runs once as a user runs it: endToEnd
+const cli = (...args: string[]) => runCommand(args, stack.place.env);
+const endToEnd = (...args: string[]) => runCli(args, stack.place.env);
 const changesSent = (): string[] =>
   stack.sim.requests
     .filter((r) => r.method !== 'GET' && r.path !== '/customer/auth')
@@ -100,7 +102,7 @@ describe('probe update', () => {
   });
 
   it('changes nothing without --yes when there is no terminal to ask at', async () => {
-    const result = await cli('probe', 'update', '24000092104', '--name', 'Not applied');
+    const result = await endToEnd('probe', 'update', '24000092104', '--name', 'Not applied');
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('name  North 1 (by the oak) -> Not applied');
     expect(result.stderr.trim()).toBe('sensoterra-sync: nothing changed: add --yes to apply');
@@ -172,7 +174,15 @@ describe('probe register', () => {
 
 describe('customer create', () => {
   it("creates a customer under the reseller; the warehouse's customers table has it", async () => {
-    const result = await cli('customer', 'create', '--name', 'Polder Farms', '--email', 'info@polder.example', '--yes');
+    const result = await endToEnd(
+      'customer',
+      'create',
+      '--name',
+      'Polder Farms',
+      '--email',
+      'info@polder.example',
+      '--yes',
+    );
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/customer \d+ created/);
     expect(await stack.rows("SELECT name, email FROM customers WHERE name = 'Polder Farms'")).toEqual([
@@ -193,7 +203,7 @@ describe('customer create', () => {
 
 describe('token create, and what a read-only token may do', () => {
   it('prints a READONLY token, which can read but whose refusal of a change says it is read-only', async () => {
-    const created = await cli(
+    const created = await endToEnd(
       'token',
       'create',
       '--tag',
@@ -209,7 +219,10 @@ describe('token create, and what a read-only token may do', () => {
     expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
 
     const env = { ...stack.place.env, SENSOTERRA_TOKEN: token, SENSOTERRA_EMAIL: '', SENSOTERRA_PASSWORD: '' };
-    const refused = await runCli(['probe', 'update', '24000092104', '--name', 'With a read-only token', '--yes'], env);
+    const refused = await runCommand(
+      ['probe', 'update', '24000092104', '--name', 'With a read-only token', '--yes'],
+      env,
+    );
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
       /PUT \/probe\/49205: 403 .*READONLY.*: SENSOTERRA_TOKEN is a read-only token: changes need a token with write scope/,

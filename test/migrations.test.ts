@@ -22,6 +22,7 @@ import { createLogger } from '../src/logger.js';
 import { SQL_DIR } from '../src/paths.js';
 import { listMigrations, migrate } from '../src/warehouse/migrations.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
+import { readRows } from './helpers/warehouse.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -116,7 +117,7 @@ describe('0006 and 0007: probe version ids', () => {
     const db = await Warehouse.open(path, { memoryLimit: '256MB', threads: 1 }, createLogger('silent'));
     try {
       expect(
-        await db.read('SELECT serial, name, version_id, is_current FROM probe_history ORDER BY version_id'),
+        await readRows(db, 'SELECT serial, name, version_id, is_current FROM probe_history ORDER BY version_id'),
       ).toEqual([
         { serial: '24000092104', name: 'North 1', version_id: 1, is_current: false },
         { serial: '24000092104', name: 'Second at noon', version_id: 2, is_current: true },
@@ -140,11 +141,14 @@ describe('0008 and 0009: the measuring interval in the history', () => {
     );
     const db = await Warehouse.open(path, { memoryLimit: '256MB', threads: 1 }, createLogger('silent'));
     try {
-      expect(await db.read('SELECT interval_minutes FROM probe_history')).toEqual([{ interval_minutes: 60 }]);
+      expect(await readRows(db, 'SELECT interval_minutes FROM probe_history')).toEqual([{ interval_minutes: 60 }]);
       expect(
-        await db.read(`SELECT p.version_hash = h.version_hash AS same,
+        await readRows(
+          db,
+          `SELECT p.version_hash = h.version_hash AS same,
                               p.version_hash = probe_version_hash('North 1', NULL, NULL, NULL, NULL, '[{"depth":0,"soil":"CLAY"}]', 60::DOUBLE) AS rehashed
-                       FROM probes p JOIN probe_history h USING (serial)`),
+                       FROM probes p JOIN probe_history h USING (serial)`,
+        ),
       ).toEqual([{ same: true, rehashed: true }]);
     } finally {
       await db.close();

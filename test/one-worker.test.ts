@@ -10,12 +10,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { askWorker, workerIsRunning } from '../src/control/channel.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/service/load-config.js';
 import { createLogger } from '../src/logger.js';
 import { Simulator } from '../src/simulator/index.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
-import { WorkerService } from '../src/worker.js';
-import { heartbeatKey } from '../src/queues.js';
+import { WorkerService } from '../src/service/worker.js';
+import { heartbeatKey } from '../src/job-runtime/queues.js';
 import { closeRedis, producerConnection, whenReady } from '../src/redis.js';
 import { deleteKeys } from './helpers/redis.js';
 import { NOW, smallAccount } from './helpers/account.js';
@@ -24,6 +24,7 @@ import { testPlace } from './helpers/config.js';
 import { apiEnv } from './helpers/pulls.js';
 import { post, startStack, type Stack } from './helpers/stack.js';
 import { eventually, exited, workerUp } from './helpers/waiting.js';
+import { createWarehouse, readRows } from './helpers/warehouse.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -120,6 +121,7 @@ describe('a command while a worker runs', () => {
     expect(JSON.parse(viaWorker.stdout)).toEqual([{ n: 3 }]);
 
     const elsewhere = { ...stack.place.env, WAREHOUSE_PATH: join(stack.place.dir, 'demo', 'warehouse.duckdb') };
+    await createWarehouse(elsewhere.WAREHOUSE_PATH, stack.place.config);
     const local = await runCli(['query', 'SELECT count(*) AS n FROM readings', '--format', 'json'], elsewhere);
     expect(local.code).toBe(0);
     expect(JSON.parse(local.stdout)).toEqual([{ n: 0 }]);
@@ -139,7 +141,8 @@ describe('a command while a worker runs', () => {
 describe('a run cut short by a kill', () => {
   it('is marked interrupted, with when and why, the next time the warehouse is opened', async () => {
     const sim = await Simulator.start({ account: smallAccount(), now: NOW });
-    const place = testPlace(apiEnv(sim, { LOG_LEVEL: 'info' }));
+    // a command logs only at debug (or with --verbose): the log says when the sync has started
+    const place = testPlace(apiEnv(sim, { LOG_LEVEL: 'debug' }));
     cleanups.push(async () => {
       await sim.close();
       place.cleanup();
@@ -158,7 +161,9 @@ describe('a run cut short by a kill', () => {
 
     const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
     try {
-      expect(await db.read('SELECT job, status, finished_at IS NOT NULL AS finished, error FROM sync_runs')).toEqual([
+      expect(
+        await readRows(db, 'SELECT job, status, finished_at IS NOT NULL AS finished, error FROM sync_runs'),
+      ).toEqual([
         {
           job: 'sync-probes',
           status: 'interrupted',
@@ -198,7 +203,7 @@ describe('a run cut short by a kill', () => {
     expect(again.stdout).toMatch(/^backfill {2}succeeded {2}3 probes, 3 chunks \(2 already done\)/);
     const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
     try {
-      expect(await db.read("SELECT status FROM sync_runs WHERE job = 'backfill' ORDER BY started_at")).toEqual([
+      expect(await readRows(db, "SELECT status FROM sync_runs WHERE job = 'backfill' ORDER BY started_at")).toEqual([
         { status: 'interrupted' },
         { status: 'succeeded' },
       ]);

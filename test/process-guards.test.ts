@@ -1,5 +1,5 @@
 /**
- * The last line of defence (src/process-guards.ts): an error that escapes every handler is a bug of ours. It is
+ * The last line of defence (src/service/process-guards.ts): an error that escapes every handler is a bug of ours. It is
  * logged loudly, with its stack; a rejection leaves the service running, an exception stops it and exits non-zero
  * for the supervisor to restart.
  */

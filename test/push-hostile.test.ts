@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { QUEUES } from '../src/queues.js';
+import { QUEUES } from '../src/job-runtime/queues.js';
 import { closeRedis, producerConnection } from '../src/redis.js';
 import { Simulator } from '../src/simulator/index.js';
 import { NOW, smallAccount } from './helpers/account.js';
@@ -21,6 +21,7 @@ import { apiEnv } from './helpers/pulls.js';
 import { deleteKeys, freePort } from './helpers/redis.js';
 import { post, PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
 import { eventually, exited, workerUp } from './helpers/waiting.js';
+import { runSql } from './helpers/warehouse.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -453,17 +454,18 @@ describe('a push the warehouse refuses', () => {
   it('is parked alone in rejected_pushes with the reason; its batch-mates land and no batch fails', async () => {
     const stack = await stackFor();
     // a warehouse that refuses unknown uplink fields longer than 40 bytes, for real (a CHECK constraint)
-    await stack.worker.deps.db.write(async (c) => {
-      await c.run('DROP TABLE uplink_extras');
-      await c.run(`CREATE TABLE uplink_extras (
+    await runSql(stack.worker.deps.db, 'DROP TABLE uplink_extras');
+    await runSql(
+      stack.worker.deps.db,
+      `CREATE TABLE uplink_extras (
         serial      VARCHAR NOT NULL,
         uplink_ts   TIMESTAMPTZ,
         received_at TIMESTAMPTZ NOT NULL,
         extra       JSON NOT NULL,
         extra_hash  VARCHAR NOT NULL,
         CHECK (length(CAST(extra AS VARCHAR)) < 40)
-      )`);
-    });
+      )`,
+    );
     const queue = ingestQueue(stack.place);
     const r = Date.now();
     const first = JSON.stringify(uplink([moisture({ depth: 15 })]));

@@ -3,14 +3,15 @@
  * conflicts counted not lost, unknown probes kept, failed batches replayable.
  */
 import { Queue, Worker } from 'bullmq';
-import { runJob } from '../src/job-runner.js';
+import { runJob } from '../src/job-runtime/runner.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { QUEUES } from '../src/queues.js';
+import { QUEUES } from '../src/job-runtime/queues.js';
 import { closeRedis, consumerConnection, producerConnection } from '../src/redis.js';
 import { generateAccount, sendPushes, uplinksFor, type Uplink } from '../src/simulator/index.js';
 import { NOW } from './helpers/account.js';
 import { runCli } from './helpers/cli.js';
 import { post, PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
+import { runSql } from './helpers/warehouse.js';
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -150,7 +151,7 @@ describe('pushed readings', () => {
       "SELECT last_update, battery, rssi, connectivity FROM probe_status WHERE serial = '24000092104'",
     );
     expect(pulled).toMatchObject({ battery: 'NORMAL', rssi: -97, connectivity: 'GOOD' });
-    await stack.worker.deps.db.write((c) => c.run('DELETE FROM probe_status'));
+    await runSql(stack.worker.deps.db, 'DELETE FROM probe_status');
 
     // the push comes first this time (no connectivity in it), then the pull sees the same status
     const lastUpdate = (pulled!.last_update as Date).toISOString();
@@ -268,15 +269,18 @@ describe('failed batches', () => {
       readings: [{ type: 'SI', depth: 15, value: '6.3', unit: 'SI' }],
     });
     await queue.add('pushes', { pushes: [{ r: Date.now(), b: body }] }, { attempts: 1, removeOnFail: false });
+    // BullMQ closes only the connections it made itself: this one is ours to close
+    const consumer = consumerConnection(config.redisUrl);
     const failing = new Worker(
       QUEUES.ingest,
       async () => {
         throw new Error('disk full');
       },
-      { connection: consumerConnection(config.redisUrl), prefix: config.queuePrefix },
+      { connection: consumer, prefix: config.queuePrefix },
     );
     await new Promise<void>((resolve) => failing.once('failed', () => resolve()));
     await failing.close();
+    await closeRedis(consumer);
     expect(await queue.getJobCounts('failed')).toEqual({ failed: 1 });
 
     const replay = await runCli(['replay'], stack.place.env);
@@ -287,7 +291,7 @@ describe('failed batches', () => {
     await closeRedis(producer);
 
     // the worker comes back and lands it
-    const { WorkerService } = await import('../src/worker.js');
+    const { WorkerService } = await import('../src/service/worker.js');
     const { createLogger } = await import('../src/logger.js');
     stack.worker = await WorkerService.start(config, createLogger('silent'));
     await stack.drained();

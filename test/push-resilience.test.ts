@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { PushReceiver } from '../src/receiver/server.js';
 import { generateAccount, Simulator, type Uplink } from '../src/simulator/index.js';
-import { WorkerService } from '../src/worker.js';
+import { WorkerService } from '../src/service/worker.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { CLI } from './helpers/cli.js';
 import { testPlace } from './helpers/config.js';

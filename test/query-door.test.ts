@@ -6,8 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { askWorker } from '../src/control/channel.js';
 import { formatRows } from '../src/format/table.js';
-import { QUEUES } from '../src/queues.js';
-import { runReadOnlyQuery, type QueryLimits } from '../src/query/read-only.js';
+import { QUEUES } from '../src/job-runtime/queues.js';
+import type { QueryLimits } from '../src/warehouse/query/read-only.js';
 import { closeRedis, producerConnection, whenReady } from '../src/redis.js';
 import { Simulator } from '../src/simulator/index.js';
 import { NOW, smallAccount } from './helpers/account.js';
@@ -28,7 +28,7 @@ afterAll(async () => {
   await stack.stop();
 });
 
-const ask = (sql: string, limits = LIMITS) => runReadOnlyQuery(stack.worker.deps.db, sql, limits);
+const ask = (sql: string, limits = LIMITS) => stack.worker.deps.db.query(sql, limits);
 const refusal = async (sql: string): Promise<string> => {
   const err = (await ask(sql).then(
     () => undefined,

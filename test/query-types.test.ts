@@ -7,11 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRows, type Format } from '../src/format/table.js';
 import { createLogger } from '../src/logger.js';
-import { runReadOnlyQuery, type QueryResult } from '../src/query/read-only.js';
+import type { QueryResult } from '../src/warehouse/query/read-only.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 import { runCli } from './helpers/cli.js';
 import { testPlace, type TestPlace } from './helpers/config.js';
 import { startStack, type Stack } from './helpers/stack.js';
+import { createWarehouse } from './helpers/warehouse.js';
 
 let place: TestPlace;
 let db: Warehouse;
@@ -30,7 +31,7 @@ afterAll(async () => {
   place?.cleanup();
 });
 
-const ask = (sql: string): Promise<QueryResult> => runReadOnlyQuery(db, sql, { timeoutMs: 30_000, memoryMb: 1024 });
+const ask = (sql: string): Promise<QueryResult> => db.query(sql, { timeoutMs: 30_000, memoryMb: 1024 });
 
 async function printed(sql: string): Promise<Record<Format, string>> {
   const { columns, rows } = await ask(sql);
@@ -473,6 +474,7 @@ describe('through the command line', () => {
 
   it('and when no worker runs, the command answers the same', async () => {
     const own = testPlace(); // a warehouse of its own: this file's is held open above
+    await createWarehouse(own.config.warehousePath, own.config);
     try {
       const json = await runCli(['query', HARD, '--format', 'json'], own.env);
       expect(json.stderr).toBe('');

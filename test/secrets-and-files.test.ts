@@ -8,16 +8,16 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/service/load-config.js';
 import { ConfigError } from '../src/errors.js';
-import { runJob } from '../src/job-runner.js';
+import { runJob } from '../src/job-runtime/runner.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { PushReceiver } from '../src/receiver/server.js';
 import { CENSOR, redact, rememberSecrets } from '../src/secrets.js';
 import { SensoterraClient } from '../src/sensoterra/client.js';
 import { sendPushes, Simulator, uplinksFor } from '../src/simulator/index.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
-import { WorkerService } from '../src/worker.js';
+import { WorkerService } from '../src/service/worker.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { runCli } from './helpers/cli.js';
 import { testPlace, type TestPlace } from './helpers/config.js';
@@ -25,6 +25,7 @@ import { FAST_RETRIES, apiEnv } from './helpers/pulls.js';
 import { deleteKeys, PrivateRedis } from './helpers/redis.js';
 import { ingestDrained } from './helpers/stack.js';
 import { eventually } from './helpers/waiting.js';
+import { runSql } from './helpers/warehouse.js';
 
 /** Every line a logger writes, as written. */
 class LogCapture {
@@ -209,7 +210,7 @@ describe('the warehouse, private to its owner', () => {
     const config = loadConfig({ ...place.env, WAREHOUSE_PATH: path });
     const worker = await WorkerService.start(config, createLogger('silent'));
     try {
-      await worker.deps.db.write((c) => c.run('CREATE TABLE wal_probe AS SELECT 1 AS x'));
+      await runSql(worker.deps.db, 'CREATE TABLE wal_probe AS SELECT 1 AS x');
       expect(modeOf(join(place.dir, 'made-for-it'))).toBe('0700');
       expect(modeOf(path)).toBe('0600');
       expect(existsSync(`${path}.wal`)).toBe(true);

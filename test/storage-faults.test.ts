@@ -7,13 +7,13 @@ import { closeSync, existsSync, openSync, readdirSync, readlinkSync, statSync, w
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { queueStatus } from '../src/control/status.js';
-import { QUEUES } from '../src/queues.js';
+import { QUEUES } from '../src/job-runtime/queues.js';
 import { createLogger } from '../src/logger.js';
-import { startService, type Service } from '../src/service.js';
+import { startService, type Service } from '../src/service/service.js';
 import { PushReceiver } from '../src/receiver/server.js';
 import { Simulator } from '../src/simulator/index.js';
-import { runJob } from '../src/job-runner.js';
-import { WorkerService } from '../src/worker.js';
+import { runJob } from '../src/job-runtime/runner.js';
+import { WorkerService } from '../src/service/worker.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { testPlace, type TestPlace } from './helpers/config.js';
@@ -23,6 +23,7 @@ import { post, PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
 import { mountSmallDisk, type SmallDisk } from './helpers/tmpfs.js';
 import { eventually } from './helpers/waiting.js';
 import { runCli } from './helpers/cli.js';
+import { readRows, runAside, runSql, tellWarehouse } from './helpers/warehouse.js';
 
 const SERIAL = '24000092104';
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -77,21 +78,17 @@ describe('a disk that fills up under the writer', () => {
       createLogger('silent'),
     );
     cleanups.push(() => db.close());
-    await db.write((c) => c.run('CREATE TABLE filler AS SELECT range AS n FROM range(1000)'));
+    await runSql(db, 'CREATE TABLE filler AS SELECT range AS n FROM range(1000)');
     disk.fill();
     // a checkpoint on a connection of its own fails and invalidates the handle; the warehouse is not told yet
-    const connection = await db.connect();
-    const cause: unknown = await connection.run('CHECKPOINT').catch((err: unknown) => err);
-    connection.closeSync();
-    const consequence: unknown = await db
-      .write((c) => c.run('INSERT INTO filler VALUES (1)'))
-      .catch((err: unknown) => err);
+    const cause = await runAside(db, 'CHECKPOINT');
+    const consequence: unknown = await runSql(db, 'INSERT INTO filler VALUES (1)').catch((err: unknown) => err);
     expect(String(consequence)).toMatch(/invalidated because of a previous fatal error/);
     expect(db.health()).toMatchObject({
       state: 'down',
       reason: expect.stringMatching(/invalidated because of a previous fatal error/),
     });
-    db.observe(cause);
+    tellWarehouse(db, cause);
     expect(db.health()).toMatchObject({
       state: 'down',
       reopening: true,
@@ -109,12 +106,10 @@ describe('a disk that fills up under the writer', () => {
     disk.fill();
 
     // a checkpoint that cannot write its blocks invalidates the DuckDB handle (as an automatic one would); the
-    // warehouse is told, as every user of connect() tells it, and the writer then meets only the consequence
-    const connection = await stack.worker.deps.db.connect();
-    const failed: unknown = await connection.run('CHECKPOINT').catch((err: unknown) => err);
-    connection.closeSync();
+    // warehouse is told, as its own connections tell it, and the writer then meets only the consequence
+    const failed = await runAside(stack.worker.deps.db, 'CHECKPOINT');
     expect(String(failed)).toMatch(/^Error: FATAL Error: .*No space left on device/);
-    stack.worker.deps.db.observe(failed);
+    tellWarehouse(stack.worker.deps.db, failed);
 
     // pushes are still taken: they wait in Redis
     expect(await pushRange(stack.pushUrl, 20, 40)).toEqual(Array(20).fill(202));
@@ -234,7 +229,7 @@ describe('a disk that fills up under the writer', () => {
     );
     const worker = service.parts.find((part): part is WorkerService => part instanceof WorkerService)!;
     await eventually(
-      async () => (await worker.deps.db.read('SELECT count(*)::INTEGER AS n FROM readings'))[0]?.n === 10,
+      async () => (await readRows(worker.deps.db, 'SELECT count(*)::INTEGER AS n FROM readings'))[0]?.n === 10,
       30_000,
       'ten readings landed',
     );
@@ -279,9 +274,7 @@ describe('a damaged warehouse file', () => {
     const place = testPlace();
     cleanups.push(() => place.cleanup());
     const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
-    await db.write((c) =>
-      c.run('CREATE TABLE filler AS SELECT range AS n, md5(range::VARCHAR) AS text FROM range(300000)'),
-    );
+    await runSql(db, 'CREATE TABLE filler AS SELECT range AS n, md5(range::VARCHAR) AS text FROM range(300000)');
     await db.close(); // checkpointed into the file
     const size = statSync(place.config.warehousePath).size;
     const fd = openSync(place.config.warehousePath, 'r+');
@@ -291,7 +284,7 @@ describe('a damaged warehouse file', () => {
     const opened = (async () => {
       const again = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
       try {
-        await again.read('SELECT sum(n), max(text) FROM filler');
+        await readRows(again, 'SELECT sum(n), max(text) FROM filler');
       } finally {
         await again.close();
       }

@@ -3,7 +3,7 @@
  * The account is the hand-written one in helpers/account.ts; the expected values below are written out by hand.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runJob } from '../src/job-runner.js';
+import { runJob } from '../src/job-runtime/runner.js';
 import { Simulator } from '../src/simulator/index.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { pullBench, tablesSnapshot, type PullBench } from './helpers/pulls.js';

@@ -6,12 +6,13 @@
  * below runs its command under Adelaide explicitly.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { runJob } from '../src/job-runner.js';
+import { runJob } from '../src/job-runtime/runner.js';
 import { createLogger } from '../src/logger.js';
-import { WorkerService } from '../src/worker.js';
+import { WorkerService } from '../src/service/worker.js';
 import { NOW } from './helpers/account.js';
 import { runCli } from './helpers/cli.js';
 import { post, startStack, type Stack } from './helpers/stack.js';
+import { readRows } from './helpers/warehouse.js';
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -111,7 +112,7 @@ describe('the same reading by push, in a status and from history', () => {
     expect(await stack.rows('SELECT count(*) AS n FROM readings')).toEqual([{ n: 3 }]);
     expect(await stack.rows('SELECT count(*) AS n FROM reading_conflicts')).toEqual([{ n: 0 }]);
     expect(
-      await stack.worker.deps.db.read('SELECT last_update FROM probe_status WHERE serial = $serial', {
+      await readRows(stack.worker.deps.db, 'SELECT last_update FROM probe_status WHERE serial = $serial', {
         serial: SERIAL,
       }),
     ).toContainEqual({ last_update: at });

@@ -5,10 +5,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runJob } from '../src/job-runner.js';
+import { runJob } from '../src/job-runtime/runner.js';
 import { sendPushes, uplinksFor } from '../src/simulator/index.js';
 import { NOW } from './helpers/account.js';
 import { post, PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
+import { runSql } from './helpers/warehouse.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -221,9 +222,7 @@ describe('readings_daily', () => {
 describe('the daily rollup', () => {
   // a day's row set by hand to a count no rebuild would give: it shows whether a change rolled the probe up again
   async function markedByHand(): Promise<void> {
-    await stack!.worker.deps.db.write((c) =>
-      c.run("UPDATE daily_rollup SET readings = 999 WHERE serial = '24000092104'"),
-    );
+    await runSql(stack!.worker.deps.db, "UPDATE daily_rollup SET readings = 999 WHERE serial = '24000092104'");
   }
   const handCounts = async (): Promise<unknown[]> =>
     stack!.rows("SELECT DISTINCT readings FROM daily_rollup WHERE serial = '24000092104' ORDER BY readings");
@@ -312,9 +311,10 @@ describe('probe_health', () => {
     }
     await pushValues('24000092104', 'MOISTURE', readings);
     // and one at the start of the next hour, as a probe whose clock runs a few minutes fast may push before it
-    await stack.worker.deps.db.write((c) =>
-      c.run(`INSERT INTO readings (serial, type, depth_cm, ts, value, unit, source, received_at)
-        VALUES ('24000092104', 'MOISTURE', 15, to_timestamp((epoch_us(now()) // 3600000000 + 1) * 3600), 30, '%', 'push', now())`),
+    await runSql(
+      stack.worker.deps.db,
+      `INSERT INTO readings (serial, type, depth_cm, ts, value, unit, source, received_at)
+        VALUES ('24000092104', 'MOISTURE', 15, to_timestamp((epoch_us(now()) // 3600000000 + 1) * 3600), 30, '%', 'push', now())`,
     );
     expect(await stack.rows("SELECT hours_missing_7d FROM probe_health WHERE serial = '24000092104'")).toEqual([
       { hours_missing_7d: 0 },

@@ -7,15 +7,16 @@ import { Writable } from 'node:stream';
 import { QueueEvents } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import { consumerConnection } from '../src/redis.js';
+import { closeRedis, consumerConnection } from '../src/redis.js';
 import { Simulator } from '../src/simulator/index.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
-import { WorkerService } from '../src/worker.js';
+import { WorkerService } from '../src/service/worker.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { CLI, runCli } from './helpers/cli.js';
 import { DEFAULT_SCHEDULES, testPlace, type TestPlace } from './helpers/config.js';
 import { apiEnv, FAST_RETRIES } from './helpers/pulls.js';
 import { deleteKeys } from './helpers/redis.js';
+import { readRows } from './helpers/warehouse.js';
 
 let sim: Simulator | undefined;
 let place: TestPlace | undefined;
@@ -65,8 +66,8 @@ describe('the worker', () => {
     expect(result.stdout).toMatch(
       /^sync-probes {2}succeeded {2}3 probes read: 3 new, 9 new readings {2}\(\d+\.\d s\)\n$/,
     );
-    expect(await w.deps.db.read('SELECT count(*) AS n FROM probes')).toEqual([{ n: 3 }]);
-    expect(await w.deps.db.read("SELECT trigger FROM sync_runs WHERE job = 'sync-probes'")).toEqual([
+    expect(await readRows(w.deps.db, 'SELECT count(*) AS n FROM probes')).toEqual([{ n: 3 }]);
+    expect(await readRows(w.deps.db, "SELECT trigger FROM sync_runs WHERE job = 'sync-probes'")).toEqual([
       { trigger: 'command' },
     ]);
   });
@@ -124,7 +125,7 @@ describe('the worker', () => {
 
   it('notices, with its watchdog, a schedule whose next run is in the past', async () => {
     const w = await startWorker(DEFAULT_SCHEDULES);
-    const { checkSchedules } = await import('../src/schedules.js');
+    const { checkSchedules } = await import('../src/job-runtime/schedules.js');
     const aDayLater = Date.now() + 86_400_000;
     const overdue = await checkSchedules(w.jobs, place!.config, createLogger('info', logSink), aDayLater);
     expect(overdue.sort()).toEqual([
@@ -140,10 +141,9 @@ describe('the worker', () => {
 
   it('runs a queued job, records it, and logs a failure with its run id', async () => {
     const w = await startWorker();
-    const events = new QueueEvents('jobs', {
-      connection: consumerConnection(place!.config.redisUrl),
-      prefix: place!.prefix,
-    });
+    // BullMQ closes only the connections it made itself: this one is ours to close
+    const consumer = consumerConnection(place!.config.redisUrl);
+    const events = new QueueEvents('jobs', { connection: consumer, prefix: place!.prefix });
     await events.waitUntilReady();
     try {
       const ok = await w.jobs.add('sync-locations', {});
@@ -163,14 +163,35 @@ describe('the worker', () => {
       const failing = await w.jobs.add('sync-parameters', {}, { attempts: 3 });
       await expect(failing.waitUntilFinished(events, 20_000)).rejects.toThrow('GET /parameter: 401 wrong password');
       // a 401 is not retried: one attempt only
-      expect((await w.jobs.getJob(failing.id!))!.attemptsMade).toBe(1);
+      const failed = (await w.jobs.getJob(failing.id!))!;
+      expect(failed.attemptsMade).toBe(1);
+      // what BullMQ keeps of it says what it was: the code, and the stack of where it was thrown
+      expect(failed.failedReason).toBe(
+        'GET /parameter: 401 wrong password: check SENSOTERRA_EMAIL/SENSOTERRA_PASSWORD or SENSOTERRA_TOKEN [E_API_AUTH]',
+      );
+      expect(failed.stacktrace?.[0]).toMatch(
+        /^ApiError: GET \/parameter: 401 wrong password.*\n\s+at .*sensoterra\/http\.[jt]s/,
+      );
     } finally {
       await events.close();
+      await closeRedis(consumer);
     }
-    const [failedRun] = await w.deps.db.read("SELECT run_id, status FROM sync_runs WHERE job = 'sync-parameters'");
+    const [failedRun] = await readRows(w.deps.db, "SELECT run_id, status FROM sync_runs WHERE job = 'sync-parameters'");
     expect(failedRun).toMatchObject({ status: 'failed' });
     const logged = logLines.find((l) => l.msg === 'job failed');
     expect(logged).toMatchObject({ job: 'sync-parameters', runId: failedRun!.run_id, level: 50 });
+  });
+
+  it("sends a command's failure back whole: `sync` through a worker without credentials says so as a local run does", async () => {
+    sim ??= await Simulator.start({ account: smallAccount(), now: NOW });
+    place = testPlace(); // no SENSOTERRA_* at all
+    worker = await WorkerService.start(place.config, createLogger('info', logSink), {});
+    const result = await runCli(['sync', 'all'], place.env);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      'sensoterra-sync: configuration: no Sensoterra credentials: set SENSOTERRA_EMAIL and SENSOTERRA_PASSWORD, or SENSOTERRA_TOKEN (a long-lived token from POST /token)\n',
+    );
+    expect(result.code).toBe(2);
   });
 
   it('never writes a secret to its log', async () => {
@@ -178,6 +199,32 @@ describe('the worker', () => {
     await runCli(['sync', 'probes'], place!.env);
     const text = JSON.stringify(logLines);
     expect(text).not.toContain(sim!.account.account.password);
+  });
+});
+
+describe('a command that cannot reach the worker holding its warehouse', () => {
+  it('with a wrong REDIS_URL: says the file is held and Redis does not answer there, not only "held"', async () => {
+    await startWorker();
+    const result = await runCli(['query', 'SELECT 1 AS one'], { ...place!.env, REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `sensoterra-sync: the warehouse ${place!.config.warehousePath} is held by another process, and Redis at redis://127.0.0.1:1 does not answer: a running worker is asked through Redis, so check REDIS_URL (this command's and the worker's must be the same) [E_WAREHOUSE_LOCKED]\n`,
+    );
+    expect(result.code).toBe(1);
+  });
+
+  it('with another QUEUE_PREFIX: says no worker there says it holds the file, and what to give the command', async () => {
+    await startWorker();
+    const result = await runCli(['query', 'SELECT 1 AS one'], {
+      ...place!.env,
+      QUEUE_PREFIX: `${place!.prefix}-other`,
+    });
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `sensoterra-sync: the warehouse ${place!.config.warehousePath} is held by another process, and no worker says so in Redis at ${place!.config.redisUrl} under QUEUE_PREFIX=${place!.prefix}-other: if the service runs, give this command its REDIS_URL and QUEUE_PREFIX; otherwise another program has the file open [E_WAREHOUSE_LOCKED]\n`,
+    );
+    expect(result.code).toBe(1);
+    await deleteKeys(`${place!.prefix}-other`);
   });
 });
 
@@ -216,7 +263,7 @@ describe('sync without a running worker', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^sync-locations {2}succeeded {2}2 locations read: 2 new/);
     const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
-    expect(await db.read('SELECT count(*) AS n FROM locations')).toEqual([{ n: 2 }]);
+    expect(await readRows(db, 'SELECT count(*) AS n FROM locations')).toEqual([{ n: 2 }]);
     await db.close();
   });
 });

@@ -1,6 +1,7 @@
 /** What the benchmarks' child processes share: the configuration of a bench warehouse, and timing a step. */
 import { join } from 'node:path';
-import { loadConfig, type Config } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
+import { loadConfig } from '../../src/service/load-config.js';
 
 /** The configuration of the bench warehouse in `dir` (the API, when given, is the simulator's). */
 export function configFor(dir: string, api: Record<string, string> = {}): Config {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUES } from '../../src/queues.js';
+import { QUEUES } from '../../src/job-runtime/queues.js';
 import { closeRedis, deleteKeysUnder, producerConnection, whenReady } from '../../src/redis.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

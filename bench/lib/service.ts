@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { SCHEDULED_JOBS } from '../../src/config.js';
+import { SCHEDULED_JOBS } from '../../src/job-runtime/registry.js';
 import { logLine, startChild, type Child } from './children.js';
 import { REDIS_URL } from './queue.js';
 

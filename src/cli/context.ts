@@ -1,6 +1,7 @@
 /** What every command gets: parsed arguments, configuration (parsed once), a logger, and a way to print. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, type Config } from '../config.js';
+import type { Config } from '../config.js';
+import { loadConfig } from '../service/load-config.js';
 import { UsageError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 

@@ -5,8 +5,8 @@
  * what would be valid.
  */
 import { createReadStream } from 'node:fs';
-import { UsageError } from '../errors.js';
-import { afterLeadingComments } from '../query/sql-text.js';
+import { UsageError, errorMessage } from '../errors.js';
+import { afterLeadingComments } from '../warehouse/query/sql-text.js';
 
 /** The most SQL text read from a file or stdin: one SELECT, however long, is far smaller. */
 export const MAX_SQL_BYTES = 1024 * 1024;
@@ -105,5 +105,5 @@ const READ_PROBLEMS: Record<string, string> = {
 
 function readProblem(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
-  return (code !== undefined && READ_PROBLEMS[code]) || `cannot be read (${(err as Error).message})`;
+  return (code !== undefined && READ_PROBLEMS[code]) || `cannot be read (${errorMessage(err)})`;
 }

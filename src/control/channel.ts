@@ -9,8 +9,15 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { ErrorCodes, RedisUnavailableError, SyncError, type ErrorCode } from '../errors.js';
-import { HEARTBEAT_INTERVAL_MS, QUEUES } from '../queues.js';
+import {
+  ErrorCodes,
+  RedisUnavailableError,
+  SyncError,
+  deserializeError,
+  type ErrorCode,
+  type SerializedError,
+} from '../errors.js';
+import { HEARTBEAT_INTERVAL_MS, QUEUES } from '../job-runtime/queues.js';
 import { readHeartbeat, warehouseIdentity, type Heartbeat } from './heartbeat.js';
 import type { Logger } from '../logger.js';
 import { closeRedis, producerConnection, whenReady } from '../redis.js';
@@ -44,14 +51,16 @@ export interface AskOptions {
   onProgress?: (progress: unknown) => void;
 }
 
-/** The running worker's heartbeat; undefined when none beats, or Redis does not answer. */
-export async function findWorker(config: Config): Promise<Heartbeat | undefined> {
+/** The running worker's heartbeat (undefined when none beats), or why Redis could not be asked. */
+export async function findWorker(
+  config: Config,
+): Promise<{ beat: Heartbeat | undefined; redisDown?: RedisUnavailableError }> {
   const redis = producerConnection(config.redisUrl);
   try {
     await whenReady(redis, config.redisUrl, 1_500);
-    return await readHeartbeat(redis, config.queuePrefix);
+    return { beat: await readHeartbeat(redis, config.queuePrefix) };
   } catch (err) {
-    if (err instanceof RedisUnavailableError) return undefined;
+    if (err instanceof RedisUnavailableError) return { beat: undefined, redisDown: err };
     throw err;
   } finally {
     await closeRedis(redis);
@@ -60,7 +69,7 @@ export async function findWorker(config: Config): Promise<Heartbeat | undefined>
 
 /** True when a worker holding this configuration's warehouse runs. */
 export async function workerIsRunning(config: Config): Promise<boolean> {
-  return (await findWorker(config))?.warehouse === warehouseIdentity(config.warehousePath);
+  return (await findWorker(config)).beat?.warehouse === warehouseIdentity(config.warehousePath);
 }
 
 export async function askWorker<T>(
@@ -196,6 +205,7 @@ async function takeAnswer(
       'the worker took this command for gone and dropped its answer (Redis was slow to say it waits): run the command again',
     );
   }
+  if (isFailure(finished)) throw deserializeError(finished.failed);
   if (typeof finished?.answer !== 'string') return finished; // an older worker answered in the job itself
   const [[, text]] = (await redis.multi().get(finished.answer).del(finished.answer).exec()) as [
     [Error | null, string | null],
@@ -210,12 +220,16 @@ async function takeAnswer(
   return JSON.parse(text) as unknown;
 }
 
-/** A SyncError as the message of a plain Error, which is all BullMQ carries back from the worker. */
-export function encodeError(err: SyncError): string {
-  return `${err.code}|${err.message}`;
+/** The worker's answer to a request that failed: the error whole (errors.ts: serializeError). */
+function isFailure(finished: unknown): finished is { failed: SerializedError } {
+  const failed = (finished as { failed?: unknown } | null)?.failed;
+  return typeof failed === 'object' && failed !== null && typeof (failed as SerializedError).message === 'string';
 }
 
-/** The worker's error comes back as a plain Error: restore its code and message. */
+/**
+ * A request the worker could not even answer (it threw past its handler, or it is a version that sent errors as
+ * `E_CODE|message` text, all BullMQ carries back): the code when there is one, and the message.
+ */
 function asWorkerError(err: Error): Error {
   const coded = /^(E_[A-Z_]+)\|([\s\S]*)$/.exec(err.message);
   return coded ? new SyncError(coded[1] as ErrorCode, coded[2]!) : new SyncError(ErrorCodes.WAREHOUSE, err.message);

@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import { requireApiCredentials } from '../config.js';
 import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
-import { SYNC_TARGETS, type SyncTarget } from '../job-registry.js';
-import { runJob, type JobDeps, type RunReport } from '../job-runner.js';
-import { runReadOnlyQuery, type QueryResult } from '../query/read-only.js';
+import { SYNC_TARGETS, type SyncTarget } from '../job-runtime/registry.js';
+import { runJob, type JobDeps, type RunReport } from '../job-runtime/runner.js';
+import type { QueryResult } from '../warehouse/query/read-only.js';
 import { warehouseStatus, type WarehouseStatus } from './status.js';
 
 export type Handler = (payload: unknown, progress: (p: unknown) => void) => Promise<unknown>;
@@ -33,11 +33,11 @@ export function controlHandlers(deps: JobDeps): Record<string, Handler> {
     /** Read-only SQL on the live warehouse; timestamps travel as ISO-8601 text. */
     async query(payload): Promise<QueryResult> {
       const { sql } = parse(queryPayload, payload, 'query');
-      const result = await runReadOnlyQuery(deps.db, sql, {
+      const result = await deps.db.query(sql, {
         timeoutMs: deps.config.queryTimeoutMs,
         memoryMb: deps.config.queryMemoryMb,
       });
-      return { columns: result.columns, rows: result.rows }; // already JSON-safe text and numbers (query/values.ts)
+      return { columns: result.columns, rows: result.rows }; // already JSON-safe text and numbers (warehouse/query/values.ts)
     },
 
     /** Historic readings on demand; progress goes back to the command's progress bar. */
@@ -54,7 +54,7 @@ export function controlHandlers(deps: JobDeps): Record<string, Handler> {
       const { target } = parse(syncPayload, payload, 'sync');
       requireApiCredentials(deps.config); // every pull needs them: said once, not once per job
       const answer: SyncAnswer = [];
-      for (const job of SYNC_TARGETS[target]) {
+      for (const job of SYNC_TARGETS[target] ?? []) {
         try {
           answer.push(await runJob(job, {}, deps, { trigger: 'command' }));
         } catch (err) {

@@ -13,7 +13,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { realpathSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { ErrorCodes, SyncError } from '../errors.js';
-import { HEARTBEAT_TTL_MS, heartbeatKey } from '../queues.js';
+import { HEARTBEAT_TTL_MS, heartbeatKey } from '../job-runtime/queues.js';
 import type { WarehouseHealth } from '../warehouse/warehouse.js';
 
 export interface Heartbeat {

@@ -3,12 +3,14 @@
  * otherwise by opening the file itself for the duration of the command (DuckDB's lock stops it if another process
  * on this host holds the file).
  */
+import { existsSync } from 'node:fs';
 import type { Config } from '../config.js';
-import type { JobDeps } from '../job-runner.js';
+import type { JobDeps } from '../job-runtime/runner.js';
 import type { Logger } from '../logger.js';
 import { SensoterraClient } from '../sensoterra/client.js';
-import { applySettings } from '../warehouse/settings.js';
 import { Warehouse } from '../warehouse/warehouse.js';
+import { ErrorCodes, SyncError, redactUrl } from '../errors.js';
+import { HEARTBEAT_INTERVAL_MS } from '../job-runtime/queues.js';
 import { askWorker, findWorker } from './channel.js';
 import { warehouseIdentity } from './heartbeat.js';
 import { controlHandlers } from './handlers.js';
@@ -25,24 +27,70 @@ export async function viaWorkerOrLocally<T>(
   payload: unknown,
   opts: CommandOptions,
 ): Promise<T> {
-  const worker = await findWorker(config);
-  if (worker?.warehouse === warehouseIdentity(config.warehousePath)) {
+  const ask = (): Promise<T> => askWorker<T>(config, kind, payload, { ...opts, log });
+  const { beat, redisDown } = await findWorker(config);
+  if (beat?.warehouse === warehouseIdentity(config.warehousePath)) {
     log.debug({ kind }, 'asking the running worker');
-    return askWorker<T>(config, kind, payload, { ...opts, log });
+    return ask();
   }
   // no worker, or one that holds another warehouse (another WAREHOUSE_PATH on the same prefix): this file is ours
-  log.debug({ kind, worker: worker?.warehouse }, 'no worker holds this warehouse: opening it here');
-  return withLocalDeps(
-    config,
-    log,
-    (deps) => controlHandlers(deps)[kind]!(payload, opts.onProgress ?? (() => undefined)) as Promise<T>,
+  log.debug({ kind, worker: beat?.warehouse }, 'no worker holds this warehouse: opening it here');
+  if (kind === 'query' && !existsSync(config.warehousePath)) {
+    // a read on a path with a typo would otherwise create an empty warehouse there and answer "0 rows"
+    throw new SyncError(
+      ErrorCodes.NOT_FOUND,
+      `there is no warehouse at ${config.warehousePath}, and no running worker holds one there: check WAREHOUSE_PATH (the service creates the warehouse when it first starts)`,
+    );
+  }
+  try {
+    return await withLocalDeps(
+      config,
+      log,
+      (deps) => controlHandlers(deps)[kind]!(payload, opts.onProgress ?? (() => undefined)) as Promise<T>,
+    );
+  } catch (err) {
+    if (!(err instanceof SyncError) || err.code !== ErrorCodes.WAREHOUSE_LOCKED) throw err;
+    if (redisDown) throw heldButRedisDown(config, err);
+    // Redis answers, but no worker said it holds the file: one that has just reconnected (Redis restarted, and
+    // keeps nothing) says so again within a heartbeat or two
+    if (await workerAppears(config, WORKER_REAPPEARS_MS)) return ask();
+    throw heldByNoWorkerWeKnow(config, err);
+  }
+}
+
+/** How long a command waits for a worker's heartbeat when the file is held and Redis knows of no worker. */
+const WORKER_REAPPEARS_MS = 2 * HEARTBEAT_INTERVAL_MS + 500;
+
+async function workerAppears(config: Config, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const { beat } = await findWorker(config);
+    if (beat?.warehouse === warehouseIdentity(config.warehousePath)) return true;
+  }
+  return false;
+}
+
+function heldButRedisDown(config: Config, locked: SyncError): SyncError {
+  return new SyncError(
+    ErrorCodes.WAREHOUSE_LOCKED,
+    `the warehouse ${config.warehousePath} is held by another process, and Redis at ${redactUrl(config.redisUrl)} does not answer: a running worker is asked through Redis, so check REDIS_URL (this command's and the worker's must be the same)`,
+    { cause: locked },
+  );
+}
+
+function heldByNoWorkerWeKnow(config: Config, locked: SyncError): SyncError {
+  return new SyncError(
+    ErrorCodes.WAREHOUSE_LOCKED,
+    `the warehouse ${config.warehousePath} is held by another process, and no worker says so in Redis at ${redactUrl(config.redisUrl)} under QUEUE_PREFIX=${config.queuePrefix}: if the service runs, give this command its REDIS_URL and QUEUE_PREFIX; otherwise another program has the file open`,
+    { cause: locked },
   );
 }
 
 /** Opens the warehouse (and, on first use, an API client) for one piece of work, and closes both after. */
 async function withLocalDeps<T>(config: Config, log: Logger, fn: (deps: JobDeps) => Promise<T>): Promise<T> {
   const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
-  await applySettings(db, config);
+  await db.applySettings(config);
   let client: SensoterraClient | undefined;
   try {
     return await fn({ db, config, log, api: () => (client ??= new SensoterraClient(config, log)) });

@@ -5,12 +5,11 @@
 import { statSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import type { Config } from '../config.js';
-import { QUEUES } from '../queues.js';
+import { QUEUES } from '../job-runtime/queues.js';
 import { readHeartbeat, type Heartbeat } from './heartbeat.js';
 import { closeRedis, producerConnection, whenReady } from '../redis.js';
-import { scheduleStates, type ScheduleState } from '../schedules.js';
-import { sqlFile } from '../warehouse/sql-files.js';
-import type { Row } from '../warehouse/rows.js';
+import { scheduleStates, type ScheduleState } from '../job-runtime/schedules.js';
+import type { Row } from '../warehouse/warehouse.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
 export interface WarehouseStatus {
@@ -30,9 +29,8 @@ export interface QueueStatus {
 }
 
 export async function warehouseStatus(db: Warehouse): Promise<WarehouseStatus> {
-  const [sizes] = await db.read(sqlFile('status/sizes'));
-  const lastRuns = await db.read(sqlFile('status/last-runs'));
-  return { path: db.path, fileBytes: fileSize(db.path) + fileSize(`${db.path}.wal`), sizes: sizes ?? {}, lastRuns };
+  const { sizes, lastRuns } = await db.sizes();
+  return { path: db.path, fileBytes: fileSize(db.path) + fileSize(`${db.path}.wal`), sizes, lastRuns };
 }
 
 export async function queueStatus(config: Config): Promise<QueueStatus> {

@@ -10,7 +10,7 @@
  *          ending in \n; nested values as compact JSON; every digit kept
  *   json   an array of objects, the values as they are
  */
-import type { Row } from '../warehouse/rows.js';
+import type { Row } from '../warehouse/warehouse.js';
 
 export const FORMATS = ['table', 'csv', 'json'] as const;
 export type Format = (typeof FORMATS)[number];

@@ -4,7 +4,7 @@
  */
 import { Queue } from 'bullmq';
 import type { Config } from '../config.js';
-import { QUEUES } from '../queues.js';
+import { QUEUES } from '../job-runtime/queues.js';
 import { closeRedis, producerConnection, whenReady } from '../redis.js';
 
 async function ingestBacklog(queue: Queue): Promise<number> {

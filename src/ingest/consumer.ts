@@ -19,17 +19,14 @@
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import ingestPushes from '../../jobs/ingest-pushes.js';
-import type { JobResult } from '../job.js';
-import { jobContext, type JobDeps } from '../job-runner.js';
+import type { JobResult } from '../job-runtime/job.js';
+import { jobContext, type JobDeps } from '../job-runtime/runner.js';
+import { landPushes, pushBatch } from './land-pushes.js';
 import { releaseNativeMemory } from '../native-memory.js';
-import { QUEUES } from '../queues.js';
+import { QUEUES } from '../job-runtime/queues.js';
 import { closeRedis, consumerConnection } from '../redis.js';
 import { errorMessage } from '../errors.js';
 import { isStorageFault } from '../warehouse/faults.js';
-import { ts } from '../warehouse/duckdb.js';
-import { refreshRollup } from '../warehouse/rollup.js';
-import { sqlFile } from '../warehouse/sql-files.js';
 
 /** Bounds of one transaction. */
 const MAX_JOBS = 500;
@@ -103,9 +100,7 @@ export class IngestConsumer {
   private async pruneRawPushes(): Promise<void> {
     this.lastPrune = Date.now();
     const before = new Date(Date.now() - this.deps.config.rawPushRetentionDays * 86_400_000);
-    const pruned = await this.deps.db.write(
-      async (c) => (await c.run(sqlFile('ingest/raw-pushes-prune'), { before: ts(before) })).rowsChanged,
-    );
+    const pruned = await this.deps.db.prunePushes(before);
     if (pruned > 0) this.deps.log.info({ pruned, before }, 'verbatim pushes past their retention removed');
   }
 
@@ -129,7 +124,7 @@ export class IngestConsumer {
   private async land(jobs: Job[], token: string): Promise<void> {
     const valid: Job[] = [];
     for (const job of jobs) {
-      const check = ingestPushes.payload.safeParse(job.data);
+      const check = pushBatch.safeParse(job.data);
       if (check.success) valid.push(job);
       else
         await job.moveToFailed(
@@ -179,7 +174,7 @@ export class IngestConsumer {
     try {
       const result = await this.write(jobs, jobs.flatMap(pushesOf));
       // the daily rollup too, before the batches count as done: a drained queue means everything is queryable
-      await refreshRollup(this.deps.db);
+      await this.deps.db.refreshRollup();
       await Promise.all(jobs.map((job) => job.moveToCompleted(result.summary, token, false)));
       for (const job of jobs) this.settled.add(job);
     } catch (err) {
@@ -202,7 +197,7 @@ export class IngestConsumer {
       for (const push of pushes) {
         if (!(await this.landOne(job, push))) parked++;
       }
-      await refreshRollup(this.deps.db);
+      await this.deps.db.refreshRollup();
       await job.moveToCompleted(`landed push by push, ${parked} parked in rejected_pushes`, token, false);
       this.settled.add(job);
     } catch (err) {
@@ -229,7 +224,7 @@ export class IngestConsumer {
     const receivedAt = new Date(typeof r === 'number' && Number.isFinite(r) ? r : Date.now());
     const reason = `the writer could not store this push: ${errorMessage(error)}`;
     const body = typeof b === 'string' ? b : '(no body text)';
-    await this.deps.db.write((c) => c.run(sqlFile('ingest/park-push'), { received_at: ts(receivedAt), reason, body }));
+    await this.deps.db.parkPush(receivedAt, reason, body);
     this.deps.log.error({ err: error, jobId: job.id }, 'push parked in rejected_pushes: the writer cannot store it');
     return false;
   }
@@ -248,7 +243,7 @@ export class IngestConsumer {
     const runId = `ingest-${jobs[0]!.id}-${jobs.length}`;
     const log = this.deps.log.child({ job: 'ingest-pushes', runId });
     const ctx = jobContext(this.deps, { runId, startedAt: new Date(), trigger: 'push', log });
-    const result = await ingestPushes.run({ pushes }, ctx);
+    const result = await landPushes({ pushes }, ctx);
     log.debug({ batches: jobs.length, pushes: pushes.length, inserted: result.inserted }, 'pushes landed');
     return result;
   }

@@ -3,16 +3,21 @@
  * with no terminal to ask at (a script, a pipe), nothing is sent.
  */
 import { createInterface } from 'node:readline/promises';
-import type { CommandIO } from '../cli/context.js';
 
 export type Change = [what: string, from: string, to: string];
+
+/** Where a command speaks: its answer on stdout, a notice on stderr (a command's CommandIO is one). */
+export interface Speaker {
+  out(text: string): Promise<void>;
+  err(text: string): void;
+}
 
 export function describeChanges(title: string, changes: Change[]): string {
   const width = Math.max(...changes.map(([what]) => what.length));
   return [title, ...changes.map(([what, from, to]) => `  ${what.padEnd(width)}  ${from} -> ${to}`)].join('\n');
 }
 
-export async function confirmed(io: CommandIO, yes: boolean, plan: string): Promise<boolean> {
+export async function confirmed(io: Speaker, yes: boolean, plan: string): Promise<boolean> {
   await io.out(plan);
   if (yes) return true;
   if (!process.stdin.isTTY) {

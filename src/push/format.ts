@@ -15,6 +15,7 @@
  * The receiver parses a body to answer the pusher; the writer parses the same text with the same receivedAt and
  * limits to store it: one function, the same input, so the two cannot disagree.
  */
+import { errorMessage } from '../errors.js';
 import {
   checkTimestamp,
   checkValue,
@@ -92,7 +93,7 @@ export function parsePush(text: string, receivedAt: Date, limits: PushLimits): P
   } catch (err) {
     if (err instanceof Refused) return refused(err.fatal);
     // a bug of ours, not the pusher's: the body is still kept verbatim, with what went wrong
-    return refused({ reason: `the body could not be read (${(err as Error)?.message ?? String(err)})`, status: 400 });
+    return refused({ reason: `the body could not be read (${errorMessage(err)})`, status: 400 });
   }
 }
 
@@ -102,7 +103,7 @@ function parseBody(text: string, receivedAt: Date, limits: PushLimits): ParsedPu
   try {
     body = JSON.parse(text); // V8 parses without recursion: any depth is safe here, and checked right after
   } catch (err) {
-    return refused({ reason: `the body is not valid JSON (${(err as Error).message})`, status: 400 });
+    return refused({ reason: `the body is not valid JSON (${errorMessage(err)})`, status: 400 });
   }
   const tooMuch = checkShape(body, limits);
   if (tooMuch)

@@ -12,9 +12,9 @@ import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { ErrorCodes, SyncError } from '../errors.js';
+import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { QUEUES } from '../queues.js';
+import { QUEUES } from '../job-runtime/queues.js';
 import { closeRedis, producerConnection } from '../redis.js';
 import { SHORT_SECRET } from './auth.js';
 import { ConnectionGuard, warnIfFewFileDescriptors } from './connections.js';
@@ -82,7 +82,7 @@ export class PushReceiver {
       await closeRedis(redis);
       throw new SyncError(
         ErrorCodes.USAGE,
-        `the push receiver cannot listen on ${config.push.host}:${config.push.port} (${(err as Error).message}): set PUSH_PORT / PUSH_HOST`,
+        `the push receiver cannot listen on ${config.push.host}:${config.push.port} (${errorMessage(err)}): set PUSH_PORT / PUSH_HOST`,
         { cause: err },
       );
     }

@@ -242,7 +242,7 @@ export class SensoterraHttp {
     if (!err.retryable || attempt >= this.retry.attempts) throw err;
     const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
     const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2); // "equal jitter"
-    this.options.log.warn({ endpoint, attempt, delayMs, err: err.message }, 'sensoterra request failed, retrying');
+    this.options.log.warn({ endpoint, attempt, delayMs, err }, 'sensoterra request failed, retrying');
     await sleep(delayMs, signal);
   }
 

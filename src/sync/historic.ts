@@ -3,10 +3,10 @@
  * staging and landed in one short transaction, idempotently: what pushes or earlier pulls already stored is not
  * stored again. Used by `reconcile` (gaps of quiet probes) and `backfill` (on demand).
  */
-import type { JobContext } from '../job.js';
+import type { JobContext } from '../job-runtime/job.js';
 import { extraFields, toReading, type Reading, type ReadingOrigin, type ReadingSource } from '../readings/reading.js';
 import { SkippedReadings, type SkippedSummary } from '../readings/skipped.js';
-import { landStagedReadings, readingRow, type ReadingsOutcome } from '../warehouse/readings-store.js';
+import { readingRow, type ReadingsOutcome } from '../warehouse/readings-store.js';
 
 const KNOWN_FIELDS = new Set(['timestamp', 'height', 'unit', 'value', 'type']);
 
@@ -40,7 +40,7 @@ export async function fillWindow(ctx: JobContext, window: Window, source: Readin
     );
     read += batch.length;
   }
-  const landed = await ctx.db.write((c) => landStagedReadings(c, ctx.runId));
+  const landed = await ctx.db.landStagedReadings(ctx.runId);
   if (skipped.count > 0)
     ctx.log.warn({ serial: window.serial, skipped: skipped.summary() }, 'historic readings skipped');
   return { ...landed, read, skipped: skipped.summary() };

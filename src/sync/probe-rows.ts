@@ -1,5 +1,5 @@
 /**
- * From the API's probe to the rows a sync stages: the probe itself (stage_probes, in column order) and the
+ * From the API's probe to the rows a sync stages: the probe itself (stage_probes, by column name) and the
  * readings of its status.last_readings (source 'status').
  */
 import type { Config } from '../config.js';
@@ -8,7 +8,7 @@ import { probeTimeZone } from './time-zone.js';
 import type { ApiProbe } from '../sensoterra/schemas.js';
 import { extraFields, toReading, type Reading } from '../readings/reading.js';
 import type { SkippedReadings } from '../readings/skipped.js';
-import type { Cell } from '../warehouse/appender.js';
+import type { StageRow } from '../warehouse/stage-tables.js';
 
 /** Sorted by depth, only the fields that define the calibration: a stable text for hashing and comparing. */
 function soilProfileJson(profile: ApiProbe['soil_profile']): string | null {
@@ -17,34 +17,33 @@ function soilProfileJson(profile: ApiProbe['soil_profile']): string | null {
   return JSON.stringify(layers);
 }
 
-/** In stage_probes' column order (time_zone last: migration 0004 added it). */
 export function probeStageRow(
   runId: string,
   { value: p, raw }: Element<ApiProbe>,
   timeZones: Config['timeZoneOverrides'],
-): Cell[] {
-  return [
-    runId,
-    p.serial,
-    p.id,
-    p.name ?? p.serial,
-    p.sku,
-    p.state,
-    p.location_id,
-    p.latitude,
-    p.longitude,
-    p.customer_id,
-    p.interval,
-    p.unit,
-    p.dev_eui,
-    soilProfileJson(p.soil_profile),
-    p.status?.battery,
-    p.status?.rssi,
-    p.status?.connectivity,
-    p.status?.last_update,
-    JSON.stringify(raw),
-    probeTimeZone(p, timeZones),
-  ];
+): StageRow<'stage_probes'> {
+  return {
+    run_id: runId,
+    serial: p.serial,
+    probe_id: p.id,
+    name: p.name ?? p.serial,
+    sku: p.sku,
+    state: p.state,
+    location_id: p.location_id,
+    latitude: p.latitude,
+    longitude: p.longitude,
+    customer_id: p.customer_id,
+    interval_minutes: p.interval,
+    unit: p.unit,
+    dev_eui: p.dev_eui,
+    soil_profile: soilProfileJson(p.soil_profile),
+    battery: p.status?.battery,
+    rssi: p.status?.rssi,
+    connectivity: p.status?.connectivity,
+    last_update: p.status?.last_update,
+    raw: JSON.stringify(raw),
+    time_zone: probeTimeZone(p, timeZones),
+  };
 }
 
 const STATUS_READING_FIELDS = new Set(['type', 'depth', 'value', 'unit', 'timestamp']);

@@ -5,8 +5,8 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Reading } from '../readings/reading.js';
-import type { Cell } from './appender.js';
 import { ident, sqlFile } from './sql-files.js';
+import type { StageRow } from './stage-tables.js';
 
 export interface ReadingsOutcome {
   offered: number;
@@ -15,8 +15,20 @@ export interface ReadingsOutcome {
   conflicts: number; // new conflicts recorded
 }
 
-export function readingRow(runId: string, r: Reading): Cell[] {
-  return [runId, r.serial, r.probeId, r.type, r.depthCm, r.ts, r.value, r.unit, r.source, r.receivedAt, r.extra];
+export function readingRow(runId: string, r: Reading): StageRow<'stage_readings'> {
+  return {
+    run_id: runId,
+    serial: r.serial,
+    probe_id: r.probeId,
+    type: r.type,
+    depth_cm: r.depthCm,
+    ts: r.ts,
+    value: r.value,
+    unit: r.unit,
+    source: r.source,
+    received_at: r.receivedAt,
+    extra: r.extra,
+  };
 }
 
 /** Stages rows already made with readingRow (the writer builds them while parsing) and lands them. */

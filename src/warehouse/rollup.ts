@@ -3,19 +3,17 @@
  * rollup_dirty within the same transaction; the refresh then rolls exactly those probe-days up again, in a
  * transaction of its own right after, so that the writer's hot path stays short.
  */
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlFile } from './sql-files.js';
-import type { Warehouse } from './warehouse.js';
 
-/** Rolls up every marked probe-day again; returns how many rollup rows were written. */
-export function refreshRollup(db: Warehouse): Promise<number> {
-  return db.write(async (c) => {
-    const marks = Number((await c.runAndReadAll('SELECT count(*) AS n FROM rollup_dirty')).getRowObjectsJS()[0]!.n);
-    if (marks === 0) return 0;
-    await c.run(sqlFile('rollup/dirty-days'));
-    await c.run(sqlFile('rollup/delete-dirty'));
-    const written = (await c.run(sqlFile('rollup/insert-dirty'))).rowsChanged;
-    await c.run(sqlFile('rollup/clear-dirty'));
-    await c.run('DROP TABLE dirty_days');
-    return written;
-  });
+/** Rolls up every marked probe-day again; returns how many rollup rows were written. Call in a transaction. */
+export async function refreshRollup(c: DuckDBConnection): Promise<number> {
+  const marks = Number((await c.runAndReadAll('SELECT count(*) AS n FROM rollup_dirty')).getRowObjectsJS()[0]!.n);
+  if (marks === 0) return 0;
+  await c.run(sqlFile('rollup/dirty-days'));
+  await c.run(sqlFile('rollup/delete-dirty'));
+  const written = (await c.run(sqlFile('rollup/insert-dirty'))).rowsChanged;
+  await c.run(sqlFile('rollup/clear-dirty'));
+  await c.run('DROP TABLE dirty_days');
+  return written;
 }

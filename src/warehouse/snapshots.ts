@@ -7,7 +7,6 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { ts } from './duckdb.js';
 import { landStagedReadings, type ReadingsOutcome } from './readings-store.js';
 import { ident, sqlFile } from './sql-files.js';
-import type { Warehouse } from './warehouse.js';
 
 export interface ApplyOptions {
   runId: string;
@@ -42,28 +41,30 @@ interface ProbesDiff {
   missing: number;
 }
 
-export function applyProbeSnapshot(db: Warehouse, opts: ProbeSnapshotOptions): Promise<ProbeSnapshotOutcome> {
-  return db.write(async (c) => {
-    await c.run(sqlFile('sync/probes-desired-from-stage'), { run_id: opts.runId, at: ts(opts.at) });
-    const diff = await probesDiff(c, opts.complete, opts.runId);
-    const deletionsRefused = refusedDeletion(diff, opts.maxDeleteShare);
-    await applyDesiredProbes(c, opts);
-    const deleted =
-      diff.missing > 0 && deletionsRefused === undefined
-        ? (await c.run(sqlFile('sync/probes-mark-deleted'), { at: ts(opts.at), run_id: opts.runId })).rowsChanged
-        : 0;
-    await c.run(sqlFile('sync/probe-status-insert'), { run_id: opts.runId });
-    const readings = await landStagedReadings(c, opts.runId);
-    return {
-      inserted: diff.new_probes,
-      updated: diff.updated,
-      deleted,
-      newVersions: diff.new_versions,
-      restored: diff.restored,
-      deletionsRefused,
-      readings,
-    };
-  });
+/** Each apply runs in the caller's write transaction. */
+export async function applyProbeSnapshot(
+  c: DuckDBConnection,
+  opts: ProbeSnapshotOptions,
+): Promise<ProbeSnapshotOutcome> {
+  await c.run(sqlFile('sync/probes-desired-from-stage'), { run_id: opts.runId, at: ts(opts.at) });
+  const diff = await probesDiff(c, opts.complete, opts.runId);
+  const deletionsRefused = refusedDeletion(diff, opts.maxDeleteShare);
+  await applyDesiredProbes(c, opts);
+  const deleted =
+    diff.missing > 0 && deletionsRefused === undefined
+      ? (await c.run(sqlFile('sync/probes-mark-deleted'), { at: ts(opts.at), run_id: opts.runId })).rowsChanged
+      : 0;
+  await c.run(sqlFile('sync/probe-status-insert'), { run_id: opts.runId });
+  const readings = await landStagedReadings(c, opts.runId);
+  return {
+    inserted: diff.new_probes,
+    updated: diff.updated,
+    deleted,
+    newVersions: diff.new_versions,
+    restored: diff.restored,
+    deletionsRefused,
+    readings,
+  };
 }
 
 /** A snapshot that would remove more than the allowed share of probes at once is more likely wrong than true. */
@@ -101,15 +102,13 @@ export interface GuardedCounts extends ChangeCounts {
 }
 
 /** The account's locations; those missing from the list marked deleted, unless too many would be at once. */
-export function applyLocations(db: Warehouse, opts: GuardedOptions): Promise<GuardedCounts> {
-  return db.write(async (c) => {
-    const params = { run_id: opts.runId, at: ts(opts.at) };
-    const deletionsRefused = await refusedListDeletion(c, 'locations', opts);
-    const merged = await mergeActions(c, 'sync/locations-merge', params);
-    const deleted =
-      deletionsRefused === undefined ? (await c.run(sqlFile('sync/locations-mark-deleted'), params)).rowsChanged : 0;
-    return { ...merged, deleted, deletionsRefused };
-  });
+export async function applyLocations(c: DuckDBConnection, opts: GuardedOptions): Promise<GuardedCounts> {
+  const params = { run_id: opts.runId, at: ts(opts.at) };
+  const deletionsRefused = await refusedListDeletion(c, 'locations', opts);
+  const merged = await mergeActions(c, 'sync/locations-merge', params);
+  const deleted =
+    deletionsRefused === undefined ? (await c.run(sqlFile('sync/locations-mark-deleted'), params)).rowsChanged : 0;
+  return { ...merged, deleted, deletionsRefused };
 }
 
 /** Locations and customers get the probes' guard: an empty or truncated list deletes nothing. */
@@ -134,30 +133,28 @@ export interface CustomersOutcome extends GuardedCounts {
 }
 
 /** A reseller's customers, which probe belongs to whom, and a new probe version for every probe that moved. */
-export function applyCustomers(db: Warehouse, opts: GuardedOptions): Promise<CustomersOutcome> {
-  return db.write(async (c) => {
-    const params = { run_id: opts.runId, at: ts(opts.at) };
-    const deletionsRefused = await refusedListDeletion(c, 'customers', opts);
-    const merged = await mergeActions(c, 'sync/customers-merge', params);
-    // a list too short to delete customers from is too short to take probes away from them, too
-    if (deletionsRefused !== undefined)
-      return { ...merged, deleted: 0, deletionsRefused, mappingsAdded: 0, mappingsRemoved: 0, probesMoved: 0 };
-    const deleted = (await c.run(sqlFile('sync/customers-mark-deleted'), params)).rowsChanged;
-    const mapping = await mergeActions(c, 'sync/customer-probes-merge', params);
-    await c.run(sqlFile('sync/probes-desired-from-mapping'), { at: ts(opts.at) });
-    const probesMoved = Number(
-      (await c.runAndReadAll('SELECT count(*) AS n FROM desired_probes')).getRowObjectsJS()[0]!.n,
-    );
-    await applyDesiredProbes(c, { ...opts, changedBy: 'sync-customers' });
-    return {
-      ...merged,
-      deleted,
-      deletionsRefused,
-      mappingsAdded: mapping.inserted,
-      mappingsRemoved: mapping.deleted,
-      probesMoved,
-    };
-  });
+export async function applyCustomers(c: DuckDBConnection, opts: GuardedOptions): Promise<CustomersOutcome> {
+  const params = { run_id: opts.runId, at: ts(opts.at) };
+  const deletionsRefused = await refusedListDeletion(c, 'customers', opts);
+  const merged = await mergeActions(c, 'sync/customers-merge', params);
+  // a list too short to delete customers from is too short to take probes away from them, too
+  if (deletionsRefused !== undefined)
+    return { ...merged, deleted: 0, deletionsRefused, mappingsAdded: 0, mappingsRemoved: 0, probesMoved: 0 };
+  const deleted = (await c.run(sqlFile('sync/customers-mark-deleted'), params)).rowsChanged;
+  const mapping = await mergeActions(c, 'sync/customer-probes-merge', params);
+  await c.run(sqlFile('sync/probes-desired-from-mapping'), { at: ts(opts.at) });
+  const probesMoved = Number(
+    (await c.runAndReadAll('SELECT count(*) AS n FROM desired_probes')).getRowObjectsJS()[0]!.n,
+  );
+  await applyDesiredProbes(c, { ...opts, changedBy: 'sync-customers' });
+  return {
+    ...merged,
+    deleted,
+    deletionsRefused,
+    mappingsAdded: mapping.inserted,
+    mappingsRemoved: mapping.deleted,
+    probesMoved,
+  };
 }
 
 export interface ParametersOutcome extends ChangeCounts {
@@ -165,23 +162,24 @@ export interface ParametersOutcome extends ChangeCounts {
 }
 
 /** The parameter lists: SOIL rows into soil_types (with history), the others into parameters. */
-export function applyParameters(db: Warehouse, opts: ApplyOptions & { language: string }): Promise<ParametersOutcome> {
-  return db.write(async (c) => {
-    const at = ts(opts.at);
-    await c.run(sqlFile('sync/soil-types-desired'), { run_id: opts.runId, at });
-    await c.run(sqlFile('sync/soil-type-history-close'), { at });
-    const opened = (await c.run(sqlFile('sync/soil-type-history-open'), { at, run_id: opts.runId })).rowsChanged;
-    const soil = await mergeActions(c, 'sync/soil-types-merge', { at, language: opts.language });
-    const soilDeleted = (await c.run(sqlFile('sync/soil-types-mark-deleted'), { at, run_id: opts.runId })).rowsChanged;
-    const other = await mergeActions(c, 'sync/parameters-merge', { run_id: opts.runId, at, language: opts.language });
-    const otherDeleted = (await c.run(sqlFile('sync/parameters-mark-deleted'), { run_id: opts.runId, at })).rowsChanged;
-    return {
-      inserted: soil.inserted + other.inserted,
-      updated: soil.updated + other.updated,
-      deleted: soilDeleted + otherDeleted,
-      soilTypes: { ...soil, deleted: soilDeleted, newVersions: opened - soil.inserted },
-    };
-  });
+export async function applyParameters(
+  c: DuckDBConnection,
+  opts: ApplyOptions & { language: string },
+): Promise<ParametersOutcome> {
+  const at = ts(opts.at);
+  await c.run(sqlFile('sync/soil-types-desired'), { run_id: opts.runId, at });
+  await c.run(sqlFile('sync/soil-type-history-close'), { at });
+  const opened = (await c.run(sqlFile('sync/soil-type-history-open'), { at, run_id: opts.runId })).rowsChanged;
+  const soil = await mergeActions(c, 'sync/soil-types-merge', { at, language: opts.language });
+  const soilDeleted = (await c.run(sqlFile('sync/soil-types-mark-deleted'), { at, run_id: opts.runId })).rowsChanged;
+  const other = await mergeActions(c, 'sync/parameters-merge', { run_id: opts.runId, at, language: opts.language });
+  const otherDeleted = (await c.run(sqlFile('sync/parameters-mark-deleted'), { run_id: opts.runId, at })).rowsChanged;
+  return {
+    inserted: soil.inserted + other.inserted,
+    updated: soil.updated + other.updated,
+    deleted: soilDeleted + otherDeleted,
+    soilTypes: { ...soil, deleted: soilDeleted, newVersions: opened - soil.inserted },
+  };
 }
 
 /** Runs a MERGE ... RETURNING merge_action and counts what it did. */

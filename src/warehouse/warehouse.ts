@@ -1,39 +1,42 @@
 /**
  * The warehouse: one DuckDB file, owned by one process (the worker, or a command while no worker runs).
- * Every write goes through `write`, which serialises them: two transactions never interleave on the file.
- * Reads get their own short-lived connection and see what is committed.
+ * This class is the one interface the rest of the code reads and writes through, by verbs (land a push batch,
+ * stage rows, apply a snapshot, record a run, status, export, query); no DuckDB connection or type leaves
+ * src/warehouse/, so moving the warehouse elsewhere (Parquet + a DuckLake catalog) touches this folder only.
+ * Every write goes through the private `write`, which serialises them: two transactions never interleave on the
+ * file. Reads get their own short-lived connection and see what is committed.
  * When the storage fails (a full disk), the warehouse says so (`health`) rather than failing quietly; when DuckDB
  * invalidates the handle, `recover` opens the file again (faults.ts).
- * This class is the one interface the rest of the code writes through, so moving the warehouse elsewhere
- * (Parquet + a DuckLake catalog) touches this module only.
  */
 import { existsSync, rmSync } from 'node:fs';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
+import type { Config, ParquetCompression } from '../config.js';
 import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { appendRows, type Cell } from './appender.js';
 import { inTransaction, lockDown, openDuckDb, ts, type DuckDbLimits } from './duckdb.js';
+import { writeExport } from './export.js';
 import { WarehouseDownError, isFatal, isInvalidatedEarlier, isStorageFault, reasonOf } from './faults.js';
 import { migrate } from './migrations.js';
+import { landPushBatch, parkPush, prunePushes, stage, type PushBatch, type PushBatchOutcome } from './pushes.js';
+import { runReadOnlyQuery, type QueryLimits, type QueryResult } from './query/read-only.js';
+import { landStagedReadings, type ReadingsOutcome } from './readings-store.js';
+import { refreshRollup } from './rollup.js';
 import { rowsOf, type Row } from './rows.js';
-import { createViews } from './views.js';
+import * as runs from './runs.js';
+import { applySettings } from './settings.js';
+import * as snapshots from './snapshots.js';
 import { ident, sqlFile } from './sql-files.js';
+import { STAGE_TABLES, checkStageColumns, type StageRow, type StageTable } from './stage-tables.js';
+import { createViews } from './views.js';
 
-const STAGE_TABLES = [
-  'stage_probes',
-  'stage_locations',
-  'stage_customers',
-  'stage_parameters',
-  'stage_customer_probes',
-  'stage_readings',
-  'stage_pushes',
-  'stage_status',
-  'stage_uplink_extras',
-] as const;
-export type StageTable = (typeof STAGE_TABLES)[number];
-
-export type Params = Record<string, DuckDBValue>;
+type Params = Record<string, DuckDBValue>;
 export type { Row };
+
+/** What `status` shows of the warehouse: row counts, newest reading and push, and the latest run of each job. */
+export interface WarehouseSizes {
+  sizes: Row;
+  lastRuns: Row[];
+}
 
 export interface WarehouseHealth {
   state: 'up' | 'down';
@@ -117,14 +120,103 @@ export class Warehouse {
     };
   }
 
-  /** Runs `fn` as one transaction, after every write queued before it. */
-  write<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
-    return this.serialised(() => this.watched(true, (h) => inTransaction(h.writer, () => fn(h.writer))));
+  // ---- pushes: the writer's hot path
+
+  /** Lands a group-commit batch of pushes in one transaction (pushes.ts). */
+  landPushBatch(batch: PushBatch): Promise<PushBatchOutcome> {
+    return this.write((c) => landPushBatch(c, batch));
   }
 
-  /** Appends staged rows (a page of a snapshot) without holding the writer for longer than that. */
-  stage(table: StageTable, rows: Iterable<Cell[]>): Promise<number> {
-    return this.serialised(() => this.watched(true, (h) => appendRows(h.writer, table, rows)));
+  /** Keeps one push the writer cannot store in rejected_pushes, verbatim with the reason. */
+  parkPush(receivedAt: Date, reason: string, body: string): Promise<void> {
+    return this.write((c) => parkPush(c, receivedAt, reason, body));
+  }
+
+  /** Drops verbatim pushes received before `before` (RAW_PUSH_RETENTION_DAYS); returns how many. */
+  prunePushes(before: Date): Promise<number> {
+    return this.write((c) => prunePushes(c, before));
+  }
+
+  // ---- pulls: stage pages, then apply the snapshot in one short transaction (snapshots.ts)
+
+  /** Appends staged rows (a page of a snapshot), by column name, without holding the writer longer than that. */
+  stage<T extends StageTable>(table: T, rows: Iterable<StageRow<T>>): Promise<number> {
+    return this.serialised(() => this.watched(true, (h) => stage(h.writer, table, rows)));
+  }
+
+  /** Lands the readings a run staged, idempotently (readings-store.ts). */
+  landStagedReadings(runId: string): Promise<ReadingsOutcome> {
+    return this.write((c) => landStagedReadings(c, runId));
+  }
+
+  applyProbeSnapshot(opts: snapshots.ProbeSnapshotOptions): Promise<snapshots.ProbeSnapshotOutcome> {
+    return this.write((c) => snapshots.applyProbeSnapshot(c, opts));
+  }
+
+  applyLocations(opts: snapshots.GuardedOptions): Promise<snapshots.GuardedCounts> {
+    return this.write((c) => snapshots.applyLocations(c, opts));
+  }
+
+  applyCustomers(opts: snapshots.GuardedOptions): Promise<snapshots.CustomersOutcome> {
+    return this.write((c) => snapshots.applyCustomers(c, opts));
+  }
+
+  applyParameters(opts: snapshots.ApplyOptions & { language: string }): Promise<snapshots.ParametersOutcome> {
+    return this.write((c) => snapshots.applyParameters(c, opts));
+  }
+
+  // ---- runs, gaps and backfills (runs.ts)
+
+  startRun(run: runs.RunStart): Promise<void> {
+    return this.write((c) => runs.startRun(c, run));
+  }
+
+  finishRun(run: runs.RunEnd): Promise<void> {
+    return this.write((c) => runs.finishRun(c, run));
+  }
+
+  staleProbes(window: { staleBefore: Date; lookbackFrom: Date }): Promise<(runs.ProbeRef & { gapFrom: Date })[]> {
+    return this.reading((c) => runs.staleProbes(c, window));
+  }
+
+  backfillProbes(serial: string | undefined): Promise<runs.ProbeRef[]> {
+    return this.reading((c) => runs.backfillProbes(c, serial));
+  }
+
+  backfillChunksDone(backfillId: string): Promise<{ serial: string; from: Date }[]> {
+    return this.reading((c) => runs.backfillChunksDone(c, backfillId));
+  }
+
+  recordBackfillChunk(chunk: runs.BackfillChunk): Promise<void> {
+    return this.write((c) => runs.recordBackfillChunk(c, chunk));
+  }
+
+  // ---- upkeep, status, export and the read-only door
+
+  /** Rolls the marked probe-days up again, in a transaction of its own (rollup.ts); returns rows written. */
+  refreshRollup(): Promise<number> {
+    return this.write((c) => refreshRollup(c));
+  }
+
+  /** Writes what of the configuration the views read (settings.ts), then refreshes the rollup. */
+  async applySettings(config: Config): Promise<void> {
+    await this.write((c) => applySettings(c, config, this.log));
+    await this.refreshRollup();
+  }
+
+  async sizes(): Promise<WarehouseSizes> {
+    const [sizes] = await this.read(sqlFile('status/sizes'));
+    return { sizes: sizes ?? {}, lastRuns: await this.read(sqlFile('status/last-runs')) };
+  }
+
+  /** Writes a snapshot file and Parquet into `dir` (export.ts); returns rows per table or view. */
+  writeExport(dir: string, codec: ParquetCompression): Promise<Record<string, number>> {
+    return this.ownConnection((c) => writeExport(c, dir, codec));
+  }
+
+  /** `query`'s door (query/read-only.ts): one bounded, allowlisted SELECT. */
+  query(sql: string, limits: QueryLimits): Promise<QueryResult> {
+    return runReadOnlyQuery(() => this.watched(false, (h) => h.instance.connect()), sql, limits);
   }
 
   /** Drops what a run staged, applied or not. */
@@ -137,29 +229,42 @@ export class Warehouse {
     );
   }
 
-  /** A read on a connection of its own, seeing what is committed. */
-  read(sql: string, params: Params = {}): Promise<Row[]> {
+  /** Runs `fn` as one transaction, after every write queued before it. */
+  private write<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.serialised(() => this.watched(true, (h) => inTransaction(h.writer, () => fn(h.writer))));
+  }
+
+  /** Reads on a connection of its own, seeing what is committed. */
+  private reading<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.watched(false, async (h) => {
       const connection = await h.instance.connect();
       try {
-        return rowsOf(await connection.runAndReadAll(sql, params));
+        return await fn(connection);
       } finally {
         connection.closeSync();
       }
     });
   }
 
-  /** A fresh connection for callers that manage their own reads (queries with a timeout, exports). */
-  connect(): Promise<DuckDBConnection> {
-    return this.watched(false, (h) => h.instance.connect());
+  /** One SQL text read as plain rows (status; tests reach it as db['read'] through test/helpers/warehouse.ts). */
+  private read(sql: string, params: Params = {}): Promise<Row[]> {
+    return this.reading(async (c) => rowsOf(await c.runAndReadAll(sql, params)));
   }
 
   /**
-   * Tells the warehouse about an error met on a connection of `connect()`. Only an invalidated handle takes it down:
-   * an IO error there is about the caller's own files (an export folder that is full), not the warehouse's.
+   * Work on a connection of its own that may also touch files of the caller (an export folder). Only an
+   * invalidated handle takes the warehouse down: an IO error there is about those files (a full export folder).
    */
-  observe(err: unknown): void {
-    if (isFatal(err)) this.noteFailure(err);
+  private async ownConnection<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const connection = await this.watched(false, (h) => h.instance.connect());
+    try {
+      return await fn(connection);
+    } catch (err) {
+      if (isFatal(err)) this.noteFailure(err);
+      throw err;
+    } finally {
+      connection.closeSync();
+    }
   }
 
   /**
@@ -294,6 +399,7 @@ async function openHandle(
     await writer.run("SET GLOBAL TimeZone = 'UTC'");
     await lockDown(writer, [`${path}.tmp`, ...(exportDir === undefined ? [] : [exportDir])]);
     await migrate(writer, log);
+    await checkStageColumns(writer);
     await createViews(writer);
     for (const table of STAGE_TABLES) await writer.run(`DELETE FROM ${ident(table).text}`);
     const interrupted = (await writer.run(sqlFile('runs/mark-interrupted'), { finished_at: ts(new Date()) }))

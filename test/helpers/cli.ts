@@ -1,11 +1,18 @@
 /**
  * Runs the built command line (dist/) as a user would, with the environment given (and nothing else of ours):
  * directly (runCli), or as a command line typed into a shell in the project's root (runShell). Either way, nothing
- * it prints may show a configured secret.
+ * it prints may show a configured secret. A command's rules are tested in the test's own process (runCommand: the
+ * same code from its arguments to its exit code, without the seconds a new process costs); each command keeps one
+ * run through runCli.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commandLogLevel } from '../../src/cli/context.js';
+import { runCommandLine } from '../../src/cli/run.js';
+import type { Config } from '../../src/config.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { loadConfig } from '../../src/service/load-config.js';
 
 /** The project's root, where a user types `npx sensoterra-sync ...` (and where docs' relative paths start). */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -47,6 +54,28 @@ export function runShell(
   opts: { timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return run('bash', ['-c', commandLine], commandLine.slice(0, 80), env, { cwd: ROOT, ...opts });
+}
+
+/**
+ * `sensoterra-sync <args...>` in this process, with `env` as its whole environment (no .env file): what it printed
+ * and its exit code. Its log, when the command logs, is collected with stderr as JSON lines.
+ */
+export async function runCommand(args: string[], env: Record<string, string>): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  let config: Config | undefined;
+  let log: Logger | undefined;
+  let level = (c: Config): string => c.logLevel;
+  const code = await runCommandLine(args, {
+    config: () => (config ??= loadConfig(env)),
+    log: () => (log ??= createLogger(level((config ??= loadConfig(env))), { write: (line) => (stderr += line) })),
+    logFor(command, verbose) {
+      level = (c) => commandLogLevel(c.logLevel, command.logsByDefault === true, verbose);
+    },
+    out: async (text) => void (stdout += text.endsWith('\n') ? text : `${text}\n`),
+    err: (text) => void (stderr += text.endsWith('\n') ? text : `${text}\n`),
+  });
+  return { code, stdout, stderr };
 }
 
 function run(

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { loadConfig, SCHEDULED_JOBS, type Config } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
+import { SCHEDULED_JOBS } from '../../src/job-runtime/registry.js';
+import { loadConfig } from '../../src/service/load-config.js';
 
 export interface TestPlace {
   dir: string;

@@ -4,7 +4,7 @@
  * Prints "stopped" when the guards stop the "service", "still running" if it goes on.
  */
 import { createLogger } from '../../src/logger.js';
-import { installProcessGuards } from '../../src/process-guards.js';
+import { installProcessGuards } from '../../src/service/process-guards.js';
 
 const log = createLogger('info');
 installProcessGuards(log, async () => {

@@ -1,10 +1,11 @@
 /** A warehouse on a temporary file and a client pointed at a running simulator, for tests of the pulls. */
 import { createLogger } from '../../src/logger.js';
-import { runJob, type JobDeps, type RunReport } from '../../src/job-runner.js';
+import { runJob, type JobDeps, type RunReport } from '../../src/job-runtime/runner.js';
 import { SensoterraClient, type ClientOptions } from '../../src/sensoterra/client.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import { Warehouse, type Row } from '../../src/warehouse/warehouse.js';
 import { testPlace, type TestPlace } from './config.js';
+import { readRows } from './warehouse.js';
 
 export interface PullBench {
   place: TestPlace;
@@ -44,7 +45,7 @@ export async function pullBench(
     deps,
     client,
     run: (job) => runJob(job, {}, deps, { trigger: 'command' }),
-    rows: (sql) => db.read(sql),
+    rows: (sql) => readRows(db, sql),
     async close() {
       await client.close();
       await db.close();

@@ -10,6 +10,7 @@ import { Warehouse } from '../../src/warehouse/warehouse.js';
 import { NOW } from './account.js';
 import type { TestPlace } from './config.js';
 import { post } from './stack.js';
+import { readRows } from './warehouse.js';
 
 /** The first uplinks of the last 30 days before NOW, until they hold at least `readings` readings. */
 export function someUplinks(account: AccountFixture, readings: number): Uplink[] {
@@ -80,10 +81,11 @@ export interface Stored {
 export async function stored(place: TestPlace): Promise<Stored> {
   const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
   try {
-    const [row] = await db.read(
+    const [row] = await readRows(
+      db,
       'SELECT count(*) AS readings, count(DISTINCT (serial, type, depth_cm, ts)) AS keys FROM readings',
     );
-    const uplinks = await db.read('SELECT DISTINCT serial, ts FROM readings');
+    const uplinks = await readRows(db, 'SELECT DISTINCT serial, ts FROM readings');
     return {
       ...(row as { readings: number; keys: number }),
       uplinks: new Set(uplinks.map((u) => `${u.serial}@${(u.ts as Date).toISOString()}`)),

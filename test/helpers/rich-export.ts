@@ -6,7 +6,7 @@
  * with the live warehouse; the caller stops it.
  */
 import { publish, type PublishReport } from '../../src/export/publish.js';
-import { runJob } from '../../src/job-runner.js';
+import { runJob } from '../../src/job-runtime/runner.js';
 import { createLogger } from '../../src/logger.js';
 import { sendPushes, uplinksFor } from '../../src/simulator/index.js';
 import { NOW } from './account.js';

@@ -9,11 +9,12 @@ import { PushReceiver } from '../../src/receiver/server.js';
 import { waitUntilIngested } from '../../src/ingest/backlog.js';
 import { Simulator, type AccountFixture } from '../../src/simulator/index.js';
 import type { Row } from '../../src/warehouse/rows.js';
-import { WorkerService } from '../../src/worker.js';
+import { WorkerService } from '../../src/service/worker.js';
 import { NOW, smallAccount } from './account.js';
 import { testPlace, type TestPlace } from './config.js';
 import { apiEnv, FAST_RETRIES } from './pulls.js';
 import { deleteKeys } from './redis.js';
+import { readRows } from './warehouse.js';
 
 /**
  * The push secret of this test file's stacks: its own, so that a push meant for another file's receiver (a sender
@@ -59,7 +60,7 @@ export async function startStack(
     worker,
     receiver,
     pushUrl: `${receiver.url}${place.config.push.path}`,
-    rows: (sql) => stack.worker.deps.db.read(sql),
+    rows: (sql) => readRows(stack.worker.deps.db, sql),
     drained: () => ingestDrained(place),
     setClock(date) {
       now = date;

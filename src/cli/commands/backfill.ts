@@ -1,5 +1,5 @@
 /** `backfill --from DATE --to DATE [--probe SERIAL]`: historic readings, with a progress bar; resumable. */
-import type { RunReport } from '../../job-runner.js';
+import type { RunReport } from '../../job-runtime/runner.js';
 import { viaWorkerOrLocally } from '../../control/local.js';
 import { UsageError } from '../../errors.js';
 import { parseInstant } from '../../time.js';

@@ -1,5 +1,5 @@
 /** `demo`: the main job on embedded defaults (npm run demo). */
-import { runDemo } from '../../demo.js';
+import { runDemo } from '../../service/demo.js';
 import type { Command } from '../context.js';
 
 export const demoCommand: Command = {

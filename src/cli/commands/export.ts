@@ -1,6 +1,6 @@
 /** `export`: publish the Parquet files and the read-only snapshot for BI now. */
 import { viaWorkerOrLocally } from '../../control/local.js';
-import type { RunReport } from '../../job-runner.js';
+import type { RunReport } from '../../job-runtime/runner.js';
 import type { Command } from '../context.js';
 
 export const exportCommand: Command = {

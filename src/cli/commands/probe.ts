@@ -6,7 +6,7 @@
 import { viaWorkerOrLocally } from '../../control/local.js';
 import type { SyncAnswer } from '../../control/handlers.js';
 import { UsageError } from '../../errors.js';
-import type { RunReport } from '../../job-runner.js';
+import type { RunReport } from '../../job-runtime/runner.js';
 import {
   checkCustomer,
   checkLocation,

@@ -6,7 +6,7 @@
 import { viaWorkerOrLocally } from '../../control/local.js';
 import { UsageError } from '../../errors.js';
 import { FORMATS, formatRows, type Format } from '../../format/table.js';
-import type { QueryResult } from '../../query/read-only.js';
+import type { QueryResult } from '../../warehouse/query/read-only.js';
 import { stringOption, type Command } from '../context.js';
 import { chooseSqlSource, readSql } from '../sql-source.js';
 

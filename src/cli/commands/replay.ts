@@ -3,7 +3,7 @@
  * Redis) through the writer again. Needs only Redis: the running worker, or the next one started, takes them.
  */
 import { Queue } from 'bullmq';
-import { QUEUES } from '../../queues.js';
+import { QUEUES } from '../../job-runtime/queues.js';
 import { closeRedis, producerConnection, whenReady } from '../../redis.js';
 import type { Command } from '../context.js';
 

@@ -11,6 +11,7 @@ import {
   uplinksFor,
 } from '../../simulator/index.js';
 import { integerOption, stringOption, type Command } from '../context.js';
+import { errorMessage } from '../../errors.js';
 
 export const simulateCommand: Command = {
   name: 'simulate',
@@ -68,7 +69,7 @@ export const simulateCommand: Command = {
         integerOption(args, 'backlog-hours', 24, { min: 0, max: 24 * 365 }),
         abort.signal,
         io,
-      ).catch((err: unknown) => io.err(`pushing stopped: ${(err as Error).message}`));
+      ).catch((err: unknown) => io.err(`pushing stopped: ${errorMessage(err)}`));
     }
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve();

@@ -1,7 +1,7 @@
 /** `start [--role all|receiver|worker]`: the long-running service, until SIGTERM or SIGINT. */
 import { UsageError, type SyncError } from '../../errors.js';
-import { installProcessGuards } from '../../process-guards.js';
-import { startService, ROLES, type Role } from '../../service.js';
+import { installProcessGuards } from '../../service/process-guards.js';
+import { startService, ROLES, type Role } from '../../service/service.js';
 import { stringOption, type Command } from '../context.js';
 
 export const startCommand: Command = {

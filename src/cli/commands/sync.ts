@@ -2,8 +2,8 @@
 import type { SyncAnswer } from '../../control/handlers.js';
 import { viaWorkerOrLocally } from '../../control/local.js';
 import { UsageError } from '../../errors.js';
-import { SYNC_TARGETS } from '../../job-registry.js';
-import { redact } from '../../secrets.js';
+import { formatSyncAnswer } from '../../format/sync-answer.js';
+import { SYNC_TARGETS } from '../../job-runtime/registry.js';
 import type { Command } from '../context.js';
 
 const TARGETS = Object.keys(SYNC_TARGETS);
@@ -29,14 +29,3 @@ export const syncCommand: Command = {
     return answer.some((r) => r.status === 'failed') ? 1 : 0;
   },
 };
-
-export function formatSyncAnswer(answer: SyncAnswer): string {
-  const width = Math.max(...answer.map((r) => r.job.length));
-  return answer
-    .map((r) =>
-      'error' in r && r.status === 'failed'
-        ? `${r.job.padEnd(width)}  failed     ${redact(String(r.error))}`
-        : `${r.job.padEnd(width)}  ${r.status.padEnd(9)}  ${'summary' in r ? r.summary : ''}  (${(('durationMs' in r ? r.durationMs : 0) / 1000).toFixed(1)} s)`,
-    )
-    .join('\n');
-}

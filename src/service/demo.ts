@@ -7,21 +7,22 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { environment, loadConfig, type Config } from './config.js';
-import { askWorker } from './control/channel.js';
-import type { SyncAnswer } from './control/handlers.js';
-import { PrivateRedis, redisServerAvailable } from './dev/private-redis.js';
-import { RedisUnavailableError } from './errors.js';
-import { formatRows } from './format/table.js';
-import type { RunReport } from './job-runner.js';
-import { SQL_DIR } from './paths.js';
-import type { QueryResult } from './query/read-only.js';
-import { createLogger, type Logger } from './logger.js';
-import { closeRedis, deleteKeysUnder, producerConnection, whenReady } from './redis.js';
+import { environment, type Config } from '../config.js';
+import { loadConfig } from './load-config.js';
+import { askWorker } from '../control/channel.js';
+import type { SyncAnswer } from '../control/handlers.js';
+import { PrivateRedis, redisServerAvailable } from '../dev/private-redis.js';
+import { RedisUnavailableError } from '../errors.js';
+import { formatSyncAnswer } from '../format/sync-answer.js';
+import { formatRows } from '../format/table.js';
+import type { RunReport } from '../job-runtime/runner.js';
+import { SQL_DIR } from '../paths.js';
+import type { QueryResult } from '../warehouse/query/read-only.js';
+import { createLogger, type Logger } from '../logger.js';
+import { closeRedis, deleteKeysUnder, producerConnection, whenReady } from '../redis.js';
 import { startService, type Service } from './service.js';
-import { waitUntilIngested } from './ingest/backlog.js';
-import { PushReceiver } from './receiver/server.js';
-import { formatSyncAnswer } from './cli/commands/sync.js';
+import { waitUntilIngested } from '../ingest/backlog.js';
+import { PushReceiver } from '../receiver/server.js';
 import {
   DEFAULT_EMAIL,
   DEFAULT_PASSWORD,
@@ -29,7 +30,7 @@ import {
   generateAccount,
   sendPushes,
   uplinksFor,
-} from './simulator/index.js';
+} from '../simulator/index.js';
 
 const DEMO_DIR = resolve('data/demo');
 

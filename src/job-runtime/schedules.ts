@@ -1,12 +1,12 @@
 /**
  * Job schedules, upserted idempotently by the worker at start-up from one place (the SCHEDULE_* patterns and
- * SCHEDULE_TZ in config), as BullMQ job schedulers. A schedule no longer configured (switched off, or a job that
- * no longer exists) is removed. A watchdog notices a schedule whose next run is in the past.
+ * SCHEDULE_TZ in config; each job declares its variable and default pattern in jobs/), as BullMQ job schedulers.
+ * A schedule no longer configured (switched off, or a job that no longer exists) is removed. A watchdog notices a
+ * schedule whose next run is in the past.
  */
 import type { Queue } from 'bullmq';
-import { SCHEDULED_JOBS, type Config, type ScheduledJobName } from './config.js';
-import { JOBS } from './job-registry.js';
-import type { Logger } from './logger.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
 
 /** Retries of a scheduled run that failed for a reason retrying can cure (5xx, 429, ...). */
 const SCHEDULED_JOB_OPTIONS = {
@@ -28,10 +28,8 @@ export interface ScheduleState {
 
 export async function upsertSchedules(queue: Queue, config: Config, log: Logger): Promise<ScheduleState[]> {
   const wanted = new Map<string, string>();
-  for (const job of Object.keys(SCHEDULED_JOBS) as ScheduledJobName[]) {
-    const pattern = config.schedules.patterns[job];
-    if (pattern !== null && JOBS[job]) wanted.set(job, pattern);
-  }
+  for (const [job, pattern] of Object.entries(config.schedules.patterns))
+    if (pattern !== null) wanted.set(job, pattern);
   for (const existing of await queue.getJobSchedulers()) {
     const id = existing.id ?? existing.key;
     if (!wanted.has(id)) {

@@ -9,8 +9,8 @@
  * asked too but only as a bonus.
  */
 import type { Redis } from 'ioredis';
-import type { Logger } from './logger.js';
-import { closeRedis, producerConnection } from './redis.js';
+import type { Logger } from '../logger.js';
+import { closeRedis, producerConnection } from '../redis.js';
 
 export type RedisRisk = 'no-aof' | 'aof-not-fsynced' | 'eviction';
 

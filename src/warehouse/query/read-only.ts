@@ -10,9 +10,8 @@
  * the memory one grows is its own; ingestion goes on meanwhile.
  */
 import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
-import { ErrorCodes, QueryRefusedError, SyncError } from '../errors.js';
-import type { Row } from '../warehouse/rows.js';
-import type { Warehouse } from '../warehouse/warehouse.js';
+import { ErrorCodes, QueryRefusedError, SyncError, errorMessage } from '../../errors.js';
+import type { Row } from '../rows.js';
 import { afterLeadingComments } from './sql-text.js';
 import { queryRowsOf } from './values.js';
 import { AGGREGATES, BUILDERS, SCALARS, TABLE_FUNCTIONS } from './allowed-functions.js';
@@ -43,15 +42,26 @@ export interface QueryLimits {
 const READING_KEYWORDS = ['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'DESCRIBE', 'SHOW', 'SUMMARIZE', '('];
 let running: Promise<unknown> = Promise.resolve();
 
-/** One query at a time per process: each waits for the one before it (see the header). */
-export function runReadOnlyQuery(db: Warehouse, sql: string, limits: QueryLimits): Promise<QueryResult> {
-  const run = running.then(() => runNow(db, sql, limits));
+/**
+ * One query at a time per process: each waits for the one before it (see the header). `connect` gives a
+ * connection of its own (Warehouse.query), closed here.
+ */
+export function runReadOnlyQuery(
+  connect: () => Promise<DuckDBConnection>,
+  sql: string,
+  limits: QueryLimits,
+): Promise<QueryResult> {
+  const run = running.then(() => runNow(connect, sql, limits));
   running = run.catch(() => undefined);
   return run;
 }
 
-async function runNow(db: Warehouse, sql: string, limits: QueryLimits): Promise<QueryResult> {
-  const connection = await db.connect();
+async function runNow(
+  connect: () => Promise<DuckDBConnection>,
+  sql: string,
+  limits: QueryLimits,
+): Promise<QueryResult> {
+  const connection = await connect();
   let stopped: SyncError | undefined;
   const stop = (why: SyncError): void => {
     stopped ??= why;
@@ -95,7 +105,7 @@ async function runNow(db: Warehouse, sql: string, limits: QueryLimits): Promise<
   } catch (err) {
     if (stopped) throw stopped;
     if (err instanceof SyncError) throw err;
-    throw new SyncError(ErrorCodes.WAREHOUSE, (err as Error).message.split('\n')[0] ?? 'the query failed');
+    throw duckdbError(err);
   } finally {
     clearTimeout(timer);
     clearInterval(watcher);
@@ -104,12 +114,13 @@ async function runNow(db: Warehouse, sql: string, limits: QueryLimits): Promise<
 }
 
 async function prepareReadOnly(connection: DuckDBConnection, sql: string) {
+  // parsed first (parsing runs nothing): SQL DuckDB cannot read is a syntax error to show, not a statement to refuse
+  const extracted = await connection.extractStatements(sql);
   const keyword = firstKeyword(sql);
   if (!READING_KEYWORDS.includes(keyword))
     throw new QueryRefusedError(
       `${keyword || 'an empty'} statement refused: query runs one SELECT, nothing that changes or configures anything`,
     );
-  const extracted = await connection.extractStatements(sql);
   if (extracted.count !== 1)
     throw new QueryRefusedError(`${extracted.count} statements refused: query runs exactly one SELECT`);
   // before preparing: binding a file reader already opens the file
@@ -296,4 +307,24 @@ function visit(value: unknown, fn: (node: Record<string, unknown>) => void): voi
       queue.push(...Object.values(item));
     }
   }
+}
+
+/** DuckDB's kinds of error that are about the SQL itself (a typo, a missing table or column, a bad cast). */
+const SQL_ERROR =
+  /^(Parser|Binder|Catalog|Conversion|Invalid Input|Out of Range|Not implemented|Type Mismatch) Error\b/;
+
+/**
+ * A DuckDB error as one line: its message with its hints ("Did you mean ...?") kept, and the LINE/caret drawing
+ * (which needs a fixed-width terminal) left out. About the SQL: E_QUERY_INVALID; anything else: E_WAREHOUSE.
+ */
+function duckdbError(err: unknown): SyncError {
+  const lines = errorMessage(err)
+    .replace(/^Failed to extract statements: /, '') // node-api's wrapping of a parser error
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && line !== '^' && !/^LINE \d+:/.test(line));
+  const message = lines.join(' ') || 'the query failed';
+  return new SyncError(SQL_ERROR.test(message) ? ErrorCodes.QUERY_INVALID : ErrorCodes.WAREHOUSE, message, {
+    cause: err,
+  });
 }

@@ -6,7 +6,7 @@
  * - an uncaught exception leaves the process in an unknown state: it is logged, the service is stopped as
  *   gracefully as it can be within a few seconds, and the process exits non-zero for its supervisor to restart.
  */
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 
 const STOP_GRACE_MS = 10_000;
 

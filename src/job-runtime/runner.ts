@@ -3,17 +3,14 @@
  * counts and error), logs with the run id, and drops whatever the run staged, whether it was applied or not.
  */
 import { randomUUID } from 'node:crypto';
-import type { Config } from './config.js';
-import { ErrorCodes, SyncError, errorMessage } from './errors.js';
+import type { Config } from '../config.js';
+import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
 import type { JobContext, JobResult } from './job.js';
-import { JOBS } from './job-registry.js';
-import type { Logger } from './logger.js';
-import { redact } from './secrets.js';
-import type { SensoterraClient } from './sensoterra/client.js';
-import { ts } from './warehouse/duckdb.js';
-import { refreshRollup } from './warehouse/rollup.js';
-import { sqlFile } from './warehouse/sql-files.js';
-import type { Warehouse } from './warehouse/warehouse.js';
+import { JOBS } from './registry.js';
+import type { Logger } from '../logger.js';
+import { redact } from '../secrets.js';
+import type { SensoterraClient } from '../sensoterra/client.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
 
 export interface JobDeps {
   db: Warehouse;
@@ -56,14 +53,12 @@ export async function runJob(name: string, payload: unknown, deps: JobDeps, opts
   const runId = randomUUID();
   const startedAt = deps.clock?.() ?? new Date();
   const log = deps.log.child({ job: name, runId });
-  await deps.db.write((c) =>
-    c.run(sqlFile('runs/start'), { run_id: runId, job: name, trigger: opts.trigger, started_at: ts(startedAt) }),
-  );
+  await deps.db.startRun({ runId, job: name, trigger: opts.trigger, startedAt });
   const ctx = jobContext(deps, { runId, startedAt, log, ...opts });
   log.info({ trigger: opts.trigger }, 'job started');
   try {
     const result = await job.run(parsed.data, ctx);
-    await refreshRollup(deps.db);
+    await deps.db.refreshRollup();
     const report = await finish(deps.db, { runId, job: name, startedAt, status: 'succeeded', ...result });
     log.info(
       {
@@ -121,20 +116,18 @@ async function finish(
   run: JobResult & { runId: string; job: string; startedAt: Date; status: RunReport['status']; error?: string },
 ): Promise<RunReport> {
   const finishedAt = new Date();
-  await db.write((c) =>
-    c.run(sqlFile('runs/finish'), {
-      run_id: run.runId,
-      status: run.status,
-      finished_at: ts(finishedAt),
-      rows_read: run.rowsRead,
-      rows_inserted: run.inserted,
-      rows_updated: run.updated,
-      rows_deleted: run.deleted,
-      conflicts: run.conflicts ?? 0,
-      error: run.error ?? null,
-      details: run.details === undefined ? null : JSON.stringify(run.details),
-    }),
-  );
+  await db.finishRun({
+    runId: run.runId,
+    status: run.status,
+    finishedAt,
+    rowsRead: run.rowsRead,
+    inserted: run.inserted,
+    updated: run.updated,
+    deleted: run.deleted,
+    conflicts: run.conflicts ?? 0,
+    error: run.error ?? null,
+    details: run.details,
+  });
   return {
     ...run,
     startedAt: run.startedAt.toISOString(),

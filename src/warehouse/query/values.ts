@@ -50,7 +50,7 @@ import {
   type DuckDBValueConverter,
   type Json,
 } from '@duckdb/node-api';
-import type { Row } from '../warehouse/rows.js';
+import type { Row } from '../rows.js';
 
 export type QueryValue = Json;
 

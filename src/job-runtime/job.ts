@@ -1,12 +1,15 @@
 /**
- * What every job in jobs/ looks like: a name (= its file name), a payload schema (validated at run time: a payload
- * in Redis may come from an older deploy), and `run(payload, ctx)`, whose dependencies come in through ctx.
+ * What every job in jobs/ looks like: its declaration (a name = its file name; a payload schema, validated at run
+ * time because a payload in Redis may come from an older deploy; whether it calls the Sensoterra API; its default
+ * schedule; the `sync` target that names it) and `run(payload, ctx)`, whose dependencies come in through ctx.
+ * Everything else about a job (the registry, `sync`'s targets, the schedules and their SCHEDULE_* variables) is
+ * derived from these declarations in registry.ts: a job is declared in its own file and nowhere else.
  */
 import type { z } from 'zod';
-import type { Config } from './config.js';
-import type { Logger } from './logger.js';
-import type { SensoterraClient } from './sensoterra/client.js';
-import type { Warehouse } from './warehouse/warehouse.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { SensoterraClient } from '../sensoterra/client.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
 
 export interface JobContext {
   readonly runId: string;
@@ -30,9 +33,25 @@ export interface JobResult {
   summary: string; // one line for a person: what changed
 }
 
+/** A job that runs on its own: the variable that sets its cron pattern (`off` switches it off), and the default. */
+export interface JobSchedule {
+  variable: `SCHEDULE_${string}`;
+  default: string;
+}
+
+/** A job that `sync <target>` runs; `sync all` runs every such job, by `order` (a job first that others refer to). */
+export interface JobSyncTarget {
+  target: string;
+  order: number;
+}
+
 export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   name: string;
   payload: S;
+  /** Calls the Sensoterra API: its schedule may not poll more often than Sensoterra asks (every 5 minutes). */
+  callsApi: boolean;
+  schedule?: JobSchedule;
+  sync?: JobSyncTarget;
   run(payload: z.infer<S>, ctx: JobContext): Promise<JobResult>;
 }
 

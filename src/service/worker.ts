@@ -14,20 +14,19 @@ import {
   type WorkerOptions as WorkerOptions_,
 } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config } from './config.js';
-import { ANSWER_TTL_MS, answerKey, encodeError, waitingKey } from './control/channel.js';
-import { controlHandlers } from './control/handlers.js';
-import { ErrorCodes, QueryRefusedError, SyncError, isRetryable } from './errors.js';
-import { IngestConsumer } from './ingest/consumer.js';
-import { runJob, type JobDeps } from './job-runner.js';
-import type { Logger } from './logger.js';
-import { beatOrGiveWay, claimPrefix, heartbeatOf, readHeartbeat, warehouseIdentity } from './control/heartbeat.js';
-import { HEARTBEAT_INTERVAL_MS, QUEUES, heartbeatKey } from './queues.js';
-import { closeRedis, consumerConnection, producerConnection, whenReady } from './redis.js';
-import { checkSchedules, upsertSchedules } from './schedules.js';
-import { SensoterraClient, warnIfTokenExpiring, type ClientOptions } from './sensoterra/client.js';
-import { applySettings } from './warehouse/settings.js';
-import { Warehouse } from './warehouse/warehouse.js';
+import type { Config } from '../config.js';
+import { ANSWER_TTL_MS, answerKey, waitingKey } from '../control/channel.js';
+import { controlHandlers } from '../control/handlers.js';
+import { ErrorCodes, QueryRefusedError, SyncError, coerceError, isRetryable, serializeError } from '../errors.js';
+import { IngestConsumer } from '../ingest/consumer.js';
+import { runJob, type JobDeps } from '../job-runtime/runner.js';
+import type { Logger } from '../logger.js';
+import { beatOrGiveWay, claimPrefix, heartbeatOf, readHeartbeat, warehouseIdentity } from '../control/heartbeat.js';
+import { HEARTBEAT_INTERVAL_MS, QUEUES, heartbeatKey } from '../job-runtime/queues.js';
+import { closeRedis, consumerConnection, producerConnection, whenReady } from '../redis.js';
+import { checkSchedules, upsertSchedules } from '../job-runtime/schedules.js';
+import { SensoterraClient, warnIfTokenExpiring, type ClientOptions } from '../sensoterra/client.js';
+import { Warehouse } from '../warehouse/warehouse.js';
 
 export interface WorkerOptions {
   clientOptions?: ClientOptions; // tests shorten the client's backoff
@@ -73,7 +72,7 @@ export class WorkerService {
       // before the file: a worker that would split a prefix with another warehouse stops here, having touched nothing
       await claimPrefix(redis, config.queuePrefix, heartbeatOf(config.warehousePath, { state: 'up' }, startedAt));
       db = await openWithRetry(config, log);
-      if (db.health().state === 'up') await applySettings(db, config);
+      if (db.health().state === 'up') await db.applySettings(config);
     } catch (err) {
       await db?.close();
       await closeRedis(redis);
@@ -178,7 +177,7 @@ export class WorkerService {
       return await runJob(job.name, job.data, this.deps, { trigger: job.attemptsMade > 0 ? 'retry' : trigger });
     } catch (err) {
       // an error that retrying cannot cure (401, a broken contract, a bad payload) fails the job at once
-      if (!isRetryable(err)) throw new UnrecoverableError((err as Error).message);
+      if (!isRetryable(err)) throw unrecoverable(err);
       throw err;
     }
   }
@@ -223,9 +222,9 @@ export class WorkerService {
       await this.redis.set(key, text, 'PX', ANSWER_TTL_MS);
       return { answer: key };
     } catch (err) {
-      // only the message travels back through Redis: carry the error code in it (see control/channel.ts)
-      if (err instanceof SyncError) throw new Error(encodeError(err));
-      throw err;
+      // the error goes back whole, as the request's answer (code, message, stack and causes: control/channel.ts)
+      this.deps.log.debug({ err, request: job.name, jobId: job.id }, 'command request failed');
+      return { failed: serializeError(err) };
     }
   }
 
@@ -269,7 +268,7 @@ export class WorkerService {
     this.recovering = true;
     try {
       if (!(await db.recover())) return;
-      await applySettings(db, config);
+      await db.applySettings(config);
       await this.beat();
     } catch (err) {
       log.warn({ err }, 'the warehouse was reopened but its settings could not be written: trying again shortly');
@@ -293,4 +292,17 @@ async function openWithRetry(config: Config, log: Logger): Promise<Warehouse> {
       await new Promise((r) => setTimeout(r, 500));
     }
   }
+}
+
+/**
+ * BullMQ's "do not retry this job", keeping what the error was: its message with its code, the error itself as the
+ * cause, and its stack (which BullMQ keeps in the job), rather than a bare message.
+ */
+function unrecoverable(err: unknown): UnrecoverableError {
+  const original = coerceError(err);
+  const code = original instanceof SyncError ? ` [${original.code}]` : '';
+  const wrapped = new UnrecoverableError(`${original.message}${code}`);
+  wrapped.cause = original;
+  if (original.stack !== undefined) wrapped.stack = original.stack;
+  return wrapped;
 }

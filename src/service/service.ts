@@ -2,11 +2,11 @@
  * The long-running service, by role: `worker` (schedules, pulls, the writer; exactly one), `receiver` (the
  * stateless push endpoint; as many as you like), `all` (both in one process, the default).
  */
-import type { Config } from './config.js';
-import { requireApiCredentials, requirePushSecret } from './config.js';
-import type { SyncError } from './errors.js';
-import type { Logger } from './logger.js';
-import { PushReceiver } from './receiver/server.js';
+import type { Config } from '../config.js';
+import { requireApiCredentials, requirePushSecret } from '../config.js';
+import type { SyncError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { PushReceiver } from '../receiver/server.js';
 import { checkRedisDurabilityWhenReady, type DurabilityCheck, type RedisDurability } from './redis-durability.js';
 import { WorkerService } from './worker.js';
 

@@ -1,0 +1,74 @@
+/**
+ * Landing pushed data: a group-commit batch of pushes (its rows staged by column name, then applied set-based in
+ * one transaction: verbatim pushes, rejections, battery/RSSI, unknown uplink fields, and the readings, idempotently),
+ * a push parked alone because the writer cannot store it, and the retention of verbatim pushes.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { appendRows } from './appender.js';
+import { ts } from './duckdb.js';
+import { landStagedReadings, type ReadingsOutcome } from './readings-store.js';
+import { ident, sqlFile } from './sql-files.js';
+import { STAGE_COLUMNS, type StageRow, type StageTable } from './stage-tables.js';
+
+/** A batch of pushes parsed into stage rows, and the run whose minute counts them. */
+export interface PushBatch {
+  runId: string;
+  startedAt: Date;
+  pushes: number;
+  rows: {
+    pushes: StageRow<'stage_pushes'>[];
+    readings: StageRow<'stage_readings'>[];
+    statuses: StageRow<'stage_status'>[];
+    uplinkExtras: StageRow<'stage_uplink_extras'>[];
+  };
+}
+
+export interface PushBatchOutcome extends ReadingsOutcome {
+  rejected: number;
+}
+
+/** Call inside a write transaction. */
+export async function landPushBatch(c: DuckDBConnection, batch: PushBatch): Promise<PushBatchOutcome> {
+  const { rows } = batch;
+  await stage(c, 'stage_pushes', rows.pushes);
+  await stage(c, 'stage_readings', rows.readings);
+  await stage(c, 'stage_status', rows.statuses);
+  await stage(c, 'stage_uplink_extras', rows.uplinkExtras);
+  const params = { run_id: batch.runId };
+  await c.run(sqlFile('ingest/raw-pushes-insert'), params);
+  const rejected = (await c.run(sqlFile('ingest/rejected-insert'), params)).rowsChanged;
+  await c.run(sqlFile('ingest/status-insert'), params);
+  await c.run(sqlFile('ingest/uplink-extras-insert'), params);
+  const readings = await landStagedReadings(c, batch.runId);
+  for (const table of ['stage_pushes', 'stage_status', 'stage_uplink_extras'])
+    await c.run(sqlFile('sync/stage-clear', { stage: ident(table) }), params);
+  await c.run(sqlFile('ingest/run-add'), {
+    run_id: `ingest:${batch.startedAt.toISOString().slice(0, 16)}`,
+    at: ts(batch.startedAt),
+    read: readings.offered,
+    inserted: readings.inserted,
+    conflicts: readings.conflicts,
+    duplicates: readings.duplicates,
+    rejected,
+    pushes: batch.pushes,
+  });
+  return { ...readings, rejected };
+}
+
+export function stage<T extends StageTable>(
+  c: DuckDBConnection,
+  table: T,
+  rows: Iterable<StageRow<T>>,
+): Promise<number> {
+  return appendRows(c, table, STAGE_COLUMNS[table], rows);
+}
+
+/** Keeps one push the writer could not store, verbatim with the reason, once. */
+export async function parkPush(c: DuckDBConnection, receivedAt: Date, reason: string, body: string): Promise<void> {
+  await c.run(sqlFile('ingest/park-push'), { received_at: ts(receivedAt), reason, body });
+}
+
+/** Drops verbatim pushes received before `before`; returns how many. */
+export async function prunePushes(c: DuckDBConnection, before: Date): Promise<number> {
+  return (await c.run(sqlFile('ingest/raw-pushes-prune'), { before: ts(before) })).rowsChanged;
+}
