@@ -3,11 +3,13 @@
  * was wrong and what to do, the right exit code, and nothing else by default (the JSON log only when asked for).
  * Exit codes: 2 for a mistake in the command or its configuration, 1 for a failure.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/commands/index.js';
 import { commandLogLevel, commandOptions, optionsHelp } from '../src/cli/context.js';
-import { runCli } from './helpers/cli.js';
+import { CLI, ROOT, runCli } from './helpers/cli.js';
 import { testPlace, type TestPlace } from './helpers/config.js';
 import { deleteKeys } from './helpers/redis.js';
 import { createWarehouse } from './helpers/warehouse.js';
@@ -31,6 +33,20 @@ describe('--help of a command', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('answers without loading DuckDB, BullMQ, ioredis or undici (they take half a second to load)', async () => {
+    const preload = join(ROOT, 'test/fixtures/report-loaded-packages.mjs');
+    for (const command of COMMANDS) {
+      const run = spawnSync(process.execPath, ['--import', preload, CLI, command.name, '--help'], { encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      const loaded = /^loaded packages: (.*)$/m.exec(run.stderr)?.[1]?.split(' ') ?? [];
+      expect(loaded, command.name).toContain('pino'); // the report itself works
+      expect(
+        loaded.filter((name) => /^(@duckdb\/|bullmq$|ioredis$|undici$)/.test(name)),
+        command.name,
+      ).toEqual([]);
+    }
   });
 
   it('of every command names each of its options, with what it does', () => {

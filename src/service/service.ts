@@ -8,10 +8,8 @@ import type { SyncError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { PushReceiver } from '../receiver/server.js';
 import { checkRedisDurabilityWhenReady, type DurabilityCheck, type RedisDurability } from './redis-durability.js';
+import type { Role } from './roles.js';
 import { WorkerService } from './worker.js';
-
-export const ROLES = ['all', 'receiver', 'worker'] as const;
-export type Role = (typeof ROLES)[number];
 
 export interface RunningService {
   stop(): Promise<void>;

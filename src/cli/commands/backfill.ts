@@ -1,6 +1,6 @@
 /** `backfill --from DATE --to DATE [--probe SERIAL]`: historic readings, with a progress bar; resumable. */
 import type { RunReport } from '../../job-runtime/runner.js';
-import { viaWorkerOrLocally } from '../../control/local.js';
+import { viaWorkerOrLocally } from '../lazy.js';
 import { UsageError } from '../../errors.js';
 import { parseInstant } from '../../time.js';
 import { ProgressBar } from '../progress.js';

@@ -1,10 +1,9 @@
 /** `customer create --name NAME --email EMAIL [--yes]`: a new customer account under the reseller. */
 import type { SyncAnswer } from '../../control/handlers.js';
-import { viaWorkerOrLocally } from '../../control/local.js';
+import { sensoterraClient, viaWorkerOrLocally } from '../lazy.js';
 import { UsageError } from '../../errors.js';
 import { confirmed, describeChanges } from '../../manage/confirm.js';
 import { redact } from '../../secrets.js';
-import { SensoterraClient } from '../../sensoterra/client.js';
 import { stringOption, type Command } from '../context.js';
 
 export const customerCommand: Command = {
@@ -24,7 +23,7 @@ export const customerCommand: Command = {
     if (!name) throw new UsageError('customer create needs --name NAME');
     if (!email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email))
       throw new UsageError(`--email ${email ?? '(missing)'}: expected an e-mail address`);
-    const api = new SensoterraClient(io.config(), io.log());
+    const api = await sensoterraClient(io.config(), io.log());
     try {
       for await (const batch of api.customers()) {
         const same = batch.find((c) => c.value.email?.toLowerCase() === email.toLowerCase());

@@ -1,5 +1,4 @@
 /** `demo`: the main job on embedded defaults (npm run demo). */
-import { runDemo } from '../../service/demo.js';
 import type { Command } from '../context.js';
 
 export const demoCommand: Command = {
@@ -7,6 +6,7 @@ export const demoCommand: Command = {
   summary: 'the whole pipeline on a bundled simulator, no account needed: syncs, pushes, export, answers',
   usage: 'demo',
   async run(_args, io) {
+    const { runDemo } = await import('../../service/demo.js');
     await runDemo((text) => io.out(text));
   },
 };

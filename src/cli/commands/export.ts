@@ -1,5 +1,5 @@
 /** `export`: publish the Parquet files and the read-only snapshot for BI now. */
-import { viaWorkerOrLocally } from '../../control/local.js';
+import { viaWorkerOrLocally } from '../lazy.js';
 import type { RunReport } from '../../job-runtime/runner.js';
 import type { Command } from '../context.js';
 

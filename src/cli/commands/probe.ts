@@ -3,7 +3,7 @@
  * the change is shown and needs --yes (or a "y" at a terminal), and the warehouse shows the new probe version at
  * once, dated when the change was made.
  */
-import { viaWorkerOrLocally } from '../../control/local.js';
+import { sensoterraClient, viaWorkerOrLocally } from '../lazy.js';
 import type { SyncAnswer } from '../../control/handlers.js';
 import { UsageError } from '../../errors.js';
 import type { RunReport } from '../../job-runtime/runner.js';
@@ -20,7 +20,7 @@ import {
 } from '../../manage/checks.js';
 import { confirmed, describeChanges, show, showProfile, type Change } from '../../manage/confirm.js';
 import { redact } from '../../secrets.js';
-import { SensoterraClient } from '../../sensoterra/client.js';
+import type { SensoterraClient } from '../../sensoterra/client.js';
 import type { ProbeChanges } from '../../sensoterra/management.js';
 import { stringOption, type Command, type CommandArgs, type CommandIO } from '../context.js';
 
@@ -62,7 +62,7 @@ export const probeCommand: Command = {
     }
     const serial = checkSerialFormat(serialArg);
     const changes = requestedChanges(args);
-    const api = new SensoterraClient(io.config(), io.log());
+    const api = await sensoterraClient(io.config(), io.log());
     try {
       if (sub === 'transfer') return await transfer(api, serial, args, io);
       await checkAgainstAccount(api, changes);

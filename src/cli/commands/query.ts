@@ -3,7 +3,7 @@
  * through the running worker (so a reading acknowledged a second ago is visible), or on the file when no worker
  * runs. Where the SQL comes from: ../sql-source.ts.
  */
-import { viaWorkerOrLocally } from '../../control/local.js';
+import { viaWorkerOrLocally } from '../lazy.js';
 import { UsageError } from '../../errors.js';
 import { FORMATS, formatRows, type Format } from '../../format/table.js';
 import type { QueryResult } from '../../warehouse/query/read-only.js';

@@ -2,9 +2,7 @@
  * `replay`: sends the failed ingest batches (pushes the writer could not land after all its retries, kept in
  * Redis) through the writer again. Needs only Redis: the running worker, or the next one started, takes them.
  */
-import { Queue } from 'bullmq';
 import { QUEUES } from '../../job-runtime/queues.js';
-import { closeRedis, producerConnection, whenReady } from '../../redis.js';
 import type { Command } from '../context.js';
 
 export const replayCommand: Command = {
@@ -13,6 +11,10 @@ export const replayCommand: Command = {
   usage: 'replay',
   async run(_args, io) {
     const config = io.config();
+    const [{ Queue }, { closeRedis, producerConnection, whenReady }] = await Promise.all([
+      import('bullmq'),
+      import('../../redis.js'),
+    ]);
     const redis = producerConnection(config.redisUrl);
     const queue = new Queue(QUEUES.ingest, { connection: redis, prefix: config.queuePrefix });
     queue.on('error', () => undefined); // a refused AUTH and the like surface in whenReady; BullMQ would print each one

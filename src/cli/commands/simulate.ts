@@ -2,14 +2,7 @@
  * `simulate`: only the bundled Sensoterra simulator (API + optional push sender), for trying things by hand.
  * Prints the settings that point sensoterra-sync at it.
  */
-import {
-  DEFAULT_EMAIL,
-  DEFAULT_PASSWORD,
-  Simulator,
-  generateAccount,
-  sendPushes,
-  uplinksFor,
-} from '../../simulator/index.js';
+import type { Simulator } from '../../simulator/index.js';
 import { integerOption, stringOption, type Command } from '../context.js';
 import { errorMessage } from '../../errors.js';
 
@@ -37,6 +30,7 @@ export const simulateCommand: Command = {
     'backlog-hours': { type: 'string', value: 'N', help: 'push the readings of the last N hours first (default 24)' },
   },
   async run(args, io) {
+    const { DEFAULT_EMAIL, DEFAULT_PASSWORD, Simulator, generateAccount } = await import('../../simulator/index.js');
     const seed = integerOption(args, 'seed', 1, { min: 0, max: 2 ** 31 });
     const account = generateAccount({
       seed,
@@ -90,6 +84,7 @@ async function pushLive(
   signal: AbortSignal,
   io: Parameters<Command['run']>[1],
 ): Promise<void> {
+  const { sendPushes, uplinksFor } = await import('../../simulator/index.js');
   let from = new Date(Date.now() - backlogHours * 3_600_000);
   while (!signal.aborted) {
     const to = new Date();

@@ -1,7 +1,6 @@
 /** `start [--role all|receiver|worker]`: the long-running service, until SIGTERM or SIGINT. */
 import { UsageError, type SyncError } from '../../errors.js';
-import { installProcessGuards } from '../../service/process-guards.js';
-import { startService, ROLES, type Role } from '../../service/service.js';
+import { ROLES, type Role } from '../../service/roles.js';
 import { stringOption, type Command } from '../context.js';
 
 export const startCommand: Command = {
@@ -15,6 +14,10 @@ export const startCommand: Command = {
   async run(args, io) {
     const role = (stringOption(args, 'role') ?? 'all') as Role;
     if (!ROLES.includes(role)) throw new UsageError(`--role ${role}: expected one of ${ROLES.join(', ')}`);
+    const [{ startService }, { installProcessGuards }] = await Promise.all([
+      import('../../service/service.js'),
+      import('../../service/process-guards.js'),
+    ]);
     let gaveWay: SyncError | undefined;
     let stopForConflict: (() => void) | undefined;
     const service = await startService(io.config(), io.log(), role, {

@@ -1,7 +1,7 @@
 /** `status [--format text|json]`: worker, queues, schedules with their next runs, last runs, lag, conflicts, sizes. */
 import { ErrorCodes, redactUrl, SyncError, UsageError } from '../../errors.js';
-import { viaWorkerOrLocally } from '../../control/local.js';
-import { queueStatus, type QueueStatus, type WarehouseStatus } from '../../control/status.js';
+import { viaWorkerOrLocally } from '../lazy.js';
+import type { QueueStatus, WarehouseStatus } from '../../control/status.js';
 import { formatRows } from '../../format/table.js';
 import { stringOption, type Command } from '../context.js';
 
@@ -16,6 +16,7 @@ export const statusCommand: Command = {
     const format = stringOption(args, 'format') ?? 'text';
     if (format !== 'text' && format !== 'json') throw new UsageError(`--format ${format}: expected text or json`);
     const config = io.config();
+    const { queueStatus } = await import('../../control/status.js');
     const queues = await queueStatus(config);
     // a warehouse that is down (a full disk) is reported as such, with the queues, rather than failing the command
     const warehouse = await viaWorkerOrLocally<WarehouseStatus>(

@@ -1,6 +1,6 @@
 /** `sync <parameters|locations|probes|customers|all>`: one pull now, waits for it, prints what changed. */
 import type { SyncAnswer } from '../../control/handlers.js';
-import { viaWorkerOrLocally } from '../../control/local.js';
+import { viaWorkerOrLocally } from '../lazy.js';
 import { UsageError } from '../../errors.js';
 import { formatSyncAnswer } from '../../format/sync-answer.js';
 import { SYNC_TARGETS } from '../../job-runtime/registry.js';

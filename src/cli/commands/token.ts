@@ -5,7 +5,7 @@
 import { parseInstant } from '../../time.js';
 import { UsageError } from '../../errors.js';
 import { confirmed, describeChanges } from '../../manage/confirm.js';
-import { jwtExpiry, SensoterraClient } from '../../sensoterra/client.js';
+import { sensoterraClient } from '../lazy.js';
 import { stringOption, type Command } from '../context.js';
 
 const SCOPES = ['READONLY', 'READWRITE'];
@@ -34,7 +34,8 @@ export const tokenCommand: Command = {
       ['expires', '(new)', expiration],
     ]);
     if (!(await confirmed(io, args.values.yes === true, plan))) return 1;
-    const api = new SensoterraClient(io.config(), io.log());
+    const api = await sensoterraClient(io.config(), io.log());
+    const { jwtExpiry } = await import('../../sensoterra/client.js');
     try {
       const token = await api.management.createToken({ tag, scope, expiration });
       io.err(
