@@ -84,6 +84,7 @@ describe('a mistake on the command line', () => {
         'sensoterra-sync: configuration: no Sensoterra credentials: set SENSOTERRA_EMAIL and SENSOTERRA_PASSWORD, or SENSOTERRA_TOKEN (a long-lived token from POST /token)\n',
       );
       expect(result.code).toBe(2);
+      expect(existsSync(place.config.warehousePath)).toBe(false); // nor did it make a warehouse before saying so
     } finally {
       await deleteKeys(place.prefix);
       place.cleanup();
@@ -124,6 +125,21 @@ describe('query, told something it cannot answer', () => {
     }
   });
 
+  it('export at a WAREHOUSE_PATH where there is none: publishes nothing, and creates nothing there', async () => {
+    const place = testPlace();
+    try {
+      const result = await runCli(['export'], place.env);
+      expect(result.stderr).toBe(
+        `sensoterra-sync: there is no warehouse at ${place.config.warehousePath}, and no running worker holds one there: check WAREHOUSE_PATH (the service creates the warehouse when it first starts) [E_NOT_FOUND]\n`,
+      );
+      expect(result.code).toBe(1);
+      expect([existsSync(place.config.warehousePath), existsSync(place.config.exportDir)]).toEqual([false, false]);
+    } finally {
+      await deleteKeys(place.prefix);
+      place.cleanup();
+    }
+  });
+
   it('a WAREHOUSE_PATH where there is none: says so, and creates nothing there', async () => {
     const place = testPlace();
     try {
@@ -147,6 +163,9 @@ describe('the log of a command', () => {
       const quiet = await runCli(['status'], place.env);
       expect([quiet.code, quiet.stderr]).toEqual([0, '']);
       expect(quiet.stdout).toMatch(/^worker {5}not running\n/);
+      // no warehouse there yet: said, not made
+      expect(quiet.stdout).toContain(`\nwarehouse  there is no warehouse at ${place.config.warehousePath},`);
+      expect(existsSync(place.config.warehousePath)).toBe(false);
 
       const verbose = await runCli(['status', '--verbose'], place.env);
       expect(verbose.code).toBe(0);

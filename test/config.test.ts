@@ -166,7 +166,7 @@ describe('the command line with bad configuration', () => {
     const result = await runCli(['sync', 'everything'], {});
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe(
-      'sensoterra-sync: sync needs one target: parameters, locations, probes, customers, all',
+      'sensoterra-sync: sync: no target "everything": expected one of parameters, locations, probes, customers, all',
     );
   });
 });

@@ -104,7 +104,9 @@ describe('a pull in the middle of trouble', () => {
     try {
       sim.clearRequests();
       const failure = astray.run('sync-probes');
-      await expect(failure).rejects.toThrow(/^POST \/customer\/auth: 404 /);
+      await expect(failure).rejects.toThrow(
+        'POST /customer/auth: 404 no route POST /not-the-api/customer/auth: check SENSOTERRA_API_URL (the default is https://monitor.sensoterra.com/api/v3)',
+      );
       expect(sim.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
         'POST /not-the-api/customer/auth 404',
       ]);

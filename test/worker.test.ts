@@ -83,14 +83,26 @@ describe('the worker', () => {
     });
     const result = await runCli(['sync', 'all'], place!.env);
     expect(result.code).toBe(1);
+    // what changed on stdout, in order; what failed on stderr, in one line
     const lines = result.stdout.trim().split('\n');
     expect(lines.map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual([
       'sync-parameters succeeded',
-      'sync-locations failed',
       'sync-customers succeeded',
       'sync-probes succeeded',
     ]);
-    expect(lines[1]).toContain('GET /location: 400 no locations for you');
+    expect(result.stderr).toBe('sensoterra-sync: sync-locations failed: GET /location: 400 no locations for you\n');
+  });
+
+  it('stops `sync all` at refused credentials: one login asked, one line saying which pulls were not run', async () => {
+    await startWorker({ SENSOTERRA_PASSWORD: 'not-the-password' });
+    sim!.clearRequests();
+    const result = await runCli(['sync', 'all'], place!.env);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      'sensoterra-sync: sync-parameters failed: POST /customer/auth: 401 invalid email or password: check SENSOTERRA_EMAIL/SENSOTERRA_PASSWORD or SENSOTERRA_TOKEN (not run, as they would fail the same way: sync-locations, sync-customers, sync-probes)\n',
+    );
+    expect(result.code).toBe(1);
+    expect(sim!.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['POST /customer/auth 401']);
   });
 
   it('upserts one schedule per job from the configured patterns and time zone, and removes those switched off', async () => {
@@ -237,7 +249,7 @@ describe('start', () => {
     place = testPlace({ PUSH_PORT: String(port), PUSH_SECRET: 's' });
     try {
       const result = await runCli(['start', '--role', 'receiver'], place.env, { timeoutMs: 20_000 });
-      expect(result.code).toBe(1);
+      expect(result.code).toBe(2);
       expect(result.stderr).toMatch(
         new RegExp(`the push receiver cannot listen on 127.0.0.1:${port} .*: set PUSH_PORT / PUSH_HOST`),
       );

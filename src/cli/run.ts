@@ -4,7 +4,7 @@
  * command has one end-to-end run and its rules are tested this way). Bad arguments and bad configuration exit 2
  * with one clear line per problem saying what to fix; a failure exits 1.
  */
-import { ConfigError, SyncError, UsageError } from '../errors.js';
+import { ConfigError, ErrorCodes, SyncError, UsageError } from '../errors.js';
 import { COMMANDS } from './commands/index.js';
 import { optionsHelp, parseCommandArgs, type Command, type CommandIO } from './context.js';
 
@@ -60,7 +60,8 @@ export async function runCommandLine(argv: string[], io: CommandLineIO): Promise
     }
     if (err instanceof SyncError) {
       io.err(`sensoterra-sync: ${err.message} [${err.code}]`);
-      return EXIT_FAILED;
+      // a setting to change (a port taken, say) is a mistake in how the command was run, as a bad option is
+      return err.code === ErrorCodes.USAGE || err.code === ErrorCodes.CONFIG_INVALID ? EXIT_USAGE : EXIT_FAILED;
     }
     io.err(`sensoterra-sync: unexpected error: ${(err as Error)?.stack ?? String(err)}`);
     return EXIT_FAILED;

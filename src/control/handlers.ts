@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { requireApiCredentials } from '../config.js';
-import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
+import { ApiError, ErrorCodes, SyncError, errorMessage } from '../errors.js';
 import { SYNC_TARGETS, type SyncTarget } from '../job-runtime/registry.js';
 import { runJob, type JobDeps, type RunReport } from '../job-runtime/runner.js';
 import type { QueryResult } from '../warehouse/query/read-only.js';
@@ -14,7 +14,8 @@ export type Handler = (payload: unknown, progress: (p: unknown) => void) => Prom
 
 const syncPayload = z.object({ target: z.enum(Object.keys(SYNC_TARGETS) as [SyncTarget, ...SyncTarget[]]) });
 
-export type SyncAnswer = (RunReport | { job: string; status: 'failed'; error: string })[];
+/** Each job of a `sync`: its report, why it failed, or why it was not run (an earlier one failed as it would). */
+export type SyncAnswer = (RunReport | { job: string; status: 'failed' | 'not run'; error: string })[];
 
 const backfillPayload = z.object({ from: z.string(), to: z.string(), probe: z.string().optional() });
 const queryPayload = z.object({ sql: z.string().min(1) });
@@ -49,16 +50,25 @@ export function controlHandlers(deps: JobDeps): Record<string, Handler> {
       });
     },
 
-    /** One pull (or all, in order) now; a failed one does not stop the others. */
+    /**
+     * One pull (or all, in order) now; a failed one does not stop the others, unless they would fail the same way
+     * (refused credentials, an API that cannot be reached): those are not run, and not tried against the API again.
+     */
     async sync(payload): Promise<SyncAnswer> {
       const { target } = parse(syncPayload, payload, 'sync');
       requireApiCredentials(deps.config); // every pull needs them: said once, not once per job
       const answer: SyncAnswer = [];
+      let stoppedBy: string | undefined;
       for (const job of SYNC_TARGETS[target] ?? []) {
+        if (stoppedBy !== undefined) {
+          answer.push({ job, status: 'not run', error: `not run: ${stoppedBy} failed, as this would` });
+          continue;
+        }
         try {
           answer.push(await runJob(job, {}, deps, { trigger: 'command' }));
         } catch (err) {
           answer.push({ job, status: 'failed', error: errorMessage(err) });
+          if (failsEveryPull(err)) stoppedBy = job;
         }
       }
       return answer;
@@ -73,4 +83,10 @@ function parse<S extends z.ZodType>(schema: S, payload: unknown, kind: string): 
     ErrorCodes.PAYLOAD_INVALID,
     `${kind}: ${result.error.issues.map((i) => `${i.path.join('.') || 'payload'} ${i.message}`).join('; ')}`,
   );
+}
+
+/** An API failure every other pull would meet too: credentials refused, or no answer from the API at all. */
+function failsEveryPull(err: unknown): boolean {
+  if (!(err instanceof ApiError)) return false;
+  return err.code === ErrorCodes.API_AUTH || (err.code === ErrorCodes.API_UNAVAILABLE && err.status === undefined);
 }

@@ -4,7 +4,7 @@
  * on this host holds the file).
  */
 import { existsSync } from 'node:fs';
-import type { Config } from '../config.js';
+import { requireApiCredentials, type Config } from '../config.js';
 import type { JobDeps } from '../job-runtime/runner.js';
 import type { Logger } from '../logger.js';
 import { SensoterraClient } from '../sensoterra/client.js';
@@ -35,13 +35,7 @@ export async function viaWorkerOrLocally<T>(
   }
   // no worker, or one that holds another warehouse (another WAREHOUSE_PATH on the same prefix): this file is ours
   log.debug({ kind, worker: beat?.warehouse }, 'no worker holds this warehouse: opening it here');
-  if (kind === 'query' && !existsSync(config.warehousePath)) {
-    // a read on a path with a typo would otherwise create an empty warehouse there and answer "0 rows"
-    throw new SyncError(
-      ErrorCodes.NOT_FOUND,
-      `there is no warehouse at ${config.warehousePath}, and no running worker holds one there: check WAREHOUSE_PATH (the service creates the warehouse when it first starts)`,
-    );
-  }
+  checkBeforeOpening(kind, config);
   try {
     return await withLocalDeps(
       config,
@@ -55,6 +49,30 @@ export async function viaWorkerOrLocally<T>(
     // keeps nothing) says so again within a heartbeat or two
     if (await workerAppears(config, WORKER_REAPPEARS_MS)) return ask();
     throw heldByNoWorkerWeKnow(config, err);
+  }
+}
+
+/**
+ * What a request run here needs before the file is opened (opening creates a warehouse where there is none). Only
+ * `sync` may start one: the first pull is how a warehouse begins. The others, at a WAREHOUSE_PATH with a typo,
+ * would answer from (or publish) an empty warehouse made there.
+ */
+const NEEDS: Record<string, { warehouse: boolean; credentials: boolean }> = {
+  sync: { warehouse: false, credentials: true },
+  backfill: { warehouse: true, credentials: true },
+  query: { warehouse: true, credentials: false },
+  status: { warehouse: true, credentials: false },
+  export: { warehouse: true, credentials: false },
+};
+
+function checkBeforeOpening(kind: string, config: Config): void {
+  const needs = NEEDS[kind] ?? { warehouse: true, credentials: false };
+  if (needs.credentials) requireApiCredentials(config);
+  if (needs.warehouse && !existsSync(config.warehousePath)) {
+    throw new SyncError(
+      ErrorCodes.NOT_FOUND,
+      `there is no warehouse at ${config.warehousePath}, and no running worker holds one there: check WAREHOUSE_PATH (the service creates the warehouse when it first starts)`,
+    );
   }
 }
 

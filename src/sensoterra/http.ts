@@ -215,7 +215,12 @@ export class SensoterraHttp {
       });
       return this.retryOrThrow(endpoint, tries.attempt++, err, tries.signal);
     }
-    throw new ApiError(ErrorCodes.API_REQUEST, endpoint, `${status} ${message}`, { status });
+    // the login's address is fixed: a 404 there means the base URL is wrong, not that something was not found
+    const hint =
+      status === 404 && !tries.authenticated
+        ? ': check SENSOTERRA_API_URL (the default is https://monitor.sensoterra.com/api/v3)'
+        : '';
+    throw new ApiError(ErrorCodes.API_REQUEST, endpoint, `${status} ${message}${hint}`, { status });
   }
 
   private async waitForRetryAfter(res: Dispatcher.ResponseData, tries: Tries): Promise<void> {

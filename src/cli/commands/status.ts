@@ -18,7 +18,8 @@ export const statusCommand: Command = {
     const config = io.config();
     const { queueStatus } = await import('../../control/status.js');
     const queues = await queueStatus(config);
-    // a warehouse that is down (a full disk) is reported as such, with the queues, rather than failing the command
+    // a warehouse that is down (a full disk), or not there, is reported as such, with the queues, rather than
+    // failing the command
     const warehouse = await viaWorkerOrLocally<WarehouseStatus>(
       config,
       io.log(),
@@ -27,6 +28,7 @@ export const statusCommand: Command = {
       { timeoutMs: 60_000 },
     ).catch((err: unknown) => {
       if (err instanceof SyncError && err.code === ErrorCodes.WAREHOUSE_DOWN) return { down: err.message };
+      if (err instanceof SyncError && err.code === ErrorCodes.NOT_FOUND) return { missing: err.message };
       throw err;
     });
     if (format === 'json') return io.out(JSON.stringify({ ...queues, warehouse }, null, 2));
@@ -34,7 +36,11 @@ export const statusCommand: Command = {
   },
 };
 
-function describe(q: QueueStatus, w: WarehouseStatus | { down: string }, redisUrl: string): string {
+function describe(
+  q: QueueStatus,
+  w: WarehouseStatus | { down: string } | { missing: string },
+  redisUrl: string,
+): string {
   const head = [
     `worker     ${q.worker ? `running (pid ${q.worker.pid} on ${q.worker.host}), warehouse ${q.worker.warehouse}` : 'not running'}`,
     ...(q.worker?.writer.state === 'down'
@@ -48,6 +54,7 @@ function describe(q: QueueStatus, w: WarehouseStatus | { down: string }, redisUr
     `ingest     lag ${q.ingestLagS} s (oldest batch waiting for the writer)`,
   ];
   if ('down' in w) return [...head, `warehouse  ${w.down}`].join('\n');
+  if ('missing' in w) return [...head, `warehouse  ${w.missing}`].join('\n');
   const s = w.sizes;
   const lines = [
     ...head,

@@ -3,6 +3,7 @@ import type { SyncAnswer } from '../../control/handlers.js';
 import { viaWorkerOrLocally } from '../lazy.js';
 import { UsageError } from '../../errors.js';
 import { formatSyncAnswer } from '../../format/sync-answer.js';
+import { redact } from '../../secrets.js';
 import { SYNC_TARGETS } from '../../job-runtime/registry.js';
 import type { Command } from '../context.js';
 
@@ -14,9 +15,10 @@ export const syncCommand: Command = {
   summary: 'run one pull now (through the running worker if there is one), wait for it, print what changed',
   usage: `sync <${TARGETS.join('|')}>`,
   async run(args, io) {
-    const target = args.positionals[0];
-    if (target === undefined || !TARGETS.includes(target) || args.positionals.length > 1) {
-      throw new UsageError(`sync needs one target: ${TARGETS.join(', ')}`);
+    const [target, ...more] = args.positionals;
+    if (target === undefined || more.length > 0) throw new UsageError(`sync needs one target: ${TARGETS.join(', ')}`);
+    if (!TARGETS.includes(target)) {
+      throw new UsageError(`sync: no target "${target}": expected one of ${TARGETS.join(', ')}`);
     }
     const answer = await viaWorkerOrLocally<SyncAnswer>(
       io.config(),
@@ -25,7 +27,17 @@ export const syncCommand: Command = {
       { target },
       { timeoutMs: SYNC_TIMEOUT_MS },
     );
-    await io.out(formatSyncAnswer(answer));
-    return answer.some((r) => r.status === 'failed') ? 1 : 0;
+    // what changed on stdout; what failed on stderr, a line each, with the pulls it kept from running
+    const ran = answer.filter((r) => r.status !== 'failed' && r.status !== 'not run');
+    if (ran.length > 0) await io.out(formatSyncAnswer(ran));
+    const notRun = answer.filter((r) => r.status === 'not run').map((r) => r.job);
+    for (const failed of answer.filter((r) => r.status === 'failed')) {
+      const error = 'error' in failed ? redact(String(failed.error)) : '';
+      const kept = notRun.length > 0 && failed === answer.findLast((r) => r.status === 'failed');
+      io.err(
+        `sensoterra-sync: ${failed.job} failed: ${error}${kept ? ` (not run, as they would fail the same way: ${notRun.join(', ')})` : ''}`,
+      );
+    }
+    return ran.length === answer.length ? 0 : 1;
   },
 };
