@@ -15,7 +15,7 @@ import { NOW, smallAccount } from './helpers/account.js';
 import { CLI, runCli } from './helpers/cli.js';
 import { DEFAULT_SCHEDULES, testPlace, type TestPlace } from './helpers/config.js';
 import { apiEnv, FAST_RETRIES } from './helpers/pulls.js';
-import { deleteKeys } from './helpers/redis.js';
+import { deleteKeys, PrivateRedis } from './helpers/redis.js';
 import { readRows } from './helpers/warehouse.js';
 
 let sim: Simulator | undefined;
@@ -215,6 +215,21 @@ describe('the worker', () => {
 });
 
 describe('a command that cannot reach the worker holding its warehouse', () => {
+  it('right after Redis restarted (the heartbeat gone with it): waits for the worker to say so again, and asks it', async () => {
+    const redis = await PrivateRedis.start(); // keeps nothing: a restart forgets the worker's heartbeat
+    try {
+      await startWorker({ REDIS_URL: redis.url });
+      await redis.stop();
+      await redis.resume();
+      const result = await runCli(['query', 'SELECT 42 AS answer', '--format', 'csv'], place!.env);
+      expect([result.stdout, result.stderr, result.code]).toEqual(['answer\n42\n', '', 0]);
+    } finally {
+      await worker?.stop();
+      worker = undefined;
+      await redis.destroy();
+    }
+  });
+
   it('with a wrong REDIS_URL: says the file is held and Redis does not answer there, not only "held"', async () => {
     await startWorker();
     const result = await runCli(['query', 'SELECT 1 AS one'], { ...place!.env, REDIS_URL: 'redis://127.0.0.1:1' });
