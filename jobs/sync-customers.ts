@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ApiError, ErrorCodes } from '../src/errors.js';
 import { defineJob, describeCounts } from '../src/job-runtime/job.js';
+import { LOGIN_ENDPOINT } from '../src/sensoterra/endpoints.js';
 
 export default defineJob({
   name: 'sync-customers',
@@ -32,7 +33,11 @@ export default defineJob({
         customerIds.push(...batch.map((b) => b.value.id));
       }
     } catch (err) {
-      const notReseller = err instanceof ApiError && (err.status === 404 || err.code === ErrorCodes.API_FORBIDDEN);
+      // the list's own 404 or 403; the same from the login means a wrong SENSOTERRA_API_URL or account
+      const notReseller =
+        err instanceof ApiError &&
+        err.endpoint !== LOGIN_ENDPOINT &&
+        (err.status === 404 || err.code === ErrorCodes.API_FORBIDDEN);
       if (!notReseller) throw err;
       ctx.log.info({ err }, 'no customers: the account is not a reseller');
       return {

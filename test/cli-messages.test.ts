@@ -4,7 +4,8 @@
  * Exit codes: 2 for a mistake in the command or its configuration, 1 for a failure.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/commands/index.js';
@@ -118,6 +119,35 @@ describe('query, told something it cannot answer', () => {
       const result = await runCli(['query', 'SELECT * FROM readingz'], place.env);
       expect(result.stderr).toBe(
         'sensoterra-sync: Catalog Error: Table with name readingz does not exist! Did you mean "readings"? [E_QUERY_INVALID]\n',
+      );
+      expect(result.code).toBe(1);
+    } finally {
+      place.cleanup();
+    }
+  });
+
+  it('export to an EXPORT_DIR that is a file: names the setting, in one line, exit 2', async () => {
+    const place = await warehousePlace();
+    try {
+      writeFileSync(place.config.exportDir, 'not a folder');
+      const result = await runCli(['export'], place.env);
+      expect(result.stderr).toBe(
+        `sensoterra-sync: EXPORT_DIR=${place.config.exportDir} is not a folder: set EXPORT_DIR to a folder (it is made when missing) [E_CONFIG_INVALID]\n`,
+      );
+      expect(result.code).toBe(2);
+    } finally {
+      place.cleanup();
+    }
+  });
+
+  it('a WAREHOUSE_PATH that is a folder: names the path and the setting, in one line', async () => {
+    const place = testPlace({ WAREHOUSE_PATH: tmpdir() });
+    try {
+      const result = await runCli(['query', 'SELECT 1'], place.env);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^sensoterra-sync: cannot open the warehouse ${tmpdir()} \\(WAREHOUSE_PATH\\): [^\\n]+\\[E_WAREHOUSE\\]\\n$`,
+        ),
       );
       expect(result.code).toBe(1);
     } finally {

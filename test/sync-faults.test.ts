@@ -115,6 +115,17 @@ describe('a pull in the middle of trouble', () => {
     }
   });
 
+  it('fails sync-customers on a 404 at the login, rather than taking the account for one that is no reseller', async () => {
+    const astray = await pullBench(sim, { SENSOTERRA_API_URL: `${sim.url}/not-the-api` }, { pageSize: 1 });
+    try {
+      await expect(astray.run('sync-customers')).rejects.toThrow(
+        /^POST \/customer\/auth: 404 .*check SENSOTERRA_API_URL/,
+      );
+    } finally {
+      await astray.close();
+    }
+  });
+
   it('names the host that refused the connection, and what to check', async () => {
     const port = await closedPort();
     const nobody = await pullBench(sim, { SENSOTERRA_API_URL: `http://127.0.0.1:${port}` }, { pageSize: 1 });

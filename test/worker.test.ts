@@ -105,6 +105,19 @@ describe('the worker', () => {
     expect(sim!.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['POST /customer/auth 401']);
   });
 
+  it('stops `sync all` at a login the API URL cannot reach (a 404): one request, one line', async () => {
+    sim ??= await Simulator.start({ account: smallAccount(), now: NOW });
+    await startWorker({ SENSOTERRA_API_URL: `${sim.url}/nope` });
+    sim.clearRequests();
+    const result = await runCli(['sync', 'all'], place!.env);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      /^sensoterra-sync: sync-parameters failed: POST \/customer\/auth: 404 .*: check SENSOTERRA_API_URL .*\(not run, as they would fail the same way: sync-locations, sync-customers, sync-probes\)\n$/,
+    );
+    expect(result.code).toBe(1);
+    expect(sim.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['POST /nope/customer/auth 404']);
+  });
+
   it('upserts one schedule per job from the configured patterns and time zone, and removes those switched off', async () => {
     const w = await startWorker({
       ...DEFAULT_SCHEDULES,

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { requireApiCredentials } from '../config.js';
 import { ApiError, ErrorCodes, SyncError, errorMessage } from '../errors.js';
+import { LOGIN_ENDPOINT } from '../sensoterra/endpoints.js';
 import { SYNC_TARGETS, type SyncTarget } from '../job-runtime/registry.js';
 import { runJob, type JobDeps, type RunReport } from '../job-runtime/runner.js';
 import type { QueryResult } from '../warehouse/query/read-only.js';
@@ -85,8 +86,15 @@ function parse<S extends z.ZodType>(schema: S, payload: unknown, kind: string): 
   );
 }
 
-/** An API failure every other pull would meet too: credentials refused, or no answer from the API at all. */
+/**
+ * An API failure every other pull would meet too: credentials refused, a login that failed (every pull logs in the
+ * same way: a wrong SENSOTERRA_API_URL answers 404 there), or no answer from the API at all.
+ */
 function failsEveryPull(err: unknown): boolean {
   if (!(err instanceof ApiError)) return false;
-  return err.code === ErrorCodes.API_AUTH || (err.code === ErrorCodes.API_UNAVAILABLE && err.status === undefined);
+  return (
+    err.code === ErrorCodes.API_AUTH ||
+    err.endpoint === LOGIN_ENDPOINT ||
+    (err.code === ErrorCodes.API_UNAVAILABLE && err.status === undefined)
+  );
 }

@@ -3,9 +3,10 @@
  * folder (Warehouse.writeExport, src/warehouse/export.ts), this adds the manifest, and the version is then
  * switched to (versions.ts), so a reader never sees a half-written export.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_EXPORT_FILE_MODE, DEFAULT_PARQUET_COMPRESSION, type ParquetCompression } from '../config.js';
+import { ErrorCodes, SyncError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { STORAGE_VERSION } from '../warehouse/export.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -52,6 +53,7 @@ async function publishNow(
   { fileMode, parquetCompression }: Required<PublishOptions>,
 ): Promise<PublishReport> {
   const started = Date.now();
+  checkExportDir(exportDir);
   const version = newVersionName(new Date(), exportDir);
   const dir = partialDir(exportDir, version);
   let tables: Record<string, number>;
@@ -76,4 +78,15 @@ async function publishNow(
   const report = { version, path, tables, ms: Date.now() - started, pruned };
   log.info({ version, ms: report.ms, readings: report.tables.readings, pruned: pruned.length }, 'export published');
   return report;
+}
+
+/** EXPORT_DIR must be a folder (made when missing): a file there is a setting to fix, not a crash to report. */
+function checkExportDir(exportDir: string): void {
+  const found = statSync(exportDir, { throwIfNoEntry: false });
+  if (found !== undefined && !found.isDirectory()) {
+    throw new SyncError(
+      ErrorCodes.CONFIG_INVALID,
+      `EXPORT_DIR=${exportDir} is not a folder: set EXPORT_DIR to a folder (it is made when missing)`,
+    );
+  }
 }

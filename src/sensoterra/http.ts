@@ -12,6 +12,7 @@ import { ApiError, ContractError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { jsonArrayBatches, MalformedJsonError } from './json-array-stream.js';
 import { RateLimiter, sleep } from './rate-limiter.js';
+import { LOGIN_ENDPOINT } from './endpoints.js';
 import { loginSchema, parseElement } from './schemas.js';
 
 export type Credentials = { email: string; password: string } | { token: string };
@@ -290,7 +291,7 @@ export class SensoterraHttp {
 
   private async logIn(signal?: AbortSignal): Promise<string> {
     const creds = this.options.credentials as { email: string; password: string };
-    const endpoint = 'POST /customer/auth';
+    const endpoint = LOGIN_ENDPOINT;
     const res = await this.send(
       'POST',
       '/customer/auth',

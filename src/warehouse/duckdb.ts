@@ -65,10 +65,14 @@ function describeOpenError(path: string, cause: unknown): SyncError {
       { cause },
     );
   }
-  return new SyncError(ErrorCodes.WAREHOUSE, `cannot open the warehouse ${path}: ${errorMessage(cause)}`, {
-    cause,
-    retryable: isStorageFault(cause),
-  });
+  return new SyncError(
+    ErrorCodes.WAREHOUSE,
+    `cannot open the warehouse ${path} (WAREHOUSE_PATH): ${errorMessage(cause)}`,
+    {
+      cause,
+      retryable: isStorageFault(cause),
+    },
+  );
 }
 
 /**

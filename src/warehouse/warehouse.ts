@@ -416,9 +416,13 @@ async function openHandle(
     forgetNewFile();
     throw err instanceof SyncError
       ? err
-      : new SyncError(ErrorCodes.WAREHOUSE, `cannot open the warehouse ${path}: ${errorMessage(err)}`, {
-          cause: err,
-          retryable: isStorageFault(err),
-        });
+      : new SyncError(
+          ErrorCodes.WAREHOUSE,
+          `cannot open the warehouse ${path} (WAREHOUSE_PATH): ${errorMessage(err)}`,
+          {
+            cause: err,
+            retryable: isStorageFault(err),
+          },
+        );
   }
 }
