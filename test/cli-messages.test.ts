@@ -126,6 +126,19 @@ describe('query, told something it cannot answer', () => {
     }
   });
 
+  it('status with Redis not answering: says what it cannot know there, rather than a lag of 0 and no schedules', async () => {
+    const place = await warehousePlace();
+    try {
+      const result = await runCli(['status'], { ...place.env, REDIS_URL: 'redis://127.0.0.1:1' });
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      expect(result.stdout).toContain('\nredis      unreachable at redis://127.0.0.1:1\n');
+      expect(result.stdout).toContain('\ningest     lag unknown: Redis does not answer (check REDIS_URL)\n');
+      expect(result.stdout).toContain('\nschedules:\nunknown: they live in Redis, which does not answer\n');
+    } finally {
+      place.cleanup();
+    }
+  });
+
   it('export to an EXPORT_DIR that is a file: names the setting, in one line, exit 2', async () => {
     const place = await warehousePlace();
     try {

@@ -51,7 +51,9 @@ function describe(
       ([name, c]) =>
         `queue      ${name.padEnd(8)} ${c.waiting} waiting, ${c.active} active, ${c.delayed} delayed, ${c.failed} failed`,
     ),
-    `ingest     lag ${q.ingestLagS} s (oldest batch waiting for the writer)`,
+    q.redis === 'up'
+      ? `ingest     lag ${q.ingestLagS} s (oldest batch waiting for the writer)`
+      : `ingest     lag unknown: Redis does not answer (check REDIS_URL)`,
   ];
   if ('down' in w) return [...head, `warehouse  ${w.down}`].join('\n');
   if ('missing' in w) return [...head, `warehouse  ${w.missing}`].join('\n');
@@ -63,7 +65,9 @@ function describe(
     `           ${s.conflicts} reading conflicts, ${s.rejected_pushes} rejected pushes kept, ${s.raw_pushes} raw pushes kept`,
     '',
     'schedules:',
-    formatRows(['job', 'pattern', 'tz', 'next'], q.schedules as unknown as Record<string, string>[], 'table'),
+    q.redis === 'up'
+      ? formatRows(['job', 'pattern', 'tz', 'next'], q.schedules as unknown as Record<string, string>[], 'table')
+      : 'unknown: they live in Redis, which does not answer',
     '',
     'last runs:',
     formatRows(
