@@ -13,9 +13,8 @@ import { PARQUET_COMPRESSIONS, type ParquetCompression } from '../config.js';
 import { ident, literal, QuotedSql, sqlFile } from './sql-files.js';
 import { createViews, MATERIALIZED_IN_SNAPSHOT } from './views.js';
 
-/** The tables copied into the snapshot (everything the views need, and everything a user may ask about). */
-export const SNAPSHOT_TABLES = [
-  'readings',
+/** The tables a user asks about, in the snapshot and each as Parquet (readings apart: partitioned by month). */
+const USER_TABLES = [
   'probes',
   'probe_history',
   'probe_status',
@@ -29,6 +28,11 @@ export const SNAPSHOT_TABLES = [
   'reading_conflicts',
   'rejected_pushes',
   'uplink_extras',
+] as const;
+/** The tables copied into the snapshot (everything the views need, and everything a user may ask about). */
+export const SNAPSHOT_TABLES = [
+  'readings',
+  ...USER_TABLES,
   'daily_rollup',
   'warehouse_settings',
   'soil_threshold_defaults',
@@ -36,19 +40,7 @@ export const SNAPSHOT_TABLES = [
 ] as const;
 /** What goes to Parquet besides readings: the user-facing tables, and views worth having as files. */
 export const PARQUET_TABLES = [
-  'probes',
-  'probe_history',
-  'probe_status',
-  'locations',
-  'customers',
-  'customer_probes',
-  'soil_types',
-  'soil_type_history',
-  'parameters',
-  'sync_runs',
-  'reading_conflicts',
-  'rejected_pushes',
-  'uplink_extras',
+  ...USER_TABLES,
   'probe_soil_layers',
   'soil_thresholds',
   'readings_daily',
