@@ -28,6 +28,9 @@ export interface ScheduleVariable {
   callsApi: boolean;
 }
 
+/** SENSOTERRA_API_URL's default: Sensoterra's own API. */
+export const DEFAULT_API_URL = 'https://monitor.sensoterra.com/api/v3';
+
 /** EXPORT_FILE_MODE's default: the owner reads and writes, the group reads, others nothing (directories 0750). */
 export const DEFAULT_EXPORT_FILE_MODE = 0o640;
 
@@ -172,7 +175,7 @@ export function parseConfig(env: Env, scheduledJobs: Readonly<Record<string, Sch
 
 function apiConfig(p: Parser): Config['api'] {
   const api = {
-    url: p.url('SENSOTERRA_API_URL', 'https://monitor.sensoterra.com/api/v3', ['http:', 'https:']),
+    url: p.url('SENSOTERRA_API_URL', DEFAULT_API_URL, ['http:', 'https:']),
     email: p.optional('SENSOTERRA_EMAIL'),
     password: p.optional('SENSOTERRA_PASSWORD'),
     token: p.optional('SENSOTERRA_TOKEN'),

@@ -173,7 +173,7 @@ describe('query, told something it cannot answer', () => {
     try {
       const result = await runCli(['export'], place.env);
       expect(result.stderr).toBe(
-        `sensoterra-sync: there is no warehouse at ${place.config.warehousePath}, and no running worker holds one there: check WAREHOUSE_PATH (the service creates the warehouse when it first starts) [E_NOT_FOUND]\n`,
+        `sensoterra-sync: there is no warehouse at ${place.config.warehousePath}, and no running worker holds one there: check WAREHOUSE_PATH (a first sync, or the service's first start, creates the warehouse) [E_NOT_FOUND]\n`,
       );
       expect(result.code).toBe(1);
       expect([existsSync(place.config.warehousePath), existsSync(place.config.exportDir)]).toEqual([false, false]);
@@ -188,7 +188,7 @@ describe('query, told something it cannot answer', () => {
     try {
       const result = await runCli(['query', 'SELECT 1'], place.env);
       expect(result.stderr).toBe(
-        `sensoterra-sync: there is no warehouse at ${place.config.warehousePath}, and no running worker holds one there: check WAREHOUSE_PATH (the service creates the warehouse when it first starts) [E_NOT_FOUND]\n`,
+        `sensoterra-sync: there is no warehouse at ${place.config.warehousePath}, and no running worker holds one there: check WAREHOUSE_PATH (a first sync, or the service's first start, creates the warehouse) [E_NOT_FOUND]\n`,
       );
       expect(result.code).toBe(1);
       expect(existsSync(place.config.warehousePath)).toBe(false);

@@ -35,10 +35,14 @@ export function commandOptions(command: Command): [string, OptionSpec][] {
   return Object.entries({ ...command.options, ...COMMON_OPTIONS });
 }
 
-/** `-f, --format FORMAT`: an option as it is typed. */
+/** `--format FORMAT`: an option as it is typed. */
+function typed(name: string, spec: OptionSpec): string {
+  return spec.type === 'string' ? `--${name} ${spec.value ?? 'VALUE'}` : `--${name}`;
+}
+
+/** `-f, --format FORMAT`: its line in --help, with its short form. */
 function optionLabel(name: string, spec: OptionSpec): string {
-  const long = spec.type === 'string' ? `--${name} ${spec.value ?? 'VALUE'}` : `--${name}`;
-  return spec.short ? `-${spec.short}, ${long}` : `    ${long}`;
+  return spec.short ? `-${spec.short}, ${typed(name, spec)}` : `    ${typed(name, spec)}`;
 }
 
 /** The options part of a command's --help: one line each, what it is and what it does. */
@@ -52,6 +56,9 @@ export interface CommandArgs {
   values: Record<string, string | boolean | string[] | boolean[] | undefined>;
   positionals: string[];
 }
+
+/** A terminal for a whole command line: a command's IO, whose log level is set once the command is known. */
+export type CommandLineIO = CommandIO & { logFor(command: Command, verbose: boolean): void };
 
 export interface CommandIO {
   config(): Config; // parsed on first use: `--help` needs none
@@ -92,15 +99,12 @@ export function parseCommandArgs(command: Command, argv: string[]): CommandArgs 
 function whatWasWrong(err: unknown, specs: [string, OptionSpec][]): string {
   const message = (err as Error).message.split('\n')[0]!;
   const code = (err as { code?: string }).code;
-  const typed = /'([^']+)'/.exec(message)?.[1] ?? '';
+  const given = /'([^']+)'/.exec(message)?.[1] ?? '';
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const known = specs.map(([name, spec]) =>
-      spec.type === 'string' ? `--${name} ${spec.value ?? 'VALUE'}` : `--${name}`,
-    );
-    return `unknown option ${typed}; its options are ${known.join(', ')}`;
+    return `unknown option ${given}; its options are ${specs.map(([name, spec]) => typed(name, spec)).join(', ')}`;
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    const name = /--([A-Za-z0-9-]+)/.exec(message)?.[1] ?? typed;
+    const name = /--([A-Za-z0-9-]+)/.exec(message)?.[1] ?? given;
     const spec = specs.find(([n]) => n === name)?.[1];
     if (spec?.type === 'boolean') return `--${name} takes no value`;
     return `--${name} needs a value (${spec?.value ?? 'VALUE'})`;
@@ -159,7 +163,7 @@ function restoreValues(values: CommandArgs['values'], restore: (arg: string) => 
  * only with --verbose, or with LOG_LEVEL set to debug or trace, so that by default a command prints its answer and,
  * on failure, one line.
  */
-export function createIO(): CommandIO & { logFor(command: Command, verbose: boolean): void } {
+export function createIO(): CommandLineIO {
   let config: Config | undefined;
   let log: Logger | undefined;
   let level: (c: Config) => string = (c) => c.logLevel;

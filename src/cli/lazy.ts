@@ -5,20 +5,14 @@
  * test/cli-messages.test.ts checks that `--help` loads none of them.
  */
 import type { Config } from '../config.js';
-import type { CommandOptions } from '../control/local.js';
+import type * as Local from '../control/local.js';
 import type { Logger } from '../logger.js';
 import type { SensoterraClient } from '../sensoterra/client.js';
 
 /** control/local.ts: through the running worker, or on the file itself. */
-export async function viaWorkerOrLocally<T>(
-  config: Config,
-  log: Logger,
-  kind: string,
-  payload: unknown,
-  opts: CommandOptions,
-): Promise<T> {
+export async function viaWorkerOrLocally<T>(...args: Parameters<typeof Local.viaWorkerOrLocally>): Promise<T> {
   const local = await import('../control/local.js');
-  return local.viaWorkerOrLocally<T>(config, log, kind, payload, opts);
+  return local.viaWorkerOrLocally<T>(...args);
 }
 
 /** A client of the Sensoterra API (sensoterra/client.ts). */

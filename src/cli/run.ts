@@ -6,13 +6,10 @@
  */
 import { ConfigError, ErrorCodes, SyncError, UsageError } from '../errors.js';
 import { COMMANDS } from './commands/index.js';
-import { optionsHelp, parseCommandArgs, type Command, type CommandIO } from './context.js';
+import { optionsHelp, parseCommandArgs, type Command, type CommandLineIO } from './context.js';
 
 const EXIT_USAGE = 2;
 const EXIT_FAILED = 1;
-
-/** A terminal for a command line: a command's IO, whose log level is set once the command is known. */
-export type CommandLineIO = CommandIO & { logFor(command: Command, verbose: boolean): void };
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

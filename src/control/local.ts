@@ -63,6 +63,8 @@ const NEEDS: Record<string, { warehouse: boolean; credentials: boolean }> = {
   query: { warehouse: true, credentials: false },
   status: { warehouse: true, credentials: false },
   export: { warehouse: true, credentials: false },
+  // a change already made at Sensoterra: recorded, into a new warehouse if need be, rather than lost
+  'probe-changed': { warehouse: false, credentials: false },
 };
 
 function checkBeforeOpening(kind: string, config: Config): void {
@@ -71,7 +73,7 @@ function checkBeforeOpening(kind: string, config: Config): void {
   if (needs.warehouse && !existsSync(config.warehousePath)) {
     throw new SyncError(
       ErrorCodes.NOT_FOUND,
-      `there is no warehouse at ${config.warehousePath}, and no running worker holds one there: check WAREHOUSE_PATH (the service creates the warehouse when it first starts)`,
+      `there is no warehouse at ${config.warehousePath}, and no running worker holds one there: check WAREHOUSE_PATH (a first sync, or the service's first start, creates the warehouse)`,
     );
   }
 }

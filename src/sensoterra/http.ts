@@ -8,6 +8,7 @@
  *   5xx, connection resets, timeouts, malformed bodies: bounded retries, exponential backoff with jitter.
  */
 import { Agent, request, type Dispatcher } from 'undici';
+import { DEFAULT_API_URL } from '../config.js';
 import { ApiError, ContractError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { jsonArrayBatches, MalformedJsonError } from './json-array-stream.js';
@@ -218,9 +219,7 @@ export class SensoterraHttp {
     }
     // the login's address is fixed: a 404 there means the base URL is wrong, not that something was not found
     const hint =
-      status === 404 && !tries.authenticated
-        ? ': check SENSOTERRA_API_URL (the default is https://monitor.sensoterra.com/api/v3)'
-        : '';
+      status === 404 && !tries.authenticated ? `: check SENSOTERRA_API_URL (the default is ${DEFAULT_API_URL})` : '';
     throw new ApiError(ErrorCodes.API_REQUEST, endpoint, `${status} ${message}${hint}`, { status });
   }
 

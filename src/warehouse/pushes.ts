@@ -4,11 +4,10 @@
  * a push parked alone because the writer cannot store it, and the retention of verbatim pushes.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { appendRows } from './appender.js';
 import { ts } from './duckdb.js';
 import { landStagedReadings, type ReadingsOutcome } from './readings-store.js';
 import { ident, sqlFile } from './sql-files.js';
-import { STAGE_COLUMNS, type StageRow, type StageTable } from './stage-tables.js';
+import { stage, type StageRow } from './stage-tables.js';
 
 /** A batch of pushes parsed into stage rows, and the run whose minute counts them. */
 export interface PushBatch {
@@ -53,14 +52,6 @@ export async function landPushBatch(c: DuckDBConnection, batch: PushBatch): Prom
     pushes: batch.pushes,
   });
   return { ...readings, rejected };
-}
-
-export function stage<T extends StageTable>(
-  c: DuckDBConnection,
-  table: T,
-  rows: Iterable<StageRow<T>>,
-): Promise<number> {
-  return appendRows(c, table, STAGE_COLUMNS[table], rows);
 }
 
 /** Keeps one push the writer could not store, verbatim with the reason, once. */

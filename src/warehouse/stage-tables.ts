@@ -7,7 +7,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ErrorCodes, SyncError } from '../errors.js';
-import type { Cell } from './appender.js';
+import { appendRows, type Cell } from './appender.js';
 import { sqlFile } from './sql-files.js';
 
 export const STAGE_COLUMNS = {
@@ -35,6 +35,15 @@ export const STAGE_TABLES = Object.keys(STAGE_COLUMNS) as StageTable[];
 
 /** One row of a stage table: every column by name (undefined or null stages NULL). */
 export type StageRow<T extends StageTable> = { [C in (typeof STAGE_COLUMNS)[T][number]]: Cell };
+
+/** Appends rows to a stage table, each value under its column's name (the Appender takes them in STAGE_COLUMNS order). */
+export function stage<T extends StageTable>(
+  c: DuckDBConnection,
+  table: T,
+  rows: Iterable<StageRow<T>>,
+): Promise<number> {
+  return appendRows(c, table, STAGE_COLUMNS[table], rows);
+}
 
 /** Throws E_STAGE_COLUMNS, naming the table and both column lists, if a stage table's columns are not the declared ones. */
 export async function checkStageColumns(connection: DuckDBConnection): Promise<void> {

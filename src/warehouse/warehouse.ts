@@ -17,7 +17,7 @@ import { inTransaction, lockDown, openDuckDb, ts, type DuckDbLimits } from './du
 import { writeExport } from './export.js';
 import { WarehouseDownError, isFatal, isInvalidatedEarlier, isStorageFault, reasonOf } from './faults.js';
 import { migrate } from './migrations.js';
-import { landPushBatch, parkPush, prunePushes, stage, type PushBatch, type PushBatchOutcome } from './pushes.js';
+import { landPushBatch, parkPush, prunePushes, type PushBatch, type PushBatchOutcome } from './pushes.js';
 import { runReadOnlyQuery, type QueryLimits, type QueryResult } from './query/read-only.js';
 import { landStagedReadings, type ReadingsOutcome } from './readings-store.js';
 import { refreshRollup } from './rollup.js';
@@ -26,7 +26,7 @@ import * as runs from './runs.js';
 import { applySettings } from './settings.js';
 import * as snapshots from './snapshots.js';
 import { ident, sqlFile } from './sql-files.js';
-import { STAGE_TABLES, checkStageColumns, type StageRow, type StageTable } from './stage-tables.js';
+import { STAGE_TABLES, checkStageColumns, stage, type StageRow, type StageTable } from './stage-tables.js';
 import { createViews } from './views.js';
 
 type Params = Record<string, DuckDBValue>;

@@ -30,14 +30,14 @@ export const syncCommand: Command = {
     // what changed on stdout; what failed on stderr, a line each, with the pulls it kept from running
     const ran = answer.filter((r) => r.status !== 'failed' && r.status !== 'not run');
     if (ran.length > 0) await io.out(formatSyncAnswer(ran));
+    const failed = answer.filter((r) => r.status === 'failed');
     const notRun = answer.filter((r) => r.status === 'not run').map((r) => r.job);
-    for (const failed of answer.filter((r) => r.status === 'failed')) {
-      const error = 'error' in failed ? redact(String(failed.error)) : '';
-      const kept = notRun.length > 0 && failed === answer.findLast((r) => r.status === 'failed');
-      io.err(
-        `sensoterra-sync: ${failed.job} failed: ${error}${kept ? ` (not run, as they would fail the same way: ${notRun.join(', ')})` : ''}`,
-      );
-    }
+    // the last failure is the one that kept the rest from running (control/handlers.ts)
+    const kept = notRun.length > 0 ? ` (not run, as they would fail the same way: ${notRun.join(', ')})` : '';
+    failed.forEach((r, i) => {
+      const error = 'error' in r ? redact(String(r.error)) : '';
+      io.err(`sensoterra-sync: ${r.job} failed: ${error}${i === failed.length - 1 ? kept : ''}`);
+    });
     return ran.length === answer.length ? 0 : 1;
   },
 };
