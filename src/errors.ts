@@ -156,6 +156,9 @@ export interface SerializedError {
 
 /** How many causes deep an error travels: enough for any chain of ours, bounded for one that loops. */
 const MAX_CAUSES = 5;
+/** How much of a message or stack travels: an error quoting a huge input is not stored whole in Redis. */
+const MAX_TEXT = 8_000;
+const bounded = (text: string): string => (text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT)}...`);
 
 export function serializeError(thrown: unknown): SerializedError {
   const chain: SerializedError[] = [];
@@ -164,8 +167,8 @@ export function serializeError(thrown: unknown): SerializedError {
     const err = coerceError(current);
     chain.push({
       name: err.name,
-      message: err.message,
-      ...(err.stack === undefined ? {} : { stack: err.stack }),
+      message: bounded(err.message),
+      ...(err.stack === undefined ? {} : { stack: bounded(err.stack) }),
       ...(err instanceof SyncError ? { code: err.code, retryable: err.retryable } : {}),
       ...(err instanceof ConfigError ? { problems: err.problems } : {}),
     });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/commands/index.js';
-import { commandLogLevel, commandOptions, optionsHelp } from '../src/cli/context.js';
+import { commandLogLevel, commandOptions, oneLine, optionsHelp } from '../src/cli/context.js';
 import { CLI, ROOT, runCli } from './helpers/cli.js';
 import { testPlace, type TestPlace } from './helpers/config.js';
 import { deleteKeys } from './helpers/redis.js';
@@ -139,13 +139,47 @@ describe('query, told something it cannot answer', () => {
     }
   });
 
+  it('an answer past QUERY_MAX_ANSWER_BYTES with no worker running: refused as through the worker', async () => {
+    const place = await warehousePlace();
+    try {
+      const result = await runCli(['query', 'SELECT * FROM range(1000)'], {
+        ...place.env,
+        QUERY_MAX_ANSWER_BYTES: '2000',
+      });
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(
+        /^sensoterra-sync: the answer is \d+ bytes, more than QUERY_MAX_ANSWER_BYTES=2000: narrow the query .* \[E_QUERY_REFUSED\]\n$/,
+      );
+      expect(result.code).toBe(1);
+    } finally {
+      place.cleanup();
+    }
+  });
+
   it('export to an EXPORT_DIR that is a file: names the setting, in one line, exit 2', async () => {
     const place = await warehousePlace();
     try {
       writeFileSync(place.config.exportDir, 'not a folder');
       const result = await runCli(['export'], place.env);
       expect(result.stderr).toBe(
-        `sensoterra-sync: EXPORT_DIR=${place.config.exportDir} is not a folder: set EXPORT_DIR to a folder (it is made when missing) [E_CONFIG_INVALID]\n`,
+        `sensoterra-sync: EXPORT_DIR=${place.config.exportDir} cannot be used (it is not a folder): set EXPORT_DIR to a folder this process can write (it is made when missing) [E_CONFIG_INVALID]\n`,
+      );
+      expect(result.code).toBe(2);
+    } finally {
+      place.cleanup();
+    }
+  });
+
+  it('export to an EXPORT_DIR under a file: names the setting and the reason, in one line, exit 2', async () => {
+    const place = await warehousePlace();
+    try {
+      writeFileSync(place.config.exportDir, 'not a folder');
+      const exportDir = join(place.config.exportDir, 'sub');
+      const result = await runCli(['export'], { ...place.env, EXPORT_DIR: exportDir });
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^sensoterra-sync: EXPORT_DIR=${exportDir} cannot be used \\(ENOTDIR: not a directory, [^\\n]*\\): set EXPORT_DIR to a folder this process can write \\(it is made when missing\\) \\[E_CONFIG_INVALID\\]\\n$`,
+        ),
       );
       expect(result.code).toBe(2);
     } finally {
@@ -196,6 +230,22 @@ describe('query, told something it cannot answer', () => {
       await deleteKeys(place.prefix);
       place.cleanup();
     }
+  });
+});
+
+describe('an error line', () => {
+  it('stays one line: a value typed with a line break, and a message of several lines', async () => {
+    const result = await runCli(['query', '--format', 'csv\nx', 'SELECT 1'], {});
+    expect(result.stderr).toBe('sensoterra-sync: --format csv x: expected one of table, csv, json\n');
+    expect(result.code).toBe(2);
+    expect(oneLine('502 <html>\n  <body>Bad Gateway</body>\r\n</html>')).toBe(
+      '502 <html> <body>Bad Gateway</body> </html>',
+    );
+  });
+
+  it('is cut past 2,000 characters, saying how many were left out', () => {
+    const long = `Conversion Error: ${'z'.repeat(1_048_576)}`;
+    expect(oneLine(long)).toBe(`${long.slice(0, 2_000)}... (${long.length - 2_000} more characters)`);
   });
 });
 

@@ -50,6 +50,15 @@ describe('an error sent through Redis', () => {
   });
 });
 
+describe('an error quoting a huge input', () => {
+  it('travels with its message and stack cut at 8,000 characters', () => {
+    const huge = new SyncError(ErrorCodes.QUERY_INVALID, `Parser Error: ${'x'.repeat(1_048_576)}`);
+    const data = serializeError(huge);
+    expect(data.message).toBe(`${huge.message.slice(0, 8_000)}...`);
+    expect(data.stack!.length).toBeLessThanOrEqual(8_003);
+  });
+});
+
 describe('whatever was thrown', () => {
   it('is an Error that says what it was', () => {
     const error = new TypeError('x is not a function');

@@ -290,6 +290,23 @@ describe('answers through the worker', () => {
   });
 });
 
+describe('a request that failed', () => {
+  it('leaves neither the request (its SQL) nor its error in Redis once the command has its answer', async () => {
+    const marker = `marker-${Date.now()}`;
+    const failed = (await askWorker(
+      stack.place.config,
+      'query',
+      { sql: `SELECT '${marker}' AS s FROM readingz` },
+      { timeoutMs: 30_000 },
+    ).catch((e: unknown) => e)) as { code?: string };
+    expect(failed.code).toBe('E_QUERY_INVALID');
+    await withQueue(stack.place.config, QUEUES.control, async (queue) => {
+      const jobs = await queue.getJobs(['completed', 'failed', 'waiting', 'active', 'delayed']);
+      expect(jobs.filter((job) => JSON.stringify([job.data, job.returnvalue]).includes(marker))).toEqual([]);
+    });
+  });
+});
+
 describe('an answer nobody waits for any more', () => {
   it('is not kept in Redis at all', async () => {
     const asked = askWorker(

@@ -3,7 +3,17 @@
  * acknowledging into Redis, and once space is back everything lands, exactly once, without a manual step.
  * The disk is a real tmpfs of a few MB, filled with a file (tests run as root here; see helpers/tmpfs.ts).
  */
-import { closeSync, existsSync, openSync, readdirSync, readlinkSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { queueStatus } from '../src/control/status.js';
@@ -293,5 +303,33 @@ describe('a damaged warehouse file', () => {
     expect(err.message).toMatch(/Corrupt database file|damaged/);
     if (err.code !== undefined) expect(err.code).toBe('E_WAREHOUSE_CORRUPT');
     expect(err.message).not.toMatch(/held by another process/);
+  });
+});
+
+describe('a WAREHOUSE_PATH that cannot be opened', () => {
+  it('that is a link to a disk not mounted yet: fails, and leaves the link as it was', async () => {
+    const place = testPlace();
+    cleanups.push(() => place.cleanup());
+    const link = join(place.dir, 'warehouse-link.duckdb');
+    const target = join(place.dir, 'not-mounted', 'warehouse.duckdb');
+    symlinkSync(target, link);
+    await expect(Warehouse.open(link, place.config.duckdb, createLogger('silent'))).rejects.toThrow(
+      `cannot open the warehouse ${link} (WAREHOUSE_PATH): `,
+    );
+    expect(readlinkSync(link)).toBe(target);
+  });
+
+  it('under a file, where no folder can be made: one error naming the setting', async () => {
+    const place = testPlace();
+    cleanups.push(() => place.cleanup());
+    const blocker = join(place.dir, 'a-file');
+    writeFileSync(blocker, 'not a folder');
+    const path = join(blocker, 'warehouse.duckdb');
+    await expect(Warehouse.open(path, place.config.duckdb, createLogger('silent'))).rejects.toMatchObject({
+      code: 'E_WAREHOUSE',
+      message: expect.stringMatching(
+        new RegExp(`^cannot (make the folder of|open) the warehouse ${path} \\(WAREHOUSE_PATH\\): `),
+      ) as unknown,
+    });
   });
 });

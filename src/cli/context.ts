@@ -192,6 +192,18 @@ export function commandLogLevel(configured: string, logsByDefault: boolean, verb
   return 'silent';
 }
 
+/** The longest error line a command prints: past it, the rest is left out and counted (the log has it whole). */
+const MAX_LINE = 2_000;
+
+/**
+ * A message as the one line a command prints: its line breaks (an API's HTML error page, a value typed with a
+ * newline) become spaces, and a very long one (an error quoting 1 MiB of SQL) is cut, saying how much was left out.
+ */
+export function oneLine(text: string): string {
+  const line = text.replace(/\s*[\r\n]+\s*/g, ' ');
+  return line.length <= MAX_LINE ? line : `${line.slice(0, MAX_LINE)}... (${line.length - MAX_LINE} more characters)`;
+}
+
 export function stringOption(args: CommandArgs, name: string): string | undefined {
   const value = args.values[name];
   return typeof value === 'string' ? value : undefined;

@@ -6,7 +6,7 @@
  */
 import { ConfigError, ErrorCodes, SyncError, UsageError } from '../errors.js';
 import { COMMANDS } from './commands/index.js';
-import { optionsHelp, parseCommandArgs, type Command, type CommandLineIO } from './context.js';
+import { oneLine, optionsHelp, parseCommandArgs, type Command, type CommandLineIO } from './context.js';
 
 const EXIT_USAGE = 2;
 const EXIT_FAILED = 1;
@@ -48,15 +48,15 @@ export async function runCommandLine(argv: string[], io: CommandLineIO): Promise
     return (await command.run(args, io)) ?? 0;
   } catch (err) {
     if (err instanceof ConfigError) {
-      for (const problem of err.problems) io.err(`sensoterra-sync: configuration: ${problem}`);
+      for (const problem of err.problems) io.err(`sensoterra-sync: configuration: ${oneLine(problem)}`);
       return EXIT_USAGE;
     }
     if (err instanceof UsageError) {
-      io.err(`sensoterra-sync: ${err.message}`);
+      io.err(`sensoterra-sync: ${oneLine(err.message)}`);
       return EXIT_USAGE;
     }
     if (err instanceof SyncError) {
-      io.err(`sensoterra-sync: ${err.message} [${err.code}]`);
+      io.err(`sensoterra-sync: ${oneLine(err.message)} [${err.code}]`);
       // a setting to change (a port taken, say) is a mistake in how the command was run, as a bad option is
       return err.code === ErrorCodes.USAGE || err.code === ErrorCodes.CONFIG_INVALID ? EXIT_USAGE : EXIT_FAILED;
     }

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import {
   ErrorCodes,
+  QueryRefusedError,
   RedisUnavailableError,
   SyncError,
   deserializeError,
@@ -109,7 +110,9 @@ export async function askWorker<T>(
       const finished = (await waitForAnswer(queue, jobId, kind, opts, () => workerBeats(redis, config))) as {
         answer?: unknown;
       } | null;
-      return (await takeAnswer(redis, queue, jobId, finished)) as T;
+      // the request (its SQL, and an error in its answer) leaves Redis once the worker has answered it
+      await queue.remove(jobId).catch(() => undefined);
+      return (await takeAnswer(redis, finished)) as T;
     } finally {
       clearInterval(renew);
       process.off('SIGINT', giveUp);
@@ -192,13 +195,23 @@ async function workerBeats(redis: Redis, config: Config): Promise<boolean> {
   return beat?.warehouse === warehouseIdentity(config.warehousePath);
 }
 
-/** Reads the answer the worker left under its own key, and removes it and the request from Redis. */
-async function takeAnswer(
-  redis: Redis,
-  queue: Queue,
-  jobId: string,
-  finished: { answer?: unknown } | null,
-): Promise<unknown> {
+/**
+ * A command's answer as the text it travels as, refused past QUERY_MAX_ANSWER_BYTES: through the worker and in a
+ * command that runs on the file itself alike, so that a query answers the same either way.
+ */
+export function answerText(result: unknown, config: Config): string {
+  const text = JSON.stringify(result ?? null);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > config.queryMaxAnswerBytes) {
+    throw new QueryRefusedError(
+      `the answer is ${bytes} bytes, more than QUERY_MAX_ANSWER_BYTES=${config.queryMaxAnswerBytes}: narrow the query (fewer columns or rows, an aggregate) or read the published export`,
+    );
+  }
+  return text;
+}
+
+/** Reads the answer the worker left under its own key, and removes it from Redis. */
+async function takeAnswer(redis: Redis, finished: { answer?: unknown } | null): Promise<unknown> {
   if ((finished as { abandoned?: unknown } | null)?.abandoned === true) {
     throw new SyncError(
       ErrorCodes.WORKER_TIMEOUT,
@@ -211,7 +224,6 @@ async function takeAnswer(
     [Error | null, string | null],
     unknown,
   ];
-  await (await queue.getJob(jobId))?.remove().catch(() => undefined);
   if (text === null)
     throw new SyncError(
       ErrorCodes.WORKER_TIMEOUT,

@@ -11,7 +11,7 @@ import { SensoterraClient } from '../sensoterra/client.js';
 import { Warehouse } from '../warehouse/warehouse.js';
 import { ErrorCodes, SyncError, redactUrl } from '../errors.js';
 import { HEARTBEAT_INTERVAL_MS } from '../job-runtime/queues.js';
-import { askWorker, findWorker } from './channel.js';
+import { answerText, askWorker, findWorker } from './channel.js';
 import { warehouseIdentity } from './heartbeat.js';
 import { controlHandlers } from './handlers.js';
 
@@ -37,11 +37,11 @@ export async function viaWorkerOrLocally<T>(
   log.debug({ kind, worker: beat?.warehouse }, 'no worker holds this warehouse: opening it here');
   checkBeforeOpening(kind, config);
   try {
-    return await withLocalDeps(
-      config,
-      log,
-      (deps) => controlHandlers(deps)[kind]!(payload, opts.onProgress ?? (() => undefined)) as Promise<T>,
+    const result = await withLocalDeps(config, log, (deps) =>
+      controlHandlers(deps)[kind]!(payload, opts.onProgress ?? (() => undefined)),
     );
+    answerText(result, config); // the same bound on an answer as through the worker
+    return result as T;
   } catch (err) {
     if (!(err instanceof SyncError) || err.code !== ErrorCodes.WAREHOUSE_LOCKED) throw err;
     if (redisDown) throw heldButRedisDown(config, err);

@@ -6,7 +6,7 @@
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_EXPORT_FILE_MODE, DEFAULT_PARQUET_COMPRESSION, type ParquetCompression } from '../config.js';
-import { ErrorCodes, SyncError } from '../errors.js';
+import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { STORAGE_VERSION } from '../warehouse/export.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -53,9 +53,8 @@ async function publishNow(
   { fileMode, parquetCompression }: Required<PublishOptions>,
 ): Promise<PublishReport> {
   const started = Date.now();
-  checkExportDir(exportDir);
   const version = newVersionName(new Date(), exportDir);
-  const dir = partialDir(exportDir, version);
+  const dir = versionFolder(exportDir, version);
   let tables: Record<string, number>;
   try {
     tables = await db.writeExport(dir, parquetCompression);
@@ -80,13 +79,29 @@ async function publishNow(
   return report;
 }
 
-/** EXPORT_DIR must be a folder (made when missing): a file there is a setting to fix, not a crash to report. */
-function checkExportDir(exportDir: string): void {
-  const found = statSync(exportDir, { throwIfNoEntry: false });
-  if (found !== undefined && !found.isDirectory()) {
-    throw new SyncError(
-      ErrorCodes.CONFIG_INVALID,
-      `EXPORT_DIR=${exportDir} is not a folder: set EXPORT_DIR to a folder (it is made when missing)`,
-    );
+/**
+ * The new version's folder, made empty. EXPORT_DIR must be a folder this process can write (made when missing): a
+ * file there, or a path it cannot make, is a setting to fix, said in one line, not a crash to report.
+ */
+function versionFolder(exportDir: string, version: string): string {
+  let found;
+  try {
+    found = statSync(exportDir, { throwIfNoEntry: false });
+  } catch (cause) {
+    throw unusableExportDir(exportDir, errorMessage(cause), cause);
   }
+  if (found !== undefined && !found.isDirectory()) throw unusableExportDir(exportDir, 'it is not a folder');
+  try {
+    return partialDir(exportDir, version);
+  } catch (cause) {
+    throw unusableExportDir(exportDir, errorMessage(cause), cause);
+  }
+}
+
+function unusableExportDir(exportDir: string, why: string, cause?: unknown): SyncError {
+  return new SyncError(
+    ErrorCodes.CONFIG_INVALID,
+    `EXPORT_DIR=${exportDir} cannot be used (${why}): set EXPORT_DIR to a folder this process can write (it is made when missing)`,
+    { cause },
+  );
 }

@@ -15,9 +15,9 @@ import {
 } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { ANSWER_TTL_MS, answerKey, waitingKey } from '../control/channel.js';
+import { ANSWER_TTL_MS, answerKey, answerText, waitingKey } from '../control/channel.js';
 import { controlHandlers } from '../control/handlers.js';
-import { ErrorCodes, QueryRefusedError, SyncError, coerceError, isRetryable, serializeError } from '../errors.js';
+import { ErrorCodes, SyncError, coerceError, isRetryable, serializeError } from '../errors.js';
 import { IngestConsumer } from '../ingest/consumer.js';
 import { runJob, type JobDeps } from '../job-runtime/runner.js';
 import type { Logger } from '../logger.js';
@@ -210,12 +210,7 @@ export class WorkerService {
         payload,
         (progress) => void job.updateProgress(progress as object).catch(() => undefined),
       );
-      const text = JSON.stringify(result ?? null);
-      if (Buffer.byteLength(text) > config.queryMaxAnswerBytes) {
-        throw new QueryRefusedError(
-          `the answer is ${Buffer.byteLength(text)} bytes, more than QUERY_MAX_ANSWER_BYTES=${config.queryMaxAnswerBytes}: narrow the query (fewer columns or rows, an aggregate) or read the published export`,
-        );
-      }
+      const text = answerText(result, config);
       // nobody waits any more (the command gave up or was stopped): the answer is not kept at all
       if ((await this.redis.exists(waitingKey(config.queuePrefix, String(job.id)))) === 0) return { abandoned: true };
       const key = answerKey(config.queuePrefix, String(job.id));

@@ -21,7 +21,15 @@ export async function openDuckDb(path: string, limits: DuckDbLimits, readOnly = 
     // least 077 from here on (the export sets its own modes: EXPORT_FILE_MODE). Looser modes on an existing file
     // are tightened, silently: nothing is lost, and a log line would say no more than the file now does.
     process.umask(process.umask(0o077) | 0o077);
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    } catch (cause) {
+      throw new SyncError(
+        ErrorCodes.WAREHOUSE,
+        `cannot make the folder of the warehouse ${path} (WAREHOUSE_PATH): ${errorMessage(cause)}`,
+        { cause, retryable: isStorageFault(cause) },
+      );
+    }
     for (const file of [path, `${path}.wal`]) {
       try {
         const { mode } = statSync(file);

@@ -8,7 +8,7 @@
  * When the storage fails (a full disk), the warehouse says so (`health`) rather than failing quietly; when DuckDB
  * invalidates the handle, `recover` opens the file again (faults.ts).
  */
-import { existsSync, rmSync } from 'node:fs';
+import { lstatSync, rmSync } from 'node:fs';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import type { Config, ParquetCompression } from '../config.js';
 import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
@@ -381,10 +381,18 @@ async function openHandle(
   log: Logger,
   exportDir: string | undefined,
 ): Promise<Handle> {
-  const isNew = path !== ':memory:' && !existsSync(path);
+  // nothing at all at the path, not even a link (one to a disk not mounted yet is the user's, and stays)
+  const isNew = path !== ':memory:' && nothingAt(path);
   // a file we were creating when the disk was full is not a database: leave nothing that a retry would trip on
   const forgetNewFile = (): void => {
-    if (isNew) for (const file of [path, `${path}.wal`]) rmSync(file, { force: true });
+    if (!isNew) return;
+    for (const file of [path, `${path}.wal`]) {
+      try {
+        rmSync(file, { force: true });
+      } catch {
+        // nothing of ours to remove (a parent that is not a folder): the error that matters is the open's
+      }
+    }
   };
   let instance: DuckDBInstance;
   try {
@@ -424,5 +432,14 @@ async function openHandle(
             retryable: isStorageFault(err),
           },
         );
+  }
+}
+
+/** Nothing at the path, not even a link; a parent that is not a folder counts as nothing (the open then says so). */
+function nothingAt(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    return true;
   }
 }

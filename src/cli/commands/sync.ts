@@ -5,7 +5,7 @@ import { UsageError } from '../../errors.js';
 import { formatSyncAnswer } from '../../format/sync-answer.js';
 import { redact } from '../../secrets.js';
 import { SYNC_TARGETS } from '../../job-runtime/registry.js';
-import type { Command } from '../context.js';
+import { oneLine, type Command } from '../context.js';
 
 const TARGETS = Object.keys(SYNC_TARGETS);
 const SYNC_TIMEOUT_MS = 2 * 60 * 60_000;
@@ -35,7 +35,7 @@ export const syncCommand: Command = {
     // the last failure is the one that kept the rest from running (control/handlers.ts)
     const kept = notRun.length > 0 ? ` (not run, as they would fail the same way: ${notRun.join(', ')})` : '';
     failed.forEach((r, i) => {
-      const error = 'error' in r ? redact(String(r.error)) : '';
+      const error = 'error' in r ? oneLine(redact(String(r.error))) : '';
       io.err(`sensoterra-sync: ${r.job} failed: ${error}${i === failed.length - 1 ? kept : ''}`);
     });
     return ran.length === answer.length ? 0 : 1;
