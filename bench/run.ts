@@ -2,7 +2,8 @@
  * `npm run bench [-- --only <name>] [-- --cpu-prof]`: runs the benchmarks one after the other (never two at once:
  * on a small machine they would measure each other), prints a report on stdout, and writes the figures to
  * bench/results/latest.json. A benchmark measures and says PASS or MISS against its target; it never fails a build.
- * Benchmarks in ON_REQUEST run only when named with --only (rename-1000: a 10-million-reading build and two syncs).
+ * Benchmarks in ON_REQUEST run only when named with --only (rename-1000: a 10-million-reading build and two syncs;
+ * publish-100m: a 100-million-reading build and two publishes).
  */
 import { setMaxListeners } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { stopAllChildren } from './lib/children.js';
 import { describeMachine, machineFacts } from './lib/machine.js';
 import { verdict, type Benchmark, type BenchContext, type BenchResult } from './lib/report.js';
+import { publish100m } from './publish-100m.js';
 import { pushThroughput } from './push-throughput.js';
 import { rename1000 } from './rename-1000.js';
 import { sustainedLoad } from './sustained-load.js';
@@ -19,7 +21,7 @@ import { writerCost } from './writer-cost.js';
 
 const BENCHMARKS: Benchmark[] = [pushThroughput, sustainedLoad, warehouse10m, writerCost];
 // run only when named with --only: too long for the default run (which stays under about 5 minutes)
-const ON_REQUEST: Benchmark[] = [rename1000];
+const ON_REQUEST: Benchmark[] = [rename1000, publish100m];
 // dist/bench/run.js -> <project>/bench/results: results live beside the sources, not in the build output
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 

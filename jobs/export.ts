@@ -25,8 +25,18 @@ export default defineJob({
       inserted: 0,
       updated: 0,
       deleted: report.pruned.length,
-      details: { version: report.version, path: report.path, tables: report.tables, pruned: report.pruned },
-      summary: `version ${report.version} published with ${readings} readings in ${(report.ms / 1000).toFixed(1)} s (${report.pruned.length} old versions removed)`,
+      details: {
+        version: report.version,
+        path: report.path,
+        tables: report.tables,
+        snapshot: report.snapshot,
+        files_written: report.written.length,
+        files_reused: report.reused.length,
+        pruned: report.pruned,
+      },
+      summary:
+        `version ${report.version} published with ${readings} readings in ${(report.ms / 1000).toFixed(1)} s: ` +
+        `${report.written.length} files written, ${report.reused.length} reused (${report.pruned.length} old versions removed)`,
     };
   },
 });

@@ -260,7 +260,7 @@ describe('an export that runs out of space', () => {
 
     disk.fill(64 * 1024);
     await expect(runJob('export', {}, stack.worker.deps, { trigger: 'command' })).rejects.toThrow(
-      /No space left on device|Could not write file/,
+      /no space left on device|could not write file/i,
     );
     expect(readlinkSync(join(exportDir, 'current'))).toBe(current);
     expect(readdirSync(join(exportDir, 'versions'))).toEqual([String(first.details?.version)]);

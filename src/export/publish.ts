@@ -3,14 +3,19 @@
  * folder (Warehouse.writeExport, src/warehouse/export.ts), this adds the manifest, and the version is then
  * switched to (versions.ts), so a reader never sees a half-written export.
  */
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_EXPORT_FILE_MODE, DEFAULT_PARQUET_COMPRESSION, type ParquetCompression } from '../config.js';
 import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { STORAGE_VERSION } from '../warehouse/export.js';
+import {
+  STORAGE_VERSION,
+  type ExportFingerprints,
+  type ExportOutcome,
+  type PreviousExport,
+} from '../warehouse/export.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { applyMode, newVersionName, partialDir, prune, switchTo } from './versions.js';
+import { applyMode, currentVersion, newVersionName, partialDir, prune, switchTo, versionDir } from './versions.js';
 
 export interface PublishReport {
   version: string;
@@ -18,6 +23,9 @@ export interface PublishReport {
   tables: Record<string, number>; // rows per table or view
   ms: number;
   pruned: string[];
+  snapshot: ExportOutcome['snapshot']; // the previous snapshot copied and patched, or written whole
+  written: string[]; // files written, relative to `path`
+  reused: string[]; // files that are hard links to the previous version's
 }
 
 /** How the files are written; each defaults to its variable's default. */
@@ -55,15 +63,19 @@ async function publishNow(
   const started = Date.now();
   const version = newVersionName(new Date(), exportDir);
   const dir = versionFolder(exportDir, version);
-  let tables: Record<string, number>;
+  let outcome: ExportOutcome;
   try {
-    tables = await db.writeExport(dir, parquetCompression);
+    outcome = await db.writeExport(dir, parquetCompression, previousExport(exportDir, log));
     const manifest = {
       version,
       published_at: new Date().toISOString(),
       storage_version: STORAGE_VERSION,
       parquet_compression: parquetCompression,
-      tables,
+      tables: outcome.tables,
+      snapshot: outcome.snapshot,
+      files_written: outcome.written.length,
+      files_reused: outcome.reused.length,
+      fingerprints: outcome.fingerprints,
     };
     writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   } catch (err) {
@@ -74,8 +86,28 @@ async function publishNow(
   applyMode(exportDir, dir, fileMode); // EXPORT_FILE_MODE, before anyone can be pointed at it
   const path = switchTo(exportDir, version);
   const pruned = prune(exportDir, keepVersions);
-  const report = { version, path, tables, ms: Date.now() - started, pruned };
-  log.info({ version, ms: report.ms, readings: report.tables.readings, pruned: pruned.length }, 'export published');
+  const report = {
+    version,
+    path,
+    tables: outcome.tables,
+    ms: Date.now() - started,
+    pruned,
+    snapshot: outcome.snapshot,
+    written: outcome.written,
+    reused: outcome.reused,
+  };
+  log.info(
+    {
+      version,
+      ms: report.ms,
+      readings: report.tables.readings,
+      snapshot: report.snapshot,
+      written: report.written.length,
+      reused: report.reused.length,
+      pruned: pruned.length,
+    },
+    'export published',
+  );
   return report;
 }
 
@@ -103,5 +135,39 @@ function unusableExportDir(exportDir: string, why: string, cause?: unknown): Syn
     ErrorCodes.CONFIG_INVALID,
     `EXPORT_DIR=${exportDir} cannot be used (${why}): set EXPORT_DIR to a folder this process can write (it is made when missing)`,
     { cause },
+  );
+}
+
+/**
+ * The version `current` points at, to build on, with the fingerprints its manifest recorded; none (a full publish)
+ * when there is no current version, or its manifest is missing, unreadable or from a build that kept none.
+ */
+function previousExport(exportDir: string, log: Logger): PreviousExport | undefined {
+  const version = currentVersion(exportDir);
+  if (version === undefined) return undefined;
+  const dir = versionDir(exportDir, version);
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { fingerprints?: unknown };
+    if (isFingerprints(manifest.fingerprints)) return { dir, fingerprints: manifest.fingerprints };
+    log.info({ version }, 'the current export version records no fingerprints: this publish writes everything');
+  } catch (err) {
+    log.warn({ version, err }, 'the current export version has no readable manifest: this publish writes everything');
+  }
+  return undefined;
+}
+
+function isFingerprints(value: unknown): value is ExportFingerprints {
+  if (typeof value !== 'object' || value === null) return false;
+  const f = value as Record<string, unknown>;
+  const isMap = (v: unknown): boolean =>
+    typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'string');
+  return (
+    typeof f.format === 'number' &&
+    typeof f.storage_version === 'string' &&
+    typeof f.parquet_compression === 'string' &&
+    typeof f.snapshot_free_share === 'number' &&
+    typeof f.readings_columns === 'string' &&
+    isMap(f.tables) &&
+    isMap(f.readings_months)
   );
 }

@@ -75,9 +75,14 @@ export function applyMode(exportDir: string, versionDir: string, fileMode: numbe
   if (statSync(exportDir).uid === process.getuid?.()) setDir(exportDir);
 }
 
+/** The folder of a complete version. */
+export function versionDir(exportDir: string, version: string): string {
+  return join(exportDir, VERSIONS, version);
+}
+
 /** Completes a version and points `current` at it, in one rename each. */
 export function switchTo(exportDir: string, version: string): string {
-  const finalDir = join(exportDir, VERSIONS, version);
+  const finalDir = versionDir(exportDir, version);
   renameSync(join(exportDir, VERSIONS, `${version}${PARTIAL}`), finalDir);
   const link = join(exportDir, `${CURRENT}.${process.pid}.tmp`);
   rmSync(link, { force: true });
@@ -86,7 +91,8 @@ export function switchTo(exportDir: string, version: string): string {
   return finalDir;
 }
 
-function currentVersion(exportDir: string): string | undefined {
+/** The version `current` points at, if any. */
+export function currentVersion(exportDir: string): string | undefined {
   try {
     return readlinkSync(join(exportDir, CURRENT)).split('/').pop();
   } catch {

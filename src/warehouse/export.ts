@@ -3,10 +3,19 @@
  * new version's folder, a read-only DuckDB snapshot (the tables and the views, in a storage version older DuckDB
  * builds inside BI drivers can open) and Parquet per table, readings partitioned by year and month.
  *
+ * Incremental: given the previous version and the fingerprints its manifest recorded, only what changed is written.
+ * Each table's fingerprint is its row count and a sum of row hashes; each month of readings, its count and its last
+ * received_at (readings are only ever added). The snapshot starts as a copy of the previous one (a clone where the
+ * file system can, a kernel copy where not) in which the changed tables and months are replaced; Parquet of an
+ * unchanged table or month is a hard link to the previous version's file. Views are small next to readings and
+ * change with every reading: they are written every time. A version is the same, file for file, as a full publish
+ * of the same moment would be (test/export-incremental.test.ts).
+ *
  * Types BI tools read everywhere: JSON columns become text, and the open ends of history intervals (-infinity,
  * infinity), which no BI tool can hold, become 1900-01-01 and 2200-01-01 (UTC).
  */
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { PARQUET_COMPRESSIONS, type ParquetCompression } from '../config.js';
@@ -49,62 +58,234 @@ export const PARQUET_TABLES = [
 ] as const;
 /** The DuckDB storage version of the snapshot file, as in sql/export/attach.sql. */
 export const STORAGE_VERSION = 'v1.0.0';
+/**
+ * What this build writes into a version, as a number: raised whenever a file's content would differ for the same
+ * warehouse (a conversion, a partitioning, a table), so that a version of another format is never reused.
+ */
+export const EXPORT_FORMAT = 2;
+/** A copied snapshot with more than this share of free blocks (rows replaced month after month) is written anew. */
+const MAX_FREE_SHARE = 0.5;
 const SNAPSHOT = 'export_snapshot';
+const SNAPSHOT_FILE = 'warehouse.duckdb';
 const OPEN_START = "TIMESTAMPTZ '1900-01-01 00:00:00+00'";
 const OPEN_END = "TIMESTAMPTZ '2200-01-01 00:00:00+00'";
 
+/** What a version holds, recorded in its manifest for the next publish to compare with. */
+export interface ExportFingerprints {
+  format: number;
+  storage_version: string;
+  parquet_compression: string;
+  /** share of the snapshot file's blocks that are free */
+  snapshot_free_share: number;
+  /** each snapshot table but readings: '<rows>:<sum of row hashes>:<columns>' */
+  tables: Record<string, string>;
+  /** the columns of readings as exported */
+  readings_columns: string;
+  /** each month of readings, 'YYYY-M' (as the partition folders say): '<rows>:<last received_at>' */
+  readings_months: Record<string, string>;
+}
+
+/** The version a publish builds on: its folder and the fingerprints its manifest recorded. */
+export interface PreviousExport {
+  dir: string;
+  fingerprints: ExportFingerprints;
+}
+
+export interface ExportOutcome {
+  /** rows per table, readings included */
+  tables: Record<string, number>;
+  fingerprints: ExportFingerprints;
+  /** the snapshot was the previous one's copy, patched, or written whole */
+  snapshot: 'patched' | 'written';
+  /** files of the version, relative to its folder: written now, or hard links to the previous version's */
+  written: string[];
+  reused: string[];
+}
+
+/** What changed since the previous version, decided from the fingerprints in one transaction. */
+interface Changes {
+  tables: Set<string>; // snapshot tables (readings apart) whose rows changed
+  months: string[] | 'all'; // months of readings to write again
+  gone: string[]; // months the previous version had and the warehouse no longer has
+  unchangedMonths: string[];
+}
+
 /**
  * Writes `dir`/warehouse.duckdb and `dir`/parquet/ from one consistent moment of the warehouse, on a connection of
- * its own; returns the rows per table or view.
+ * its own, reusing what `previous` holds unchanged.
  */
 export async function writeExport(
   c: DuckDBConnection,
   dir: string,
   codec: ParquetCompression,
-): Promise<Record<string, number>> {
+  previous?: PreviousExport,
+): Promise<ExportOutcome> {
+  if (!PARQUET_COMPRESSIONS.includes(codec))
+    throw new Error(`Parquet compression ${JSON.stringify(codec)}: expected one of ${PARQUET_COMPRESSIONS.join(', ')}`);
+  const base = previous !== undefined && reusable(previous, codec) ? previous : undefined;
+  const files = { written: [] as string[], reused: [] as string[] };
   try {
-    const tables = await writeSnapshot(c, join(dir, 'warehouse.duckdb'));
-    await writeParquet(c, join(dir, 'parquet'), codec);
+    const snapshot = await writeSnapshot(c, dir, base);
+    files.written.push(SNAPSHOT_FILE);
+    await writeParquet(c, dir, codec, base, snapshot.changes, files);
+    const [size] = (
+      await c.runAndReadAll(
+        `SELECT total_blocks, free_blocks FROM pragma_database_size() WHERE database_name = ${literal(SNAPSHOT).text}`,
+      )
+    ).getRowObjectsJS();
     await c.run(`DETACH ${ident(SNAPSHOT).text}`);
-    return tables;
+    const freeShare = size === undefined ? 0 : Number(size.free_blocks) / Math.max(1, Number(size.total_blocks));
+    return {
+      tables: snapshot.rows,
+      fingerprints: { ...snapshot.fingerprints, parquet_compression: codec, snapshot_free_share: freeShare },
+      snapshot: snapshot.patched ? 'patched' : 'written',
+      ...files,
+    };
   } finally {
     await c.run(`DETACH DATABASE IF EXISTS ${ident(SNAPSHOT).text}`).catch(() => undefined);
   }
 }
 
+/** A previous version is built on only if this build wrote it the same way. */
+function reusable(previous: PreviousExport, codec: ParquetCompression): boolean {
+  const f = previous.fingerprints;
+  return f.format === EXPORT_FORMAT && f.storage_version === STORAGE_VERSION && f.parquet_compression === codec;
+}
+
 /**
- * Copies the tables in one transaction (one consistent moment of the warehouse), and the views that need an
- * extension as tables (MATERIALIZED_IN_SNAPSHOT), then adds the other views.
+ * The snapshot: the previous one copied and patched where it can, else written whole. Fingerprints, the copy of
+ * what changed and the row counts come from one transaction: one consistent moment of the warehouse. Then the
+ * views that need an extension as tables (MATERIALIZED_IN_SNAPSHOT), and the other views.
  */
-async function writeSnapshot(c: DuckDBConnection, file: string): Promise<Record<string, number>> {
+async function writeSnapshot(
+  c: DuckDBConnection,
+  dir: string,
+  base: PreviousExport | undefined,
+): Promise<{
+  rows: Record<string, number>;
+  fingerprints: Omit<ExportFingerprints, 'parquet_compression' | 'snapshot_free_share'>;
+  changes: Changes;
+  patched: boolean;
+}> {
+  const file = join(dir, SNAPSHOT_FILE);
+  const previousFile = base === undefined ? undefined : join(base.dir, SNAPSHOT_FILE);
+  const patched =
+    base !== undefined &&
+    previousFile !== undefined &&
+    existsSync(previousFile) &&
+    base.fingerprints.snapshot_free_share <= MAX_FREE_SHARE;
+  // a clone shares the blocks until they change (XFS, Btrfs); elsewhere the kernel copies (copy_file_range)
+  if (patched) copyFileSync(previousFile, file, constants.COPYFILE_FICLONE);
   const home = String((await c.runAndReadAll('SELECT current_database() AS db')).getRowObjectsJS()[0]!.db);
   await c.run(sqlFile('export/attach', { path: literal(file), snapshot: ident(SNAPSHOT) }));
+  const snapshot = ident(SNAPSHOT);
   const rows: Record<string, number> = {};
+  let fingerprints: Omit<ExportFingerprints, 'parquet_compression' | 'snapshot_free_share'>;
+  let changes: Changes;
   await c.run('BEGIN TRANSACTION');
   try {
-    for (const table of [...SNAPSHOT_TABLES, ...MATERIALIZED_IN_SNAPSHOT]) {
-      const sql = sqlFile('export/snapshot-table', {
-        snapshot: ident(SNAPSHOT),
-        table: ident(table),
-        columns: await exportColumns(c, table),
-      });
-      await c.run(sql);
-      const counted = await c.runAndReadAll(`SELECT count(*) AS n FROM ${ident(SNAPSHOT).text}.${ident(table).text}`);
-      rows[table] = Number(counted.getRowObjectsJS()[0]!.n);
+    const tables: Record<string, string> = {};
+    const changed = new Set<string>();
+    for (const table of SNAPSHOT_TABLES.filter((t) => t !== 'readings')) {
+      const columns = await exportColumns(c, table);
+      const [print] = (
+        await c.runAndReadAll(sqlFile('export/fingerprint', { table: ident(table), columns }))
+      ).getRowObjectsJS();
+      rows[table] = Number(print!.row_count);
+      tables[table] = `${print!.row_count}:${print!.row_hash}:${digest(columns.text)}`;
+      if (tables[table] !== base?.fingerprints.tables[table]) changed.add(table);
+      else if (patched) continue; // the copy holds it already
+      await c.run(sqlFile('export/snapshot-table', { snapshot, table: ident(table), columns }));
     }
+    for (const view of MATERIALIZED_IN_SNAPSHOT) {
+      // small, and computed from probe_history: written every time
+      await c.run(
+        sqlFile('export/snapshot-table', { snapshot, table: ident(view), columns: await exportColumns(c, view) }),
+      );
+      const counted = await c.runAndReadAll(`SELECT count(*) AS n FROM ${snapshot.text}.${ident(view).text}`);
+      rows[view] = Number(counted.getRowObjectsJS()[0]!.n);
+    }
+
+    const columns = await exportColumns(c, 'readings');
+    const months: Record<string, string> = {};
+    let readings = 0;
+    for (const m of (await c.runAndReadAll(sqlFile('export/reading-months'))).getRowObjectsJS()) {
+      months[`${m.year}-${m.month}`] = `${m.row_count}:${m.last_received}`;
+      readings += Number(m.row_count);
+    }
+    rows.readings = readings;
+    const readingsColumns = digest(columns.text);
+    changes = monthChanges(months, readingsColumns, base, changed);
+    if (!patched || changes.months === 'all') {
+      await c.run(sqlFile('export/snapshot-table', { snapshot, table: ident('readings'), columns }));
+    } else {
+      const replaced = [...changes.months, ...changes.gone];
+      if (replaced.length > 0)
+        await c.run(sqlFile('export/snapshot-months-delete', { snapshot, months: monthsCondition(replaced) }));
+      if (changes.months.length > 0)
+        await c.run(
+          sqlFile('export/snapshot-months-insert', { snapshot, columns, months: monthsCondition(changes.months) }),
+        );
+    }
+    fingerprints = {
+      format: EXPORT_FORMAT,
+      storage_version: STORAGE_VERSION,
+      tables,
+      readings_columns: readingsColumns,
+      readings_months: months,
+    };
     await c.run('COMMIT');
   } catch (err) {
     await c.run('ROLLBACK').catch(() => undefined);
     throw err;
   }
-  await c.run(`USE ${ident(SNAPSHOT).text}`);
+  await c.run(`USE ${snapshot.text}`);
   try {
     await createViews(c, MATERIALIZED_IN_SNAPSHOT);
   } finally {
     await c.run(`USE ${ident(home).text}`);
   }
-  await c.run(`CHECKPOINT ${ident(SNAPSHOT).text}`);
-  return rows;
+  await c.run(`CHECKPOINT ${snapshot.text}`);
+  return { rows, fingerprints, changes, patched };
+}
+
+/**
+ * The months to write again: those whose fingerprint differs from the previous version's (all of them with no
+ * previous version, or when the columns of readings changed).
+ */
+function monthChanges(
+  months: Record<string, string>,
+  readingsColumns: string,
+  base: PreviousExport | undefined,
+  tables: Set<string>,
+): Changes {
+  const before = base?.fingerprints;
+  if (before === undefined || before.readings_columns !== readingsColumns)
+    return { tables, months: 'all', gone: [], unchangedMonths: [] };
+  const keys = Object.keys(months);
+  return {
+    tables,
+    months: keys.filter((k) => months[k] !== before.readings_months[k]),
+    gone: Object.keys(before.readings_months).filter((k) => !(k in months)),
+    unchangedMonths: keys.filter((k) => months[k] === before.readings_months[k]),
+  };
+}
+
+/** 'YYYY-M' month keys as a condition on ts, UTC: time ranges that the zone maps of ts let DuckDB skip by. */
+function monthsCondition(keys: readonly string[]): QuotedSql {
+  if (keys.length === 0) return new QuotedSql('FALSE');
+  const ranges = keys.map((key) => {
+    const [year, month] = key.split('-').map(Number) as [number, number];
+    if (!Number.isInteger(year) || !Number.isInteger(month)) throw new Error(`not a month key: ${JSON.stringify(key)}`);
+    const from = new Date(Date.UTC(year, month - 1, 1)).toISOString();
+    const to = new Date(Date.UTC(year, month, 1)).toISOString();
+    return `(ts >= TIMESTAMPTZ '${from}' AND ts < TIMESTAMPTZ '${to}')`;
+  });
+  return new QuotedSql(ranges.join(' OR '));
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 /** Each column as BI tools read it: JSON as text, infinite timestamps as far-away dates, the rest as it is. */
@@ -121,27 +302,82 @@ async function exportColumns(c: DuckDBConnection, table: string): Promise<Quoted
   return new QuotedSql(list.join(', '));
 }
 
-/** The codec is one of PARQUET_COMPRESSIONS (checked here too, for a caller past the config), spliced as a literal. */
-async function writeParquet(c: DuckDBConnection, dir: string, codec: ParquetCompression): Promise<void> {
-  if (!PARQUET_COMPRESSIONS.includes(codec))
-    throw new Error(`Parquet compression ${JSON.stringify(codec)}: expected one of ${PARQUET_COMPRESSIONS.join(', ')}`);
+/**
+ * Parquet of the snapshot: readings of the changed months (all, on a first publish), then hard links to the
+ * previous version's files for the unchanged months and tables; every other table and view written. The codec is
+ * one of PARQUET_COMPRESSIONS (checked by writeExport), spliced as a literal.
+ */
+async function writeParquet(
+  c: DuckDBConnection,
+  dir: string,
+  codec: ParquetCompression,
+  base: PreviousExport | undefined,
+  changes: Changes,
+  files: { written: string[]; reused: string[] },
+): Promise<void> {
+  const parquet = join(dir, 'parquet');
   const compression = literal(codec);
-  mkdirSync(dir, { recursive: true });
-  await c.run(
-    sqlFile('export/parquet-readings', {
-      snapshot: ident(SNAPSHOT),
-      path: literal(join(dir, 'readings')),
-      compression,
-    }),
-  );
-  for (const table of PARQUET_TABLES) {
+  const snapshot = ident(SNAPSHOT);
+  mkdirSync(join(parquet, 'readings'), { recursive: true });
+  const rewrite = changes.months === 'all' ? new QuotedSql('TRUE') : monthsCondition(changes.months);
+  if (changes.months === 'all' || changes.months.length > 0) {
+    // into an empty folder: the months reused are linked in after
     await c.run(
-      sqlFile('export/parquet', {
-        snapshot: ident(SNAPSHOT),
-        table: ident(table),
-        path: literal(join(dir, `${table}.parquet`)),
+      sqlFile('export/parquet-readings', {
+        snapshot,
+        path: literal(join(parquet, 'readings')),
+        months: rewrite,
         compression,
       }),
     );
+    files.written.push(...listFiles(dir, join('parquet', 'readings')));
   }
+  for (const key of changes.unchangedMonths) {
+    const [year, month] = key.split('-');
+    files.reused.push(...linkTree(base!.dir, dir, join('parquet', 'readings', `year=${year}`, `month=${month}`)));
+  }
+  for (const table of PARQUET_TABLES) {
+    const name = join('parquet', `${table}.parquet`);
+    const unchanged =
+      base !== undefined && (SNAPSHOT_TABLES as readonly string[]).includes(table) && !changes.tables.has(table);
+    if (unchanged && existsSync(join(base.dir, name))) {
+      files.reused.push(...linkTree(base.dir, dir, name));
+      continue;
+    }
+    await c.run(
+      sqlFile('export/parquet', { snapshot, table: ident(table), path: literal(join(dir, name)), compression }),
+    );
+    files.written.push(name);
+  }
+}
+
+/** The files under `relative` in `root`, as paths relative to `root`. */
+function listFiles(root: string, relative: string): string[] {
+  const found: string[] = [];
+  const walk = (rel: string): void => {
+    for (const entry of readdirSync(join(root, rel), { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(join(rel, entry.name));
+      else found.push(join(rel, entry.name));
+    }
+  };
+  if (existsSync(join(root, relative))) walk(relative);
+  return found;
+}
+
+/**
+ * `relative` (a file, or a folder of files) of the previous version, hard-linked into the new one: the same
+ * bytes, nothing written. Where the file system refuses a link, a copy (a clone where it can).
+ */
+function linkTree(from: string, to: string, relative: string): string[] {
+  const source = join(from, relative);
+  const paths = existsSync(source) && !source.endsWith('.parquet') ? listFiles(from, relative) : [relative];
+  for (const path of paths) {
+    mkdirSync(join(to, path, '..'), { recursive: true });
+    try {
+      linkSync(join(from, path), join(to, path));
+    } catch {
+      copyFileSync(join(from, path), join(to, path), constants.COPYFILE_FICLONE);
+    }
+  }
+  return paths;
 }

@@ -14,7 +14,7 @@ import type { Config, ParquetCompression } from '../config.js';
 import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { inTransaction, lockDown, openDuckDb, ts, type DuckDbLimits } from './duckdb.js';
-import { writeExport } from './export.js';
+import { writeExport, type ExportOutcome, type PreviousExport } from './export.js';
 import { WarehouseDownError, isFatal, isInvalidatedEarlier, isStorageFault, reasonOf } from './faults.js';
 import { migrate } from './migrations.js';
 import { landPushBatch, parkPush, prunePushes, type PushBatch, type PushBatchOutcome } from './pushes.js';
@@ -209,9 +209,9 @@ export class Warehouse {
     return { sizes: sizes ?? {}, lastRuns: await this.read(sqlFile('status/last-runs')) };
   }
 
-  /** Writes a snapshot file and Parquet into `dir` (export.ts); returns rows per table or view. */
-  writeExport(dir: string, codec: ParquetCompression): Promise<Record<string, number>> {
-    return this.ownConnection((c) => writeExport(c, dir, codec));
+  /** Writes a snapshot file and Parquet into `dir` (export.ts), reusing what `previous` holds unchanged. */
+  writeExport(dir: string, codec: ParquetCompression, previous?: PreviousExport): Promise<ExportOutcome> {
+    return this.ownConnection((c) => writeExport(c, dir, codec, previous));
   }
 
   /** `query`'s door (query/read-only.ts): one bounded, allowlisted SELECT. */

@@ -2,7 +2,8 @@
  * A published export holding every kind of row a reader of the export must get right: readings with and without a
  * depth (temperature has none), probe versions opened, closed and still open (a re-calibration and a rename two
  * days into the account's history), JSON columns, a reading offered twice with different values (a conflict) and an
- * authentic push that could not be used (kept verbatim). The stack stays up so that a test can compare the export
+ * authentic push that could not be used (kept verbatim). It is an incremental publish: the snapshot the version
+ * before it held, copied and patched, and Parquet partly linked to that version's. The stack stays up so that a test can compare the export
  * with the live warehouse; the caller stops it.
  */
 import { publish, type PublishReport } from '../../src/export/publish.js';
@@ -39,6 +40,14 @@ export async function richExport(env: Record<string, string> = {}): Promise<Rich
     };
     for (const name of ['sync-parameters', 'sync-locations', 'sync-customers', 'sync-probes']) await job(name);
     await pushWindow(start, changed);
+    const { config } = stack.place;
+    const publishNow = (): Promise<PublishReport> =>
+      publish(stack.worker.deps.db, config.exportDir, 3, createLogger('silent'), {
+        fileMode: config.exportFileMode,
+        parquetCompression: config.exportParquetCompression,
+      });
+    // a first version: the one returned is then built on it, as every publish after the first is
+    await publishNow();
 
     const [first, second] = stack.sim.account.probes;
     stack.sim.recalibrateProbe(first!.serial, [
@@ -66,12 +75,7 @@ export async function richExport(env: Record<string, string> = {}): Promise<Rich
     // authentic, but nothing in it can be used: kept verbatim in rejected_pushes
     expectAccepted(await post(stack.pushUrl, JSON.stringify([{ serial: 'bad!', readings: [] }])));
     await stack.drained();
-    const { config } = stack.place;
-    const report = await publish(stack.worker.deps.db, config.exportDir, 3, createLogger('silent'), {
-      fileMode: config.exportFileMode,
-      parquetCompression: config.exportParquetCompression,
-    });
-    return { stack, report };
+    return { stack, report: await publishNow() };
   } catch (err) {
     await stack.stop();
     throw err;

@@ -1,0 +1,158 @@
+/**
+ * Publishing at 100 million readings: a full publish, then another after ten minutes of ingest at 2,000 readings/s
+ * (1,200,000 readings, 1 % of them late into an older month), each step in a process of its own
+ * (publish-100m-child.ts) so that its peak memory is its own. The bench calls publish() twice and reports both; what
+ * the second one reuses of the first (files with the same inode) shows whether it was incremental.
+ * Targets (issue: incremental publish): the incremental publish under a tenth of the full one, and under 10 s.
+ * Long (the build alone takes minutes, and ~10 GB of disk): run on request only (`--only publish-100m`).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Figures } from './publish-100m-child.js';
+import { OtherLoad } from './lib/proc.js';
+import { round, thousands, type Benchmark, type BenchContext, type BenchResult } from './lib/report.js';
+
+const CHILD = fileURLToPath(new URL('./publish-100m-child.js', import.meta.url));
+/** What the warehouse, its temporary files and two export versions take, with room to spare. */
+const DISK_NEEDED = 20 * 2 ** 30;
+
+type Step = 'build' | 'publish-full' | 'ingest' | 'publish-incremental';
+type StepFigures = Figures & { wallSeconds: number; otherCores: number };
+
+/**
+ * One step in a child process; its "[progress]" lines on stderr go to the bench's progress, the rest is kept for
+ * an error. Also the cores other processes used meanwhile: the machine's busy time less the bench's and Redis'
+ * (OtherLoad) and less the CPU the child reports for itself.
+ */
+function step(name: Step, dir: string, ctx: BenchContext): Promise<StepFigures> {
+  const nodeArgs = ctx.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`];
+  const other = new OtherLoad(ctx.systemPids);
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, CHILD, name, dir], {
+      signal: ctx.signal,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    const stderr: string[] = [];
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      if (line.startsWith('[progress] ')) ctx.progress(`publish-100m: ${line.slice('[progress] '.length)}`);
+      else stderr.push(line);
+    });
+    child.once('error', (err) => reject(new Error(`${name}: ${err.message}`)));
+    child.once('close', (code, signal) => {
+      if (code !== 0) {
+        reject(new Error(`${name}: exited with ${code ?? signal}\n${stderr.slice(-30).join('\n')}`));
+        return;
+      }
+      const figures = JSON.parse(stdout.trim().split('\n').pop()!) as Figures;
+      const wallSeconds = (performance.now() - started) / 1_000;
+      const cpu = Number(figures.cpuSeconds);
+      resolve({ ...figures, wallSeconds, otherCores: Math.max(0, other.cores() - cpu / wallSeconds) });
+    });
+  });
+}
+
+export const publish100m: Benchmark = {
+  name: 'publish-100m',
+  title: 'A full publish of 100 million readings, then an incremental one after ten minutes of ingest',
+  async run(ctx: BenchContext): Promise<BenchResult> {
+    const { bavail, bsize } = statfsSync(tmpdir());
+    if (bavail * bsize < DISK_NEEDED)
+      throw new Error(
+        `publish-100m needs about ${DISK_NEEDED / 2 ** 30} GiB free in ${tmpdir()}, ${round((bavail * bsize) / 2 ** 30, 1)} GiB are`,
+      );
+    const dir = mkdtempSync(join(tmpdir(), 'sensoterra-bench-100m-'));
+    try {
+      ctx.progress(
+        'publish-100m: building 100 million readings (sync 5,000 probes, generate readings in 10 chunks, daily rollup)',
+      );
+      const built = await step('build', dir, ctx);
+      ctx.progress('publish-100m: full publish');
+      const full = await step('publish-full', dir, ctx);
+      ctx.progress('publish-100m: ingest of ten minutes at 2,000 readings/s (1,200,000 readings) and its rollup');
+      const ingested = await step('ingest', dir, ctx);
+      ctx.progress('publish-100m: incremental publish');
+      const incremental = await step('publish-incremental', dir, ctx);
+      return report(built, full, ingested, incremental);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+/** The report of one run's figures (exported so that a run's JSON can be printed again). */
+export function report(
+  built: StepFigures,
+  full: StepFigures,
+  ingested: StepFigures,
+  incremental: StepFigures,
+): BenchResult {
+  const n = (v: number | string | undefined): number => Number(v);
+  const s = (ms: number | string | undefined): string =>
+    n(ms) < 1_000 ? `${round(n(ms))} ms` : `${round(n(ms) / 1000, 2)} s`;
+  const size = (bytes: number | string | undefined): string =>
+    n(bytes) >= 2 ** 30 ? `${round(n(bytes) / 2 ** 30, 2)} GiB` : `${round(n(bytes) / 2 ** 20)} MiB`;
+  const mb = (v: number | string | undefined): string => `${thousands(n(v))} MB`;
+  const ratio = n(incremental.publishMs) / n(full.publishMs);
+  const targets = [
+    {
+      what: 'incremental publish / full publish',
+      target: '< 0.10',
+      measured: ratio < 0.01 ? ratio.toPrecision(2) : String(round(ratio, 2)),
+      pass: ratio < 0.1,
+    },
+    {
+      what: 'incremental publish after 1,200,000 new readings',
+      target: '< 10 s',
+      measured: s(incremental.publishMs),
+      pass: n(incremental.publishMs) < 10_000,
+    },
+  ];
+  const busiest = Math.max(full.otherCores, incremental.otherCores);
+  return {
+    settings: {
+      probes: 5_000,
+      customers: 50,
+      seriesPerProbe: 5,
+      hours: 4_000,
+      readingsFrom: '2024-01-01T00:00Z',
+      readingsTo: '2024-06-15T16:00Z (END, excluded)',
+      chunkHours: 400,
+      ingested: 1_200_000,
+      ingestedRecent: '1,188,000 in the two hours before END (June 2024)',
+      ingestedLate: '12,000: 100 probes x 5 series x 24 hours of 2024-03-10',
+      exportKeepVersions: '3 (default)',
+      parquetCompression: 'default',
+      duckdbMemoryLimit: '1GB (default)',
+      duckdbThreads: '2 (default)',
+    },
+    figures: { built, full, ingested, incremental, ratio },
+    targets,
+    lines: [
+      `  warehouse: ${thousands(n(built.readings))} readings of ${thousands(n(built.probes))} probes (50 customers), hourly, 5 series each, 2024-01-01 to 2024-06-15; ` +
+        `probes synced in ${s(built.syncMs)}, readings written in ${s(built.insertMs)} (${built.chunks} INSERTs), daily rollup of all of them ${s(built.rollupMs)} ` +
+        `(${thousands(n(built.rollupRows))} rows); file ${size(built.warehouseBytes)}; peak ${mb(built.peakMb)}`,
+      `  full publish of ${thousands(n(full.readings))} readings: ${s(full.publishMs)} (peak ${mb(full.peakMb)}); ` +
+        `snapshot ${size(full.snapshotBytes)}, version ${size(full.versionBytes)}, ${full.parquetFiles} Parquet files (${full.readingsPartitions} readings partitions)`,
+      `  ingest: ${thousands(n(ingested.recent))} readings in the two hours before END and ${thousands(n(ingested.late))} late ones (2024-03-10), ` +
+        `received now, inserted in ${s(ingested.insertMs)}; rollup refresh ${s(ingested.rollupMs)} (${thousands(n(ingested.rollupRows))} rows); ` +
+        `warehouse file ${size(ingested.warehouseBytes)} (peak ${mb(ingested.peakMb)})`,
+      `  incremental publish of ${thousands(n(incremental.readings))} readings: ${s(incremental.publishMs)} (peak ${mb(incremental.peakMb)}); ` +
+        `current/warehouse.duckdb ${size(incremental.snapshotBytes)}, version ${size(incremental.versionBytes)}`,
+      `    reused from the previous version (same inode): Parquet files ${incremental.parquetReused} of ${incremental.parquetFiles} ` +
+        `(readings ${incremental.readingsParquetReused} of ${incremental.readingsParquetFiles}, in ${incremental.readingsPartitions} partitions), ` +
+        `all files ${incremental.filesReused} of ${incremental.files}, ${size(incremental.bytesReused)}; snapshot ${n(incremental.snapshotReused) ? 'reused' : 'new'}; ` +
+        `readings partitions written anew: ${incremental.changedPartitions || 'none'}`,
+      `  incremental / full: ${targets[0]!.measured}; EXPORT_DIR holds ${incremental.versions} versions, ${size(incremental.exportDirBytes)} on disk`,
+      `  other processes used ${full.otherCores.toFixed(2)} cores during the full publish, ${incremental.otherCores.toFixed(2)} during the incremental one` +
+        (busiest > 0.1 ? ': WARNING, something else was busy; these times are high' : ''),
+      ...targets.map((t) => `  ${t.pass ? 'PASS' : 'MISS'}  ${t.what}: ${t.measured} (target ${t.target})`),
+    ],
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * Incremental publishing: a publish writes only what changed since the version `current` points at, and the
+ * version it makes holds exactly what a full publish of the same moment would, table for table and file for file.
+ */
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { publish, type PublishReport } from '../src/export/publish.js';
+import { runJob } from '../src/job-runtime/runner.js';
+import { createLogger } from '../src/logger.js';
+import { sendPushes, uplinksFor } from '../src/simulator/index.js';
+import { SNAPSHOT_TABLES } from '../src/warehouse/export.js';
+import { VIEWS } from '../src/warehouse/views.js';
+import { runSql } from './helpers/warehouse.js';
+import { PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
+
+const log = createLogger('silent');
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+});
+
+/** Probes synced, and readings pushed for [from, to). */
+async function stackWithReadings(from: string, to: string): Promise<Stack> {
+  const s = await startStack();
+  for (const job of ['sync-parameters', 'sync-locations', 'sync-customers', 'sync-probes'])
+    await runJob(job, {}, s.worker.deps, { trigger: 'command' });
+  await push(s, from, to);
+  return s;
+}
+
+async function push(s: Stack, from: string, to: string): Promise<void> {
+  const uplinks = uplinksFor(s.sim.account, { from: new Date(from), to: new Date(to) });
+  await sendPushes(uplinks, { url: s.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 20 });
+  await s.drained();
+}
+
+const publishTo = (s: Stack, folder: string): Promise<PublishReport> =>
+  publish(s.worker.deps.db, join(s.place.config.exportDir, folder), 3, log);
+
+/** Every file of a version, relative to its folder, but the manifest (which names the version and its moment). */
+function filesOf(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name !== 'manifest.json')
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+const inode = (dir: string, file: string): number => statSync(join(dir, file)).ino;
+
+/** Rows of a query on a fresh in-memory DuckDB, as JSON, sorted (the order of rows is not part of a table). */
+async function sortedRows(sql: string): Promise<string[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const c = await instance.connect();
+  try {
+    return (await c.runAndReadAll(sql))
+      .getRowObjectsJson()
+      .map((r) => JSON.stringify(r))
+      .sort();
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+  }
+}
+
+const inSnapshot = (file: string, table: string): string =>
+  `ATTACH '${file}' AS s (READ_ONLY); SELECT * FROM s.main.${table}`;
+
+describe('an incremental publish', () => {
+  it('holds exactly what a full publish of the same moment holds: every table, view and Parquet file', async () => {
+    stack = await stackWithReadings('2024-06-28T00:00:00Z', '2024-07-02T00:00:00Z');
+    const first = await publishTo(stack, 'a');
+    expect(first.snapshot).toBe('written');
+    expect(first.reused).toEqual([]);
+
+    // new readings in July, a late one in June, a probe renamed: the months and the tables that change
+    await push(stack, '2024-07-02T00:00:00Z', '2024-07-03T00:00:00Z');
+    const [late] = uplinksFor(stack.sim.account, {
+      from: new Date('2024-06-15T00:00:00Z'),
+      to: new Date('2024-06-15T01:00:00Z'),
+    });
+    await sendPushes([late!], { url: stack.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 1 });
+    await stack.drained();
+    await runSql(
+      stack.worker.deps.db,
+      "UPDATE probes SET name = 'Renamed' WHERE serial = (SELECT min(serial) FROM probes)",
+    );
+
+    const incremental = await publishTo(stack, 'a');
+    const full = await publishTo(stack, 'b'); // nothing lands in between: the same moment
+    expect(incremental.snapshot).toBe('patched');
+    expect(incremental.reused.length).toBeGreaterThan(0);
+    expect(full.reused).toEqual([]);
+    expect(incremental.tables).toEqual(full.tables);
+
+    // the same files, and in each the same rows
+    expect(filesOf(incremental.path)).toEqual(filesOf(full.path));
+    for (const file of filesOf(full.path).filter((f) => f.endsWith('.parquet'))) {
+      const read = (dir: string): Promise<string[]> => sortedRows(`SELECT * FROM read_parquet('${join(dir, file)}')`);
+      expect(await read(incremental.path), file).toEqual(await read(full.path));
+    }
+    // and in the snapshots, every table and view
+    for (const table of new Set([...SNAPSHOT_TABLES, ...VIEWS])) {
+      const read = (dir: string): Promise<string[]> => sortedRows(inSnapshot(join(dir, 'warehouse.duckdb'), table));
+      expect(await read(incremental.path), table).toEqual(await read(full.path));
+    }
+  });
+
+  it('rewrites only the months and tables that changed, and links the rest to the previous version', async () => {
+    // May to July, but for a few days in June that a late reading will land in
+    stack = await stackWithReadings('2024-05-30T00:00:00Z', '2024-06-10T00:00:00Z');
+    await push(stack, '2024-06-20T00:00:00Z', '2024-07-02T00:00:00Z');
+    const first = await publishTo(stack, 'a');
+    const may = 'parquet/readings/year=2024/month=5/data_0.parquet';
+    const june = 'parquet/readings/year=2024/month=6/data_0.parquet';
+    const july = 'parquet/readings/year=2024/month=7/data_0.parquet';
+
+    // nothing changed: every table file and month is the previous version's (views are always written)
+    const again = await publishTo(stack, 'a');
+    for (const file of [may, june, july, 'parquet/probes.parquet', 'parquet/soil_types.parquet'])
+      expect(inode(again.path, file), file).toBe(inode(first.path, file));
+    expect(again.written.filter((f) => f.startsWith('parquet/readings/'))).toEqual([]);
+
+    // a late reading in June: June written again, May and July not
+    const [late] = uplinksFor(stack.sim.account, {
+      from: new Date('2024-06-15T00:00:00Z'),
+      to: new Date('2024-06-15T01:00:00Z'),
+    });
+    await sendPushes([late!], { url: stack.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 1 });
+    await stack.drained();
+    const third = await publishTo(stack, 'a');
+    expect(inode(third.path, june)).not.toBe(inode(again.path, june));
+    expect(inode(third.path, may)).toBe(inode(first.path, may));
+    expect(inode(third.path, july)).toBe(inode(first.path, july));
+    expect(third.written.filter((f) => f.startsWith('parquet/readings/'))).toEqual([june]);
+    expect(third.reused).toContain('parquet/soil_types.parquet');
+
+    // a table that changed is written again
+    await runSql(
+      stack.worker.deps.db,
+      "UPDATE probes SET name = 'Renamed' WHERE serial = (SELECT min(serial) FROM probes)",
+    );
+    const fourth = await publishTo(stack, 'a');
+    expect(inode(fourth.path, 'parquet/probes.parquet')).not.toBe(inode(third.path, 'parquet/probes.parquet'));
+    expect(inode(fourth.path, june)).toBe(inode(third.path, june));
+
+    // the previous versions removed: what the current one linked stays readable
+    rmSync(first.path, { recursive: true });
+    rmSync(again.path, { recursive: true });
+    const counted = await sortedRows(`SELECT count(*) AS n FROM read_parquet('${join(fourth.path, may)}')`);
+    expect(JSON.parse(counted[0]!).n).not.toBe('0');
+  });
+
+  it('writes everything again when the current version was written another way (no fingerprints, another codec)', async () => {
+    stack = await stackWithReadings('2024-06-30T00:00:00Z', '2024-07-02T00:00:00Z');
+    const exportDir = join(stack.place.config.exportDir, 'a');
+    const first = await publish(stack.worker.deps.db, exportDir, 3, log);
+    const otherCodec = await publish(stack.worker.deps.db, exportDir, 3, log, { parquetCompression: 'zstd' });
+    expect(otherCodec.reused).toEqual([]);
+    expect(otherCodec.snapshot).toBe('written');
+
+    // a manifest of a build that kept no fingerprints (before incremental publishing)
+    const manifestFile = join(otherCodec.path, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, unknown>;
+    delete manifest.fingerprints;
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    const afterOld = await publish(stack.worker.deps.db, exportDir, 3, log, { parquetCompression: 'zstd' });
+    expect(afterOld.reused).toEqual([]);
+    expect([...afterOld.written].sort()).toEqual(filesOf(afterOld.path));
+    expect([...first.written].sort()).toEqual(filesOf(first.path));
+  });
+});
