@@ -1,8 +1,8 @@
 /**
  * export: publishes the warehouse for BI tools and notebooks: a read-only DuckDB snapshot with the same tables and
  * views, and Parquet per table (readings partitioned by year and month), as a new version in EXPORT_DIR that
- * EXPORT_DIR/current is switched to at once. Keeps EXPORT_KEEP_VERSIONS. Default schedule: SCHEDULE_EXPORT
- * (every 10 minutes); also `sensoterra-sync export`.
+ * EXPORT_DIR/current is switched to at once (and to EXPORT_URL's bucket when set). Keeps EXPORT_KEEP_VERSIONS.
+ * Default schedule: SCHEDULE_EXPORT (every 10 minutes); also `sensoterra-sync export`.
  */
 import { z } from 'zod';
 import { publish } from '../src/export/publish.js';
@@ -18,6 +18,7 @@ export default defineJob({
     const report = await publish(ctx.db, ctx.config.exportDir, ctx.config.exportKeepVersions, ctx.log, {
       fileMode: ctx.config.exportFileMode,
       parquetCompression: ctx.config.exportParquetCompression,
+      bucket: ctx.config.exportBucket,
     });
     const readings = report.tables.readings ?? 0;
     return {
@@ -33,10 +34,14 @@ export default defineJob({
         files_written: report.written.length,
         files_reused: report.reused.length,
         pruned: report.pruned,
+        ...(report.bucket === undefined ? {} : { bucket: report.bucket }),
       },
       summary:
         `version ${report.version} published with ${readings} readings in ${(report.ms / 1000).toFixed(1)} s: ` +
-        `${report.written.length} files written, ${report.reused.length} reused (${report.pruned.length} old versions removed)`,
+        `${report.written.length} files written, ${report.reused.length} reused (${report.pruned.length} old versions removed)` +
+        (report.bucket === undefined
+          ? ''
+          : `; to ${report.bucket.url}: ${report.bucket.uploaded} files uploaded, ${report.bucket.copied} copied in the bucket`),
     };
   },
 });

@@ -92,6 +92,8 @@ export interface Config {
   readonly exportFileMode: number;
   /** EXPORT_PARQUET_COMPRESSION: the codec of every published Parquet file (snappy unless set). */
   readonly exportParquetCompression: ParquetCompression;
+  /** EXPORT_URL: a bucket each version is published to as well, with how to reach it; none unless set. */
+  readonly exportBucket: BucketConfig | undefined;
   readonly queryTimeoutMs: number;
   /** How much a query may grow the worker's memory (resident set) before it is stopped. */
   readonly queryMemoryMb: number;
@@ -105,6 +107,24 @@ export interface Config {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** Where on object storage the export goes (EXPORT_URL) and how to reach it (the usual AWS_* variables). */
+export interface BucketConfig {
+  readonly url: string; // as set, s3://bucket/prefix
+  readonly bucket: string;
+  readonly prefix: string; // '' or ending in '/'
+  readonly region: string; // AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1
+  /** AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL: an S3-compatible store (MinIO, R2, ...), addressed path-style */
+  readonly endpoint: string | undefined;
+  /** AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN): else the SDK's own chain (profile, role) */
+  readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+  /** EXPORT_S3_PART_MB: files larger than this are uploaded in parts of this size */
+  readonly partSizeMb: number;
+}
+
+/** A bucket name as S3 takes it, and key prefixes of characters every S3-compatible store and reader keeps as is. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const KEY_PREFIX = /^[A-Za-z0-9._=-]+(\/[A-Za-z0-9._=-]+)*$/;
 
 export interface SoilThreshold {
   soilKey: string;
@@ -143,6 +163,7 @@ export function parseConfig(env: Env, scheduledJobs: Readonly<Record<string, Sch
     exportKeepVersions: p.integer('EXPORT_KEEP_VERSIONS', 3, { min: 1, max: 100 }),
     exportFileMode: p.fileMode('EXPORT_FILE_MODE', DEFAULT_EXPORT_FILE_MODE),
     exportParquetCompression: p.oneOf('EXPORT_PARQUET_COMPRESSION', DEFAULT_PARQUET_COMPRESSION, PARQUET_COMPRESSIONS),
+    exportBucket: bucketConfig(p),
     queryTimeoutMs: p.integer('QUERY_TIMEOUT_MS', 30_000, { min: 10, max: 3_600_000 }),
     queryMemoryMb: p.integer('QUERY_MEMORY_MB', 1024, { min: 64, max: 1_048_576 }),
     queryMaxAnswerBytes: p.integer('QUERY_MAX_ANSWER_BYTES', 67_108_864, { min: 1024, max: 1_073_741_824 }),
@@ -169,6 +190,8 @@ export function parseConfig(env: Env, scheduledJobs: Readonly<Record<string, Sch
     api.token,
     config.push.secret,
     config.push.hmacSecret,
+    config.exportBucket?.credentials?.secretAccessKey,
+    config.exportBucket?.credentials?.sessionToken,
   ]);
   return deepFreeze(config);
 }
@@ -188,6 +211,46 @@ function apiConfig(p: Parser): Config['api'] {
     p.problem('SENSOTERRA_EMAIL and SENSOTERRA_PASSWORD go together: set both, or neither and SENSOTERRA_TOKEN');
   }
   return api;
+}
+
+function bucketConfig(p: Parser): BucketConfig | undefined {
+  const url = p.optional('EXPORT_URL');
+  const partSizeMb = p.integer('EXPORT_S3_PART_MB', 16, { min: 5, max: 5_000 });
+  if (url === undefined) return undefined;
+  const parts = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  const bucket = parts?.[1] ?? '';
+  const prefix = (parts?.[2] ?? '').replace(/\/+$/, '');
+  if (parts === null || !BUCKET_NAME.test(bucket) || (prefix !== '' && !KEY_PREFIX.test(prefix))) {
+    p.problem(
+      `EXPORT_URL=${JSON.stringify(url)} is not valid: expected s3://bucket or s3://bucket/prefix, a bucket name of 3 to 63 lowercase letters, digits, dots and hyphens, and a prefix of letters, digits and . _ = - separated by /`,
+    );
+    return undefined;
+  }
+  const endpoint = p.optional('AWS_ENDPOINT_URL_S3') ?? p.optional('AWS_ENDPOINT_URL');
+  if (endpoint !== undefined)
+    p.url(p.optional('AWS_ENDPOINT_URL_S3') ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL', endpoint, [
+      'http:',
+      'https:',
+    ]);
+  const accessKeyId = p.optional('AWS_ACCESS_KEY_ID');
+  const secretAccessKey = p.optional('AWS_SECRET_ACCESS_KEY');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined))
+    p.problem(
+      'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both, or neither to use an AWS profile or role',
+    );
+  const sessionToken = p.optional('AWS_SESSION_TOKEN');
+  return {
+    url,
+    bucket,
+    prefix: prefix === '' ? '' : `${prefix}/`,
+    region: p.optional('AWS_REGION') ?? p.optional('AWS_DEFAULT_REGION') ?? 'us-east-1',
+    endpoint: endpoint?.replace(/\/+$/, ''),
+    credentials:
+      accessKeyId !== undefined && secretAccessKey !== undefined
+        ? { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) }
+        : undefined,
+    partSizeMb,
+  };
 }
 
 function schedulesConfig(p: Parser, scheduledJobs: Readonly<Record<string, ScheduleVariable>>): Config['schedules'] {

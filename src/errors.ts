@@ -28,6 +28,7 @@ export const ErrorCodes = {
   PAYLOAD_INVALID: 'E_PAYLOAD_INVALID',
   WORKER_TIMEOUT: 'E_WORKER_TIMEOUT',
   NOT_FOUND: 'E_NOT_FOUND',
+  EXPORT_BUCKET: 'E_EXPORT_BUCKET', // EXPORT_URL: the bucket refused or could not be reached; the local export is out
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 

@@ -140,6 +140,44 @@ describe('configuration', () => {
       'EXPORT_PARQUET_COMPRESSION="brotli9" is not valid: expected one of snappy, zstd, gzip, lz4_raw, uncompressed',
     ]);
   });
+
+  it('publishes to a bucket only when EXPORT_URL names one, reached with the usual AWS variables', () => {
+    expect(loadConfig({}).exportBucket).toBeUndefined();
+    expect(
+      loadConfig({
+        EXPORT_URL: 's3://farm-data/exports/sensoterra/',
+        AWS_DEFAULT_REGION: 'eu-west-1',
+        AWS_ENDPOINT_URL: 'http://minio.local:9000/',
+        AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'a-secret-of-forty-characters-or-so-xxxxx',
+      }).exportBucket,
+    ).toEqual({
+      url: 's3://farm-data/exports/sensoterra/',
+      bucket: 'farm-data',
+      prefix: 'exports/sensoterra/',
+      region: 'eu-west-1',
+      endpoint: 'http://minio.local:9000',
+      credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'a-secret-of-forty-characters-or-so-xxxxx' },
+      partSizeMb: 16,
+    });
+    // no keys: the SDK's own chain (a profile, an instance role) finds them
+    expect(loadConfig({ EXPORT_URL: 's3://farm-data', AWS_REGION: 'us-west-2' }).exportBucket).toMatchObject({
+      prefix: '',
+      region: 'us-west-2',
+      endpoint: undefined,
+      credentials: undefined,
+    });
+    const bad =
+      'expected s3://bucket or s3://bucket/prefix, a bucket name of 3 to 63 lowercase letters, digits, dots and hyphens, and a prefix of letters, digits and . _ = - separated by /';
+    for (const url of ['https://farm-data/x', 's3://Farm_Data/x', 's3://farm-data/a b', 's3://farm-data/a//b'])
+      expect(problemsOf({ EXPORT_URL: url })).toEqual([`EXPORT_URL=${JSON.stringify(url)} is not valid: ${bad}`]);
+    expect(problemsOf({ EXPORT_URL: 's3://farm-data', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE' })).toEqual([
+      'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both, or neither to use an AWS profile or role',
+    ]);
+    expect(problemsOf({ EXPORT_S3_PART_MB: '4' })).toEqual([
+      'EXPORT_S3_PART_MB="4" is not valid: expected a whole number from 5 to 5000',
+    ]);
+  });
 });
 
 describe('the command line with bad configuration', () => {

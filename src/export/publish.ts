@@ -5,7 +5,13 @@
  */
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_EXPORT_FILE_MODE, DEFAULT_PARQUET_COMPRESSION, type ParquetCompression } from '../config.js';
+import {
+  DEFAULT_EXPORT_FILE_MODE,
+  DEFAULT_PARQUET_COMPRESSION,
+  type BucketConfig,
+  type ParquetCompression,
+} from '../config.js';
+import { publishToBucket, type BucketReport } from './bucket.js';
 import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
@@ -26,12 +32,14 @@ export interface PublishReport {
   snapshot: ExportOutcome['snapshot']; // the previous snapshot copied and patched, or written whole
   written: string[]; // files written, relative to `path`
   reused: string[]; // files that are hard links to the previous version's
+  bucket: BucketReport | undefined; // EXPORT_URL: what went to the bucket
 }
 
 /** How the files are written; each defaults to its variable's default. */
 export interface PublishOptions {
   fileMode?: number; // EXPORT_FILE_MODE
   parquetCompression?: ParquetCompression; // EXPORT_PARQUET_COMPRESSION
+  bucket?: BucketConfig | undefined; // EXPORT_URL: none unless set
 }
 
 let publishing: Promise<unknown> = Promise.resolve();
@@ -47,6 +55,7 @@ export function publish(
   const settled = {
     fileMode: options.fileMode ?? DEFAULT_EXPORT_FILE_MODE,
     parquetCompression: options.parquetCompression ?? DEFAULT_PARQUET_COMPRESSION,
+    bucket: options.bucket,
   };
   const run = publishing.then(() => publishNow(db, exportDir, keepVersions, log, settled));
   publishing = run.catch(() => undefined);
@@ -58,14 +67,15 @@ async function publishNow(
   exportDir: string,
   keepVersions: number,
   log: Logger,
-  { fileMode, parquetCompression }: Required<PublishOptions>,
+  { fileMode, parquetCompression, bucket }: PublishOptions & Required<Omit<PublishOptions, 'bucket'>>,
 ): Promise<PublishReport> {
   const started = Date.now();
   const version = newVersionName(new Date(), exportDir);
   const dir = versionFolder(exportDir, version);
+  const previous = previousExport(exportDir, log);
   let outcome: ExportOutcome;
   try {
-    outcome = await db.writeExport(dir, parquetCompression, previousExport(exportDir, log));
+    outcome = await db.writeExport(dir, parquetCompression, previous);
     const manifest = {
       version,
       published_at: new Date().toISOString(),
@@ -86,7 +96,17 @@ async function publishNow(
   applyMode(exportDir, dir, fileMode); // EXPORT_FILE_MODE, before anyone can be pointed at it
   const path = switchTo(exportDir, version);
   const pruned = prune(exportDir, keepVersions);
+  const uploaded =
+    bucket === undefined
+      ? undefined
+      : await publishToBucket(
+          bucket,
+          { version, dir: path, base: previous?.version, reused: outcome.reused },
+          keepVersions,
+          log,
+        );
   const report = {
+    bucket: uploaded,
     version,
     path,
     tables: outcome.tables,
@@ -148,7 +168,7 @@ function previousExport(exportDir: string, log: Logger): PreviousExport | undefi
   const dir = versionDir(exportDir, version);
   try {
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { fingerprints?: unknown };
-    if (isFingerprints(manifest.fingerprints)) return { dir, fingerprints: manifest.fingerprints };
+    if (isFingerprints(manifest.fingerprints)) return { version, dir, fingerprints: manifest.fingerprints };
     log.info({ version }, 'the current export version records no fingerprints: this publish writes everything');
   } catch (err) {
     log.warn({ version, err }, 'the current export version has no readable manifest: this publish writes everything');

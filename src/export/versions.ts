@@ -26,7 +26,7 @@ const CURRENT = 'current';
 const VERSIONS = 'versions';
 const PARTIAL = '.partial';
 /** How long a superseded version stays for readers still in it, beyond EXPORT_KEEP_VERSIONS. */
-const READER_GRACE_MS = 5 * 60_000;
+export const READER_GRACE_MS = 5 * 60_000;
 
 /** A new, sortable version name: the publish time, with a counter against two publishes in one millisecond. */
 export function newVersionName(now = new Date(), exportDir?: string): string {

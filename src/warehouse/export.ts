@@ -87,6 +87,7 @@ export interface ExportFingerprints {
 
 /** The version a publish builds on: its folder and the fingerprints its manifest recorded. */
 export interface PreviousExport {
+  version: string;
   dir: string;
   fingerprints: ExportFingerprints;
 }
