@@ -170,5 +170,32 @@ describe('an incremental publish', () => {
     expect(afterOld.reused).toEqual([]);
     expect([...afterOld.written].sort()).toEqual(filesOf(afterOld.path));
     expect([...first.written].sort()).toEqual(filesOf(first.path));
+
+    // a manifest whose fingerprints name months that cannot be (changed by hand, damaged): not built on
+    const damaged = JSON.parse(readFileSync(join(afterOld.path, 'manifest.json'), 'utf8')) as {
+      fingerprints: { readings_months: Record<string, string> };
+    };
+    damaged.fingerprints.readings_months["2024-6' OR TRUE --"] = '1:x';
+    writeFileSync(join(afterOld.path, 'manifest.json'), JSON.stringify(damaged));
+    const afterDamaged = await publish(stack.worker.deps.db, exportDir, 3, log, { parquetCompression: 'zstd' });
+    expect(afterDamaged.reused).toEqual([]);
+  });
+
+  it('writes again what the previous version no longer holds as it was: a month removed, a snapshot cut short', async () => {
+    stack = await stackWithReadings('2024-06-28T00:00:00Z', '2024-07-02T00:00:00Z');
+    const first = await publishTo(stack, 'a');
+    rmSync(join(first.path, 'parquet/readings/year=2024/month=6'), { recursive: true });
+    const snapshot = join(first.path, 'warehouse.duckdb');
+    writeFileSync(snapshot, readFileSync(snapshot).subarray(0, 4096));
+
+    const second = await publishTo(stack, 'a');
+    expect(second.snapshot).toBe('written');
+    expect(second.written).toContain('parquet/readings/year=2024/month=6/data_0.parquet');
+    expect(second.reused).toContain('parquet/readings/year=2024/month=7/data_0.parquet');
+    const full = await publishTo(stack, 'b');
+    expect(second.tables).toEqual(full.tables);
+    const june = (dir: string): Promise<string[]> =>
+      sortedRows(`SELECT * FROM read_parquet('${join(dir, 'parquet/readings/year=2024/month=6/data_0.parquet')}')`);
+    expect(await june(second.path)).toEqual(await june(full.path));
   });
 });

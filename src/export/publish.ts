@@ -179,15 +179,19 @@ function previousExport(exportDir: string, log: Logger): PreviousExport | undefi
 function isFingerprints(value: unknown): value is ExportFingerprints {
   if (typeof value !== 'object' || value === null) return false;
   const f = value as Record<string, unknown>;
-  const isMap = (v: unknown): boolean =>
-    typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'string');
+  const isMap = (v: unknown, key = /^[a-z_]+$/): boolean =>
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.entries(v).every(([k, x]) => key.test(k) && typeof x === 'string');
   return (
     typeof f.format === 'number' &&
     typeof f.storage_version === 'string' &&
     typeof f.parquet_compression === 'string' &&
     typeof f.snapshot_free_share === 'number' &&
+    typeof f.snapshot_bytes === 'number' &&
     typeof f.readings_columns === 'string' &&
     isMap(f.tables) &&
-    isMap(f.readings_months)
+    isMap(f.readings_months, /^\d{4}-(1[0-2]|[1-9])$/)
   );
 }

@@ -15,7 +15,7 @@
  * infinity), which no BI tool can hold, become 1900-01-01 and 2200-01-01 (UTC).
  */
 import { createHash } from 'node:crypto';
-import { constants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { PARQUET_COMPRESSIONS, type ParquetCompression } from '../config.js';
@@ -77,6 +77,8 @@ export interface ExportFingerprints {
   parquet_compression: string;
   /** share of the snapshot file's blocks that are free */
   snapshot_free_share: number;
+  /** the snapshot file's size: a copy is patched only from a file of that size */
+  snapshot_bytes: number;
   /** each snapshot table but readings: '<rows>:<sum of row hashes>:<columns>' */
   tables: Record<string, string>;
   /** the columns of readings as exported */
@@ -135,10 +137,16 @@ export async function writeExport(
       )
     ).getRowObjectsJS();
     await c.run(`DETACH ${ident(SNAPSHOT).text}`);
+    const bytes = statSync(join(dir, SNAPSHOT_FILE)).size;
     const freeShare = size === undefined ? 0 : Number(size.free_blocks) / Math.max(1, Number(size.total_blocks));
     return {
       tables: snapshot.rows,
-      fingerprints: { ...snapshot.fingerprints, parquet_compression: codec, snapshot_free_share: freeShare },
+      fingerprints: {
+        ...snapshot.fingerprints,
+        parquet_compression: codec,
+        snapshot_free_share: freeShare,
+        snapshot_bytes: bytes,
+      },
       snapshot: snapshot.patched ? 'patched' : 'written',
       ...files,
     };
@@ -164,24 +172,34 @@ async function writeSnapshot(
   base: PreviousExport | undefined,
 ): Promise<{
   rows: Record<string, number>;
-  fingerprints: Omit<ExportFingerprints, 'parquet_compression' | 'snapshot_free_share'>;
+  fingerprints: Omit<ExportFingerprints, 'parquet_compression' | 'snapshot_free_share' | 'snapshot_bytes'>;
   changes: Changes;
   patched: boolean;
 }> {
   const file = join(dir, SNAPSHOT_FILE);
   const previousFile = base === undefined ? undefined : join(base.dir, SNAPSHOT_FILE);
-  const patched =
+  // the previous snapshot, if it is the file its manifest describes (same size) and not mostly free space
+  let patched =
     base !== undefined &&
     previousFile !== undefined &&
-    existsSync(previousFile) &&
+    statSync(previousFile, { throwIfNoEntry: false })?.size === base.fingerprints.snapshot_bytes &&
     base.fingerprints.snapshot_free_share <= MAX_FREE_SHARE;
   // a clone shares the blocks until they change (XFS, Btrfs); elsewhere the kernel copies (copy_file_range)
-  if (patched) copyFileSync(previousFile, file, constants.COPYFILE_FICLONE);
+  if (patched && previousFile !== undefined) copyFileSync(previousFile, file, constants.COPYFILE_FICLONE);
   const home = String((await c.runAndReadAll('SELECT current_database() AS db')).getRowObjectsJS()[0]!.db);
-  await c.run(sqlFile('export/attach', { path: literal(file), snapshot: ident(SNAPSHOT) }));
+  const attach = sqlFile('export/attach', { path: literal(file), snapshot: ident(SNAPSHOT) });
+  try {
+    await c.run(attach);
+  } catch (err) {
+    if (!patched) throw err;
+    // a copy DuckDB cannot open (the previous version's file damaged since): written whole instead
+    rmSync(file, { force: true });
+    patched = false;
+    await c.run(attach);
+  }
   const snapshot = ident(SNAPSHOT);
   const rows: Record<string, number> = {};
-  let fingerprints: Omit<ExportFingerprints, 'parquet_compression' | 'snapshot_free_share'>;
+  let fingerprints: Omit<ExportFingerprints, 'parquet_compression' | 'snapshot_free_share' | 'snapshot_bytes'>;
   let changes: Changes;
   await c.run('BEGIN TRANSACTION');
   try {
@@ -320,8 +338,16 @@ async function writeParquet(
   const compression = literal(codec);
   const snapshot = ident(SNAPSHOT);
   mkdirSync(join(parquet, 'readings'), { recursive: true });
-  const rewrite = changes.months === 'all' ? new QuotedSql('TRUE') : monthsCondition(changes.months);
-  if (changes.months === 'all' || changes.months.length > 0) {
+  // an unchanged month whose files the previous version no longer has is written again (from the snapshot)
+  const linkable = changes.unchangedMonths.filter(
+    (key) => base !== undefined && existsSync(join(base.dir, monthFolder(key))),
+  );
+  const months =
+    changes.months === 'all'
+      ? 'all'
+      : [...changes.months, ...changes.unchangedMonths.filter((k) => !linkable.includes(k))];
+  const rewrite = months === 'all' ? new QuotedSql('TRUE') : monthsCondition(months);
+  if (months === 'all' || months.length > 0) {
     // into an empty folder: the months reused are linked in after
     await c.run(
       sqlFile('export/parquet-readings', {
@@ -333,10 +359,7 @@ async function writeParquet(
     );
     files.written.push(...listFiles(dir, join('parquet', 'readings')));
   }
-  for (const key of changes.unchangedMonths) {
-    const [year, month] = key.split('-');
-    files.reused.push(...linkTree(base!.dir, dir, join('parquet', 'readings', `year=${year}`, `month=${month}`)));
-  }
+  for (const key of linkable) files.reused.push(...linkTree(base!.dir, dir, monthFolder(key)));
   for (const table of PARQUET_TABLES) {
     const name = join('parquet', `${table}.parquet`);
     const unchanged =
@@ -350,6 +373,12 @@ async function writeParquet(
     );
     files.written.push(name);
   }
+}
+
+/** The folder of a month's readings in a version, for a 'YYYY-M' key. */
+function monthFolder(key: string): string {
+  const [year, month] = key.split('-');
+  return join('parquet', 'readings', `year=${year}`, `month=${month}`);
 }
 
 /** The files under `relative` in `root`, as paths relative to `root`. */
