@@ -147,7 +147,7 @@ describe('a published version', () => {
 });
 
 describe('a reader in another process', () => {
-  it('reads a version while 20 publishes switch `current` under it, and never errors or sees a half-written export', async () => {
+  it('reads a version while 20 publishes (each after the first incremental) switch `current` under it, and never errors or sees a half-written export', async () => {
     stack = await filledStack();
     const { exportDir } = stack.place.config;
     const { db } = stack.worker.deps;
@@ -171,6 +171,7 @@ describe('a reader in another process', () => {
     });
     const reads: Record<string, unknown>[] = [];
     const published: string[] = [];
+    const snapshots: string[] = [];
     try {
       for (let round = 0; round < 20; round++) {
         const opened = await said('open');
@@ -179,7 +180,9 @@ describe('a reader in another process', () => {
           continue;
         }
         // the reader holds the version it opened; the publish switches `current` to a new one meanwhile
-        published.push((await publish(db, exportDir, 3, createLogger('silent'))).version);
+        const report = await publish(db, exportDir, 3, createLogger('silent'));
+        published.push(report.version);
+        snapshots.push(report.snapshot);
         reads.push({ ...(await said('finish')), opened: opened.opened });
       }
     } finally {
@@ -196,6 +199,7 @@ describe('a reader in another process', () => {
       expect(published[i]).not.toBe(r.version);
     });
     expect(new Set(reads.map((r) => r.version)).size).toBe(20); // it saw the versions change under it
+    expect(new Set(snapshots)).toEqual(new Set(['patched'])); // each built on the version being read
     expect(existsSync(join(exportDir, 'current'))).toBe(true);
   });
 });
