@@ -108,22 +108,24 @@ describe('an incremental publish', () => {
     }
   });
 
-  it('rewrites only the months and tables that changed, and links the rest to the previous version', async () => {
+  it('rewrites only the days and tables that changed, and links the rest to the previous version', async () => {
     // May to July, but for a few days in June that a late reading will land in
     stack = await stackWithReadings('2024-05-30T00:00:00Z', '2024-06-10T00:00:00Z');
     await push(stack, '2024-06-20T00:00:00Z', '2024-07-02T00:00:00Z');
     const first = await publishTo(stack, 'a');
-    const may = 'parquet/readings/year=2024/month=5/data_0.parquet';
-    const june = 'parquet/readings/year=2024/month=6/data_0.parquet';
-    const july = 'parquet/readings/year=2024/month=7/data_0.parquet';
+    const may = 'parquet/readings/year=2024/month=5/2024-05-31.parquet';
+    const june = 'parquet/readings/year=2024/month=6/2024-06-15.parquet';
+    const june20 = 'parquet/readings/year=2024/month=6/2024-06-20.parquet';
+    const july = 'parquet/readings/year=2024/month=7/2024-07-01.parquet';
+    expect(filesOf(first.path)).not.toContain(june); // no readings that day yet
 
-    // nothing changed: every table file and month is the previous version's (views are always written)
+    // nothing changed: every table file and day is the previous version's (views are always written)
     const again = await publishTo(stack, 'a');
-    for (const file of [may, june, july, 'parquet/probes.parquet', 'parquet/soil_types.parquet'])
+    for (const file of [may, june20, july, 'parquet/probes.parquet', 'parquet/soil_types.parquet'])
       expect(inode(again.path, file), file).toBe(inode(first.path, file));
     expect(again.written.filter((f) => f.startsWith('parquet/readings/'))).toEqual([]);
 
-    // a late reading in June: June written again, May and July not
+    // a late reading on 15 June: that day written, every other day not
     const [late] = uplinksFor(stack.sim.account, {
       from: new Date('2024-06-15T00:00:00Z'),
       to: new Date('2024-06-15T01:00:00Z'),
@@ -131,8 +133,8 @@ describe('an incremental publish', () => {
     await sendPushes([late!], { url: stack.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 1 });
     await stack.drained();
     const third = await publishTo(stack, 'a');
-    expect(inode(third.path, june)).not.toBe(inode(again.path, june));
     expect(inode(third.path, may)).toBe(inode(first.path, may));
+    expect(inode(third.path, june20)).toBe(inode(first.path, june20));
     expect(inode(third.path, july)).toBe(inode(first.path, july));
     expect(third.written.filter((f) => f.startsWith('parquet/readings/'))).toEqual([june]);
     expect(third.reused).toContain('parquet/soil_types.parquet');
@@ -173,29 +175,30 @@ describe('an incremental publish', () => {
 
     // a manifest whose fingerprints name months that cannot be (changed by hand, damaged): not built on
     const damaged = JSON.parse(readFileSync(join(afterOld.path, 'manifest.json'), 'utf8')) as {
-      fingerprints: { readings_months: Record<string, string> };
+      fingerprints: { readings_days: Record<string, string> };
     };
-    damaged.fingerprints.readings_months["2024-6' OR TRUE --"] = '1:x';
+    damaged.fingerprints.readings_days["2024-06-30' OR TRUE --"] = '1:x';
     writeFileSync(join(afterOld.path, 'manifest.json'), JSON.stringify(damaged));
     const afterDamaged = await publish(stack.worker.deps.db, exportDir, 3, log, { parquetCompression: 'zstd' });
     expect(afterDamaged.reused).toEqual([]);
   });
 
-  it('writes again what the previous version no longer holds as it was: a month removed, a snapshot cut short', async () => {
+  it('writes again what the previous version no longer holds as it was: a day removed, a snapshot cut short', async () => {
     stack = await stackWithReadings('2024-06-28T00:00:00Z', '2024-07-02T00:00:00Z');
     const first = await publishTo(stack, 'a');
-    rmSync(join(first.path, 'parquet/readings/year=2024/month=6'), { recursive: true });
+    const june = 'parquet/readings/year=2024/month=6/2024-06-29.parquet';
+    rmSync(join(first.path, june));
     const snapshot = join(first.path, 'warehouse.duckdb');
     writeFileSync(snapshot, readFileSync(snapshot).subarray(0, 4096));
 
     const second = await publishTo(stack, 'a');
     expect(second.snapshot).toBe('written');
-    expect(second.written).toContain('parquet/readings/year=2024/month=6/data_0.parquet');
-    expect(second.reused).toContain('parquet/readings/year=2024/month=7/data_0.parquet');
+    expect(second.written).toContain(june);
+    expect(second.reused).toContain('parquet/readings/year=2024/month=7/2024-07-01.parquet');
+    expect(second.reused).toContain('parquet/readings/year=2024/month=6/2024-06-30.parquet');
     const full = await publishTo(stack, 'b');
     expect(second.tables).toEqual(full.tables);
-    const june = (dir: string): Promise<string[]> =>
-      sortedRows(`SELECT * FROM read_parquet('${join(dir, 'parquet/readings/year=2024/month=6/data_0.parquet')}')`);
-    expect(await june(second.path)).toEqual(await june(full.path));
+    const day = (dir: string): Promise<string[]> => sortedRows(`SELECT * FROM read_parquet('${join(dir, june)}')`);
+    expect(await day(second.path)).toEqual(await day(full.path));
   });
 });

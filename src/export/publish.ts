@@ -192,6 +192,6 @@ function isFingerprints(value: unknown): value is ExportFingerprints {
     typeof f.snapshot_bytes === 'number' &&
     typeof f.readings_columns === 'string' &&
     isMap(f.tables) &&
-    isMap(f.readings_months, /^\d{4}-(1[0-2]|[1-9])$/)
+    isMap(f.readings_days, /^\d{4}-\d\d-\d\d$/)
   );
 }

@@ -1,13 +1,13 @@
 /**
  * The warehouse's side of publishing (src/export/publish.ts owns versions, the manifest and the switch): into a
  * new version's folder, a read-only DuckDB snapshot (the tables and the views, in a storage version older DuckDB
- * builds inside BI drivers can open) and Parquet per table, readings partitioned by year and month.
+ * builds inside BI drivers can open) and Parquet per table, readings partitioned by year and month, a file a day.
  *
  * Incremental: given the previous version and the fingerprints its manifest recorded, only what changed is written.
- * Each table's fingerprint is its row count and a sum of row hashes; each month of readings, its count and its last
- * received_at (readings are only ever added). The snapshot starts as a copy of the previous one (a clone where the
- * file system can, a kernel copy where not) in which the changed tables and months are replaced; Parquet of an
- * unchanged table or month is a hard link to the previous version's file. Views are small next to readings and
+ * Each table's fingerprint is its row count and a sum of row hashes; each day of readings (UTC), its count and its
+ * last received_at (readings are only ever added). The snapshot starts as a copy of the previous one (a clone where the
+ * file system can, a kernel copy where not) in which the changed tables and days are replaced; Parquet of an
+ * unchanged table or day is a hard link to the previous version's file. Views are small next to readings and
  * change with every reading: they are written every time. A version is the same, file for file, as a full publish
  * of the same moment would be (test/export-incremental.test.ts).
  *
@@ -15,14 +15,24 @@
  * infinity), which no BI tool can hold, become 1900-01-01 and 2200-01-01 (UTC).
  */
 import { createHash } from 'node:crypto';
-import { constants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  constants,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { PARQUET_COMPRESSIONS, type ParquetCompression } from '../config.js';
 import { ident, literal, QuotedSql, sqlFile } from './sql-files.js';
 import { createViews, MATERIALIZED_IN_SNAPSHOT } from './views.js';
 
-/** The tables a user asks about, in the snapshot and each as Parquet (readings apart: partitioned by month). */
+/** The tables a user asks about, in the snapshot and each as Parquet (readings apart: partitioned by month, a file a day). */
 const USER_TABLES = [
   'probes',
   'probe_history',
@@ -62,8 +72,8 @@ export const STORAGE_VERSION = 'v1.0.0';
  * What this build writes into a version, as a number: raised whenever a file's content would differ for the same
  * warehouse (a conversion, a partitioning, a table), so that a version of another format is never reused.
  */
-export const EXPORT_FORMAT = 2;
-/** A copied snapshot with more than this share of free blocks (rows replaced month after month) is written anew. */
+export const EXPORT_FORMAT = 3;
+/** A copied snapshot with more than this share of free blocks (rows replaced day after day) is written anew. */
 const MAX_FREE_SHARE = 0.5;
 const SNAPSHOT = 'export_snapshot';
 const SNAPSHOT_FILE = 'warehouse.duckdb';
@@ -83,8 +93,8 @@ export interface ExportFingerprints {
   tables: Record<string, string>;
   /** the columns of readings as exported */
   readings_columns: string;
-  /** each month of readings, 'YYYY-M' (as the partition folders say): '<rows>:<last received_at>' */
-  readings_months: Record<string, string>;
+  /** each day of readings (UTC), 'YYYY-MM-DD', as the files are named: '<rows>:<last received_at>' */
+  readings_days: Record<string, string>;
 }
 
 /** The version a publish builds on: its folder and the fingerprints its manifest recorded. */
@@ -108,9 +118,9 @@ export interface ExportOutcome {
 /** What changed since the previous version, decided from the fingerprints in one transaction. */
 interface Changes {
   tables: Set<string>; // snapshot tables (readings apart) whose rows changed
-  months: string[] | 'all'; // months of readings to write again
-  gone: string[]; // months the previous version had and the warehouse no longer has
-  unchangedMonths: string[];
+  days: string[] | 'all'; // days of readings (UTC) to write again
+  gone: string[]; // days the previous version had and the warehouse no longer has
+  unchangedDays: string[];
 }
 
 /**
@@ -226,32 +236,30 @@ async function writeSnapshot(
     }
 
     const columns = await exportColumns(c, 'readings');
-    const months: Record<string, string> = {};
+    const days: Record<string, string> = {};
     let readings = 0;
-    for (const m of (await c.runAndReadAll(sqlFile('export/reading-months'))).getRowObjectsJS()) {
-      months[`${m.year}-${m.month}`] = `${m.row_count}:${m.last_received}`;
-      readings += Number(m.row_count);
+    for (const d of (await c.runAndReadAll(sqlFile('export/reading-days'))).getRowObjectsJS()) {
+      days[String(d.day)] = `${d.row_count}:${d.last_received}`;
+      readings += Number(d.row_count);
     }
     rows.readings = readings;
     const readingsColumns = digest(columns.text);
-    changes = monthChanges(months, readingsColumns, base, changed);
-    if (!patched || changes.months === 'all') {
+    changes = dayChanges(days, readingsColumns, base, changed);
+    if (!patched || changes.days === 'all') {
       await c.run(sqlFile('export/snapshot-table', { snapshot, table: ident('readings'), columns }));
     } else {
-      const replaced = [...changes.months, ...changes.gone];
+      const replaced = [...changes.days, ...changes.gone];
       if (replaced.length > 0)
-        await c.run(sqlFile('export/snapshot-months-delete', { snapshot, months: monthsCondition(replaced) }));
-      if (changes.months.length > 0)
-        await c.run(
-          sqlFile('export/snapshot-months-insert', { snapshot, columns, months: monthsCondition(changes.months) }),
-        );
+        await c.run(sqlFile('export/snapshot-days-delete', { snapshot, days: daysCondition(replaced) }));
+      if (changes.days.length > 0)
+        await c.run(sqlFile('export/snapshot-days-insert', { snapshot, columns, days: daysCondition(changes.days) }));
     }
     fingerprints = {
       format: EXPORT_FORMAT,
       storage_version: STORAGE_VERSION,
       tables,
       readings_columns: readingsColumns,
-      readings_months: months,
+      readings_days: days,
     };
     await c.run('COMMIT');
   } catch (err) {
@@ -269,38 +277,53 @@ async function writeSnapshot(
 }
 
 /**
- * The months to write again: those whose fingerprint differs from the previous version's (all of them with no
+ * The days to write again: those whose fingerprint differs from the previous version's (all of them with no
  * previous version, or when the columns of readings changed).
  */
-function monthChanges(
-  months: Record<string, string>,
+function dayChanges(
+  days: Record<string, string>,
   readingsColumns: string,
   base: PreviousExport | undefined,
   tables: Set<string>,
 ): Changes {
   const before = base?.fingerprints;
   if (before === undefined || before.readings_columns !== readingsColumns)
-    return { tables, months: 'all', gone: [], unchangedMonths: [] };
-  const keys = Object.keys(months);
+    return { tables, days: 'all', gone: [], unchangedDays: [] };
+  const keys = Object.keys(days);
   return {
     tables,
-    months: keys.filter((k) => months[k] !== before.readings_months[k]),
-    gone: Object.keys(before.readings_months).filter((k) => !(k in months)),
-    unchangedMonths: keys.filter((k) => months[k] === before.readings_months[k]),
+    days: keys.filter((k) => days[k] !== before.readings_days[k]),
+    gone: Object.keys(before.readings_days).filter((k) => !(k in days)),
+    unchangedDays: keys.filter((k) => days[k] === before.readings_days[k]),
   };
 }
 
-/** 'YYYY-M' month keys as a condition on ts, UTC: time ranges that the zone maps of ts let DuckDB skip by. */
-function monthsCondition(keys: readonly string[]): QuotedSql {
-  if (keys.length === 0) return new QuotedSql('FALSE');
-  const ranges = keys.map((key) => {
-    const [year, month] = key.split('-').map(Number) as [number, number];
-    if (!Number.isInteger(year) || !Number.isInteger(month)) throw new Error(`not a month key: ${JSON.stringify(key)}`);
-    const from = new Date(Date.UTC(year, month - 1, 1)).toISOString();
-    const to = new Date(Date.UTC(year, month, 1)).toISOString();
-    return `(ts >= TIMESTAMPTZ '${from}' AND ts < TIMESTAMPTZ '${to}')`;
-  });
-  return new QuotedSql(ranges.join(' OR '));
+const DAY_MS = 86_400_000;
+const DAY_KEY = /^\d{4}-\d\d-\d\d$/;
+
+/**
+ * 'YYYY-MM-DD' day keys (UTC) as a condition on ts: time ranges, consecutive days merged into one, that the zone
+ * maps of ts let DuckDB skip by.
+ */
+function daysCondition(keys: readonly string[]): QuotedSql {
+  const starts = keys
+    .map((key) => {
+      const at = DAY_KEY.test(key) ? Date.parse(`${key}T00:00:00Z`) : Number.NaN;
+      if (!Number.isFinite(at)) throw new Error(`not a day: ${JSON.stringify(key)}`);
+      return at;
+    })
+    .sort((a, b) => a - b);
+  const ranges: [number, number][] = [];
+  for (const at of starts) {
+    const last = ranges.at(-1);
+    if (last !== undefined && last[1] >= at) last[1] = Math.max(last[1], at + DAY_MS);
+    else ranges.push([at, at + DAY_MS]);
+  }
+  if (ranges.length === 0) return new QuotedSql('FALSE');
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  return new QuotedSql(
+    ranges.map(([from, to]) => `(ts >= TIMESTAMPTZ '${iso(from)}' AND ts < TIMESTAMPTZ '${iso(to)}')`).join(' OR '),
+  );
 }
 
 function digest(text: string): string {
@@ -322,8 +345,8 @@ async function exportColumns(c: DuckDBConnection, table: string): Promise<Quoted
 }
 
 /**
- * Parquet of the snapshot: readings of the changed months (all, on a first publish), then hard links to the
- * previous version's files for the unchanged months and tables; every other table and view written. The codec is
+ * Parquet of the snapshot: readings of the changed days (all, on a first publish), then hard links to the
+ * previous version's files for the unchanged days and tables; every other table and view written. The codec is
  * one of PARQUET_COMPRESSIONS (checked by writeExport), spliced as a literal.
  */
 async function writeParquet(
@@ -338,34 +361,23 @@ async function writeParquet(
   const compression = literal(codec);
   const snapshot = ident(SNAPSHOT);
   mkdirSync(join(parquet, 'readings'), { recursive: true });
-  // an unchanged month whose files the previous version no longer has is written again (from the snapshot)
-  const linkable = changes.unchangedMonths.filter(
-    (key) => base !== undefined && existsSync(join(base.dir, monthFolder(key))),
-  );
-  const months =
-    changes.months === 'all'
-      ? 'all'
-      : [...changes.months, ...changes.unchangedMonths.filter((k) => !linkable.includes(k))];
-  const rewrite = months === 'all' ? new QuotedSql('TRUE') : monthsCondition(months);
-  if (months === 'all' || months.length > 0) {
-    // into an empty folder: the months reused are linked in after
-    await c.run(
-      sqlFile('export/parquet-readings', {
-        snapshot,
-        path: literal(join(parquet, 'readings')),
-        months: rewrite,
-        compression,
-      }),
+  // an unchanged day whose file the previous version no longer has is written again (from the snapshot)
+  const linkable =
+    base === undefined ? [] : changes.unchangedDays.filter((key) => existsSync(join(base.dir, dayFile(key))));
+  const days =
+    changes.days === 'all' ? 'all' : [...changes.days, ...changes.unchangedDays.filter((k) => !linkable.includes(k))];
+  if (days === 'all' || days.length > 0) {
+    files.written.push(
+      ...(await writeReadingDays(c, dir, days === 'all' ? new QuotedSql('TRUE') : daysCondition(days), compression)),
     );
-    files.written.push(...listFiles(dir, join('parquet', 'readings')));
   }
-  for (const key of linkable) files.reused.push(...linkTree(base!.dir, dir, monthFolder(key)));
+  for (const key of linkable) files.reused.push(...linkFiles(base!.dir, dir, dayFiles(base!.dir, key)));
   for (const table of PARQUET_TABLES) {
     const name = join('parquet', `${table}.parquet`);
     const unchanged =
       base !== undefined && (SNAPSHOT_TABLES as readonly string[]).includes(table) && !changes.tables.has(table);
     if (unchanged && existsSync(join(base.dir, name))) {
-      files.reused.push(...linkTree(base.dir, dir, name));
+      files.reused.push(...linkFiles(base.dir, dir, [name]));
       continue;
     }
     await c.run(
@@ -375,32 +387,67 @@ async function writeParquet(
   }
 }
 
-/** The folder of a month's readings in a version, for a 'YYYY-M' key. */
-function monthFolder(key: string): string {
-  const [year, month] = key.split('-');
-  return join('parquet', 'readings', `year=${year}`, `month=${month}`);
-}
-
-/** The files under `relative` in `root`, as paths relative to `root`. */
-function listFiles(root: string, relative: string): string[] {
-  const found: string[] = [];
-  const walk = (rel: string): void => {
-    for (const entry of readdirSync(join(root, rel), { withFileTypes: true })) {
-      if (entry.isDirectory()) walk(join(rel, entry.name));
-      else found.push(join(rel, entry.name));
-    }
-  };
-  if (existsSync(join(root, relative))) walk(relative);
-  return found;
+/** A day's readings in a version, for a 'YYYY-MM-DD' key: in its month's folder, named by the day. */
+function dayFile(key: string): string {
+  const [year, month] = key.split('-').map(Number);
+  return join('parquet', 'readings', `year=${year}`, `month=${month}`, `${key}.parquet`);
 }
 
 /**
- * `relative` (a file, or a folder of files) of the previous version, hard-linked into the new one: the same
- * bytes, nothing written. Where the file system refuses a link, a copy (a clone where it can).
+ * The readings of the days `condition` selects, one file per day (UTC) in its year's and month's folder, where the
+ * days left alone are linked in after: written partitioned by day into a folder of their own (DuckDB names the
+ * files), then each moved to its name. The files carry year and month as columns, not the day (ts says it).
  */
-function linkTree(from: string, to: string, relative: string): string[] {
-  const source = join(from, relative);
-  const paths = existsSync(source) && !source.endsWith('.parquet') ? listFiles(from, relative) : [relative];
+async function writeReadingDays(
+  c: DuckDBConnection,
+  dir: string,
+  condition: QuotedSql,
+  compression: QuotedSql,
+): Promise<string[]> {
+  const staging = join(dir, 'parquet', '.days');
+  await c.run(
+    sqlFile('export/parquet-readings', {
+      snapshot: ident(SNAPSHOT),
+      path: literal(staging),
+      days: condition,
+      compression,
+    }),
+  );
+  const written: string[] = [];
+  for (const folder of existsSync(staging) ? readdirSync(staging).sort() : []) {
+    const key = folder.replace(/^day=/, '');
+    if (!DAY_KEY.test(key)) throw new Error(`unexpected partition folder ${folder} in ${staging}`);
+    const parts = readdirSync(join(staging, folder)).sort();
+    for (const [i, part] of parts.entries()) {
+      const name = i === 0 ? dayFile(key) : dayFile(key).replace(/\.parquet$/, `-${i}.parquet`);
+      mkdirSync(join(dir, name, '..'), { recursive: true });
+      renameSync(join(staging, folder, part), join(dir, name));
+      written.push(name);
+    }
+  }
+  rmSync(staging, { recursive: true, force: true });
+  return written;
+}
+
+/** The files of a day in a version: the day's file, and its further parts when it was written as several. */
+function dayFiles(root: string, key: string): string[] {
+  const first = dayFile(key);
+  const folder = join(first, '..');
+  if (!existsSync(join(root, first))) return [];
+  const part = new RegExp(`^${key}-\\d+\\.parquet$`); // key is a checked YYYY-MM-DD: nothing to escape
+  return [
+    first,
+    ...readdirSync(join(root, folder))
+      .filter((f) => part.test(f))
+      .map((f) => join(folder, f)),
+  ];
+}
+
+/**
+ * Files of the previous version hard-linked into the new one: the same bytes, nothing written. Where the file
+ * system refuses a link, a copy (a clone where it can).
+ */
+function linkFiles(from: string, to: string, paths: readonly string[]): string[] {
   for (const path of paths) {
     mkdirSync(join(to, path, '..'), { recursive: true });
     try {
@@ -409,5 +456,5 @@ function linkTree(from: string, to: string, relative: string): string[] {
       copyFileSync(join(from, path), join(to, path), constants.COPYFILE_FICLONE);
     }
   }
-  return paths;
+  return [...paths];
 }
