@@ -415,8 +415,9 @@ async function writeReadingDays(
   );
   const written: string[] = [];
   for (const folder of existsSync(staging) ? readdirSync(staging).sort() : []) {
-    const key = folder.replace(/^day=/, '');
-    if (!DAY_KEY.test(key)) throw new Error(`unexpected partition folder ${folder} in ${staging}`);
+    const dayNumber = /^day_number=(-?\d+)$/.exec(folder)?.[1];
+    if (dayNumber === undefined) throw new Error(`unexpected partition folder ${folder} in ${staging}`);
+    const key = new Date(Number(dayNumber) * DAY_MS).toISOString().slice(0, 10);
     const parts = readdirSync(join(staging, folder)).sort();
     for (const [i, part] of parts.entries()) {
       const name = i === 0 ? dayFile(key) : dayFile(key).replace(/\.parquet$/, `-${i}.parquet`);
