@@ -167,6 +167,11 @@ async function publishOnce(dir: string): Promise<{ figures: Figures; versionDir:
   const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
   const [report, publishMs] = await timed(() => publish(db, config.exportDir, config.exportKeepVersions, log));
   await db.close();
+  const slowest = Object.entries(report.phases)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(2)} s`);
+  process.stderr.write(`[progress] where the publish's time went: ${slowest.join('; ')}\n`);
   return {
     versionDir: report.path,
     figures: {
@@ -175,6 +180,9 @@ async function publishOnce(dir: string): Promise<{ figures: Figures; versionDir:
       snapshotBytes: statSync(join(report.path, 'warehouse.duckdb')).size,
       versionBytes: bytesUnder(report.path),
       parquetFiles: [...filesUnder(report.path).keys()].filter((f) => f.endsWith('.parquet')).length,
+      readingsParquetFiles: [...filesUnder(join(report.path, 'parquet', 'readings')).keys()].filter((f) =>
+        f.endsWith('.parquet'),
+      ).length,
       readingsPartitions: readdirSync(join(report.path, 'parquet', 'readings'), { recursive: true }).filter((f) =>
         /month=\d+$/.test(String(f)),
       ).length,
@@ -267,20 +275,20 @@ async function publishIncremental(dir: string): Promise<Figures> {
   const next = filesUnder(versionDir);
   const reused = (f: string): boolean => previous.get(f)?.ino === next.get(f)!.ino;
   const parquet = [...next.keys()].filter((f) => f.endsWith('.parquet'));
-  const readingsParquet = parquet.filter((f) => f.startsWith(join('parquet', 'readings') + '/'));
-  const changedPartitions = [
-    ...new Set(readingsParquet.filter((f) => !reused(f)).map((f) => /year=\d+\/month=\d+/.exec(f)?.[0] ?? f)),
-  ].sort();
+  const readingsRoot = `${join('parquet', 'readings')}/`;
+  const readingsParquet = parquet.filter((f) => f.startsWith(readingsRoot));
+  // the readings files written now, by their path under parquet/readings
+  const written = readingsParquet.filter((f) => !reused(f)).map((f) => f.slice(readingsRoot.length));
+  const shown = written.length > 12 ? [...written.slice(0, 12), `... ${written.length - 12} more`] : written;
   return {
     ...figures,
     files: next.size,
     filesReused: [...next.keys()].filter(reused).length,
     parquetReused: parquet.filter(reused).length,
-    readingsParquetFiles: readingsParquet.length,
     readingsParquetReused: readingsParquet.filter(reused).length,
     bytesReused: [...next.entries()].filter(([f]) => reused(f)).reduce((sum, [, { size }]) => sum + size, 0),
     snapshotReused: reused('warehouse.duckdb') ? 1 : 0,
-    changedPartitions: changedPartitions.join(', '),
+    readingsWritten: shown.join(', '),
     versions: readdirSync(join(config.exportDir, 'versions')).length,
     exportDirBytes: bytesUnder(config.exportDir),
     peakMb: peak,

@@ -139,16 +139,16 @@ export function report(
         `probes synced in ${s(built.syncMs)}, readings written in ${s(built.insertMs)} (${built.chunks} INSERTs), daily rollup of all of them ${s(built.rollupMs)} ` +
         `(${thousands(n(built.rollupRows))} rows); file ${size(built.warehouseBytes)}; peak ${mb(built.peakMb)}`,
       `  full publish of ${thousands(n(full.readings))} readings: ${s(full.publishMs)} (peak ${mb(full.peakMb)}); ` +
-        `snapshot ${size(full.snapshotBytes)}, version ${size(full.versionBytes)}, ${full.parquetFiles} Parquet files (${full.readingsPartitions} readings partitions)`,
+        `snapshot ${size(full.snapshotBytes)}, version ${size(full.versionBytes)}, ${full.parquetFiles} Parquet files (${full.readingsParquetFiles} of readings, in ${full.readingsPartitions} month partitions)`,
       `  ingest: ${thousands(n(ingested.recent))} readings in the two hours before END and ${thousands(n(ingested.late))} late ones (2024-03-10), ` +
         `received now, inserted in ${s(ingested.insertMs)}; rollup refresh ${s(ingested.rollupMs)} (${thousands(n(ingested.rollupRows))} rows); ` +
         `warehouse file ${size(ingested.warehouseBytes)} (peak ${mb(ingested.peakMb)})`,
       `  incremental publish of ${thousands(n(incremental.readings))} readings: ${s(incremental.publishMs)} (peak ${mb(incremental.peakMb)}); ` +
         `current/warehouse.duckdb ${size(incremental.snapshotBytes)}, version ${size(incremental.versionBytes)}`,
       `    reused from the previous version (same inode): Parquet files ${incremental.parquetReused} of ${incremental.parquetFiles} ` +
-        `(readings ${incremental.readingsParquetReused} of ${incremental.readingsParquetFiles}, in ${incremental.readingsPartitions} partitions), ` +
+        `(readings ${incremental.readingsParquetReused} of ${incremental.readingsParquetFiles}, in ${incremental.readingsPartitions} month partitions), ` +
         `all files ${incremental.filesReused} of ${incremental.files}, ${size(incremental.bytesReused)}; snapshot ${n(incremental.snapshotReused) ? 'reused' : 'new'}; ` +
-        `readings partitions written anew: ${incremental.changedPartitions || 'none'}`,
+        `readings files written now: ${incremental.readingsWritten || 'none'}`,
       `  incremental / full: ${targets[0]!.measured}; EXPORT_DIR holds ${incremental.versions} versions, ${size(incremental.exportDirBytes)} on disk`,
       `  other processes used ${full.otherCores.toFixed(2)} cores during the full publish, ${incremental.otherCores.toFixed(2)} during the incremental one` +
         (busiest > 0.1 ? ': WARNING, something else was busy; these times are high' : ''),

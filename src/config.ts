@@ -220,9 +220,13 @@ function bucketConfig(p: Parser): BucketConfig | undefined {
   const parts = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
   const bucket = parts?.[1] ?? '';
   const prefix = (parts?.[2] ?? '').replace(/\/+$/, '');
-  if (parts === null || !BUCKET_NAME.test(bucket) || (prefix !== '' && !KEY_PREFIX.test(prefix))) {
+  const segments = prefix.split('/');
+  const prefixOk =
+    prefix === '' ||
+    (KEY_PREFIX.test(prefix) && prefix.length <= 512 && !segments.some((x) => x === '.' || x === '..'));
+  if (parts === null || !BUCKET_NAME.test(bucket) || !prefixOk) {
     p.problem(
-      `EXPORT_URL=${JSON.stringify(url)} is not valid: expected s3://bucket or s3://bucket/prefix, a bucket name of 3 to 63 lowercase letters, digits, dots and hyphens, and a prefix of letters, digits and . _ = - separated by /`,
+      `EXPORT_URL=${JSON.stringify(url)} is not valid: expected s3://bucket or s3://bucket/prefix, a bucket name of 3 to 63 lowercase letters, digits, dots and hyphens, and a prefix of up to 512 letters, digits and . _ = - separated by / (no . or .. between slashes)`,
     );
     return undefined;
   }

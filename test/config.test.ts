@@ -168,8 +168,16 @@ describe('configuration', () => {
       credentials: undefined,
     });
     const bad =
-      'expected s3://bucket or s3://bucket/prefix, a bucket name of 3 to 63 lowercase letters, digits, dots and hyphens, and a prefix of letters, digits and . _ = - separated by /';
-    for (const url of ['https://farm-data/x', 's3://Farm_Data/x', 's3://farm-data/a b', 's3://farm-data/a//b'])
+      'expected s3://bucket or s3://bucket/prefix, a bucket name of 3 to 63 lowercase letters, digits, dots and hyphens, and a prefix of up to 512 letters, digits and . _ = - separated by / (no . or .. between slashes)';
+    for (const url of [
+      'https://farm-data/x',
+      's3://Farm_Data/x',
+      's3://farm-data/a b',
+      's3://farm-data/a//b',
+      's3://farm-data/../other-bucket', // a path, not a prefix: the request would name another bucket
+      's3://farm-data/a/./b',
+      `s3://farm-data/${'x'.repeat(513)}`, // keys are at most 1,024 bytes: room is left for the version's files
+    ])
       expect(problemsOf({ EXPORT_URL: url })).toEqual([`EXPORT_URL=${JSON.stringify(url)} is not valid: ${bad}`]);
     expect(problemsOf({ EXPORT_URL: 's3://farm-data', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE' })).toEqual([
       'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both, or neither to use an AWS profile or role',

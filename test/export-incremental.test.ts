@@ -2,7 +2,16 @@
  * Incremental publishing: a publish writes only what changed since the version `current` points at, and the
  * version it makes holds exactly what a full publish of the same moment would, table for table and file for file.
  */
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -200,5 +209,70 @@ describe('an incremental publish', () => {
     expect(second.tables).toEqual(full.tables);
     const day = (dir: string): Promise<string[]> => sortedRows(`SELECT * FROM read_parquet('${join(dir, june)}')`);
     expect(await day(second.path)).toEqual(await day(full.path));
+  });
+
+  it('reuses no file that was written to, swapped for a link, or has another mode since, and leaves older versions as they were', async () => {
+    stack = await stackWithReadings('2024-06-28T00:00:00Z', '2024-07-02T00:00:00Z');
+    const first = await publishTo(stack, 'a');
+    const [june29, june30, july1] = ['06/2024-06-29', '06/2024-06-30', '07/2024-07-01'].map(
+      (d) => `parquet/readings/year=2024/month=${Number(d.slice(0, 2))}/${d.slice(3)}.parquet`,
+    ) as [string, string, string];
+
+    // a BI tool opens the snapshot to write (its default) and changes it; the file keeps its size
+    const instance = await DuckDBInstance.create(join(first.path, 'warehouse.duckdb'));
+    const c = await instance.connect();
+    await c.run('DELETE FROM probes WHERE serial = (SELECT min(serial) FROM probes)');
+    await c.run('CREATE TABLE scribbled AS SELECT 42 AS answer');
+    await c.run('CHECKPOINT');
+    c.closeSync();
+    instance.closeSync();
+    // a day's file swapped for a link to a file elsewhere, a stray part put beside another day
+    const outside = join(stack.place.dir, 'outside.parquet');
+    writeFileSync(outside, readFileSync(join(first.path, june29)));
+    rmSync(join(first.path, june29));
+    symlinkSync(outside, join(first.path, june29));
+    writeFileSync(join(first.path, june30.replace('.parquet', '-1.parquet')), readFileSync(join(first.path, june30)));
+
+    const second = await publishTo(stack, 'a');
+    expect(second.snapshot).toBe('written');
+    expect(second.written).toContain(june29);
+    expect(lstatSync(join(second.path, june29)).isSymbolicLink()).toBe(false);
+    expect(second.reused).toContain(june30);
+    expect(filesOf(second.path)).not.toContain(june30.replace('.parquet', '-1.parquet'));
+    const full = await publishTo(stack, 'b');
+    expect(second.tables).toEqual(full.tables);
+    const tables = await sortedRows(
+      `ATTACH '${join(second.path, 'warehouse.duckdb')}' AS s (READ_ONLY); SELECT table_name FROM duckdb_tables() WHERE database_name = 's'`,
+    );
+    expect(tables).not.toContain(JSON.stringify({ table_name: 'scribbled' }));
+
+    // another EXPORT_FILE_MODE: a link would change the older version's files too, so nothing is linked
+    const modeBefore = statSync(join(second.path, july1)).mode & 0o777;
+    const third = await publish(stack.worker.deps.db, join(stack.place.config.exportDir, 'a'), 3, log, {
+      fileMode: 0o600,
+    });
+    expect(third.reused).toEqual([]);
+    expect(statSync(join(second.path, july1)).mode & 0o777).toBe(modeBefore);
+    expect(statSync(join(third.path, july1)).mode & 0o777).toBe(0o600);
+  });
+
+  it('writes the version whole when the previous snapshot is damaged where its size and time do not show', async () => {
+    stack = await stackWithReadings('2024-06-28T00:00:00Z', '2024-07-02T00:00:00Z');
+    const first = await publishTo(stack, 'a');
+    const snapshot = join(first.path, 'warehouse.duckdb');
+    const { atime, mtime, size } = statSync(snapshot);
+    const damaged = readFileSync(snapshot);
+    damaged.fill(0x5a, 3 * 262_144, Math.min(size, 4 * 262_144)); // a whole block of the file overwritten
+    writeFileSync(snapshot, damaged);
+    utimesSync(snapshot, atime, mtime); // and its time put back
+
+    const second = await publishTo(stack, 'a');
+    expect(second.snapshot).toBe('written');
+    const full = await publishTo(stack, 'b');
+    expect(second.tables).toEqual(full.tables);
+    for (const table of ['readings', 'probes', 'probe_history']) {
+      const read = (dir: string): Promise<string[]> => sortedRows(inSnapshot(join(dir, 'warehouse.duckdb'), table));
+      expect(await read(second.path), table).toEqual(await read(full.path));
+    }
   });
 });

@@ -164,9 +164,12 @@ async function inPool<T>(items: readonly T[], size: number, work: (item: T) => P
 
 function bucketError(bucket: BucketConfig, cause: unknown): SyncError {
   const where = bucket.endpoint === undefined ? '' : ` at ${bucket.endpoint}`;
+  // an answer that is not S3's (a web server at the endpoint) leaves the SDK with only 'UnknownError': the status says more
+  const status = (cause as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  const answered = status === undefined ? '' : ` (HTTP ${status})`;
   return new SyncError(
     ErrorCodes.EXPORT_BUCKET,
-    `EXPORT_URL=${bucket.url}${where}: ${errorMessage(cause)} (the local export in EXPORT_DIR is published; the bucket keeps its previous version)`,
+    `EXPORT_URL=${bucket.url}${where}: ${errorMessage(cause)}${answered} (the local export in EXPORT_DIR is published; the bucket keeps its previous version)`,
     { cause },
   );
 }

@@ -3,8 +3,19 @@
  * folder (Warehouse.writeExport, src/warehouse/export.ts), this adds the manifest, and the version is then
  * switched to (versions.ts), so a reader never sees a half-written export.
  */
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import {
   DEFAULT_EXPORT_FILE_MODE,
   DEFAULT_PARQUET_COMPRESSION,
@@ -33,6 +44,7 @@ export interface PublishReport {
   written: string[]; // files written, relative to `path`
   reused: string[]; // files that are hard links to the previous version's
   bucket: BucketReport | undefined; // EXPORT_URL: what went to the bucket
+  phases: Record<string, number>; // milliseconds by phase of writing the version
 }
 
 /** How the files are written; each defaults to its variable's default. */
@@ -42,6 +54,7 @@ export interface PublishOptions {
   bucket?: BucketConfig | undefined; // EXPORT_URL: none unless set
 }
 
+const MANIFEST = 'manifest.json';
 let publishing: Promise<unknown> = Promise.resolve();
 
 /** One publish at a time per process (a scheduled export and an `export` command may meet). */
@@ -72,10 +85,11 @@ async function publishNow(
   const started = Date.now();
   const version = newVersionName(new Date(), exportDir);
   const dir = versionFolder(exportDir, version);
-  const previous = previousExport(exportDir, log);
+  const previous = previousExport(exportDir, fileMode, log);
   let outcome: ExportOutcome;
   try {
-    outcome = await db.writeExport(dir, parquetCompression, previous);
+    outcome = await writeVersion(db, dir, parquetCompression, previous, log);
+    applyMode(exportDir, dir, fileMode); // EXPORT_FILE_MODE, before anyone can be pointed at it
     const manifest = {
       version,
       published_at: new Date().toISOString(),
@@ -85,15 +99,18 @@ async function publishNow(
       snapshot: outcome.snapshot,
       files_written: outcome.written.length,
       files_reused: outcome.reused.length,
+      phases_ms: outcome.phases,
       fingerprints: outcome.fingerprints,
+      // each file as written, for the next publish to reuse only what is still exactly that
+      files: signatures(dir),
     };
-    writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    writeFileSync(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: fileMode });
+    chmodSync(join(dir, MANIFEST), fileMode);
   } catch (err) {
     // a full disk, or anything else: the previous version stays current, and no partial files stay behind
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  applyMode(exportDir, dir, fileMode); // EXPORT_FILE_MODE, before anyone can be pointed at it
   const path = switchTo(exportDir, version);
   const pruned = prune(exportDir, keepVersions);
   const uploaded =
@@ -115,6 +132,7 @@ async function publishNow(
     snapshot: outcome.snapshot,
     written: outcome.written,
     reused: outcome.reused,
+    phases: outcome.phases,
   };
   log.info(
     {
@@ -159,21 +177,106 @@ function unusableExportDir(exportDir: string, why: string, cause?: unknown): Syn
 }
 
 /**
- * The version `current` points at, to build on, with the fingerprints its manifest recorded; none (a full publish)
- * when there is no current version, or its manifest is missing, unreadable or from a build that kept none.
+ * The version's files, building on `previous` where it can. Building on it reads files another process could have
+ * damaged in ways no signature shows (a block overwritten in place, the time put back): if that fails, the version
+ * is written whole instead, so that one damaged version does not stop every publish after it.
  */
-function previousExport(exportDir: string, log: Logger): PreviousExport | undefined {
+async function writeVersion(
+  db: Warehouse,
+  dir: string,
+  codec: ParquetCompression,
+  previous: PreviousExport | undefined,
+  log: Logger,
+): Promise<ExportOutcome> {
+  try {
+    return await db.writeExport(dir, codec, previous);
+  } catch (err) {
+    if (previous === undefined || isOutOfSpace(err)) throw err;
+    log.warn({ err, version: previous.version }, 'publishing on top of the current version failed: writing it whole');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    return db.writeExport(dir, codec, undefined);
+  }
+}
+
+function isOutOfSpace(err: unknown): boolean {
+  return /ENOSPC|no space left on device|could not write file/i.test(errorMessage(err));
+}
+
+/** Size, modification time, inode and mode of every file of a version but its manifest. */
+function signatures(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || entry.name === MANIFEST) continue;
+    const path = relative(dir, join(entry.parentPath, entry.name));
+    files[path] = signature(lstatSync(join(dir, path)));
+  }
+  return files;
+}
+
+function signature(stat: Stats): string {
+  return `${stat.size}:${Math.round(stat.mtimeMs)}:${stat.ino}:${(stat.mode & 0o777).toString(8)}`;
+}
+
+/**
+ * The version `current` points at, to build on, with the fingerprints its manifest recorded and the files of it
+ * still exactly as it wrote them; none (a full publish) when there is no current version, or its manifest is
+ * missing, unreadable or from a build that kept none.
+ *
+ * A file is reused only if it is a plain file inside that version's folder (not a link out of it, whatever a folder
+ * on its path has become) with the size, modification time and inode the manifest recorded, so not written to
+ * since (a BI tool that opened the snapshot to write, a truncated file), and the mode files get now (a hard link
+ * shares the mode: reusing a file of another EXPORT_FILE_MODE would change the older version's).
+ */
+function previousExport(exportDir: string, fileMode: number, log: Logger): PreviousExport | undefined {
   const version = currentVersion(exportDir);
   if (version === undefined) return undefined;
   const dir = versionDir(exportDir, version);
+  let manifest: { fingerprints?: unknown; files?: unknown };
   try {
-    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { fingerprints?: unknown };
-    if (isFingerprints(manifest.fingerprints)) return { version, dir, fingerprints: manifest.fingerprints };
-    log.info({ version }, 'the current export version records no fingerprints: this publish writes everything');
+    manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as typeof manifest;
   } catch (err) {
     log.warn({ version, err }, 'the current export version has no readable manifest: this publish writes everything');
+    return undefined;
   }
-  return undefined;
+  if (!isFingerprints(manifest.fingerprints) || !isFileMap(manifest.files)) {
+    log.info({ version }, 'the current export version records no fingerprints: this publish writes everything');
+    return undefined;
+  }
+  const intact = new Set<string>();
+  let root: string;
+  try {
+    root = realpathSync(dir);
+  } catch {
+    return undefined;
+  }
+  for (const [path, recorded] of Object.entries(manifest.files)) {
+    try {
+      const file = join(dir, path);
+      const stat = lstatSync(file);
+      if (!stat.isFile() || signature(stat) !== recorded || (stat.mode & 0o777) !== fileMode) continue;
+      if (!realpathSync(file).startsWith(`${root}${sep}`)) continue;
+      intact.add(path);
+    } catch {
+      // gone, or unreadable: written again
+    }
+  }
+  return { version, dir, fingerprints: manifest.fingerprints, intact };
+}
+
+/** Paths relative to a version's folder (no way out of it), each with a recorded signature. */
+function isFileMap(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.entries(value).every(
+      ([path, sig]) =>
+        typeof sig === 'string' &&
+        /^[A-Za-z0-9_=./-]+$/.test(path) &&
+        !path.split('/').some((p) => p === '..' || p === '.' || p === ''),
+    )
+  );
 }
 
 function isFingerprints(value: unknown): value is ExportFingerprints {
@@ -189,7 +292,6 @@ function isFingerprints(value: unknown): value is ExportFingerprints {
     typeof f.storage_version === 'string' &&
     typeof f.parquet_compression === 'string' &&
     typeof f.snapshot_free_share === 'number' &&
-    typeof f.snapshot_bytes === 'number' &&
     typeof f.readings_columns === 'string' &&
     isMap(f.tables) &&
     isMap(f.readings_days, /^\d{4}-\d\d-\d\d$/)

@@ -15,17 +15,7 @@
  * infinity), which no BI tool can hold, become 1900-01-01 and 2200-01-01 (UTC).
  */
 import { createHash } from 'node:crypto';
-import {
-  constants,
-  copyFileSync,
-  existsSync,
-  linkSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { constants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { PARQUET_COMPRESSIONS, type ParquetCompression } from '../config.js';
@@ -87,8 +77,6 @@ export interface ExportFingerprints {
   parquet_compression: string;
   /** share of the snapshot file's blocks that are free */
   snapshot_free_share: number;
-  /** the snapshot file's size: a copy is patched only from a file of that size */
-  snapshot_bytes: number;
   /** each snapshot table but readings: '<rows>:<sum of row hashes>:<columns>' */
   tables: Record<string, string>;
   /** the columns of readings as exported */
@@ -102,6 +90,11 @@ export interface PreviousExport {
   version: string;
   dir: string;
   fingerprints: ExportFingerprints;
+  /**
+   * Its files that may be reused, relative to `dir`: those still exactly as it wrote them (checked by the caller:
+   * the same size, modification time and inode, a plain file inside `dir`, with the mode files are to have now).
+   */
+  intact: ReadonlySet<string>;
 }
 
 export interface ExportOutcome {
@@ -113,6 +106,20 @@ export interface ExportOutcome {
   /** files of the version, relative to its folder: written now, or hard links to the previous version's */
   written: string[];
   reused: string[];
+  /** milliseconds by phase */
+  phases: Record<string, number>;
+}
+
+/** Where a publish's time goes, phase by phase (in the manifest and the benchmark's report). */
+class Phases {
+  readonly ms: Record<string, number> = {};
+  private last = performance.now();
+
+  lap(name: string): void {
+    const now = performance.now();
+    this.ms[name] = Math.round((this.ms[name] ?? 0) + now - this.last);
+    this.last = now;
+  }
 }
 
 /** What changed since the previous version, decided from the fingerprints in one transaction. */
@@ -137,17 +144,17 @@ export async function writeExport(
     throw new Error(`Parquet compression ${JSON.stringify(codec)}: expected one of ${PARQUET_COMPRESSIONS.join(', ')}`);
   const base = previous !== undefined && reusable(previous, codec) ? previous : undefined;
   const files = { written: [] as string[], reused: [] as string[] };
+  const phases = new Phases();
   try {
-    const snapshot = await writeSnapshot(c, dir, base);
+    const snapshot = await writeSnapshot(c, dir, base, phases);
     files.written.push(SNAPSHOT_FILE);
-    await writeParquet(c, dir, codec, base, snapshot.changes, files);
+    await writeParquet(c, dir, codec, base, snapshot.changes, files, phases);
     const [size] = (
       await c.runAndReadAll(
         `SELECT total_blocks, free_blocks FROM pragma_database_size() WHERE database_name = ${literal(SNAPSHOT).text}`,
       )
     ).getRowObjectsJS();
     await c.run(`DETACH ${ident(SNAPSHOT).text}`);
-    const bytes = statSync(join(dir, SNAPSHOT_FILE)).size;
     const freeShare = size === undefined ? 0 : Number(size.free_blocks) / Math.max(1, Number(size.total_blocks));
     return {
       tables: snapshot.rows,
@@ -155,10 +162,10 @@ export async function writeExport(
         ...snapshot.fingerprints,
         parquet_compression: codec,
         snapshot_free_share: freeShare,
-        snapshot_bytes: bytes,
       },
       snapshot: snapshot.patched ? 'patched' : 'written',
       ...files,
+      phases: phases.ms,
     };
   } finally {
     await c.run(`DETACH DATABASE IF EXISTS ${ident(SNAPSHOT).text}`).catch(() => undefined);
@@ -180,22 +187,25 @@ async function writeSnapshot(
   c: DuckDBConnection,
   dir: string,
   base: PreviousExport | undefined,
+  phases: Phases,
 ): Promise<{
   rows: Record<string, number>;
-  fingerprints: Omit<ExportFingerprints, 'parquet_compression' | 'snapshot_free_share' | 'snapshot_bytes'>;
+  fingerprints: Omit<ExportFingerprints, 'parquet_compression' | 'snapshot_free_share'>;
   changes: Changes;
   patched: boolean;
 }> {
   const file = join(dir, SNAPSHOT_FILE);
   const previousFile = base === undefined ? undefined : join(base.dir, SNAPSHOT_FILE);
-  // the previous snapshot, if it is the file its manifest describes (same size) and not mostly free space
+  // the previous snapshot, if it is the file that version wrote (no one opened it to write since) and not mostly
+  // free space
   let patched =
     base !== undefined &&
     previousFile !== undefined &&
-    statSync(previousFile, { throwIfNoEntry: false })?.size === base.fingerprints.snapshot_bytes &&
+    base.intact.has(SNAPSHOT_FILE) &&
     base.fingerprints.snapshot_free_share <= MAX_FREE_SHARE;
   // a clone shares the blocks until they change (XFS, Btrfs); elsewhere the kernel copies (copy_file_range)
   if (patched && previousFile !== undefined) copyFileSync(previousFile, file, constants.COPYFILE_FICLONE);
+  phases.lap('snapshot: copy of the previous one');
   const home = String((await c.runAndReadAll('SELECT current_database() AS db')).getRowObjectsJS()[0]!.db);
   const attach = sqlFile('export/attach', { path: literal(file), snapshot: ident(SNAPSHOT) });
   try {
@@ -209,7 +219,7 @@ async function writeSnapshot(
   }
   const snapshot = ident(SNAPSHOT);
   const rows: Record<string, number> = {};
-  let fingerprints: Omit<ExportFingerprints, 'parquet_compression' | 'snapshot_free_share' | 'snapshot_bytes'>;
+  let fingerprints: Omit<ExportFingerprints, 'parquet_compression' | 'snapshot_free_share'>;
   let changes: Changes;
   await c.run('BEGIN TRANSACTION');
   try {
@@ -222,9 +232,11 @@ async function writeSnapshot(
       ).getRowObjectsJS();
       rows[table] = Number(print!.row_count);
       tables[table] = `${print!.row_count}:${print!.row_hash}:${digest(columns.text)}`;
+      phases.lap('fingerprints of tables');
       if (tables[table] !== base?.fingerprints.tables[table]) changed.add(table);
       else if (patched) continue; // the copy holds it already
       await c.run(sqlFile('export/snapshot-table', { snapshot, table: ident(table), columns }));
+      phases.lap(`snapshot: ${table}`);
     }
     for (const view of MATERIALIZED_IN_SNAPSHOT) {
       // small, and computed from probe_history: written every time
@@ -233,6 +245,7 @@ async function writeSnapshot(
       );
       const counted = await c.runAndReadAll(`SELECT count(*) AS n FROM ${snapshot.text}.${ident(view).text}`);
       rows[view] = Number(counted.getRowObjectsJS()[0]!.n);
+      phases.lap(`snapshot: ${view}`);
     }
 
     const columns = await exportColumns(c, 'readings');
@@ -243,6 +256,7 @@ async function writeSnapshot(
       readings += Number(d.row_count);
     }
     rows.readings = readings;
+    phases.lap('fingerprints of reading days');
     const readingsColumns = digest(columns.text);
     changes = dayChanges(days, readingsColumns, base, changed);
     if (!patched || changes.days === 'all') {
@@ -254,6 +268,7 @@ async function writeSnapshot(
       if (changes.days.length > 0)
         await c.run(sqlFile('export/snapshot-days-insert', { snapshot, columns, days: daysCondition(changes.days) }));
     }
+    phases.lap('snapshot: readings');
     fingerprints = {
       format: EXPORT_FORMAT,
       storage_version: STORAGE_VERSION,
@@ -262,6 +277,7 @@ async function writeSnapshot(
       readings_days: days,
     };
     await c.run('COMMIT');
+    phases.lap('snapshot: commit');
   } catch (err) {
     await c.run('ROLLBACK').catch(() => undefined);
     throw err;
@@ -272,7 +288,9 @@ async function writeSnapshot(
   } finally {
     await c.run(`USE ${ident(home).text}`);
   }
+  phases.lap('snapshot: views');
   await c.run(`CHECKPOINT ${snapshot.text}`);
+  phases.lap('snapshot: checkpoint');
   return { rows, fingerprints, changes, patched };
 }
 
@@ -356,14 +374,21 @@ async function writeParquet(
   base: PreviousExport | undefined,
   changes: Changes,
   files: { written: string[]; reused: string[] },
+  phases: Phases,
 ): Promise<void> {
   const parquet = join(dir, 'parquet');
   const compression = literal(codec);
   const snapshot = ident(SNAPSHOT);
   mkdirSync(join(parquet, 'readings'), { recursive: true });
-  // an unchanged day whose file the previous version no longer has is written again (from the snapshot)
-  const linkable =
-    base === undefined ? [] : changes.unchangedDays.filter((key) => existsSync(join(base.dir, dayFile(key))));
+  // an unchanged day whose files the previous version no longer has as it wrote them is written again (from the
+  // snapshot); a day is its file and, when it was written as several, its further parts
+  const partsOf = (key: string): string[] =>
+    base === undefined
+      ? []
+      : [...base.intact].filter((f) => f === dayFile(key) || f.startsWith(`${dayFile(key).slice(0, -8)}-`));
+  const linkable = changes.unchangedDays.filter(
+    (key) => base !== undefined && base.intact.has(dayFile(key)) && partsOf(key).every((f) => base.intact.has(f)),
+  );
   const days =
     changes.days === 'all' ? 'all' : [...changes.days, ...changes.unchangedDays.filter((k) => !linkable.includes(k))];
   if (days === 'all' || days.length > 0) {
@@ -371,19 +396,23 @@ async function writeParquet(
       ...(await writeReadingDays(c, dir, days === 'all' ? new QuotedSql('TRUE') : daysCondition(days), compression)),
     );
   }
-  for (const key of linkable) files.reused.push(...linkFiles(base!.dir, dir, dayFiles(base!.dir, key)));
+  phases.lap('parquet: readings');
+  for (const key of linkable) files.reused.push(...linkFiles(base!.dir, dir, partsOf(key)));
+  phases.lap('parquet: links to the previous version');
   for (const table of PARQUET_TABLES) {
     const name = join('parquet', `${table}.parquet`);
     const unchanged =
       base !== undefined && (SNAPSHOT_TABLES as readonly string[]).includes(table) && !changes.tables.has(table);
-    if (unchanged && existsSync(join(base.dir, name))) {
+    if (unchanged && base.intact.has(name)) {
       files.reused.push(...linkFiles(base.dir, dir, [name]));
+      phases.lap('parquet: links to the previous version');
       continue;
     }
     await c.run(
       sqlFile('export/parquet', { snapshot, table: ident(table), path: literal(join(dir, name)), compression }),
     );
     files.written.push(name);
+    phases.lap(`parquet: ${table}`);
   }
 }
 
@@ -428,20 +457,6 @@ async function writeReadingDays(
   }
   rmSync(staging, { recursive: true, force: true });
   return written;
-}
-
-/** The files of a day in a version: the day's file, and its further parts when it was written as several. */
-function dayFiles(root: string, key: string): string[] {
-  const first = dayFile(key);
-  const folder = join(first, '..');
-  if (!existsSync(join(root, first))) return [];
-  const part = new RegExp(`^${key}-\\d+\\.parquet$`); // key is a checked YYYY-MM-DD: nothing to escape
-  return [
-    first,
-    ...readdirSync(join(root, folder))
-      .filter((f) => part.test(f))
-      .map((f) => join(folder, f)),
-  ];
 }
 
 /**
