@@ -268,5 +268,5 @@ describe('a publish to a bucket killed half-way', () => {
       tables: { readings: number };
     };
     expect(manifest.tables.readings).toBe(Number(n));
-  });
+  }, 300_000); // four exports, each a process of its own: minutes on a loaded machine
 });
