@@ -96,6 +96,15 @@ describe('an incremental publish', () => {
       stack.worker.deps.db,
       "UPDATE probes SET name = 'Renamed' WHERE serial = (SELECT min(serial) FROM probes)",
     );
+    // the newest reading of a series, and the first of a new one (a depth not measured before): probe_latest moves
+    await runSql(
+      stack.worker.deps.db,
+      `INSERT INTO readings (serial, type, depth_cm, ts, value, unit, source, received_at)
+       SELECT serial, type, depth_cm, ts + INTERVAL 1 MINUTE, value + 1, unit, 'push', now()
+       FROM (SELECT * FROM probe_latest ORDER BY serial, type, depth_cm LIMIT 1)
+       UNION ALL
+       SELECT min(serial), 'MOISTURE', 99, TIMESTAMPTZ '2024-07-08 09:00:00+00', 33.25, '%', 'push', now() FROM probes`,
+    );
 
     const incremental = await publishTo(stack, 'a');
     const full = await publishTo(stack, 'b'); // nothing lands in between: the same moment

@@ -127,6 +127,7 @@ interface Changes {
   tables: Set<string>; // snapshot tables (readings apart) whose rows changed
   days: string[] | 'all'; // days of readings (UTC) to write again
   gone: string[]; // days the previous version had and the warehouse no longer has
+  shrunk: boolean; // a changed day holds fewer readings than before
   unchangedDays: string[];
 }
 
@@ -306,12 +307,13 @@ function dayChanges(
 ): Changes {
   const before = base?.fingerprints;
   if (before === undefined || before.readings_columns !== readingsColumns)
-    return { tables, days: 'all', gone: [], unchangedDays: [] };
+    return { tables, days: 'all', gone: [], shrunk: false, unchangedDays: [] };
   const keys = Object.keys(days);
   return {
     tables,
     days: keys.filter((k) => days[k] !== before.readings_days[k]),
     gone: Object.keys(before.readings_days).filter((k) => !(k in days)),
+    shrunk: keys.some((k) => k in before.readings_days && rowsOf(days[k]!) < rowsOf(before.readings_days[k]!)),
     unchangedDays: keys.filter((k) => days[k] === before.readings_days[k]),
   };
 }
@@ -408,12 +410,35 @@ async function writeParquet(
       phases.lap('parquet: links to the previous version');
       continue;
     }
-    await c.run(
-      sqlFile('export/parquet', { snapshot, table: ident(table), path: literal(join(dir, name)), compression }),
-    );
+    const previous = join('parquet', 'probe_latest.parquet');
+    if (table === 'probe_latest' && base !== undefined && base.intact.has(previous) && onlyAdded(changes)) {
+      await c.run(
+        sqlFile('export/parquet-probe-latest', {
+          previous: literal(join(base.dir, previous)),
+          snapshot,
+          days: daysCondition(changes.days),
+          path: literal(join(dir, name)),
+          compression,
+        }),
+      );
+    } else {
+      await c.run(
+        sqlFile('export/parquet', { snapshot, table: ident(table), path: literal(join(dir, name)), compression }),
+      );
+    }
     files.written.push(name);
     phases.lap(`parquet: ${table}`);
   }
+}
+
+/** Since the previous version, readings were only added (to the changed days), none removed. */
+function onlyAdded(changes: Changes): changes is Changes & { days: string[] } {
+  return changes.days !== 'all' && changes.gone.length === 0 && !changes.shrunk;
+}
+
+/** The count of a day's fingerprint, '<rows>:<last received_at>'. */
+function rowsOf(fingerprint: string): number {
+  return Number(fingerprint.split(':')[0]);
 }
 
 /** A day's readings in a version, for a 'YYYY-MM-DD' key: in its month's folder, named by the day. */
