@@ -156,6 +156,16 @@ describe('an incremental publish', () => {
     expect(inode(third.path, july)).toBe(inode(first.path, july));
     expect(third.written.filter((f) => f.startsWith('parquet/readings/'))).toEqual([june]);
     expect(third.reused).toContain('parquet/soil_types.parquet');
+    // what was built on the previous version (the rollup's days in the snapshot, readings_daily and probe_latest
+    // from the previous files) is what a full publish of the same moment writes
+    const full = await publishTo(stack, 'b');
+    for (const file of ['parquet/readings_daily.parquet', 'parquet/probe_latest.parquet']) {
+      const read = (dir: string): Promise<string[]> => sortedRows(`SELECT * FROM read_parquet('${join(dir, file)}')`);
+      expect(await read(third.path), file).toEqual(await read(full.path));
+    }
+    const rollup = (dir: string): Promise<string[]> =>
+      sortedRows(inSnapshot(join(dir, 'warehouse.duckdb'), 'daily_rollup'));
+    expect(await rollup(third.path)).toEqual(await rollup(full.path));
 
     // a table that changed is written again
     await runSql(
@@ -265,13 +275,13 @@ describe('an incremental publish', () => {
     expect(statSync(join(third.path, july1)).mode & 0o777).toBe(0o600);
   });
 
-  it('writes the version whole when the previous snapshot is damaged where its size and time do not show', async () => {
+  it('writes the version whole when the previous snapshot is damaged with its size and time kept', async () => {
     stack = await stackWithReadings('2024-06-28T00:00:00Z', '2024-07-02T00:00:00Z');
     const first = await publishTo(stack, 'a');
     const snapshot = join(first.path, 'warehouse.duckdb');
     const { atime, mtime, size } = statSync(snapshot);
     const damaged = readFileSync(snapshot);
-    damaged.fill(0x5a, 3 * 262_144, Math.min(size, 4 * 262_144)); // a whole block of the file overwritten
+    damaged.fill(0x5a, 12_288, size); // every block past the file's headers overwritten
     writeFileSync(snapshot, damaged);
     utimesSync(snapshot, atime, mtime); // and its time put back
 

@@ -294,6 +294,7 @@ function isFingerprints(value: unknown): value is ExportFingerprints {
     typeof f.snapshot_free_share === 'number' &&
     typeof f.readings_columns === 'string' &&
     isMap(f.tables) &&
-    isMap(f.readings_days, /^\d{4}-\d\d-\d\d$/)
+    isMap(f.readings_days, /^\d{4}-\d\d-\d\d$/) &&
+    isMap(f.rollup_days, /^\d{4}-\d\d-\d\d$/)
   );
 }

@@ -62,7 +62,7 @@ export const STORAGE_VERSION = 'v1.0.0';
  * What this build writes into a version, as a number: raised whenever a file's content would differ for the same
  * warehouse (a conversion, a partitioning, a table), so that a version of another format is never reused.
  */
-export const EXPORT_FORMAT = 3;
+export const EXPORT_FORMAT = 4;
 /** A copied snapshot with more than this share of free blocks (rows replaced day after day) is written anew. */
 const MAX_FREE_SHARE = 0.5;
 const SNAPSHOT = 'export_snapshot';
@@ -83,6 +83,8 @@ export interface ExportFingerprints {
   readings_columns: string;
   /** each day of readings (UTC), 'YYYY-MM-DD', as the files are named: '<rows>:<last received_at>' */
   readings_days: Record<string, string>;
+  /** each day of the daily rollup (the probe's local day): '<rows>:<sum of row hashes>' */
+  rollup_days: Record<string, string>;
 }
 
 /** The version a publish builds on: its folder and the fingerprints its manifest recorded. */
@@ -129,6 +131,8 @@ interface Changes {
   gone: string[]; // days the previous version had and the warehouse no longer has
   shrunk: boolean; // a changed day holds fewer readings than before
   unchangedDays: string[];
+  rollupDays: string[] | 'all'; // days of the daily rollup (local days) that changed
+  rollupGone: string[];
 }
 
 /**
@@ -226,8 +230,13 @@ async function writeSnapshot(
   try {
     const tables: Record<string, string> = {};
     const changed = new Set<string>();
+    let rollup: Awaited<ReturnType<typeof rollupByDay>> = { days: {}, changed: 'all', gone: [] };
     for (const table of SNAPSHOT_TABLES.filter((t) => t !== 'readings')) {
       const columns = await exportColumns(c, table);
+      if (table === 'daily_rollup') {
+        rollup = await rollupByDay(c, columns, base, patched, changed, { rows, tables, phases });
+        continue;
+      }
       const [print] = (
         await c.runAndReadAll(sqlFile('export/fingerprint', { table: ident(table), columns }))
       ).getRowObjectsJS();
@@ -259,7 +268,11 @@ async function writeSnapshot(
     rows.readings = readings;
     phases.lap('fingerprints of reading days');
     const readingsColumns = digest(columns.text);
-    changes = dayChanges(days, readingsColumns, base, changed);
+    changes = {
+      ...dayChanges(days, readingsColumns, base, changed),
+      rollupDays: rollup.changed,
+      rollupGone: rollup.gone,
+    };
     if (!patched || changes.days === 'all') {
       await c.run(sqlFile('export/snapshot-table', { snapshot, table: ident('readings'), columns }));
     } else {
@@ -276,6 +289,7 @@ async function writeSnapshot(
       tables,
       readings_columns: readingsColumns,
       readings_days: days,
+      rollup_days: rollup.days,
     };
     await c.run('COMMIT');
     phases.lap('snapshot: commit');
@@ -296,6 +310,61 @@ async function writeSnapshot(
 }
 
 /**
+ * The daily rollup, into the snapshot by day: it grows by a day's rows and changes in its latest days, so a
+ * patched snapshot gets only the days whose fingerprint changed (and loses those gone); a snapshot written whole
+ * gets all of it. Returns the fingerprint of each day, and records the table's own in `tables`.
+ */
+async function rollupByDay(
+  c: DuckDBConnection,
+  columns: QuotedSql,
+  base: PreviousExport | undefined,
+  patched: boolean,
+  changed: Set<string>,
+  out: { rows: Record<string, number>; tables: Record<string, string>; phases: Phases },
+): Promise<{ days: Record<string, string>; changed: string[] | 'all'; gone: string[] }> {
+  const table = 'daily_rollup';
+  const days: Record<string, string> = {};
+  let total = 0;
+  for (const d of (
+    await c.runAndReadAll(sqlFile('export/fingerprint-days', { table: ident(table), columns }))
+  ).getRowObjectsJS()) {
+    days[String(d.day)] = `${d.row_count}:${d.row_hash}`;
+    total += Number(d.row_count);
+  }
+  out.rows[table] = total;
+  const columnsDigest = digest(columns.text);
+  out.tables[table] = `${total}:${digest(JSON.stringify(Object.entries(days).sort()))}:${columnsDigest}`;
+  out.phases.lap('fingerprints of tables');
+  const before = base?.fingerprints;
+  const sameColumns = before?.tables[table]?.endsWith(`:${columnsDigest}`) === true;
+  const changedDays: string[] | 'all' =
+    before === undefined || !sameColumns
+      ? 'all'
+      : Object.keys(days).filter((day) => days[day] !== before.rollup_days[day]);
+  const gone = before === undefined ? [] : Object.keys(before.rollup_days).filter((day) => !(day in days));
+  const outcome = { days, changed: changedDays, gone };
+  if (out.tables[table] === before?.tables[table] && patched) return outcome;
+  if (out.tables[table] !== before?.tables[table]) changed.add(table);
+  const snapshot = ident(SNAPSHOT);
+  if (patched && changedDays !== 'all') {
+    if (changedDays.length + gone.length > 0)
+      await c.run(sqlFile('export/snapshot-rollup-delete', { snapshot, days: dateList([...changedDays, ...gone]) }));
+    if (changedDays.length > 0)
+      await c.run(sqlFile('export/snapshot-rollup-insert', { snapshot, columns, days: dateList(changedDays) }));
+  } else {
+    await c.run(sqlFile('export/snapshot-table', { snapshot, table: ident(table), columns }));
+  }
+  out.phases.lap(`snapshot: ${table}`);
+  return outcome;
+}
+
+/** Checked 'YYYY-MM-DD' days as a list of DATE literals: (DATE '2024-06-15', ...). */
+function dateList(days: readonly string[]): QuotedSql {
+  for (const day of days) if (!DAY_KEY.test(day)) throw new Error(`not a day: ${JSON.stringify(day)}`);
+  return new QuotedSql(`(${days.map((day) => `DATE '${day}'`).join(', ')})`);
+}
+
+/**
  * The days to write again: those whose fingerprint differs from the previous version's (all of them with no
  * previous version, or when the columns of readings changed).
  */
@@ -304,7 +373,7 @@ function dayChanges(
   readingsColumns: string,
   base: PreviousExport | undefined,
   tables: Set<string>,
-): Changes {
+): Omit<Changes, 'rollupDays' | 'rollupGone'> {
   const before = base?.fingerprints;
   if (before === undefined || before.readings_columns !== readingsColumns)
     return { tables, days: 'all', gone: [], shrunk: false, unchangedDays: [] };
@@ -410,8 +479,25 @@ async function writeParquet(
       phases.lap('parquet: links to the previous version');
       continue;
     }
-    const previous = join('parquet', 'probe_latest.parquet');
-    if (table === 'probe_latest' && base !== undefined && base.intact.has(previous) && onlyAdded(changes)) {
+    const previous = join('parquet', `${table}.parquet`);
+    if (table === 'readings_daily' && base !== undefined && base.intact.has(previous) && rollupOnly(changes)) {
+      const replaced = [...changes.rollupDays, ...changes.rollupGone];
+      if (replaced.length === 0) {
+        files.reused.push(...linkFiles(base.dir, dir, [name]));
+        phases.lap('parquet: links to the previous version');
+        continue;
+      }
+      await c.run(
+        sqlFile('export/parquet-readings-daily', {
+          previous: literal(join(base.dir, previous)),
+          snapshot,
+          replaced: dateList(replaced),
+          changed: changes.rollupDays.length > 0 ? dateList(changes.rollupDays) : new QuotedSql('(NULL)'),
+          path: literal(join(dir, name)),
+          compression,
+        }),
+      );
+    } else if (table === 'probe_latest' && base !== undefined && base.intact.has(previous) && onlyAdded(changes)) {
       await c.run(
         sqlFile('export/parquet-probe-latest', {
           previous: literal(join(base.dir, previous)),
@@ -434,6 +520,28 @@ async function writeParquet(
 /** Since the previous version, readings were only added (to the changed days), none removed. */
 function onlyAdded(changes: Changes): changes is Changes & { days: string[] } {
   return changes.days !== 'all' && changes.gone.length === 0 && !changes.shrunk;
+}
+
+/**
+ * Tables readings_daily does not read: when every other snapshot table but the daily rollup is as it was, its rows
+ * outside the rollup days that changed are as they were (sql/export/parquet-readings-daily.sql).
+ */
+const NOT_READ_BY_READINGS_DAILY: readonly string[] = [
+  'daily_rollup', // read, by day: the changed days are computed again
+  'readings',
+  'sync_runs',
+  'probe_status',
+  'locations',
+  'customers',
+  'customer_probes',
+  'parameters',
+  'reading_conflicts',
+  'rejected_pushes',
+  'uplink_extras',
+];
+
+function rollupOnly(changes: Changes): changes is Changes & { rollupDays: string[] } {
+  return changes.rollupDays !== 'all' && [...changes.tables].every((t) => NOT_READ_BY_READINGS_DAILY.includes(t));
 }
 
 /** The count of a day's fingerprint, '<rows>:<last received_at>'. */
