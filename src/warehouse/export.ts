@@ -333,7 +333,8 @@ async function rollupByDay(
   }
   out.rows[table] = total;
   const columnsDigest = digest(columns.text);
-  out.tables[table] = `${total}:${digest(JSON.stringify(Object.entries(days).sort()))}:${columnsDigest}`;
+  out.tables[table] =
+    `${total}:${digest(JSON.stringify(Object.entries(days).sort(([a], [b]) => (a < b ? -1 : 1))))}:${columnsDigest}`;
   out.phases.lap('fingerprints of tables');
   const before = base?.fingerprints;
   const sameColumns = before?.tables[table]?.endsWith(`:${columnsDigest}`) === true;
@@ -480,8 +481,9 @@ async function writeParquet(
       continue;
     }
     const previous = join('parquet', `${table}.parquet`);
-    if (table === 'readings_daily' && base !== undefined && base.intact.has(previous) && rollupOnly(changes)) {
-      const replaced = [...changes.rollupDays, ...changes.rollupGone];
+    const rollupDays = rollupOnly(changes);
+    if (table === 'readings_daily' && base !== undefined && base.intact.has(previous) && rollupDays !== undefined) {
+      const replaced = [...rollupDays, ...changes.rollupGone];
       if (replaced.length === 0) {
         files.reused.push(...linkFiles(base.dir, dir, [name]));
         phases.lap('parquet: links to the previous version');
@@ -492,7 +494,7 @@ async function writeParquet(
           previous: literal(join(base.dir, previous)),
           snapshot,
           replaced: dateList(replaced),
-          changed: changes.rollupDays.length > 0 ? dateList(changes.rollupDays) : new QuotedSql('(NULL)'),
+          changed: rollupDays.length > 0 ? dateList(rollupDays) : new QuotedSql('(NULL)'),
           path: literal(join(dir, name)),
           compression,
         }),
@@ -540,8 +542,10 @@ const NOT_READ_BY_READINGS_DAILY: readonly string[] = [
   'uplink_extras',
 ];
 
-function rollupOnly(changes: Changes): changes is Changes & { rollupDays: string[] } {
-  return changes.rollupDays !== 'all' && [...changes.tables].every((t) => NOT_READ_BY_READINGS_DAILY.includes(t));
+/** The rollup days that changed, when nothing else readings_daily reads did; undefined otherwise. */
+function rollupOnly(changes: Changes): string[] | undefined {
+  if (changes.rollupDays === 'all') return undefined;
+  return [...changes.tables].every((t) => NOT_READ_BY_READINGS_DAILY.includes(t)) ? changes.rollupDays : undefined;
 }
 
 /** The count of a day's fingerprint, '<rows>:<last received_at>'. */
