@@ -224,7 +224,9 @@ function bucketConfig(p: Parser): BucketConfig | undefined {
   const prefixOk =
     prefix === '' ||
     (KEY_PREFIX.test(prefix) && prefix.length <= 512 && !segments.some((x) => x === '.' || x === '..'));
-  if (parts === null || !BUCKET_NAME.test(bucket) || !prefixOk) {
+  // S3's rules for a name: no two dots in a row, not an IP address
+  const bucketOk = BUCKET_NAME.test(bucket) && !bucket.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(bucket);
+  if (parts === null || !bucketOk || !prefixOk) {
     p.problem(
       `EXPORT_URL=${JSON.stringify(url)} is not valid: expected s3://bucket or s3://bucket/prefix, a bucket name of 3 to 63 lowercase letters, digits, dots and hyphens, and a prefix of up to 512 letters, digits and . _ = - separated by / (no . or .. between slashes)`,
     );

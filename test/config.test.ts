@@ -176,6 +176,8 @@ describe('configuration', () => {
       's3://farm-data/a//b',
       's3://farm-data/../other-bucket', // a path, not a prefix: the request would name another bucket
       's3://farm-data/a/./b',
+      's3://farm..data/x', // not a name S3 takes
+      's3://192.168.1.1/x',
       `s3://farm-data/${'x'.repeat(513)}`, // keys are at most 1,024 bytes: room is left for the version's files
     ])
       expect(problemsOf({ EXPORT_URL: url })).toEqual([`EXPORT_URL=${JSON.stringify(url)} is not valid: ${bad}`]);

@@ -6,6 +6,7 @@ import {
   lstatSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -273,6 +274,17 @@ describe('an incremental publish', () => {
     expect(third.reused).toEqual([]);
     expect(statSync(join(second.path, july1)).mode & 0o777).toBe(modeBefore);
     expect(statSync(join(third.path, july1)).mode & 0o777).toBe(0o600);
+  });
+
+  it('builds on no version whose folder is a link to one outside EXPORT_DIR', async () => {
+    stack = await stackWithReadings('2024-06-30T00:00:00Z', '2024-07-02T00:00:00Z');
+    const first = await publishTo(stack, 'a');
+    const outside = join(stack.place.dir, 'elsewhere');
+    renameSync(first.path, outside);
+    symlinkSync(outside, first.path);
+    const second = await publishTo(stack, 'a');
+    expect(second.snapshot).toBe('written');
+    expect(second.reused).toEqual([]);
   });
 
   it('writes the version whole when the previous snapshot is damaged with its size and time kept', async () => {

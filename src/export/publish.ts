@@ -244,9 +244,12 @@ function previousExport(exportDir: string, fileMode: number, log: Logger): Previ
     return undefined;
   }
   const intact = new Set<string>();
+  // the version's folder itself a real folder in EXPORT_DIR/versions, not a link to one elsewhere
   let root: string;
   try {
+    if (!lstatSync(dir).isDirectory()) return undefined;
     root = realpathSync(dir);
+    if (root !== join(realpathSync(join(dir, '..')), version)) return undefined;
   } catch {
     return undefined;
   }
