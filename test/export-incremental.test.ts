@@ -219,10 +219,17 @@ describe('an incremental publish', () => {
     rmSync(join(first.path, june));
     const snapshot = join(first.path, 'warehouse.duckdb');
     writeFileSync(snapshot, readFileSync(snapshot).subarray(0, 4096));
+    // a day written as two files (a large day), the second of them gone since: the day, not half of it
+    const june28 = 'parquet/readings/year=2024/month=6/2024-06-28.parquet';
+    const manifestFile = join(first.path, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { files: Record<string, string> };
+    manifest.files[june28.replace('.parquet', '-1.parquet')] = '1:1:1:640';
+    writeFileSync(manifestFile, JSON.stringify(manifest));
 
     const second = await publishTo(stack, 'a');
     expect(second.snapshot).toBe('written');
     expect(second.written).toContain(june);
+    expect(second.written).toContain(june28);
     expect(second.reused).toContain('parquet/readings/year=2024/month=7/2024-07-01.parquet');
     expect(second.reused).toContain('parquet/readings/year=2024/month=6/2024-06-30.parquet');
     const full = await publishTo(stack, 'b');

@@ -264,7 +264,7 @@ function previousExport(exportDir: string, fileMode: number, log: Logger): Previ
       // gone, or unreadable: written again
     }
   }
-  return { version, dir, fingerprints: manifest.fingerprints, intact };
+  return { version, dir, fingerprints: manifest.fingerprints, recorded: new Set(Object.keys(manifest.files)), intact };
 }
 
 /** Paths relative to a version's folder (no way out of it), each with a recorded signature. */

@@ -92,9 +92,11 @@ export interface PreviousExport {
   version: string;
   dir: string;
   fingerprints: ExportFingerprints;
+  /** Its files as its manifest lists them, relative to `dir`. */
+  recorded: ReadonlySet<string>;
   /**
-   * Its files that may be reused, relative to `dir`: those still exactly as it wrote them (checked by the caller:
-   * the same size, modification time and inode, a plain file inside `dir`, with the mode files are to have now).
+   * Those that may be reused: still exactly as it wrote them (checked by the caller: the same size, modification
+   * time and inode, a plain file inside `dir`, with the mode files are to have now).
    */
   intact: ReadonlySet<string>;
 }
@@ -453,13 +455,11 @@ async function writeParquet(
   const snapshot = ident(SNAPSHOT);
   mkdirSync(join(parquet, 'readings'), { recursive: true });
   // an unchanged day whose files the previous version no longer has as it wrote them is written again (from the
-  // snapshot); a day is its file and, when it was written as several, its further parts
-  const partsOf = (key: string): string[] =>
-    base === undefined
-      ? []
-      : [...base.intact].filter((f) => f === dayFile(key) || f.startsWith(`${dayFile(key).slice(0, -8)}-`));
+  // snapshot); a day is its file and, when it was written as several, its further parts: all of them, as recorded
+  const parts = dayParts(base?.recorded ?? new Set());
+  const partsOf = (key: string): string[] => parts.get(key) ?? [];
   const linkable = changes.unchangedDays.filter(
-    (key) => base !== undefined && base.intact.has(dayFile(key)) && partsOf(key).every((f) => base.intact.has(f)),
+    (key) => partsOf(key).includes(dayFile(key)) && partsOf(key).every((f) => base!.intact.has(f)),
   );
   const days =
     changes.days === 'all' ? 'all' : [...changes.days, ...changes.unchangedDays.filter((k) => !linkable.includes(k))];
@@ -480,9 +480,8 @@ async function writeParquet(
       phases.lap('parquet: links to the previous version');
       continue;
     }
-    const previous = join('parquet', `${table}.parquet`);
     const rollupDays = rollupOnly(changes);
-    if (table === 'readings_daily' && base !== undefined && base.intact.has(previous) && rollupDays !== undefined) {
+    if (table === 'readings_daily' && base !== undefined && base.intact.has(name) && rollupDays !== undefined) {
       const replaced = [...rollupDays, ...changes.rollupGone];
       if (replaced.length === 0) {
         files.reused.push(...linkFiles(base.dir, dir, [name]));
@@ -491,7 +490,7 @@ async function writeParquet(
       }
       await c.run(
         sqlFile('export/parquet-readings-daily', {
-          previous: literal(join(base.dir, previous)),
+          previous: literal(join(base.dir, name)),
           snapshot,
           replaced: dateList(replaced),
           changed: rollupDays.length > 0 ? dateList(rollupDays) : new QuotedSql('(NULL)'),
@@ -499,10 +498,10 @@ async function writeParquet(
           compression,
         }),
       );
-    } else if (table === 'probe_latest' && base !== undefined && base.intact.has(previous) && onlyAdded(changes)) {
+    } else if (table === 'probe_latest' && base !== undefined && base.intact.has(name) && onlyAdded(changes)) {
       await c.run(
         sqlFile('export/parquet-probe-latest', {
-          previous: literal(join(base.dir, previous)),
+          previous: literal(join(base.dir, name)),
           snapshot,
           days: daysCondition(changes.days),
           path: literal(join(dir, name)),
@@ -551,6 +550,16 @@ function rollupOnly(changes: Changes): string[] | undefined {
 /** The count of a day's fingerprint, '<rows>:<last received_at>'. */
 function rowsOf(fingerprint: string): number {
   return Number(fingerprint.split(':')[0]);
+}
+
+/** The files of each day of readings among a version's files: 'YYYY-MM-DD' -> the day's file and its parts. */
+function dayParts(files: ReadonlySet<string>): Map<string, string[]> {
+  const byDay = new Map<string, string[]>();
+  for (const file of files) {
+    const day = /^parquet\/readings\/year=\d+\/month=\d+\/(\d{4}-\d\d-\d\d)(-\d+)?\.parquet$/.exec(file)?.[1];
+    if (day !== undefined) byDay.set(day, [...(byDay.get(day) ?? []), file]);
+  }
+  return byDay;
 }
 
 /** A day's readings in a version, for a 'YYYY-MM-DD' key: in its month's folder, named by the day. */
