@@ -117,7 +117,9 @@ export async function pruneBucket(
   const byVersion = new Map<string, string[]>();
   for (const key of keys) {
     const version = key.slice(bucket.prefix.length + VERSIONS.length).split('/')[0]!;
-    byVersion.set(version, [...(byVersion.get(version) ?? []), key]);
+    const keysOf = byVersion.get(version);
+    if (keysOf === undefined) byVersion.set(version, [key]);
+    else keysOf.push(key);
   }
   const names = [...byVersion.keys()].sort();
   const complete = names.filter((v) => byVersion.get(v)!.includes(versionKey(bucket, v, 'manifest.json')));

@@ -557,7 +557,10 @@ function dayParts(files: ReadonlySet<string>): Map<string, string[]> {
   const byDay = new Map<string, string[]>();
   for (const file of files) {
     const day = /^parquet\/readings\/year=\d+\/month=\d+\/(\d{4}-\d\d-\d\d)(-\d+)?\.parquet$/.exec(file)?.[1];
-    if (day !== undefined) byDay.set(day, [...(byDay.get(day) ?? []), file]);
+    if (day === undefined) continue;
+    const files = byDay.get(day);
+    if (files === undefined) byDay.set(day, [file]);
+    else files.push(file);
   }
   return byDay;
 }
