@@ -18,6 +18,7 @@ const TIME_SENSITIVE = [
   'test/query-types.test.ts',
   'test/export.test.ts',
   'test/export-parquet.test.ts',
+  'test/export-incremental.test.ts',
   'test/simulator.test.ts',
 ];
 
