@@ -138,11 +138,15 @@ describe('an incremental publish', () => {
     const july = 'parquet/readings/year=2024/month=7/2024-07-01.parquet';
     expect(filesOf(first.path)).not.toContain(june); // no readings that day yet
 
-    // nothing changed: every table file and day is the previous version's (views are always written)
+    const dailyJuly = 'parquet/readings_daily/year=2024/month=7/2024-07-01.parquet';
+    const dailyMay = 'parquet/readings_daily/year=2024/month=5/2024-05-31.parquet';
+
+    // nothing changed: every table file and day is the previous version's (the other views are always written)
     const again = await publishTo(stack, 'a');
-    for (const file of [may, june20, july, 'parquet/probes.parquet', 'parquet/soil_types.parquet'])
+    for (const file of [may, june20, july, dailyMay, dailyJuly, 'parquet/probes.parquet', 'parquet/soil_types.parquet'])
       expect(inode(again.path, file), file).toBe(inode(first.path, file));
     expect(again.written.filter((f) => f.startsWith('parquet/readings/'))).toEqual([]);
+    expect(again.written.filter((f) => f.startsWith('parquet/readings_daily/'))).toEqual([]);
 
     // a late reading on 15 June: that day written, every other day not
     const [late] = uplinksFor(stack.sim.account, {
@@ -156,11 +160,17 @@ describe('an incremental publish', () => {
     expect(inode(third.path, june20)).toBe(inode(first.path, june20));
     expect(inode(third.path, july)).toBe(inode(first.path, july));
     expect(third.written.filter((f) => f.startsWith('parquet/readings/'))).toEqual([june]);
+    // readings_daily: the local day the late reading fell on (14 or 15 June, by the probe's zone), no other
+    const daily = third.written.filter((f) => f.startsWith('parquet/readings_daily/'));
+    expect(daily.length).toBeGreaterThan(0);
+    for (const file of daily)
+      expect(file).toMatch(/^parquet\/readings_daily\/year=2024\/month=6\/2024-06-1[45]\.parquet$/);
+    expect(inode(third.path, dailyJuly)).toBe(inode(first.path, dailyJuly));
     expect(third.reused).toContain('parquet/soil_types.parquet');
-    // what was built on the previous version (the rollup's days in the snapshot, readings_daily and probe_latest
-    // from the previous files) is what a full publish of the same moment writes
+    // what was built on the previous version (the rollup's days in the snapshot, readings_daily's days linked,
+    // probe_latest from the previous file) is what a full publish of the same moment writes
     const full = await publishTo(stack, 'b');
-    for (const file of ['parquet/readings_daily.parquet', 'parquet/probe_latest.parquet']) {
+    for (const file of ['parquet/readings_daily/*/*/*.parquet', 'parquet/probe_latest.parquet']) {
       const read = (dir: string): Promise<string[]> => sortedRows(`SELECT * FROM read_parquet('${join(dir, file)}')`);
       expect(await read(third.path), file).toEqual(await read(full.path));
     }
@@ -176,6 +186,8 @@ describe('an incremental publish', () => {
     const fourth = await publishTo(stack, 'a');
     expect(inode(fourth.path, 'parquet/probes.parquet')).not.toBe(inode(third.path, 'parquet/probes.parquet'));
     expect(inode(fourth.path, june)).toBe(inode(third.path, june));
+    // and readings_daily, which names the probe, on every day
+    expect(inode(fourth.path, dailyJuly)).not.toBe(inode(third.path, dailyJuly));
 
     // the previous versions removed: what the current one linked stays readable
     rmSync(first.path, { recursive: true });

@@ -7,7 +7,7 @@
  * - JSON columns are exported as their text;
  * - the open ends of history intervals, -infinity and infinity, as 1900-01-01T00:00:00Z and 2200-01-01T00:00:00Z;
  * - readings go to parquet/readings/year=YYYY/month=M/*.parquet, each row with year and month (of ts, in UTC) as
- *   two more columns;
+ *   two more columns, and readings_daily the same way to parquet/readings_daily/ (year and month of its day);
  * - everything else as it is: text, whole numbers, doubles, booleans, dates, instants in UTC.
  *
  * And the codec: Snappy unless EXPORT_PARQUET_COMPRESSION says otherwise.
@@ -16,7 +16,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type FileMetaData } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PARQUET_TABLES } from '../src/warehouse/export.js';
+import { DAY_FILE_TABLES, PARQUET_TABLES } from '../src/warehouse/export.js';
 import { runJob } from '../src/job-runtime/runner.js';
 import type { Row, Value } from '../src/warehouse/rows.js';
 import { richExport } from './helpers/rich-export.js';
@@ -157,25 +157,34 @@ describe('the published export, read by hyparquet with its default options (a re
   });
 
   const tableFile = (table: string): ParquetFile => files.get(`${table}.parquet`)!;
-  const readingFiles = (): ParquetFile[] =>
-    [...files].filter(([name]) => name.startsWith('readings/')).map(([, f]) => f);
+  const dayFiles = (table: string): ParquetFile[] =>
+    [...files].filter(([name]) => name.startsWith(`${table}/`)).map(([, f]) => f);
+  /** The rows of a table or view, from its file or its files a day. */
+  const rowsOf = (table: string): Record<string, unknown>[] =>
+    (DAY_FILE_TABLES as readonly string[]).includes(table)
+      ? dayFiles(table).flatMap((f) => f.rows)
+      : tableFile(table).rows;
 
   it('is written with Snappy, which every reader decodes without a plug-in: every column chunk of every file, as the manifest says', () => {
     expect(codecsOf([...files.values()].map((f) => f.metadata))).toEqual(['SNAPPY']);
     expect(manifest.parquet_compression).toBe('snappy');
   });
 
-  it('has a file per table and per view worth having as a file, and the readings in year=YYYY/month=M folders', () => {
+  it('has a file per table and per view worth having as a file, and readings and readings_daily in year=YYYY/month=M folders, a file a day', () => {
     const names = [...files.keys()];
-    expect(names.filter((n) => !n.startsWith('readings/')).sort()).toEqual(
-      PARQUET_TABLES.map((t) => `${t}.parquet`).sort(),
-    );
-    for (const view of VIEWS_AS_FILES) expect(names).toContain(`${view}.parquet`);
-    expect(readingFiles().length).toBeGreaterThan(0);
-    for (const f of readingFiles())
-      expect(f.path.slice(parquetDir.length + 1)).toMatch(
-        /^readings\/year=\d{4}\/month=([1-9]|1[0-2])\/[^/]+\.parquet$/,
-      );
+    expect(names.filter((n) => !n.includes('/')).sort()).toEqual(PARQUET_TABLES.map((t) => `${t}.parquet`).sort());
+    for (const view of VIEWS_AS_FILES.filter((v) => v !== 'readings_daily')) expect(names).toContain(`${view}.parquet`);
+    expect(DAY_FILE_TABLES).toEqual(['readings', 'readings_daily']);
+    for (const table of DAY_FILE_TABLES) {
+      expect(dayFiles(table).length, table).toBeGreaterThan(1);
+      for (const f of dayFiles(table)) {
+        const [, year, month, day] = new RegExp(
+          `^${table}/year=(\\d{4})/month=(\\d+)/(\\d{4}-\\d\\d-\\d\\d)\\.parquet$`,
+        ).exec(f.path.slice(parquetDir.length + 1))!;
+        expect(day!.slice(0, 7), f.path).toBe(`${year}-${month!.padStart(2, '0')}`);
+      }
+    }
+    expect(names.filter((n) => n.includes('/') && !DAY_FILE_TABLES.some((t) => n.startsWith(`${t}/`)))).toEqual([]);
   });
 
   // the views are compared too: computed in the snapshot at publishing, and live now. probe_health reads now(), the
@@ -192,27 +201,41 @@ describe('the published export, read by hyparquet with its default options (a re
     },
   );
 
-  it('readings: all the partition files together hold the live readings, each with the year and month of its ts (UTC) and in that folder', async () => {
-    const columns = [
-      ...(await liveColumns(stack, 'readings')),
-      { name: 'year', type: 'INTEGER' },
-      { name: 'month', type: 'INTEGER' },
-    ];
-    for (const f of readingFiles()) expect(f.columns).toEqual(columns.map((c) => c.name));
-    const live = (await stack.rows('SELECT * FROM readings')).map((r) => ({
-      ...r,
-      year: (r.ts as Date).getUTCFullYear(),
-      month: (r.ts as Date).getUTCMonth() + 1,
-    }));
-    expect(readRows(readingFiles(), columns)).toEqual(expectedRows(live, columns));
-    for (const f of readingFiles()) {
-      const [, year, month] = /year=(\d+)\/month=(\d+)\//.exec(f.path)!;
-      for (const row of f.rows) expect([row.year, row.month]).toEqual([Number(year), Number(month)]);
-    }
-  });
+  // each table's day, as its files are named: readings by the UTC day of ts, readings_daily by its own (local) day
+  const dayOf: Record<(typeof DAY_FILE_TABLES)[number], (row: Row) => string> = {
+    readings: (row) => (row.ts as Date).toISOString().slice(0, 10),
+    readings_daily: (row) => row.day as string,
+  };
+  it.each(DAY_FILE_TABLES)(
+    '%s: all the day files together hold the live rows, each with the year and month of its day as columns and in the file of that day',
+    async (table) => {
+      const columns = [
+        ...(await liveColumns(stack, table)),
+        { name: 'year', type: 'INTEGER' },
+        { name: 'month', type: 'INTEGER' },
+      ];
+      for (const f of dayFiles(table)) expect(f.columns).toEqual(columns.map((c) => c.name));
+      const live = (await stack.rows(`SELECT * FROM "${table}"`)).map((r) => ({
+        ...r,
+        year: Number(dayOf[table](r).slice(0, 4)),
+        month: Number(dayOf[table](r).slice(5, 7)),
+      }));
+      expect(live.length).toBeGreaterThan(0);
+      expect(readRows(dayFiles(table), columns)).toEqual(expectedRows(live, columns));
+      // and each row in its own day's file
+      const liveColumnsOnly = columns.slice(0, -2);
+      const dayOfRow = new Map(
+        live.map((r) => [JSON.stringify(expectedRows([r], liveColumnsOnly)[0]), dayOf[table](r)]),
+      );
+      for (const f of dayFiles(table)) {
+        const day = /(\d{4}-\d\d-\d\d)\.parquet$/.exec(f.path)![1];
+        for (const row of readRows([f], liveColumnsOnly)) expect(dayOfRow.get(JSON.stringify(row)), f.path).toBe(day);
+      }
+    },
+  );
 
   it('holds the rows the conversions are about: readings without a depth, open and closed probe versions, conflicts, rejected pushes', () => {
-    const readings = readingFiles().flatMap((f) => f.rows);
+    const readings = rowsOf('readings');
     expect(readings.filter((r) => r.depth_cm == null).map((r) => r.type)).toContain('TEMPERATURE');
     const history = tableFile('probe_history').rows.map((r) => ({
       from: (r.valid_from as Date).toISOString(),
@@ -226,7 +249,7 @@ describe('the published export, read by hyparquet with its default options (a re
     expect(history.filter((r) => r.current === true).every((r) => r.to === OPEN_END)).toBe(true);
     expect(tableFile('reading_conflicts').rows.length).toBeGreaterThan(0);
     expect(tableFile('rejected_pushes').rows.length).toBeGreaterThan(0);
-    for (const view of VIEWS_AS_FILES) expect(tableFile(view).rows.length, view).toBeGreaterThan(0);
+    for (const view of VIEWS_AS_FILES) expect(rowsOf(view).length, view).toBeGreaterThan(0);
     expect(manifest.tables.readings).toBe(readings.length);
   });
 });

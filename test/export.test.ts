@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { publish } from '../src/export/publish.js';
-import { PARQUET_TABLES } from '../src/warehouse/export.js';
+import { DAY_FILE_TABLES, PARQUET_TABLES } from '../src/warehouse/export.js';
 import { prune } from '../src/export/versions.js';
 import { runJob } from '../src/job-runtime/runner.js';
 import { createLogger } from '../src/logger.js';
@@ -54,7 +54,7 @@ async function openReadOnly(
 }
 
 describe('a published version', () => {
-  it('holds a read-only DuckDB snapshot with the tables and views, and Parquet per table, readings by year and month', async () => {
+  it('holds a read-only DuckDB snapshot with the tables and views, and Parquet per table, readings and readings_daily by year and month', async () => {
     stack = await filledStack();
     const result = await runCli(['export'], stack.place.env);
     expect(result.code).toBe(0);
@@ -67,10 +67,12 @@ describe('a published version', () => {
     const [{ n: readings }] = (await stack.rows('SELECT count(*) AS n FROM readings')) as [{ n: number }];
     expect(manifest.tables.readings).toBe(readings);
     expect(readdirSync(join(dir, 'parquet')).sort()).toEqual(
-      [...PARQUET_TABLES.map((t) => `${t}.parquet`), 'readings'].sort(),
+      [...PARQUET_TABLES.map((t) => `${t}.parquet`), ...DAY_FILE_TABLES].sort(),
     );
-    expect(readdirSync(join(dir, 'parquet/readings'))).toEqual(['year=2024']);
-    expect(readdirSync(join(dir, 'parquet/readings/year=2024')).sort()).toEqual(['month=6', 'month=7']);
+    for (const table of DAY_FILE_TABLES) {
+      expect(readdirSync(join(dir, 'parquet', table)), table).toEqual(['year=2024']);
+      expect(readdirSync(join(dir, 'parquet', table, 'year=2024')).sort(), table).toEqual(['month=6', 'month=7']);
+    }
 
     const snapshot = await openReadOnly(join(dir, 'warehouse.duckdb'));
     try {
@@ -114,7 +116,7 @@ describe('a published version', () => {
         ),
       ).toEqual([{ valid_from: String(Date.UTC(1900, 0, 1)), valid_to: String(Date.UTC(2200, 0, 1)) }]);
       const parquetTypes = await snapshot.all(
-        `SELECT DISTINCT column_type FROM (DESCRIBE SELECT * FROM read_parquet('${join(report.path, 'parquet/*.parquet')}', union_by_name = true)) ORDER BY 1`,
+        `SELECT DISTINCT column_type FROM (DESCRIBE SELECT * FROM read_parquet('${join(report.path, 'parquet/**/*.parquet')}', union_by_name = true)) ORDER BY 1`,
       );
       expect(parquetTypes.map((t) => t.column_type)).toEqual([
         'BIGINT',

@@ -1,11 +1,13 @@
--- readings_daily as Parquet, built on the previous version's file: each of its rows is one daily rollup row with
--- what the probe, its history and the soil thresholds say of it, so when none of those changed, the rows of the
--- rollup days that did not change are the previous file's, and only the days that changed are computed again.
--- Same columns, types and rows as sql/views/readings_daily.sql over the snapshot (test/export-incremental.test.ts).
--- Splices: {{previous}} the previous version's readings_daily.parquet, {{snapshot}}, {{replaced}} the rollup days
--- changed or gone and {{changed}} those changed (lists of DATE literals), {{path}}, {{compression}}.
+-- Writes readings_daily of the snapshot as Parquet, one folder per day (the row's day: the probe's local day, as in
+-- the view; day_number=N, days since 1970-01-01) that export.ts moves into place as
+-- readings_daily/year=YYYY/month=M/YYYY-MM-DD.parquet: all of them, or only the days whose rollup rows changed
+-- since the last publish, when nothing else the view reads did (the others are reused). Like the readings files,
+-- the files carry year and month (of day) as columns too; the day folder's name is not written into them.
+-- Splices: {{snapshot}}, {{path}}, {{days}} a condition on day (TRUE for all), and {{compression}}:
+-- EXPORT_PARQUET_COMPRESSION, one of config.ts's PARQUET_COMPRESSIONS, as a string literal.
 COPY (
-  SELECT * FROM read_parquet({{previous}}) WHERE day NOT IN {{replaced}}
-  UNION ALL
-  SELECT * FROM {{snapshot}}.readings_daily WHERE day IN {{changed}}
-) TO {{path}} (FORMAT parquet, COMPRESSION {{compression}})
+  SELECT *, CAST(year(day) AS INTEGER) AS year, CAST(month(day) AS INTEGER) AS month,
+         CAST(day - DATE '1970-01-01' AS BIGINT) AS day_number
+  FROM {{snapshot}}.readings_daily
+  WHERE {{days}}
+) TO {{path}} (FORMAT parquet, COMPRESSION {{compression}}, PARTITION_BY (day_number), WRITE_PARTITION_COLUMNS false)

@@ -1,14 +1,15 @@
 /**
  * The warehouse's side of publishing (src/export/publish.ts owns versions, the manifest and the switch): into a
  * new version's folder, a read-only DuckDB snapshot (the tables and the views, in a storage version older DuckDB
- * builds inside BI drivers can open) and Parquet per table, readings partitioned by year and month, a file a day.
+ * builds inside BI drivers can open) and Parquet per table; readings and readings_daily partitioned by year and
+ * month, a file a day.
  *
  * Incremental: given the previous version and the fingerprints its manifest recorded, only what changed is written.
  * Each table's fingerprint is its row count and a sum of row hashes; each day of readings (UTC), its count and its
  * last received_at (readings are only ever added). The snapshot starts as a copy of the previous one (a clone where the
  * file system can, a kernel copy where not) in which the changed tables and days are replaced; Parquet of an
- * unchanged table or day is a hard link to the previous version's file. Views are small next to readings and
- * change with every reading: they are written every time. A version is the same, file for file, as a full publish
+ * unchanged table or day is a hard link to the previous version's file. readings_daily's days follow the daily
+ * rollup's; the other views are small next to readings and change with every reading: they are written every time. A version is the same, file for file, as a full publish
  * of the same moment would be (test/export-incremental.test.ts).
  *
  * Types BI tools read everywhere: JSON columns become text, and the open ends of history intervals (-infinity,
@@ -47,22 +48,27 @@ export const SNAPSHOT_TABLES = [
   'soil_threshold_defaults',
   'soil_threshold_overrides',
 ] as const;
-/** What goes to Parquet besides readings: the user-facing tables, and views worth having as files. */
+/** What goes to Parquet as a file each: the user-facing tables, and views worth having as files. */
 export const PARQUET_TABLES = [
   ...USER_TABLES,
   'probe_soil_layers',
   'soil_thresholds',
-  'readings_daily',
   'probe_latest',
   'probe_health',
 ] as const;
+/**
+ * What goes to Parquet as a file a day, in year=YYYY/month=M folders: readings by the UTC day of ts, and the view
+ * readings_daily by its own day (the probe's local day).
+ */
+export const DAY_FILE_TABLES = ['readings', 'readings_daily'] as const;
+type DayFileTable = (typeof DAY_FILE_TABLES)[number];
 /** The DuckDB storage version of the snapshot file, as in sql/export/attach.sql. */
 export const STORAGE_VERSION = 'v1.0.0';
 /**
  * What this build writes into a version, as a number: raised whenever a file's content would differ for the same
  * warehouse (a conversion, a partitioning, a table), so that a version of another format is never reused.
  */
-export const EXPORT_FORMAT = 4;
+export const EXPORT_FORMAT = 5;
 /** A copied snapshot with more than this share of free blocks (rows replaced day after day) is written anew. */
 const MAX_FREE_SHARE = 0.5;
 const SNAPSHOT = 'export_snapshot';
@@ -134,7 +140,7 @@ interface Changes {
   shrunk: boolean; // a changed day holds fewer readings than before
   unchangedDays: string[];
   rollupDays: string[] | 'all'; // days of the daily rollup (local days) that changed
-  rollupGone: string[];
+  rollupUnchanged: string[]; // those that did not (and are still there)
 }
 
 /**
@@ -232,7 +238,7 @@ async function writeSnapshot(
   try {
     const tables: Record<string, string> = {};
     const changed = new Set<string>();
-    let rollup: Awaited<ReturnType<typeof rollupByDay>> = { days: {}, changed: 'all', gone: [] };
+    let rollup: Awaited<ReturnType<typeof rollupByDay>> = { days: {}, changed: 'all', unchanged: [] };
     for (const table of SNAPSHOT_TABLES.filter((t) => t !== 'readings')) {
       const columns = await exportColumns(c, table);
       if (table === 'daily_rollup') {
@@ -273,7 +279,7 @@ async function writeSnapshot(
     changes = {
       ...dayChanges(days, readingsColumns, base, changed),
       rollupDays: rollup.changed,
-      rollupGone: rollup.gone,
+      rollupUnchanged: rollup.unchanged,
     };
     if (!patched || changes.days === 'all') {
       await c.run(sqlFile('export/snapshot-table', { snapshot, table: ident('readings'), columns }));
@@ -314,7 +320,8 @@ async function writeSnapshot(
 /**
  * The daily rollup, into the snapshot by day: it grows by a day's rows and changes in its latest days, so a
  * patched snapshot gets only the days whose fingerprint changed (and loses those gone); a snapshot written whole
- * gets all of it. Returns the fingerprint of each day, and records the table's own in `tables`.
+ * gets all of it. Returns the fingerprint of each day and which days changed since the previous version (all,
+ * without one) and which did not, and records the table's own fingerprint in `tables`.
  */
 async function rollupByDay(
   c: DuckDBConnection,
@@ -323,7 +330,7 @@ async function rollupByDay(
   patched: boolean,
   changed: Set<string>,
   out: { rows: Record<string, number>; tables: Record<string, string>; phases: Phases },
-): Promise<{ days: Record<string, string>; changed: string[] | 'all'; gone: string[] }> {
+): Promise<{ days: Record<string, string>; changed: string[] | 'all'; unchanged: string[] }> {
   const table = 'daily_rollup';
   const days: Record<string, string> = {};
   let total = 0;
@@ -345,7 +352,9 @@ async function rollupByDay(
       ? 'all'
       : Object.keys(days).filter((day) => days[day] !== before.rollup_days[day]);
   const gone = before === undefined ? [] : Object.keys(before.rollup_days).filter((day) => !(day in days));
-  const outcome = { days, changed: changedDays, gone };
+  const unchanged =
+    changedDays === 'all' ? [] : Object.keys(days).filter((day) => days[day] === before?.rollup_days[day]);
+  const outcome = { days, changed: changedDays, unchanged };
   if (out.tables[table] === before?.tables[table] && patched) return outcome;
   if (out.tables[table] !== before?.tables[table]) changed.add(table);
   const snapshot = ident(SNAPSHOT);
@@ -376,7 +385,7 @@ function dayChanges(
   readingsColumns: string,
   base: PreviousExport | undefined,
   tables: Set<string>,
-): Omit<Changes, 'rollupDays' | 'rollupGone'> {
+): Omit<Changes, 'rollupDays' | 'rollupUnchanged'> {
   const before = base?.fingerprints;
   if (before === undefined || before.readings_columns !== readingsColumns)
     return { tables, days: 'all', gone: [], shrunk: false, unchangedDays: [] };
@@ -437,9 +446,9 @@ async function exportColumns(c: DuckDBConnection, table: string): Promise<Quoted
 }
 
 /**
- * Parquet of the snapshot: readings of the changed days (all, on a first publish), then hard links to the
- * previous version's files for the unchanged days and tables; every other table and view written. The codec is
- * one of PARQUET_COMPRESSIONS (checked by writeExport), spliced as a literal.
+ * Parquet of the snapshot: the days of readings and of readings_daily that changed (all, on a first publish), then
+ * hard links to the previous version's files for the unchanged days and tables; every other table and view
+ * written. The codec is one of PARQUET_COMPRESSIONS (checked by writeExport), spliced as a literal.
  */
 async function writeParquet(
   c: DuckDBConnection,
@@ -450,27 +459,26 @@ async function writeParquet(
   files: { written: string[]; reused: string[] },
   phases: Phases,
 ): Promise<void> {
-  const parquet = join(dir, 'parquet');
   const compression = literal(codec);
   const snapshot = ident(SNAPSHOT);
-  mkdirSync(join(parquet, 'readings'), { recursive: true });
-  // an unchanged day whose files the previous version no longer has as it wrote them is written again (from the
-  // snapshot); a day is its file and, when it was written as several, its further parts: all of them, as recorded
-  const parts = dayParts(base?.recorded ?? new Set());
-  const partsOf = (key: string): string[] => parts.get(key) ?? [];
-  const linkable = changes.unchangedDays.filter(
-    (key) => partsOf(key).includes(dayFile(key)) && partsOf(key).every((f) => base!.intact.has(f)),
-  );
-  const days =
-    changes.days === 'all' ? 'all' : [...changes.days, ...changes.unchangedDays.filter((k) => !linkable.includes(k))];
-  if (days === 'all' || days.length > 0) {
-    files.written.push(
-      ...(await writeReadingDays(c, dir, days === 'all' ? new QuotedSql('TRUE') : daysCondition(days), compression)),
-    );
-  }
+  await writeByDay(c, dir, 'readings', { changed: changes.days, unchanged: changes.unchangedDays }, base, files, {
+    compression,
+    condition: daysCondition,
+  });
   phases.lap('parquet: readings');
-  for (const key of linkable) files.reused.push(...linkFiles(base!.dir, dir, partsOf(key)));
-  phases.lap('parquet: links to the previous version');
+  // a day of readings_daily is a day of the rollup with what the probe, its history and the soil thresholds say of
+  // it: when none of those changed, the days whose rollup rows did not change are the previous version's
+  const rollupDays = rollupOnly(changes);
+  await writeByDay(
+    c,
+    dir,
+    'readings_daily',
+    { changed: rollupDays ?? 'all', unchanged: rollupDays === undefined ? [] : changes.rollupUnchanged },
+    base,
+    files,
+    { compression, condition: (days) => new QuotedSql(`day IN ${dateList(days).text}`) },
+  );
+  phases.lap('parquet: readings_daily');
   for (const table of PARQUET_TABLES) {
     const name = join('parquet', `${table}.parquet`);
     const unchanged =
@@ -480,25 +488,7 @@ async function writeParquet(
       phases.lap('parquet: links to the previous version');
       continue;
     }
-    const rollupDays = rollupOnly(changes);
-    if (table === 'readings_daily' && base !== undefined && base.intact.has(name) && rollupDays !== undefined) {
-      const replaced = [...rollupDays, ...changes.rollupGone];
-      if (replaced.length === 0) {
-        files.reused.push(...linkFiles(base.dir, dir, [name]));
-        phases.lap('parquet: links to the previous version');
-        continue;
-      }
-      await c.run(
-        sqlFile('export/parquet-readings-daily', {
-          previous: literal(join(base.dir, name)),
-          snapshot,
-          replaced: dateList(replaced),
-          changed: rollupDays.length > 0 ? dateList(rollupDays) : new QuotedSql('(NULL)'),
-          path: literal(join(dir, name)),
-          compression,
-        }),
-      );
-    } else if (table === 'probe_latest' && base !== undefined && base.intact.has(name) && onlyAdded(changes)) {
+    if (table === 'probe_latest' && base !== undefined && base.intact.has(name) && onlyAdded(changes)) {
       await c.run(
         sqlFile('export/parquet-probe-latest', {
           previous: literal(join(base.dir, name)),
@@ -518,6 +508,39 @@ async function writeParquet(
   }
 }
 
+/**
+ * A table written as a file a day: the changed days written (all of them with no previous version to build on),
+ * the unchanged ones hard links to the previous version's files. An unchanged day whose files the previous version
+ * no longer has as it wrote them is written again (from the snapshot); a day is its file and, when it was written as
+ * several, its further parts: all of them, as recorded. Days gone since are neither.
+ */
+async function writeByDay(
+  c: DuckDBConnection,
+  dir: string,
+  table: DayFileTable,
+  days: { changed: string[] | 'all'; unchanged: string[] },
+  base: PreviousExport | undefined,
+  files: { written: string[]; reused: string[] },
+  sql: { compression: QuotedSql; condition: (days: string[]) => QuotedSql },
+): Promise<void> {
+  mkdirSync(join(dir, 'parquet', table), { recursive: true });
+  const parts = base === undefined ? new Map<string, string[]>() : dayParts(table, base.recorded);
+  const partsOf = (key: string): string[] => parts.get(key) ?? [];
+  const linkable =
+    base === undefined || days.changed === 'all'
+      ? []
+      : days.unchanged.filter(
+          (key) => partsOf(key).includes(dayFile(table, key)) && partsOf(key).every((f) => base.intact.has(f)),
+        );
+  const linked = new Set(linkable);
+  const toWrite = days.changed === 'all' ? 'all' : [...days.changed, ...days.unchanged.filter((k) => !linked.has(k))];
+  if (toWrite === 'all' || toWrite.length > 0) {
+    const condition = toWrite === 'all' ? new QuotedSql('TRUE') : sql.condition(toWrite);
+    files.written.push(...(await writeDays(c, dir, table, condition, sql.compression)));
+  }
+  for (const key of linkable) files.reused.push(...linkFiles(base!.dir, dir, partsOf(key)));
+}
+
 /** Since the previous version, readings were only added (to the changed days), none removed. */
 function onlyAdded(changes: Changes): changes is Changes & { days: string[] } {
   return changes.days !== 'all' && changes.gone.length === 0 && !changes.shrunk;
@@ -525,7 +548,7 @@ function onlyAdded(changes: Changes): changes is Changes & { days: string[] } {
 
 /**
  * Tables readings_daily does not read: when every other snapshot table but the daily rollup is as it was, its rows
- * outside the rollup days that changed are as they were (sql/export/parquet-readings-daily.sql).
+ * outside the rollup days that changed are as they were.
  */
 const NOT_READ_BY_READINGS_DAILY: readonly string[] = [
   'daily_rollup', // read, by day: the changed days are computed again
@@ -552,11 +575,12 @@ function rowsOf(fingerprint: string): number {
   return Number(fingerprint.split(':')[0]);
 }
 
-/** The files of each day of readings among a version's files: 'YYYY-MM-DD' -> the day's file and its parts. */
-function dayParts(files: ReadonlySet<string>): Map<string, string[]> {
+/** The files of each day of `table` among a version's files: 'YYYY-MM-DD' -> the day's file and its parts. */
+function dayParts(table: DayFileTable, files: ReadonlySet<string>): Map<string, string[]> {
+  const pattern = new RegExp(`^parquet/${table}/year=\\d+/month=\\d+/(\\d{4}-\\d\\d-\\d\\d)(-\\d+)?\\.parquet$`);
   const byDay = new Map<string, string[]>();
   for (const file of files) {
-    const day = /^parquet\/readings\/year=\d+\/month=\d+\/(\d{4}-\d\d-\d\d)(-\d+)?\.parquet$/.exec(file)?.[1];
+    const day = pattern.exec(file)?.[1];
     if (day === undefined) continue;
     const files = byDay.get(day);
     if (files === undefined) byDay.set(day, [file]);
@@ -565,26 +589,28 @@ function dayParts(files: ReadonlySet<string>): Map<string, string[]> {
   return byDay;
 }
 
-/** A day's readings in a version, for a 'YYYY-MM-DD' key: in its month's folder, named by the day. */
-function dayFile(key: string): string {
+/** A day's file of `table` in a version, for a 'YYYY-MM-DD' key: in its month's folder, named by the day. */
+function dayFile(table: DayFileTable, key: string): string {
   const [year, month] = key.split('-').map(Number);
-  return join('parquet', 'readings', `year=${year}`, `month=${month}`, `${key}.parquet`);
+  return join('parquet', table, `year=${year}`, `month=${month}`, `${key}.parquet`);
 }
 
 /**
- * The readings of the days `condition` selects, one file per day (UTC) in its year's and month's folder, where the
+ * The rows of `table` on the days `condition` selects, one file per day in its year's and month's folder, where the
  * days left alone are linked in after: written partitioned by day into a folder of their own (DuckDB names the
- * files), then each moved to its name. The files carry year and month as columns, not the day (ts says it).
+ * files; sql/export/parquet-<table>.sql), then each moved to its name. The files carry year and month as columns,
+ * not the day number they were partitioned by.
  */
-async function writeReadingDays(
+async function writeDays(
   c: DuckDBConnection,
   dir: string,
+  table: DayFileTable,
   condition: QuotedSql,
   compression: QuotedSql,
 ): Promise<string[]> {
-  const staging = join(dir, 'parquet', '.days');
+  const staging = join(dir, 'parquet', `.days-${table}`);
   await c.run(
-    sqlFile('export/parquet-readings', {
+    sqlFile(`export/parquet-${table.replace('_', '-')}`, {
       snapshot: ident(SNAPSHOT),
       path: literal(staging),
       days: condition,
@@ -598,7 +624,7 @@ async function writeReadingDays(
     const key = new Date(Number(dayNumber) * DAY_MS).toISOString().slice(0, 10);
     const parts = readdirSync(join(staging, folder)).sort();
     for (const [i, part] of parts.entries()) {
-      const name = i === 0 ? dayFile(key) : dayFile(key).replace(/\.parquet$/, `-${i}.parquet`);
+      const name = i === 0 ? dayFile(table, key) : dayFile(table, key).replace(/\.parquet$/, `-${i}.parquet`);
       mkdirSync(join(dir, name, '..'), { recursive: true });
       renameSync(join(staging, folder, part), join(dir, name));
       written.push(name);
