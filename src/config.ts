@@ -86,7 +86,10 @@ export interface Config {
   };
   /** SOIL_THRESHOLDS_FILE, read: thresholds that replace the defaults of their soil types. */
   readonly soilThresholds: readonly SoilThreshold[];
+  /** RAW_PUSH_RETENTION_DAYS, REJECTED_PUSH_RETENTION_DAYS, READING_CONFLICT_RETENTION_DAYS: days each is kept. */
   readonly rawPushRetentionDays: number;
+  readonly rejectedPushRetentionDays: number;
+  readonly readingConflictRetentionDays: number;
   readonly exportKeepVersions: number;
   /** EXPORT_FILE_MODE: the mode of every published file, e.g. 0o640; directories get an execute bit per read bit (0o750). */
   readonly exportFileMode: number;
@@ -160,6 +163,8 @@ export function parseConfig(env: Env, scheduledJobs: Readonly<Record<string, Sch
     timeZoneOverrides: p.timeZoneOverrides('TIME_ZONE_OVERRIDES'),
     soilThresholds: p.soilThresholdsFile('SOIL_THRESHOLDS_FILE'),
     rawPushRetentionDays: p.integer('RAW_PUSH_RETENTION_DAYS', 30, { min: 0, max: 36_500 }),
+    rejectedPushRetentionDays: p.integer('REJECTED_PUSH_RETENTION_DAYS', 365, { min: 0, max: 36_500 }),
+    readingConflictRetentionDays: p.integer('READING_CONFLICT_RETENTION_DAYS', 365, { min: 0, max: 36_500 }),
     exportKeepVersions: p.integer('EXPORT_KEEP_VERSIONS', 3, { min: 1, max: 100 }),
     exportFileMode: p.fileMode('EXPORT_FILE_MODE', DEFAULT_EXPORT_FILE_MODE),
     exportParquetCompression: p.oneOf('EXPORT_PARQUET_COMPRESSION', DEFAULT_PARQUET_COMPRESSION, PARQUET_COMPRESSIONS),

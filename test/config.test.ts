@@ -42,6 +42,11 @@ describe('configuration', () => {
     });
     expect(config.duckdb).toEqual({ memoryLimit: '1GB', threads: 2 });
     expect(config.queuePrefix).toBe('sensoterra');
+    expect([
+      config.rawPushRetentionDays,
+      config.rejectedPushRetentionDays,
+      config.readingConflictRetentionDays,
+    ]).toEqual([30, 365, 365]);
   });
 
   it('is frozen: nothing can change it after start-up', () => {
@@ -89,6 +94,10 @@ describe('configuration', () => {
       push: { limits: { maxReadings: 2000 } },
       staleAfterHours: 1.5,
     });
+    expect(problemsOf({ REJECTED_PUSH_RETENTION_DAYS: '-1', READING_CONFLICT_RETENTION_DAYS: '90d' })).toEqual([
+      'REJECTED_PUSH_RETENTION_DAYS="-1" is not valid: expected a whole number from 0 to 36500',
+      'READING_CONFLICT_RETENTION_DAYS="90d" is not valid: expected a whole number from 0 to 36500',
+    ]);
     // bytes in progress: 16 MiB by default, or one largest body if that is more
     expect(loadConfig({}).push.maxPendingBytes).toBe(16 * 1_048_576);
     expect(loadConfig({ PUSH_MAX_BODY: String(50 * 1_048_576) }).push.maxPendingBytes).toBe(50 * 1_048_576);

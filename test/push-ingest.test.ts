@@ -255,6 +255,57 @@ describe('verbatim pushes', () => {
   });
 });
 
+describe('retention of rejected pushes and conflicting values', () => {
+  it('removes those received longer ago than REJECTED_PUSH_RETENTION_DAYS and READING_CONFLICT_RETENTION_DAYS, and nothing newer', async () => {
+    const started = await startStack({
+      env: { REJECTED_PUSH_RETENTION_DAYS: '30', READING_CONFLICT_RETENTION_DAYS: '10' },
+    });
+    stack = started;
+    const dayMs = 86_400_000;
+    // rows received this long ago (days), an hour either side of each retention, and a year-old and a new one
+    const ages = [400, 30 + 1 / 24, 30 - 1 / 24, 10 + 1 / 24, 10 - 1 / 24, 1];
+    const at = (days: number): string => new Date(Date.now() - days * dayMs).toISOString();
+    for (const days of ages) {
+      await runSql(
+        started.worker.deps.db,
+        `INSERT INTO rejected_pushes VALUES (TIMESTAMPTZ '${at(days)}', 'not JSON', 'body ${days}', md5('${days}'));
+         INSERT INTO reading_conflicts VALUES ('24000092104', 'MOISTURE', 15, TIMESTAMPTZ '2024-07-08 09:00:00+00',
+           27.4, ${days}, 'push', TIMESTAMPTZ '${at(days)}')`,
+      );
+    }
+    // the writer prunes after its first batch (then at most hourly)
+    await post(
+      started.pushUrl,
+      JSON.stringify({
+        serial: '24000092104',
+        timestamp: '2024-07-08T09:05:00Z',
+        readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%' }],
+      }),
+    );
+    await started.drained();
+    const kept = async (): Promise<{ rejected: string[]; conflicts: number[] }> => ({
+      rejected: (await started.rows("SELECT body FROM rejected_pushes WHERE reason = 'not JSON' ORDER BY body")).map(
+        (r) => String(r.body),
+      ),
+      conflicts: (await started.rows('SELECT offered_value AS v FROM reading_conflicts ORDER BY v')).map((r) =>
+        Number(r.v),
+      ),
+    });
+    for (let i = 0; i < 50 && (await kept()).conflicts.length === ages.length; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const within = (limit: number): number[] => ages.filter((d) => d < limit).sort((a, b) => a - b);
+    expect(await kept()).toEqual({
+      rejected: within(30)
+        .map((d) => `body ${d}`)
+        .sort(),
+      conflicts: within(10),
+    });
+    expect((await kept()).conflicts).toEqual([1, 10 - 1 / 24]);
+    // the readings themselves stay
+    expect(await started.rows('SELECT count(*) AS n FROM readings')).toEqual([{ n: 1 }]);
+  });
+});
+
 describe('failed batches', () => {
   it('stay in Redis, and `replay` sends them through the writer again', async () => {
     stack = await startStack();

@@ -87,7 +87,7 @@ export class IngestConsumer {
         if (jobs.length === 0) continue;
         await this.land(jobs, token);
         releaseNativeMemory();
-        if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) await this.pruneRawPushes();
+        if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) await this.pruneRetained();
       } catch (err) {
         if (this.stopping) return;
         this.deps.log.error({ err }, 'ingest loop failed; going on in a second');
@@ -96,12 +96,23 @@ export class IngestConsumer {
     }
   }
 
-  /** Verbatim pushes are kept RAW_PUSH_RETENTION_DAYS; checked after the first batch, then at most hourly. */
-  private async pruneRawPushes(): Promise<void> {
+  /**
+   * Verbatim pushes are kept RAW_PUSH_RETENTION_DAYS, rejected pushes REJECTED_PUSH_RETENTION_DAYS, conflicting
+   * values READING_CONFLICT_RETENTION_DAYS (by when they were received); checked after the first batch, then at
+   * most hourly.
+   */
+  private async pruneRetained(): Promise<void> {
     this.lastPrune = Date.now();
-    const before = new Date(Date.now() - this.deps.config.rawPushRetentionDays * 86_400_000);
-    const pruned = await this.deps.db.prunePushes(before);
-    if (pruned > 0) this.deps.log.info({ pruned, before }, 'verbatim pushes past their retention removed');
+    const { config } = this.deps;
+    const daysAgo = (days: number): Date => new Date(this.lastPrune - days * 86_400_000);
+    const before = {
+      raw_pushes: daysAgo(config.rawPushRetentionDays),
+      rejected_pushes: daysAgo(config.rejectedPushRetentionDays),
+      reading_conflicts: daysAgo(config.readingConflictRetentionDays),
+    };
+    const pruned = await this.deps.db.pruneRetained(before);
+    if (Object.values(pruned).some((n) => n > 0))
+      this.deps.log.info({ pruned, before }, 'rows past their retention removed');
   }
 
   /** The first waiting job (waiting up to drainDelay for one), then those already waiting behind it. */

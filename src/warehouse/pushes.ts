@@ -59,7 +59,23 @@ export async function parkPush(c: DuckDBConnection, receivedAt: Date, reason: st
   await c.run(sqlFile('ingest/park-push'), { received_at: ts(receivedAt), reason, body });
 }
 
-/** Drops verbatim pushes received before `before`; returns how many. */
-export async function prunePushes(c: DuckDBConnection, before: Date): Promise<number> {
-  return (await c.run(sqlFile('ingest/raw-pushes-prune'), { before: ts(before) })).rowsChanged;
+/** What retention removes: rows of each table received before its instant. */
+export interface Retention {
+  raw_pushes: Date;
+  rejected_pushes: Date;
+  reading_conflicts: Date;
+}
+
+const PRUNE_SQL: Record<keyof Retention, string> = {
+  raw_pushes: 'ingest/raw-pushes-prune',
+  rejected_pushes: 'ingest/rejected-prune',
+  reading_conflicts: 'readings/conflicts-prune',
+};
+
+/** Drops the rows past their retention, table by table; returns how many of each. Call in a transaction. */
+export async function pruneRetained(c: DuckDBConnection, before: Retention): Promise<Record<keyof Retention, number>> {
+  const pruned = { raw_pushes: 0, rejected_pushes: 0, reading_conflicts: 0 };
+  for (const table of Object.keys(pruned) as (keyof Retention)[])
+    pruned[table] = (await c.run(sqlFile(PRUNE_SQL[table]), { before: ts(before[table]) })).rowsChanged;
+  return pruned;
 }

@@ -17,7 +17,14 @@ import { inTransaction, lockDown, openDuckDb, ts, type DuckDbLimits } from './du
 import { writeExport, type ExportOutcome, type PreviousExport } from './export.js';
 import { WarehouseDownError, isFatal, isInvalidatedEarlier, isStorageFault, reasonOf } from './faults.js';
 import { migrate } from './migrations.js';
-import { landPushBatch, parkPush, prunePushes, type PushBatch, type PushBatchOutcome } from './pushes.js';
+import {
+  landPushBatch,
+  parkPush,
+  pruneRetained,
+  type PushBatch,
+  type PushBatchOutcome,
+  type Retention,
+} from './pushes.js';
 import { runReadOnlyQuery, type QueryLimits, type QueryResult } from './query/read-only.js';
 import { landStagedReadings, type ReadingsOutcome } from './readings-store.js';
 import { refreshRollup } from './rollup.js';
@@ -132,9 +139,12 @@ export class Warehouse {
     return this.write((c) => parkPush(c, receivedAt, reason, body));
   }
 
-  /** Drops verbatim pushes received before `before` (RAW_PUSH_RETENTION_DAYS); returns how many. */
-  prunePushes(before: Date): Promise<number> {
-    return this.write((c) => prunePushes(c, before));
+  /**
+   * Drops what is past its retention (RAW_PUSH_RETENTION_DAYS, REJECTED_PUSH_RETENTION_DAYS,
+   * READING_CONFLICT_RETENTION_DAYS) in one transaction; returns how many rows of each table.
+   */
+  pruneRetained(before: Retention): Promise<Record<keyof Retention, number>> {
+    return this.write((c) => pruneRetained(c, before));
   }
 
   // ---- pulls: stage pages, then apply the snapshot in one short transaction (snapshots.ts)
