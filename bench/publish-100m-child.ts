@@ -8,11 +8,13 @@
  *                       now, 99 % of them in the two hours before END (the newest month) and 1 % a late backfill
  *                       of one day in March (an older month), written by plain SQL (the writer's own cost is
  *                       measured by other benchmarks), then marked for the rollup and rolled up as the writer does;
+ *                       then `sync`: what the kernel writes back in those ten minutes is written before the next step;
  *   publish-incremental a second publish into the same EXPORT_DIR, and what of the previous version it reused
  *                       (files of the new version with the same inode as the same path in the previous one).
  * Usage: node publish-100m-child.js <step> DIR. Progress on stderr as "[progress] ..." lines; prints one JSON line
  * of figures on stdout, including VmHWM and the process's CPU seconds.
  */
+import { execFileSync } from 'node:child_process';
 import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { configFor, syncedWarehouse, timed } from './lib/child-steps.js';
@@ -235,6 +237,9 @@ async function ingest(dir: string): Promise<Figures> {
   });
   const readings = await count(db, 'SELECT count(*) AS n FROM readings');
   await db.close();
+  // the ten minutes compressed into seconds: the kernel would have written back by now what the full publish and
+  // this ingest wrote (dirty pages expire after 30 s); without this, that writeback competes with the next publish
+  const [, diskSyncMs] = await timed(async () => execFileSync('sync'));
   return {
     recent,
     late,
@@ -242,6 +247,7 @@ async function ingest(dir: string): Promise<Figures> {
     rollupMs,
     rollupRows,
     readings,
+    diskSyncMs,
     warehouseBytes: warehouseBytes(dir),
     peakMb: peakMb(),
     cpuSeconds: cpuSeconds(),

@@ -142,7 +142,7 @@ export function report(
         `snapshot ${size(full.snapshotBytes)}, version ${size(full.versionBytes)}, ${full.parquetFiles} Parquet files (${full.readingsParquetFiles} of readings, in ${full.readingsPartitions} month partitions)`,
       `  ingest: ${thousands(n(ingested.recent))} readings in the two hours before END and ${thousands(n(ingested.late))} late ones (2024-03-10), ` +
         `received now, inserted in ${s(ingested.insertMs)}; rollup refresh ${s(ingested.rollupMs)} (${thousands(n(ingested.rollupRows))} rows); ` +
-        `warehouse file ${size(ingested.warehouseBytes)} (peak ${mb(ingested.peakMb)})`,
+        `warehouse file ${size(ingested.warehouseBytes)} (peak ${mb(ingested.peakMb)}); then \`sync\` ${s(ingested.diskSyncMs)} (the ten minutes' writeback)`,
       `  incremental publish of ${thousands(n(incremental.readings))} readings: ${s(incremental.publishMs)} (peak ${mb(incremental.peakMb)}); ` +
         `current/warehouse.duckdb ${size(incremental.snapshotBytes)}, version ${size(incremental.versionBytes)}`,
       `    reused from the previous version (same inode): Parquet files ${incremental.parquetReused} of ${incremental.parquetFiles} ` +
