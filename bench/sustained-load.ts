@@ -41,16 +41,24 @@ const LOAD = {
 const TARGETS = { queryableMs: 2_000, workerMb: 300 };
 /**
  * The service runs as the Docker image runs it (Dockerfile: MALLOC_ARENA_MAX=2, --max-semi-space-size=4), unless
- * BENCH_RUNTIME=plain asks for bare `node` with the default settings, to compare.
+ * BENCH_RUNTIME asks for `readme`: as the README starts it, `npx sensoterra-sync start` (bin/sensoterra-sync.js, whose
+ * `#!` line sets the same), or `plain`: bare `node dist/src/cli/main.js start` with the defaults, to compare.
  */
-const RUNTIME: { name: string; env: Record<string, string>; nodeArgs: string[] } =
-  process.env.BENCH_RUNTIME === 'plain'
-    ? { name: 'plain node (no tuning)', env: {}, nodeArgs: [] }
-    : {
-        name: 'as in the Docker image: MALLOC_ARENA_MAX=2, node --max-semi-space-size=4',
-        env: { MALLOC_ARENA_MAX: '2' },
-        nodeArgs: ['--max-semi-space-size=4'],
-      };
+const RUNTIMES: Record<string, { name: string; env: Record<string, string>; nodeArgs: string[]; bin?: boolean }> = {
+  docker: {
+    name: 'as in the Docker image: MALLOC_ARENA_MAX=2, node --max-semi-space-size=4',
+    env: { MALLOC_ARENA_MAX: '2' },
+    nodeArgs: ['--max-semi-space-size=4'],
+  },
+  readme: {
+    name: 'as the README starts it: npx sensoterra-sync start (bin/sensoterra-sync.js)',
+    env: {},
+    nodeArgs: [],
+    bin: true,
+  },
+  plain: { name: 'plain node dist/src/cli/main.js (no tuning)', env: {}, nodeArgs: [] },
+};
+const RUNTIME = RUNTIMES[process.env.BENCH_RUNTIME ?? 'docker'] ?? RUNTIMES.docker!;
 /** How long to wait for the writer to catch up before calling it a miss. */
 const DRAIN_TIMEOUT_MS = 120_000;
 
@@ -103,6 +111,7 @@ async function measure(sim: Simulator, dir: string, queue: IngestQueue, ctx: Ben
       ...RUNTIME.env,
     },
     nodeArgs: RUNTIME.nodeArgs,
+    bin: RUNTIME.bin,
   });
   try {
     ctx.progress(`sustained-load: ${LOAD.ratePerSecond} readings/s for ${LOAD.durationS} s`);

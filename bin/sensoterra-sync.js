@@ -1,9 +1,13 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4
 /**
- * `npx sensoterra-sync`: the command line's entry point. It is committed, not built, so that it exists before the
- * first build: npx links a project's own command once, into its cache, and a command that was missing then stays
- * missing for that checkout ("sh: 1: sensoterra-sync: not found", even after a build). When there is no build yet
- * this builds first (`npm run build`, its output kept off stdout), then runs the command line (dist/src/cli/main.js).
+ * `npx sensoterra-sync`: the command line's entry point, run with the settings that keep the long-running service
+ * small, as the Docker image sets them (BENCHMARKS.md, sustained-load): two malloc arenas, and a 4 MB young
+ * generation per semi-space (`env -S`: GNU coreutils 8.30+, macOS, FreeBSD).
+ *
+ * It is committed, not built, so that it exists before the first build: npx links a project's own command once,
+ * into its cache, and a command that was missing then stays missing for that checkout ("sh: 1: sensoterra-sync: not
+ * found", even after a build). When there is no build yet this builds first (`npm run build`, its output kept off
+ * stdout), then runs the command line (dist/src/cli/main.js).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -80,6 +80,14 @@ describe('`npx sensoterra-sync` before the first build', () => {
     expect([again.stdout, again.stderr, again.status]).toEqual(['ran query SELECT 1\n', '', 0]);
   });
 
+  it('runs the command line with the settings that keep the service small: two malloc arenas, a 4 MB semi-space', () => {
+    const printsRuntime =
+      "node -e \"const f=require('node:fs');f.mkdirSync('dist/src/cli',{recursive:true});" +
+      "f.writeFileSync('dist/src/cli/main.js','console.log(process.env.MALLOC_ARENA_MAX, process.execArgv.join(\\' \\'))')\"";
+    const dir = unbuiltProject(printsRuntime);
+    expect(npx(dir, 'start').stdout).toBe('2 --max-semi-space-size=4\n');
+  });
+
   it('says in one line what to run when the build fails', () => {
     const dir = unbuiltProject('node -e "process.exit(3)"');
     const first = npx(dir, '--help');

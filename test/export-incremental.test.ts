@@ -78,6 +78,42 @@ async function sortedRows(sql: string): Promise<string[]> {
 const inSnapshot = (file: string, table: string): string =>
   `ATTACH '${file}' AS s (READ_ONLY); SELECT * FROM s.main.${table}`;
 
+describe('a full publish', () => {
+  it('writes a day as one file, however many days it writes and however their rows are spread', async () => {
+    stack = await startStack();
+    for (const job of ['sync-parameters', 'sync-locations', 'sync-customers', 'sync-probes'])
+      await runJob(job, {}, stack.worker.deps, { trigger: 'command' });
+    // 150 days, every probe's whole history one after the other: every day's rows spread over the table, and more
+    // days than DuckDB keeps files open for while it writes partitions (100)
+    await runSql(
+      stack.worker.deps.db,
+      `INSERT INTO readings (serial, type, depth_cm, ts, value, unit, source, received_at)
+       SELECT p.serial, 'MOISTURE', d.depth, TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_minutes(15 * q.i), 20 + q.i % 10, '%', 'push', now()
+       FROM probes p CROSS JOIN range(96 * 150) q(i) CROSS JOIN (VALUES (15), (30), (45), (60)) d(depth)
+       ORDER BY p.serial, q.i;
+       INSERT INTO rollup_dirty SELECT serial, min(ts), max(ts) FROM readings GROUP BY serial`,
+    );
+    await stack.worker.deps.db.refreshRollup();
+    const version = await publishTo(stack, 'a');
+    const files = (table: string): string[] =>
+      filesOf(version.path)
+        .filter((f) => f.startsWith(`parquet/${table}/`))
+        .map((f) => f.split('/').at(-1)!)
+        .sort();
+    // the days the manifest fingerprinted, each its one file
+    const { fingerprints } = JSON.parse(readFileSync(join(version.path, 'manifest.json'), 'utf8')) as {
+      fingerprints: { readings_days: Record<string, string>; rollup_days: Record<string, string> };
+    };
+    const named = (days: Record<string, string>): string[] =>
+      Object.keys(days)
+        .map((day) => `${day}.parquet`)
+        .sort();
+    expect(Object.keys(fingerprints.readings_days).length).toBeGreaterThanOrEqual(150);
+    expect(files('readings')).toEqual(named(fingerprints.readings_days));
+    expect(files('readings_daily')).toEqual(named(fingerprints.rollup_days));
+  });
+});
+
 describe('an incremental publish', () => {
   it('holds exactly what a full publish of the same moment holds: every table, view and Parquet file', async () => {
     stack = await stackWithReadings('2024-06-28T00:00:00Z', '2024-07-02T00:00:00Z');

@@ -8,6 +8,8 @@ import { createInterface } from 'node:readline';
 export interface StartOptions<T> {
   name: string;
   script: string;
+  /** Run `script` as an executable (its `#!` line says how), not with this Node and `nodeArgs`. */
+  executable?: boolean;
   args?: string[];
   /** The child's whole environment: nothing of the caller's shell leaks in (no stray QUEUE_PREFIX, no .env). */
   env: Record<string, string>;
@@ -32,7 +34,10 @@ const running = new Set<ChildProcess>();
 const TAIL_LINES = 30;
 
 export async function startChild<T>(opts: StartOptions<T>): Promise<Child<T>> {
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.script, ...(opts.args ?? [])], {
+  const [command, args] = opts.executable
+    ? [opts.script, opts.args ?? []]
+    : [process.execPath, [...(opts.nodeArgs ?? []), opts.script, ...(opts.args ?? [])]];
+  const proc = spawn(command, args, {
     env: opts.env,
     cwd: opts.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 /**
- * The service under test, as an operator runs it: `node dist/src/cli/main.js start --role <role>` in a child
- * process, configured only through its environment, on the bench's own queue prefix and files.
+ * The service under test, as an operator runs it: `node dist/src/cli/main.js start --role <role>` (or, with `bin`,
+ * the command `npx sensoterra-sync start` runs: bin/sensoterra-sync.js, with its own `#!` line's settings) in a
+ * child process, configured only through its environment, on the bench's own queue prefix and files.
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,7 @@ import { logLine, startChild, type Child } from './children.js';
 import { REDIS_URL } from './queue.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/sensoterra-sync.js', import.meta.url));
 
 /** DuckDB settings passed through from the bench's environment; unset means the service's defaults. */
 export const DUCKDB_SETTINGS = {
@@ -23,8 +25,10 @@ export interface ServiceOptions {
   dir: string;
   env?: Record<string, string>;
   profileDir?: string;
-  /** Extra node flags (experiments: --import a probe, --max-old-space-size, ...). */
+  /** Extra node flags (experiments: --import a probe, --max-old-space-size, ...); not with `bin`. */
   nodeArgs?: string[];
+  /** Started through bin/sensoterra-sync.js, as `npx sensoterra-sync start` starts it (the README's way). */
+  bin?: boolean;
 }
 
 export interface Service {
@@ -38,7 +42,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const secret = randomBytes(16).toString('hex');
   const child = await startChild({
     name: `service (--role ${opts.role})`,
-    script: CLI,
+    script: opts.bin ? BIN : CLI,
+    executable: opts.bin,
     args: ['start', '--role', opts.role],
     nodeArgs: [
       ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []),

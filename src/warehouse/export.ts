@@ -161,7 +161,11 @@ export async function writeExport(
   try {
     const snapshot = await writeSnapshot(c, dir, base, phases);
     files.written.push(SNAPSHOT_FILE);
-    await writeParquet(c, dir, codec, base, snapshot.changes, files, phases);
+    const days = {
+      readings: Object.keys(snapshot.fingerprints.readings_days),
+      rollup: Object.keys(snapshot.fingerprints.rollup_days),
+    };
+    await writeParquet(c, dir, codec, base, { ...snapshot.changes, ...days }, files, phases);
     const [size] = (
       await c.runAndReadAll(
         `SELECT total_blocks, free_blocks FROM pragma_database_size() WHERE database_name = ${literal(SNAPSHOT).text}`,
@@ -400,6 +404,8 @@ function dayChanges(
 }
 
 const DAY_MS = 86_400_000;
+/** Days written by one COPY: under DuckDB's partitioned_write_max_open_files (100), so that a day is one file. */
+const DAYS_PER_WRITE = 64;
 const DAY_KEY = /^\d{4}-\d\d-\d\d$/;
 
 /**
@@ -455,16 +461,21 @@ async function writeParquet(
   dir: string,
   codec: ParquetCompression,
   base: PreviousExport | undefined,
-  changes: Changes,
+  changes: Changes & { readings: string[]; rollup: string[] }, // and every day of readings and of the rollup
   files: { written: string[]; reused: string[] },
   phases: Phases,
 ): Promise<void> {
   const compression = literal(codec);
   const snapshot = ident(SNAPSHOT);
-  await writeByDay(c, dir, 'readings', { changed: changes.days, unchanged: changes.unchangedDays }, base, files, {
-    compression,
-    condition: daysCondition,
-  });
+  await writeByDay(
+    c,
+    dir,
+    'readings',
+    { all: changes.readings, changed: changes.days, unchanged: changes.unchangedDays },
+    base,
+    files,
+    { compression, condition: daysCondition },
+  );
   phases.lap('parquet: readings');
   // a day of readings_daily is a day of the rollup with what the probe, its history and the soil thresholds say of
   // it: when none of those changed, the days whose rollup rows did not change are the previous version's
@@ -473,7 +484,11 @@ async function writeParquet(
     c,
     dir,
     'readings_daily',
-    { changed: rollupDays ?? 'all', unchanged: rollupDays === undefined ? [] : changes.rollupUnchanged },
+    {
+      all: changes.rollup,
+      changed: rollupDays ?? 'all',
+      unchanged: rollupDays === undefined ? [] : changes.rollupUnchanged,
+    },
     base,
     files,
     { compression, condition: (days) => new QuotedSql(`day IN ${dateList(days).text}`) },
@@ -518,7 +533,7 @@ async function writeByDay(
   c: DuckDBConnection,
   dir: string,
   table: DayFileTable,
-  days: { changed: string[] | 'all'; unchanged: string[] },
+  days: { all: string[]; changed: string[] | 'all'; unchanged: string[] },
   base: PreviousExport | undefined,
   files: { written: string[]; reused: string[] },
   sql: { compression: QuotedSql; condition: (days: string[]) => QuotedSql },
@@ -533,10 +548,14 @@ async function writeByDay(
           (key) => partsOf(key).includes(dayFile(table, key)) && partsOf(key).every((f) => base.intact.has(f)),
         );
   const linked = new Set(linkable);
-  const toWrite = days.changed === 'all' ? 'all' : [...days.changed, ...days.unchanged.filter((k) => !linked.has(k))];
-  if (toWrite === 'all' || toWrite.length > 0) {
-    const condition = toWrite === 'all' ? new QuotedSql('TRUE') : sql.condition(toWrite);
-    files.written.push(...(await writeDays(c, dir, table, condition, sql.compression)));
+  const toWrite =
+    days.changed === 'all' ? days.all : [...days.changed, ...days.unchanged.filter((k) => !linked.has(k))];
+  // a few weeks at a time: DuckDB keeps up to 100 partitions' files open while it writes, and starts another file
+  // (a part) for a day whose file it had to close, which a day's rows spread over the input make likely
+  const sorted = [...toWrite].sort();
+  for (let i = 0; i < sorted.length; i += DAYS_PER_WRITE) {
+    const group = sorted.slice(i, i + DAYS_PER_WRITE);
+    files.written.push(...(await writeDays(c, dir, table, sql.condition(group), sql.compression)));
   }
   for (const key of linkable) files.reused.push(...linkFiles(base!.dir, dir, partsOf(key)));
 }
