@@ -6,14 +6,11 @@
  * Targets (issue: incremental publish): the incremental publish under a tenth of the full one, and under 10 s.
  * Long (the build alone takes minutes, and ~10 GB of disk): run on request only (`--only publish-100m`).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Figures } from './publish-100m-child.js';
-import { OtherLoad } from './lib/proc.js';
+import { runStep, type StepFigures } from './lib/steps.js';
 import { round, thousands, type Benchmark, type BenchContext, type BenchResult } from './lib/report.js';
 
 const CHILD = fileURLToPath(new URL('./publish-100m-child.js', import.meta.url));
@@ -21,41 +18,10 @@ const CHILD = fileURLToPath(new URL('./publish-100m-child.js', import.meta.url))
 const DISK_NEEDED = 20 * 2 ** 30;
 
 type Step = 'build' | 'publish-full' | 'ingest' | 'publish-incremental';
-type StepFigures = Figures & { wallSeconds: number; otherCores: number };
 
-/**
- * One step in a child process; its "[progress]" lines on stderr go to the bench's progress, the rest is kept for
- * an error. Also the cores other processes used meanwhile: the machine's busy time less the bench's and Redis'
- * (OtherLoad) and less the CPU the child reports for itself.
- */
+/** One step in a child process of its own (publish-100m-child.ts). */
 function step(name: Step, dir: string, ctx: BenchContext): Promise<StepFigures> {
-  const nodeArgs = ctx.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`];
-  const other = new OtherLoad(ctx.systemPids);
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, CHILD, name, dir], {
-      signal: ctx.signal,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    const stderr: string[] = [];
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    createInterface({ input: child.stderr }).on('line', (line) => {
-      if (line.startsWith('[progress] ')) ctx.progress(`publish-100m: ${line.slice('[progress] '.length)}`);
-      else stderr.push(line);
-    });
-    child.once('error', (err) => reject(new Error(`${name}: ${err.message}`)));
-    child.once('close', (code, signal) => {
-      if (code !== 0) {
-        reject(new Error(`${name}: exited with ${code ?? signal}\n${stderr.slice(-30).join('\n')}`));
-        return;
-      }
-      const figures = JSON.parse(stdout.trim().split('\n').pop()!) as Figures;
-      const wallSeconds = (performance.now() - started) / 1_000;
-      const cpu = Number(figures.cpuSeconds);
-      resolve({ ...figures, wallSeconds, otherCores: Math.max(0, other.cores() - cpu / wallSeconds) });
-    });
-  });
+  return runStep({ script: CHILD, label: 'publish-100m', args: [name, dir] }, ctx);
 }
 
 export const publish100m: Benchmark = {
@@ -136,12 +102,12 @@ export function report(
     targets,
     lines: [
       `  warehouse: ${thousands(n(built.readings))} readings of ${thousands(n(built.probes))} probes (50 customers), hourly, 5 series each, 2024-01-01 to 2024-06-15; ` +
-        `probes synced in ${s(built.syncMs)}, readings written in ${s(built.insertMs)} (${built.chunks} INSERTs), daily rollup of all of them ${s(built.rollupMs)} ` +
+        `probes synced in ${s(built.syncMs)}, readings and ${thousands(n(built.statuses))} hourly statuses (probe_status) written in ${s(built.insertMs)} (${built.chunks} INSERTs each), daily rollup of all of them ${s(built.rollupMs)} ` +
         `(${thousands(n(built.rollupRows))} rows); file ${size(built.warehouseBytes)}; peak ${mb(built.peakMb)}`,
       `  full publish of ${thousands(n(full.readings))} readings: ${s(full.publishMs)} (peak ${mb(full.peakMb)}); ` +
         `snapshot ${size(full.snapshotBytes)}, version ${size(full.versionBytes)}, ${full.parquetFiles} Parquet files (${full.readingsParquetFiles} of readings, in ${full.readingsPartitions} month partitions)`,
       `  ingest: ${thousands(n(ingested.recent))} readings in the two hours before END and ${thousands(n(ingested.late))} late ones (2024-03-10), ` +
-        `received now, inserted in ${s(ingested.insertMs)}; rollup refresh ${s(ingested.rollupMs)} (${thousands(n(ingested.rollupRows))} rows); ` +
+        `received now, inserted in ${s(ingested.insertMs)}, with ${thousands(n(ingested.statuses))} statuses of their uplinks; rollup refresh ${s(ingested.rollupMs)} (${thousands(n(ingested.rollupRows))} rows); ` +
         `warehouse file ${size(ingested.warehouseBytes)} (peak ${mb(ingested.peakMb)}); then \`sync\` ${s(ingested.diskSyncMs)} (the ten minutes' writeback)`,
       `  incremental publish of ${thousands(n(incremental.readings))} readings: ${s(incremental.publishMs)} (peak ${mb(incremental.peakMb)}); ` +
         `current/warehouse.duckdb ${size(incremental.snapshotBytes)}, version ${size(incremental.versionBytes)}`,

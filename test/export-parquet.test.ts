@@ -7,7 +7,8 @@
  * - JSON columns are exported as their text;
  * - the open ends of history intervals, -infinity and infinity, as 1900-01-01T00:00:00Z and 2200-01-01T00:00:00Z;
  * - readings go to parquet/readings/year=YYYY/month=M/*.parquet, each row with year and month (of ts, in UTC) as
- *   two more columns, and readings_daily the same way to parquet/readings_daily/ (year and month of its day);
+ *   two more columns, readings_daily the same way to parquet/readings_daily/ (year and month of its day), and
+ *   probe_status to parquet/probe_status/ (of last_update, in UTC);
  * - everything else as it is: text, whole numbers, doubles, booleans, dates, instants in UTC.
  *
  * And the codec: Snappy unless EXPORT_PARQUET_COMPRESSION says otherwise.
@@ -170,11 +171,11 @@ describe('the published export, read by hyparquet with its default options (a re
     expect(manifest.parquet_compression).toBe('snappy');
   });
 
-  it('has a file per table and per view worth having as a file, and readings and readings_daily in year=YYYY/month=M folders, a file a day', () => {
+  it('has a file per table and per view worth having as a file, and readings, readings_daily and probe_status in year=YYYY/month=M folders, a file a day', () => {
     const names = [...files.keys()];
     expect(names.filter((n) => !n.includes('/')).sort()).toEqual(PARQUET_TABLES.map((t) => `${t}.parquet`).sort());
     for (const view of VIEWS_AS_FILES.filter((v) => v !== 'readings_daily')) expect(names).toContain(`${view}.parquet`);
-    expect(DAY_FILE_TABLES).toEqual(['readings', 'readings_daily']);
+    expect(DAY_FILE_TABLES).toEqual(['readings', 'readings_daily', 'probe_status']);
     for (const table of DAY_FILE_TABLES) {
       expect(dayFiles(table).length, table).toBeGreaterThan(1);
       for (const f of dayFiles(table)) {
@@ -205,6 +206,7 @@ describe('the published export, read by hyparquet with its default options (a re
   const dayOf: Record<(typeof DAY_FILE_TABLES)[number], (row: Row) => string> = {
     readings: (row) => (row.ts as Date).toISOString().slice(0, 10),
     readings_daily: (row) => row.day as string,
+    probe_status: (row) => (row.last_update as Date).toISOString().slice(0, 10),
   };
   it.each(DAY_FILE_TABLES)(
     '%s: all the day files together hold the live rows, each with the year and month of its day as columns and in the file of that day',

@@ -1,7 +1,9 @@
 /**
  * What the benchmarks' child processes share: the configuration of a bench warehouse, a warehouse with an account
- * pulled from the simulator, and timing a step.
+ * pulled from the simulator (and one with hourly readings on top), timing a step, and the figures a step reports
+ * about its own process.
  */
+import { lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../src/config.js';
 import { runJob } from '../../src/job-runtime/runner.js';
@@ -10,6 +12,37 @@ import { SensoterraClient } from '../../src/sensoterra/client.js';
 import { loadConfig } from '../../src/service/load-config.js';
 import { Simulator, generateAccount } from '../../src/simulator/index.js';
 import { Warehouse } from '../../src/warehouse/warehouse.js';
+import { readRows, runSql } from './warehouse-sql.js';
+
+/** What a step prints as its one JSON line. */
+export type Figures = Record<string, number | string>;
+
+/** The process's peak resident set (VmHWM), in MB. */
+export function peakMb(): number {
+  return Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+}
+
+/** CPU seconds the process has used, user and system. */
+export function cpuSeconds(): number {
+  const cpu = process.cpuUsage();
+  return (cpu.user + cpu.system) / 1e6;
+}
+
+/** A progress line on stderr, which the bench passes on. */
+export function progress(message: string): void {
+  process.stderr.write(`[progress] ${message}\n`);
+}
+
+/** Bytes of the warehouse file and its WAL in `dir`. */
+export function warehouseBytes(dir: string): number {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('warehouse.duckdb') && lstatSync(join(dir, f)).isFile())
+    .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+}
+
+/** The series every probe of an hourly warehouse measures: moisture at 15, 30, 45 and 60 cm, and temperature. */
+export const SERIES = 5;
+export const SERIES_SQL = `(VALUES (0, 'MOISTURE', 15), (1, 'MOISTURE', 30), (2, 'MOISTURE', 45), (3, 'MOISTURE', 60), (4, 'TEMPERATURE', NULL)) s(n, type, depth_cm)`;
 
 /** The configuration of the bench warehouse in `dir` (the API, when given, is the simulator's). */
 export function configFor(dir: string, api: Record<string, string> = {}): Config {
@@ -62,5 +95,83 @@ export async function syncedWarehouse(
       await db.close();
       await sim.close();
     },
+  };
+}
+
+/**
+ * A bench warehouse of `probes` probes (of `customers`) synced from the simulator, then `hours` hourly readings of
+ * every probe's SERIES from `start` and the battery and RSSI of each of those hourly uplinks (probe_status, a row
+ * per uplink as pushes leave it), written straight into the file by SQL in chunks of `chunkHours` (oldest first,
+ * each in time order: what ingest would have written, much faster), and the daily rollup of all of them.
+ */
+export async function hourlyWarehouse(
+  dir: string,
+  spec: { seed: number; probes: number; customers: number; start: string; hours: number; chunkHours: number },
+  log: Logger,
+): Promise<Figures> {
+  const end = new Date(Date.parse(spec.start.replace(' ', 'T').replace(/\+00$/, 'Z')) + spec.hours * 3_600_000);
+  progress(`build: syncing ${spec.probes.toLocaleString('en-US')} probes from the simulator`);
+  const { db, syncMs, close } = await syncedWarehouse(
+    dir,
+    { seed: spec.seed, probes: spec.probes, customers: spec.customers, now: end },
+    log,
+  );
+  const count = async (sql: string): Promise<number> => Number((await readRows(db, sql))[0]!.n);
+  const probes = await count('SELECT count(*) AS n FROM probes');
+  const chunks = Math.ceil(spec.hours / spec.chunkHours);
+  const [, insertMs] = await timed(async () => {
+    for (let k = 0; k < chunks; k++) {
+      const from = k * spec.chunkHours;
+      const to = Math.min(spec.hours, from + spec.chunkHours);
+      const [, ms] = await timed(() =>
+        runSql(
+          db,
+          `
+    INSERT INTO readings
+    SELECT p.serial, p.probe_id, s.type, s.depth_cm, TIMESTAMPTZ '${spec.start}' + to_hours(h.i) AS ts,
+           round(20 + 10 * sin(h.i / 24.0 + hash(p.serial) % 7), 2), CASE s.type WHEN 'TEMPERATURE' THEN '°C' ELSE '%' END,
+           'backfill', now(), NULL
+    FROM probes p
+    CROSS JOIN ${SERIES_SQL}
+    CROSS JOIN range(${from}, ${to}) h(i)
+    ORDER BY ts`,
+        ).then(() =>
+          runSql(
+            db,
+            `
+    INSERT INTO probe_status (serial, last_update, battery, rssi, connectivity, run_id)
+    SELECT p.serial, TIMESTAMPTZ '${spec.start}' + to_hours(h.i) AS last_update, 'NORMAL', -60 - (h.i + hash(p.serial)) % 40,
+           NULL, NULL
+    FROM probes p
+    CROSS JOIN range(${from}, ${to}) h(i)
+    ORDER BY last_update`,
+          ),
+        ),
+      );
+      progress(
+        `build: readings chunk ${k + 1}/${chunks} (hours ${from}-${to - 1}) written in ${(ms / 1000).toFixed(1)} s`,
+      );
+    }
+  });
+  progress('build: daily rollup of all readings');
+  const [rollupRows, rollupMs] = await timed(async () => {
+    await runSql(db, 'INSERT INTO rollup_dirty SELECT serial, min(ts), max(ts) FROM readings GROUP BY serial');
+    return db.refreshRollup();
+  });
+  const readings = await count('SELECT count(*) AS n FROM readings');
+  const statuses = await count('SELECT count(*) AS n FROM probe_status');
+  await close();
+  return {
+    probes,
+    readings,
+    statuses,
+    chunks,
+    syncMs,
+    insertMs,
+    rollupMs,
+    rollupRows,
+    warehouseBytes: warehouseBytes(dir),
+    peakMb: peakMb(),
+    cpuSeconds: cpuSeconds(),
   };
 }

@@ -298,6 +298,7 @@ function isFingerprints(value: unknown): value is ExportFingerprints {
     typeof f.readings_columns === 'string' &&
     isMap(f.tables) &&
     isMap(f.readings_days, /^\d{4}-\d\d-\d\d$/) &&
-    isMap(f.rollup_days, /^\d{4}-\d\d-\d\d$/)
+    isMap(f.rollup_days, /^\d{4}-\d\d-\d\d$/) &&
+    isMap(f.status_days, /^\d{4}-\d\d-\d\d$/)
   );
 }

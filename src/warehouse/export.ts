@@ -8,9 +8,10 @@
  * Each table's fingerprint is its row count and a sum of row hashes; each day of readings (UTC), its count and its
  * last received_at (readings are only ever added). The snapshot starts as a copy of the previous one (a clone where the
  * file system can, a kernel copy where not) in which the changed tables and days are replaced; Parquet of an
- * unchanged table or day is a hard link to the previous version's file. readings_daily's days follow the daily
- * rollup's; the other views are small next to readings and change with every reading: they are written every time. A version is the same, file for file, as a full publish
- * of the same moment would be (test/export-incremental.test.ts).
+ * unchanged table or day is a hard link to the previous version's file. The daily rollup and probe_status (a row
+ * per uplink) are fingerprinted and replaced by day too; readings_daily's days follow the rollup's. The other views
+ * are small next to readings and change with every reading: they are written every time. A version is the same,
+ * file for file, as a full publish of the same moment would be (test/export-incremental.test.ts).
  *
  * Types BI tools read everywhere: JSON columns become text, and the open ends of history intervals (-infinity,
  * infinity), which no BI tool can hold, become 1900-01-01 and 2200-01-01 (UTC).
@@ -20,6 +21,7 @@ import { constants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, 
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { PARQUET_COMPRESSIONS, type ParquetCompression } from '../config.js';
+import { dateList, DAY_MS, daysCondition, epochDay } from './days.js';
 import { ident, literal, QuotedSql, sqlFile } from './sql-files.js';
 import { createViews, MATERIALIZED_IN_SNAPSHOT } from './views.js';
 
@@ -50,17 +52,18 @@ export const SNAPSHOT_TABLES = [
 ] as const;
 /** What goes to Parquet as a file each: the user-facing tables, and views worth having as files. */
 export const PARQUET_TABLES = [
-  ...USER_TABLES,
+  ...USER_TABLES.filter((t) => t !== 'probe_status'),
   'probe_soil_layers',
   'soil_thresholds',
   'probe_latest',
   'probe_health',
 ] as const;
 /**
- * What goes to Parquet as a file a day, in year=YYYY/month=M folders: readings by the UTC day of ts, and the view
- * readings_daily by its own day (the probe's local day).
+ * What goes to Parquet as a file a day, in year=YYYY/month=M folders: readings by the UTC day of ts, the view
+ * readings_daily by its own day (the probe's local day), and probe_status (battery and RSSI, a row per uplink) by
+ * the UTC day of last_update.
  */
-export const DAY_FILE_TABLES = ['readings', 'readings_daily'] as const;
+export const DAY_FILE_TABLES = ['readings', 'readings_daily', 'probe_status'] as const;
 type DayFileTable = (typeof DAY_FILE_TABLES)[number];
 /** The DuckDB storage version of the snapshot file, as in sql/export/attach.sql. */
 export const STORAGE_VERSION = 'v1.0.0';
@@ -68,7 +71,7 @@ export const STORAGE_VERSION = 'v1.0.0';
  * What this build writes into a version, as a number: raised whenever a file's content would differ for the same
  * warehouse (a conversion, a partitioning, a table), so that a version of another format is never reused.
  */
-export const EXPORT_FORMAT = 5;
+export const EXPORT_FORMAT = 6;
 /** A copied snapshot with more than this share of free blocks (rows replaced day after day) is written anew. */
 const MAX_FREE_SHARE = 0.5;
 const SNAPSHOT = 'export_snapshot';
@@ -91,6 +94,8 @@ export interface ExportFingerprints {
   readings_days: Record<string, string>;
   /** each day of the daily rollup (the probe's local day): '<rows>:<sum of row hashes>' */
   rollup_days: Record<string, string>;
+  /** each day of probe_status (UTC, of last_update): '<rows>:<sum of row hashes>' */
+  status_days: Record<string, string>;
 }
 
 /** The version a publish builds on: its folder and the fingerprints its manifest recorded. */
@@ -139,8 +144,13 @@ interface Changes {
   gone: string[]; // days the previous version had and the warehouse no longer has
   shrunk: boolean; // a changed day holds fewer readings than before
   unchangedDays: string[];
-  rollupDays: string[] | 'all'; // days of the daily rollup (local days) that changed
-  rollupUnchanged: string[]; // those that did not (and are still there)
+  byDay: Record<ByDayTable, DayChanges>; // the daily rollup's days (local days), probe_status's (UTC)
+}
+
+/** The days of a table kept by day that changed since the previous version (all, without one), and those that did not. */
+interface DayChanges {
+  changed: string[] | 'all';
+  unchanged: string[];
 }
 
 /**
@@ -164,6 +174,7 @@ export async function writeExport(
     const days = {
       readings: Object.keys(snapshot.fingerprints.readings_days),
       rollup: Object.keys(snapshot.fingerprints.rollup_days),
+      status: Object.keys(snapshot.fingerprints.status_days),
     };
     await writeParquet(c, dir, codec, base, { ...snapshot.changes, ...days }, files, phases);
     const [size] = (
@@ -242,11 +253,11 @@ async function writeSnapshot(
   try {
     const tables: Record<string, string> = {};
     const changed = new Set<string>();
-    let rollup: Awaited<ReturnType<typeof rollupByDay>> = { days: {}, changed: 'all', unchanged: [] };
+    const byDay = {} as Record<ByDayTable, Awaited<ReturnType<typeof tableByDay>>>;
     for (const table of SNAPSHOT_TABLES.filter((t) => t !== 'readings')) {
       const columns = await exportColumns(c, table);
-      if (table === 'daily_rollup') {
-        rollup = await rollupByDay(c, columns, base, patched, changed, { rows, tables, phases });
+      if (isByDay(table)) {
+        byDay[table] = await tableByDay(c, table, columns, base, patched, changed, { rows, tables, phases });
         continue;
       }
       const [print] = (
@@ -282,8 +293,7 @@ async function writeSnapshot(
     const readingsColumns = digest(columns.text);
     changes = {
       ...dayChanges(days, readingsColumns, base, changed),
-      rollupDays: rollup.changed,
-      rollupUnchanged: rollup.unchanged,
+      byDay,
     };
     if (!patched || changes.days === 'all') {
       await c.run(sqlFile('export/snapshot-table', { snapshot, table: ident('readings'), columns }));
@@ -301,7 +311,8 @@ async function writeSnapshot(
       tables,
       readings_columns: readingsColumns,
       readings_days: days,
-      rollup_days: rollup.days,
+      rollup_days: byDay.daily_rollup.days,
+      status_days: byDay.probe_status.days,
     };
     await c.run('COMMIT');
     phases.lap('snapshot: commit');
@@ -322,24 +333,47 @@ async function writeSnapshot(
 }
 
 /**
- * The daily rollup, into the snapshot by day: it grows by a day's rows and changes in its latest days, so a
- * patched snapshot gets only the days whose fingerprint changed (and loses those gone); a snapshot written whole
- * gets all of it. Returns the fingerprint of each day and which days changed since the previous version (all,
- * without one) and which did not, and records the table's own fingerprint in `tables`.
+ * Snapshot tables kept by day, as readings are: they grow by a day's rows and change in their latest days. Each
+ * names its day as SQL over its exported columns, where its fingerprints are recorded, and how to select days.
  */
-async function rollupByDay(
+const BY_DAY = {
+  daily_rollup: {
+    day: new QuotedSql('day'), // the probe's local day
+    recorded: 'rollup_days',
+    select: (days: readonly string[]) => new QuotedSql(`day IN ${dateList(days).text}`),
+  },
+  probe_status: {
+    day: new QuotedSql(epochDay('last_update')), // UTC
+    recorded: 'status_days',
+    select: (days: readonly string[]) => daysCondition(days, 'last_update'),
+  },
+} as const;
+type ByDayTable = keyof typeof BY_DAY;
+
+function isByDay(table: string): table is ByDayTable {
+  return table in BY_DAY;
+}
+
+/**
+ * A table kept by day (BY_DAY), into the snapshot: a patched snapshot gets only the days whose fingerprint changed
+ * (and loses those gone); a snapshot written whole gets all of it. Returns the fingerprint of each day and which
+ * days changed since the previous version (all, without one) and which did not, and records the table's own
+ * fingerprint in `tables`.
+ */
+async function tableByDay(
   c: DuckDBConnection,
+  table: ByDayTable,
   columns: QuotedSql,
   base: PreviousExport | undefined,
   patched: boolean,
   changed: Set<string>,
   out: { rows: Record<string, number>; tables: Record<string, string>; phases: Phases },
-): Promise<{ days: Record<string, string>; changed: string[] | 'all'; unchanged: string[] }> {
-  const table = 'daily_rollup';
+): Promise<DayChanges & { days: Record<string, string> }> {
+  const { day, recorded, select } = BY_DAY[table];
   const days: Record<string, string> = {};
   let total = 0;
   for (const d of (
-    await c.runAndReadAll(sqlFile('export/fingerprint-days', { table: ident(table), columns }))
+    await c.runAndReadAll(sqlFile('export/fingerprint-days', { table: ident(table), columns, day }))
   ).getRowObjectsJS()) {
     days[String(d.day)] = `${d.row_count}:${d.row_hash}`;
     total += Number(d.row_count);
@@ -350,34 +384,27 @@ async function rollupByDay(
     `${total}:${digest(JSON.stringify(Object.entries(days).sort(([a], [b]) => (a < b ? -1 : 1))))}:${columnsDigest}`;
   out.phases.lap('fingerprints of tables');
   const before = base?.fingerprints;
+  const was = before?.[recorded] ?? {};
   const sameColumns = before?.tables[table]?.endsWith(`:${columnsDigest}`) === true;
   const changedDays: string[] | 'all' =
-    before === undefined || !sameColumns
-      ? 'all'
-      : Object.keys(days).filter((day) => days[day] !== before.rollup_days[day]);
-  const gone = before === undefined ? [] : Object.keys(before.rollup_days).filter((day) => !(day in days));
-  const unchanged =
-    changedDays === 'all' ? [] : Object.keys(days).filter((day) => days[day] === before?.rollup_days[day]);
+    before === undefined || !sameColumns ? 'all' : Object.keys(days).filter((d) => days[d] !== was[d]);
+  const gone = before === undefined ? [] : Object.keys(was).filter((d) => !(d in days));
+  const unchanged = changedDays === 'all' ? [] : Object.keys(days).filter((d) => days[d] === was[d]);
   const outcome = { days, changed: changedDays, unchanged };
   if (out.tables[table] === before?.tables[table] && patched) return outcome;
   if (out.tables[table] !== before?.tables[table]) changed.add(table);
   const snapshot = ident(SNAPSHOT);
+  const target = { snapshot, table: ident(table) };
   if (patched && changedDays !== 'all') {
     if (changedDays.length + gone.length > 0)
-      await c.run(sqlFile('export/snapshot-rollup-delete', { snapshot, days: dateList([...changedDays, ...gone]) }));
+      await c.run(sqlFile('export/snapshot-by-day-delete', { ...target, days: select([...changedDays, ...gone]) }));
     if (changedDays.length > 0)
-      await c.run(sqlFile('export/snapshot-rollup-insert', { snapshot, columns, days: dateList(changedDays) }));
+      await c.run(sqlFile('export/snapshot-by-day-insert', { ...target, columns, days: select(changedDays) }));
   } else {
-    await c.run(sqlFile('export/snapshot-table', { snapshot, table: ident(table), columns }));
+    await c.run(sqlFile('export/snapshot-table', { ...target, columns }));
   }
   out.phases.lap(`snapshot: ${table}`);
   return outcome;
-}
-
-/** Checked 'YYYY-MM-DD' days as a list of DATE literals: (DATE '2024-06-15', ...). */
-function dateList(days: readonly string[]): QuotedSql {
-  for (const day of days) if (!DAY_KEY.test(day)) throw new Error(`not a day: ${JSON.stringify(day)}`);
-  return new QuotedSql(`(${days.map((day) => `DATE '${day}'`).join(', ')})`);
 }
 
 /**
@@ -389,7 +416,7 @@ function dayChanges(
   readingsColumns: string,
   base: PreviousExport | undefined,
   tables: Set<string>,
-): Omit<Changes, 'rollupDays' | 'rollupUnchanged'> {
+): Omit<Changes, 'byDay'> {
   const before = base?.fingerprints;
   if (before === undefined || before.readings_columns !== readingsColumns)
     return { tables, days: 'all', gone: [], shrunk: false, unchangedDays: [] };
@@ -403,35 +430,8 @@ function dayChanges(
   };
 }
 
-const DAY_MS = 86_400_000;
 /** Days written by one COPY: under DuckDB's partitioned_write_max_open_files (100), so that a day is one file. */
 const DAYS_PER_WRITE = 64;
-const DAY_KEY = /^\d{4}-\d\d-\d\d$/;
-
-/**
- * 'YYYY-MM-DD' day keys (UTC) as a condition on ts: time ranges, consecutive days merged into one, that the zone
- * maps of ts let DuckDB skip by.
- */
-function daysCondition(keys: readonly string[]): QuotedSql {
-  const starts = keys
-    .map((key) => {
-      const at = DAY_KEY.test(key) ? Date.parse(`${key}T00:00:00Z`) : Number.NaN;
-      if (!Number.isFinite(at)) throw new Error(`not a day: ${JSON.stringify(key)}`);
-      return at;
-    })
-    .sort((a, b) => a - b);
-  const ranges: [number, number][] = [];
-  for (const at of starts) {
-    const last = ranges.at(-1);
-    if (last !== undefined && last[1] >= at) last[1] = Math.max(last[1], at + DAY_MS);
-    else ranges.push([at, at + DAY_MS]);
-  }
-  if (ranges.length === 0) return new QuotedSql('FALSE');
-  const iso = (ms: number): string => new Date(ms).toISOString();
-  return new QuotedSql(
-    ranges.map(([from, to]) => `(ts >= TIMESTAMPTZ '${iso(from)}' AND ts < TIMESTAMPTZ '${iso(to)}')`).join(' OR '),
-  );
-}
 
 function digest(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
@@ -461,7 +461,7 @@ async function writeParquet(
   dir: string,
   codec: ParquetCompression,
   base: PreviousExport | undefined,
-  changes: Changes & { readings: string[]; rollup: string[] }, // and every day of readings and of the rollup
+  changes: Changes & { readings: string[]; rollup: string[]; status: string[] }, // and every day of each
   files: { written: string[]; reused: string[] },
   phases: Phases,
 ): Promise<void> {
@@ -487,13 +487,18 @@ async function writeParquet(
     {
       all: changes.rollup,
       changed: rollupDays ?? 'all',
-      unchanged: rollupDays === undefined ? [] : changes.rollupUnchanged,
+      unchanged: rollupDays === undefined ? [] : changes.byDay.daily_rollup.unchanged,
     },
     base,
     files,
-    { compression, condition: (days) => new QuotedSql(`day IN ${dateList(days).text}`) },
+    { compression, condition: BY_DAY.daily_rollup.select },
   );
   phases.lap('parquet: readings_daily');
+  await writeByDay(c, dir, 'probe_status', { all: changes.status, ...changes.byDay.probe_status }, base, files, {
+    compression,
+    condition: BY_DAY.probe_status.select,
+  });
+  phases.lap('parquet: probe_status');
   for (const table of PARQUET_TABLES) {
     const name = join('parquet', `${table}.parquet`);
     const unchanged =
@@ -536,7 +541,7 @@ async function writeByDay(
   days: { all: string[]; changed: string[] | 'all'; unchanged: string[] },
   base: PreviousExport | undefined,
   files: { written: string[]; reused: string[] },
-  sql: { compression: QuotedSql; condition: (days: string[]) => QuotedSql },
+  sql: { compression: QuotedSql; condition: (days: readonly string[]) => QuotedSql },
 ): Promise<void> {
   mkdirSync(join(dir, 'parquet', table), { recursive: true });
   const parts = base === undefined ? new Map<string, string[]>() : dayParts(table, base.recorded);
@@ -585,8 +590,9 @@ const NOT_READ_BY_READINGS_DAILY: readonly string[] = [
 
 /** The rollup days that changed, when nothing else readings_daily reads did; undefined otherwise. */
 function rollupOnly(changes: Changes): string[] | undefined {
-  if (changes.rollupDays === 'all') return undefined;
-  return [...changes.tables].every((t) => NOT_READ_BY_READINGS_DAILY.includes(t)) ? changes.rollupDays : undefined;
+  const { changed } = changes.byDay.daily_rollup;
+  if (changed === 'all') return undefined;
+  return [...changes.tables].every((t) => NOT_READ_BY_READINGS_DAILY.includes(t)) ? changed : undefined;
 }
 
 /** The count of a day's fingerprint, '<rows>:<last received_at>'. */

@@ -1,0 +1,48 @@
+/**
+ * Days as SQL: the export, the writer and the rollup select the days a piece of work touches, so that DuckDB skips
+ * the rest of a large table by its zone maps (the min and max of each row group's column) and the work follows the
+ * days touched, not the table. A day is a 'YYYY-MM-DD' key, checked before it is spliced into SQL.
+ */
+import { QuotedSql } from './sql-files.js';
+
+export const DAY_MS = 86_400_000;
+export const DAY_KEY = /^\d{4}-\d\d-\d\d$/;
+
+function checked(key: string): number {
+  const at = DAY_KEY.test(key) ? Date.parse(`${key}T00:00:00Z`) : Number.NaN;
+  if (!Number.isFinite(at)) throw new Error(`not a day: ${JSON.stringify(key)}`);
+  return at;
+}
+
+/** Checked 'YYYY-MM-DD' days as a list of DATE literals: (DATE '2024-06-15', ...); (NULL), which matches nothing, for none. */
+export function dateList(days: readonly string[]): QuotedSql {
+  for (const day of days) checked(day);
+  return new QuotedSql(days.length === 0 ? '(NULL)' : `(${days.map((day) => `DATE '${day}'`).join(', ')})`);
+}
+
+/**
+ * 'YYYY-MM-DD' day keys (UTC) as a condition on a TIMESTAMPTZ column: time ranges, consecutive days merged into
+ * one, each widened by `around` days either side; FALSE for no days.
+ */
+export function daysCondition(keys: readonly string[], column = 'ts', around = 0): QuotedSql {
+  const starts = keys.map(checked).sort((a, b) => a - b);
+  const ranges: [number, number][] = [];
+  for (const day of starts) {
+    const [from, to] = [day - around * DAY_MS, day + (1 + around) * DAY_MS];
+    const last = ranges.at(-1);
+    if (last !== undefined && last[1] >= from) last[1] = Math.max(last[1], to);
+    else ranges.push([from, to]);
+  }
+  if (ranges.length === 0) return new QuotedSql('FALSE');
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  return new QuotedSql(
+    ranges
+      .map(([from, to]) => `(${column} >= TIMESTAMPTZ '${iso(from)}' AND ${column} < TIMESTAMPTZ '${iso(to)}')`)
+      .join(' OR '),
+  );
+}
+
+/** The UTC day of a TIMESTAMPTZ column as a DATE, by arithmetic on microseconds (no calendar, no extension). */
+export function epochDay(column: string): string {
+  return `CAST(DATE '1970-01-01' + CAST(floor(epoch_us(${column}) / 86400000000) AS INTEGER) AS DATE)`;
+}
