@@ -3,7 +3,8 @@
  * on a small machine they would measure each other), prints a report on stdout, and writes the figures to
  * bench/results/latest.json. A benchmark measures and says PASS or MISS against its target; it never fails a build.
  * Benchmarks in ON_REQUEST run only when named with --only (rename-1000: a 10-million-reading build and two syncs;
- * publish-100m: a 100-million-reading build and two publishes).
+ * publish-100m: a 100-million-reading build and two publishes; writer-scale: builds of 0, 10 and 100 million
+ * readings and the writer into each).
  */
 import { setMaxListeners } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,10 +19,11 @@ import { rename1000 } from './rename-1000.js';
 import { sustainedLoad } from './sustained-load.js';
 import { warehouse10m } from './warehouse-10m.js';
 import { writerCost } from './writer-cost.js';
+import { writerScale } from './writer-scale.js';
 
 const BENCHMARKS: Benchmark[] = [pushThroughput, sustainedLoad, warehouse10m, writerCost];
 // run only when named with --only: too long for the default run (which stays under about 5 minutes)
-const ON_REQUEST: Benchmark[] = [rename1000, publish100m];
+const ON_REQUEST: Benchmark[] = [rename1000, publish100m, writerScale];
 // dist/bench/run.js -> <project>/bench/results: results live beside the sources, not in the build output
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 

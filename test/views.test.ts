@@ -147,6 +147,27 @@ describe('readings_daily', () => {
     ]);
   });
 
+  it("puts a reading on its local day to the minute: St John's moved its clocks back at 00:01 in 2001", async () => {
+    stack = await startStack({ env: { TIME_ZONE_OVERRIDES: '24000092104=America/St_Johns' } });
+    await syncProbes();
+    // 2001-10-28 00:01 NDT (-2:30) = 02:31 UTC became 2001-10-27 23:01 NST (-3:30): a reading every minute around it
+    const minutes = Array.from({ length: 16 }, (_, i) => new Date(Date.UTC(2001, 9, 28, 2, 25 + i)).toISOString());
+    await pushValues(
+      '24000092104',
+      'MOISTURE',
+      minutes.map((ts) => [15, 30, ts]),
+    );
+    const days = await stack.rows(`
+      SELECT day, time_zone, readings FROM readings_daily
+      WHERE serial = '24000092104' AND type = 'MOISTURE' AND depth_cm = 15 AND day < '2002-01-01' ORDER BY day`);
+    // 02:25-02:29 UTC are 23:55-23:59 NDT on the 27th, 02:30 is 00:00 NDT on the 28th, 02:31-02:40 are 23:01-23:10
+    // NST on the 27th again
+    expect(days).toEqual([
+      { day: '2001-10-27', time_zone: 'America/St_Johns', readings: 15 },
+      { day: '2001-10-28', time_zone: 'America/St_Johns', readings: 1 },
+    ]);
+  });
+
   it('shows a gap as coverage below 1', async () => {
     stack = await startStack();
     await syncProbes();

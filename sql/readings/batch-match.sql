@@ -1,6 +1,8 @@
 -- Matches the readings a run staged against what is stored, once: per staged row its rank among duplicates of
 -- the same key in the batch (the first received wins), the value that stands for the key (stored, else the
--- batch's first), and whether the key is already stored. Params: $run_id
+-- batch's first), and whether the key is already stored. Stored readings are looked up only on the days the batch
+-- has readings of: its cost follows the batch, not the table (late readings included: their day is read too).
+-- Params: $run_id. Splices: {{days}} a condition on ts selecting the batch's days (UTC), from batch-days.sql.
 CREATE OR REPLACE TEMP TABLE batch_readings AS
 WITH ranked AS (
   SELECT
@@ -16,5 +18,5 @@ SELECT
   r.value AS stored_value,
   r.serial IS NOT NULL AS already_stored
 FROM ranked b
-LEFT JOIN readings r
+LEFT JOIN (SELECT serial, type, depth_cm, ts, value FROM readings WHERE {{days}}) r
   ON r.serial = b.serial AND r.type = b.type AND r.depth_cm IS NOT DISTINCT FROM b.depth_cm AND r.ts = b.ts

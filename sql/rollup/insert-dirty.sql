@@ -2,28 +2,42 @@
 -- probe version in effect at each reading (REPORT_TZ for a probe without coordinates, or not yet synced).
 -- Expected readings follow from the measuring interval that held on that day (the version in effect at the day's
 -- last reading) and the day's length (23 or 25 hours on a daylight-saving day). Needs dirty_days.
+-- Splices: {{readings_days}} a condition on r.ts selecting the UTC days from the day before each dirty day to the
+-- day after it (a local day lies within those): only they are read, whatever the size of readings; a probe's
+-- readings on another probe's dirty day are rolled up too and dropped by the join on dirty_days at the end.
+-- A reading's local day comes from its zone's offset from UTC, looked up once per zone and minute of UTC (offsets
+-- change on whole minutes: checked against every zone of the icu extension, 2000-2030; quarter hours would not do,
+-- Newfoundland and New Brunswick switched at 00:01 until 2011) rather than per reading: timezone() with a zone that
+-- varies from row to row costs microseconds a call, and a refresh reads days of readings.
 INSERT INTO daily_rollup
-WITH spans AS (
-  SELECT serial, min(day) - 1 AS first_day, max(day) + 2 AS end_day FROM dirty_days GROUP BY serial
-),
-report AS (
+WITH report AS (
   SELECT coalesce((SELECT max(value) FROM warehouse_settings WHERE key = 'report_tz'), 'UTC') AS time_zone
 ),
 located AS (
-  SELECT r.serial, r.type, r.depth_cm, r.ts, r.value, coalesce(h.time_zone, report.time_zone) AS time_zone, h.interval_minutes
+  SELECT r.serial, r.type, r.depth_cm, r.ts, r.value, coalesce(h.time_zone, report.time_zone) AS time_zone,
+         h.interval_minutes, to_timestamp(floor(epoch(r.ts) / 60) * 60) AS minute
   FROM readings r
-  JOIN spans s ON s.serial = r.serial AND r.ts >= CAST(s.first_day AS TIMESTAMPTZ) AND r.ts < CAST(s.end_day AS TIMESTAMPTZ)
   CROSS JOIN report
   LEFT JOIN probe_history h ON h.serial = r.serial AND r.ts >= h.valid_from AND r.ts < h.valid_to
+  WHERE ({{readings_days}}) AND r.serial IN (SELECT serial FROM dirty_days)
+),
+offsets AS (
+  SELECT time_zone, minute, timezone(time_zone, minute) - timezone('UTC', minute) AS utc_offset
+  FROM (SELECT DISTINCT time_zone, minute FROM located)
+),
+local AS (
+  SELECT l.*, CAST(timezone('UTC', l.ts) + o.utc_offset AS DATE) AS day
+  FROM located l
+  JOIN offsets o ON o.time_zone = l.time_zone AND o.minute = l.minute
 ),
 rolled AS (
   SELECT
-    l.serial, l.type, l.depth_cm, CAST(timezone(l.time_zone, l.ts) AS DATE) AS day, max(l.time_zone) AS time_zone,
+    l.serial, l.type, l.depth_cm, l.day, max(l.time_zone) AS time_zone,
     min(l.value) AS min_value, max(l.value) AS max_value, avg(l.value) AS mean_value,
     arg_max(l.value, l.ts) AS last_value, max(l.ts) AS last_ts, count(*) AS readings,
     arg_max(l.interval_minutes, l.ts) AS interval_minutes
-  FROM located l
-  GROUP BY l.serial, l.type, l.depth_cm, CAST(timezone(l.time_zone, l.ts) AS DATE)
+  FROM local l
+  GROUP BY l.serial, l.type, l.depth_cm, l.day
 )
 SELECT
   r.serial, r.type, r.depth_cm, r.day, r.time_zone, r.min_value, r.max_value, r.mean_value, r.last_value, r.last_ts,

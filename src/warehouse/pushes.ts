@@ -4,6 +4,7 @@
  * a push parked alone because the writer cannot store it, and the retention of verbatim pushes.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { daysCondition } from './days.js';
 import { ts } from './duckdb.js';
 import { landStagedReadings, type ReadingsOutcome } from './readings-store.js';
 import { ident, sqlFile } from './sql-files.js';
@@ -36,7 +37,13 @@ export async function landPushBatch(c: DuckDBConnection, batch: PushBatch): Prom
   const params = { run_id: batch.runId };
   await c.run(sqlFile('ingest/raw-pushes-insert'), params);
   const rejected = (await c.run(sqlFile('ingest/rejected-insert'), params)).rowsChanged;
-  await c.run(sqlFile('ingest/status-insert'), params);
+  const statusDays = (await c.runAndReadAll(sqlFile('ingest/status-days'), params)).getRowObjectsJS();
+  const days = daysCondition(
+    statusDays.map((d) => String(d.day)),
+    'p.last_update',
+  );
+  await c.run(sqlFile('ingest/status-update', { days }), params);
+  await c.run(sqlFile('ingest/status-insert', { days }), params);
   await c.run(sqlFile('ingest/uplink-extras-insert'), params);
   const readings = await landStagedReadings(c, batch.runId);
   for (const table of ['stage_pushes', 'stage_status', 'stage_uplink_extras'])

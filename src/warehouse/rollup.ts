@@ -4,6 +4,7 @@
  * transaction of its own right after, so that the writer's hot path stays short.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { dateList, daysCondition } from './days.js';
 import { sqlFile } from './sql-files.js';
 
 /** Rolls up every marked probe-day again; returns how many rollup rows were written. Call in a transaction. */
@@ -11,8 +12,12 @@ export async function refreshRollup(c: DuckDBConnection): Promise<number> {
   const marks = Number((await c.runAndReadAll('SELECT count(*) AS n FROM rollup_dirty')).getRowObjectsJS()[0]!.n);
   if (marks === 0) return 0;
   await c.run(sqlFile('rollup/dirty-days'));
-  await c.run(sqlFile('rollup/delete-dirty'));
-  const written = (await c.run(sqlFile('rollup/insert-dirty'))).rowsChanged;
+  const days = (await c.runAndReadAll('SELECT DISTINCT CAST(day AS VARCHAR) AS day FROM dirty_days'))
+    .getRowObjectsJS()
+    .map((d) => String(d.day));
+  await c.run(sqlFile('rollup/delete-dirty', { days: dateList(days) }));
+  const readingsDays = daysCondition(days, 'r.ts', 1);
+  const written = (await c.run(sqlFile('rollup/insert-dirty', { readings_days: readingsDays }))).rowsChanged;
   await c.run(sqlFile('rollup/clear-dirty'));
   await c.run('DROP TABLE dirty_days');
   return written;
