@@ -174,6 +174,66 @@ describe('pushed readings', () => {
     ).toEqual([{ last_update: new Date(lastUpdate), battery: 'NORMAL', rssi: -97, connectivity: 'GOOD' }]);
   });
 
+  it('fill in what a stored status lacks, and two statuses of one uplink time in a batch are one row', async () => {
+    stack = await startStack();
+    // a status a pull stored without a battery
+    await runSql(
+      stack.worker.deps.db,
+      `INSERT INTO probe_status VALUES ('24000092104', TIMESTAMPTZ '2024-07-08 09:05:00+00', NULL, -97, 'GOOD', 'pull')`,
+    );
+    const uplink = (timestamp: string, battery: string): Record<string, unknown> => ({
+      serial: '24000092104',
+      timestamp,
+      battery,
+      rssi: -97,
+      readings: [],
+    });
+    // one request, so one batch: the same uplink time twice
+    const body = [
+      uplink('2024-07-08T09:05:00Z', 'NORMAL'),
+      uplink('2024-07-08T10:05:00Z', 'FAIR'),
+      uplink('2024-07-08T10:05:00Z', 'FAIR'),
+    ];
+    expect((await post(stack.pushUrl, JSON.stringify(body))).status).toBe(202);
+    await stack.drained();
+    expect(
+      await stack.rows(
+        "SELECT last_update, battery, rssi, connectivity FROM probe_status WHERE serial = '24000092104' ORDER BY last_update",
+      ),
+    ).toEqual([
+      { last_update: new Date('2024-07-08T09:05:00Z'), battery: 'NORMAL', rssi: -97, connectivity: 'GOOD' },
+      { last_update: new Date('2024-07-08T10:05:00Z'), battery: 'FAIR', rssi: -97, connectivity: null },
+    ]);
+  });
+
+  it("store a late reading from months ago once, in a batch with today's: a duplicate of it not at all, another value as a conflict", async () => {
+    stack = await startStack();
+    const reading = (timestamp: string, value: number): Record<string, unknown> => ({
+      serial: '24000092104',
+      timestamp,
+      readings: [{ type: 'MOISTURE', depth: 15, value, unit: '%' }],
+    });
+    expect((await post(stack.pushUrl, JSON.stringify(reading('2024-03-10T12:00:00Z', 25.5)))).status).toBe(202);
+    await stack.drained();
+    // months later, one batch: today's readings, the March one again, and the March one with another value
+    const body = [
+      reading('2024-07-08T09:00:00Z', 30.1),
+      reading('2024-03-10T12:00:00Z', 25.5),
+      reading('2024-07-08T10:00:00Z', 30.2),
+      reading('2024-03-10T12:00:00Z', 26),
+    ];
+    expect((await post(stack.pushUrl, JSON.stringify(body))).status).toBe(202);
+    await stack.drained();
+    expect(await stack.rows("SELECT ts, value FROM readings WHERE serial = '24000092104' ORDER BY ts")).toEqual([
+      { ts: new Date('2024-03-10T12:00:00Z'), value: 25.5 },
+      { ts: new Date('2024-07-08T09:00:00Z'), value: 30.1 },
+      { ts: new Date('2024-07-08T10:00:00Z'), value: 30.2 },
+    ]);
+    expect(await stack.rows('SELECT ts, stored_value, offered_value FROM reading_conflicts')).toEqual([
+      { ts: new Date('2024-03-10T12:00:00Z'), stored_value: 25.5, offered_value: 26 },
+    ]);
+  });
+
   it('can come through several receivers at once, into the one writer', async () => {
     stack = await startStack();
     const { PushReceiver } = await import('../src/receiver/server.js');

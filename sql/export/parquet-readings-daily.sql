@@ -3,7 +3,7 @@
 -- readings_daily/year=YYYY/month=M/YYYY-MM-DD.parquet: all of them, or only the days whose rollup rows changed
 -- since the last publish, when nothing else the view reads did (the others are reused). Like the readings files,
 -- the files carry year and month (of day) as columns too; the day folder's name is not written into them.
--- Splices: {{snapshot}}, {{path}}, {{days}} a condition on day (TRUE for all), and {{compression}}:
+-- Splices: {{snapshot}}, {{path}}, {{days}} a condition on day (a few weeks of days at a time), and {{compression}}:
 -- EXPORT_PARQUET_COMPRESSION, one of config.ts's PARQUET_COMPRESSIONS, as a string literal.
 COPY (
   SELECT *, CAST(year(day) AS INTEGER) AS year, CAST(month(day) AS INTEGER) AS month,

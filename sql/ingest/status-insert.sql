@@ -3,11 +3,7 @@
 -- Params: $run_id. Splices: {{days}} a condition on p.last_update selecting the batch's days.
 INSERT INTO probe_status (serial, last_update, battery, rssi, connectivity, run_id)
 SELECT s.serial, s.last_update, s.battery, s.rssi, NULL, $run_id
-FROM (
-  SELECT serial, last_update, any_value(battery) AS battery, any_value(rssi) AS rssi
-  FROM stage_status WHERE run_id = $run_id
-  GROUP BY serial, last_update
-) s
+FROM batch_status s
 WHERE NOT EXISTS (
   SELECT 1 FROM probe_status p
   WHERE ({{days}})

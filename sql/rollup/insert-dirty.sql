@@ -3,8 +3,8 @@
 -- Expected readings follow from the measuring interval that held on that day (the version in effect at the day's
 -- last reading) and the day's length (23 or 25 hours on a daylight-saving day). Needs dirty_days.
 -- Splices: {{readings_days}} a condition on r.ts selecting the UTC days from the day before each dirty day to the
--- day after it (a local day lies within those): only they are read, whatever the size of readings; a probe's
--- readings on another probe's dirty day are rolled up too and dropped by the join on dirty_days at the end.
+-- day after it (a local day lies within those): only they are read, whatever the size of readings, and of them only
+-- a probe's own dirty days and their neighbours (a late reading of one probe does not roll up everyone's day).
 -- A reading's local day comes from its zone's offset from UTC, looked up once per zone and minute of UTC (offsets
 -- change on whole minutes: checked against every zone of the icu extension, 2000-2030; quarter hours would not do,
 -- Newfoundland and New Brunswick switched at 00:01 until 2011) rather than per reading: timezone() with a zone that
@@ -19,7 +19,11 @@ located AS (
   FROM readings r
   CROSS JOIN report
   LEFT JOIN probe_history h ON h.serial = r.serial AND r.ts >= h.valid_from AND r.ts < h.valid_to
-  WHERE ({{readings_days}}) AND r.serial IN (SELECT serial FROM dirty_days)
+  WHERE ({{readings_days}})
+    AND EXISTS (
+      SELECT 1 FROM dirty_days d
+      WHERE d.serial = r.serial AND r.ts >= CAST(d.day - 1 AS TIMESTAMPTZ) AND r.ts < CAST(d.day + 2 AS TIMESTAMPTZ)
+    )
 ),
 offsets AS (
   SELECT time_zone, minute, timezone(time_zone, minute) - timezone('UTC', minute) AS utc_offset

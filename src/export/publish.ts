@@ -31,6 +31,7 @@ import {
   type ExportOutcome,
   type PreviousExport,
 } from '../warehouse/export.js';
+import { DAY_KEY } from '../warehouse/days.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { applyMode, currentVersion, newVersionName, partialDir, prune, switchTo, versionDir } from './versions.js';
 
@@ -297,8 +298,8 @@ function isFingerprints(value: unknown): value is ExportFingerprints {
     typeof f.snapshot_free_share === 'number' &&
     typeof f.readings_columns === 'string' &&
     isMap(f.tables) &&
-    isMap(f.readings_days, /^\d{4}-\d\d-\d\d$/) &&
-    isMap(f.rollup_days, /^\d{4}-\d\d-\d\d$/) &&
-    isMap(f.status_days, /^\d{4}-\d\d-\d\d$/)
+    isMap(f.readings_days, DAY_KEY) &&
+    isMap(f.rollup_days, DAY_KEY) &&
+    isMap(f.status_days, DAY_KEY)
   );
 }

@@ -26,6 +26,7 @@ import { releaseNativeMemory } from '../native-memory.js';
 import { QUEUES } from '../job-runtime/queues.js';
 import { closeRedis, consumerConnection } from '../redis.js';
 import { errorMessage } from '../errors.js';
+import { DAY_MS } from '../warehouse/days.js';
 import { isStorageFault } from '../warehouse/faults.js';
 
 /** Bounds of one transaction. */
@@ -104,7 +105,7 @@ export class IngestConsumer {
   private async pruneRetained(): Promise<void> {
     this.lastPrune = Date.now();
     const { config } = this.deps;
-    const daysAgo = (days: number): Date => new Date(this.lastPrune - days * 86_400_000);
+    const daysAgo = (days: number): Date => new Date(this.lastPrune - days * DAY_MS);
     const before = {
       raw_pushes: daysAgo(config.rawPushRetentionDays),
       rejected_pushes: daysAgo(config.rejectedPushRetentionDays),

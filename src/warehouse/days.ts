@@ -3,9 +3,11 @@
  * the rest of a large table by its zone maps (the min and max of each row group's column) and the work follows the
  * days touched, not the table. A day is a 'YYYY-MM-DD' key, checked before it is spliced into SQL.
  */
-import { QuotedSql } from './sql-files.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ident, QuotedSql, sqlFile } from './sql-files.js';
 
 export const DAY_MS = 86_400_000;
+/** A day as the export, the manifest and these helpers name it. */
 export const DAY_KEY = /^\d{4}-\d\d-\d\d$/;
 
 function checked(key: string): number {
@@ -45,4 +47,10 @@ export function daysCondition(keys: readonly string[], column = 'ts', around = 0
 /** The UTC day of a TIMESTAMPTZ column as a DATE, by arithmetic on microseconds (no calendar, no extension). */
 export function epochDay(column: string): string {
   return `CAST(DATE '1970-01-01' + CAST(floor(epoch_us(${column}) / 86400000000) AS INTEGER) AS DATE)`;
+}
+
+/** The UTC days ('YYYY-MM-DD') a run's rows staged in `stage` fall on, by their instant `column`. */
+export async function stagedDays(c: DuckDBConnection, stage: string, column: string, runId: string): Promise<string[]> {
+  const sql = sqlFile('stage/days', { stage: ident(stage), day: new QuotedSql(epochDay(ident(column).text)) });
+  return (await c.runAndReadAll(sql, { run_id: runId })).getRowObjectsJS().map((d) => String(d.day));
 }

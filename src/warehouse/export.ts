@@ -1,8 +1,8 @@
 /**
  * The warehouse's side of publishing (src/export/publish.ts owns versions, the manifest and the switch): into a
  * new version's folder, a read-only DuckDB snapshot (the tables and the views, in a storage version older DuckDB
- * builds inside BI drivers can open) and Parquet per table; readings and readings_daily partitioned by year and
- * month, a file a day.
+ * builds inside BI drivers can open) and Parquet per table; readings, readings_daily and probe_status partitioned by
+ * year and month, a file a day.
  *
  * Incremental: given the previous version and the fingerprints its manifest recorded, only what changed is written.
  * Each table's fingerprint is its row count and a sum of row hashes; each day of readings (UTC), its count and its
@@ -290,6 +290,16 @@ async function writeSnapshot(
     }
     rows.readings = readings;
     phases.lap('fingerprints of reading days');
+    // of probes, readings_daily reads only the name: a pull that changes a probe's other columns (its last uplink,
+    // its status) leaves readings_daily's days as they were (NOT_READ_BY_READINGS_DAILY)
+    const [names] = (
+      await c.runAndReadAll(
+        sqlFile('export/fingerprint', { table: ident('probes'), columns: new QuotedSql('serial, name') }),
+      )
+    ).getRowObjectsJS();
+    tables[PROBE_NAMES] = `${names!.row_count}:${names!.row_hash}`;
+    if (tables[PROBE_NAMES] !== base?.fingerprints.tables[PROBE_NAMES]) changed.add(PROBE_NAMES);
+    phases.lap('fingerprints of tables');
     const readingsColumns = digest(columns.text);
     changes = {
       ...dayChanges(days, readingsColumns, base, changed),
@@ -452,7 +462,7 @@ async function exportColumns(c: DuckDBConnection, table: string): Promise<Quoted
 }
 
 /**
- * Parquet of the snapshot: the days of readings and of readings_daily that changed (all, on a first publish), then
+ * Parquet of the snapshot: the days of readings, readings_daily and probe_status that changed (all, on a first publish), then
  * hard links to the previous version's files for the unchanged days and tables; every other table and view
  * written. The codec is one of PARQUET_COMPRESSIONS (checked by writeExport), spliced as a literal.
  */
@@ -576,6 +586,7 @@ function onlyAdded(changes: Changes): changes is Changes & { days: string[] } {
  */
 const NOT_READ_BY_READINGS_DAILY: readonly string[] = [
   'daily_rollup', // read, by day: the changed days are computed again
+  'probes', // but its names (PROBE_NAMES)
   'readings',
   'sync_runs',
   'probe_status',
@@ -587,6 +598,9 @@ const NOT_READ_BY_READINGS_DAILY: readonly string[] = [
   'rejected_pushes',
   'uplink_extras',
 ];
+
+/** A fingerprint beside the tables': the probes' names, the one column of probes readings_daily reads. */
+const PROBE_NAMES = 'probe_names';
 
 /** The rollup days that changed, when nothing else readings_daily reads did; undefined otherwise. */
 function rollupOnly(changes: Changes): string[] | undefined {

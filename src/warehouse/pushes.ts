@@ -4,7 +4,7 @@
  * a push parked alone because the writer cannot store it, and the retention of verbatim pushes.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { daysCondition } from './days.js';
+import { daysCondition, stagedDays } from './days.js';
 import { ts } from './duckdb.js';
 import { landStagedReadings, type ReadingsOutcome } from './readings-store.js';
 import { ident, sqlFile } from './sql-files.js';
@@ -37,13 +37,11 @@ export async function landPushBatch(c: DuckDBConnection, batch: PushBatch): Prom
   const params = { run_id: batch.runId };
   await c.run(sqlFile('ingest/raw-pushes-insert'), params);
   const rejected = (await c.run(sqlFile('ingest/rejected-insert'), params)).rowsChanged;
-  const statusDays = (await c.runAndReadAll(sqlFile('ingest/status-days'), params)).getRowObjectsJS();
-  const days = daysCondition(
-    statusDays.map((d) => String(d.day)),
-    'p.last_update',
-  );
-  await c.run(sqlFile('ingest/status-update', { days }), params);
+  await c.run(sqlFile('ingest/status-batch'), params);
+  const days = daysCondition(await stagedDays(c, 'stage_status', 'last_update', batch.runId), 'p.last_update');
+  await c.run(sqlFile('ingest/status-update', { days }));
   await c.run(sqlFile('ingest/status-insert', { days }), params);
+  await c.run('DROP TABLE batch_status');
   await c.run(sqlFile('ingest/uplink-extras-insert'), params);
   const readings = await landStagedReadings(c, batch.runId);
   for (const table of ['stage_pushes', 'stage_status', 'stage_uplink_extras'])
