@@ -214,16 +214,31 @@ describe('an incremental publish', () => {
       sortedRows(inSnapshot(join(dir, 'warehouse.duckdb'), 'daily_rollup'));
     expect(await rollup(third.path)).toEqual(await rollup(full.path));
 
+    // a probe's battery changed (what every pull that sees a new uplink does): probes written again, readings_daily,
+    // which reads only the probes' names, not
+    await runSql(
+      stack.worker.deps.db,
+      "UPDATE probes SET battery = 'LOW' WHERE serial = (SELECT min(serial) FROM probes)",
+    );
+    const pulled = await publishTo(stack, 'a');
+    expect(inode(pulled.path, 'parquet/probes.parquet')).not.toBe(inode(third.path, 'parquet/probes.parquet'));
+    expect(pulled.written.filter((f) => f.startsWith('parquet/readings_daily/'))).toEqual([]);
+    expect(inode(pulled.path, dailyJuly)).toBe(inode(third.path, dailyJuly));
+
     // a table that changed is written again
     await runSql(
       stack.worker.deps.db,
       "UPDATE probes SET name = 'Renamed' WHERE serial = (SELECT min(serial) FROM probes)",
     );
     const fourth = await publishTo(stack, 'a');
-    expect(inode(fourth.path, 'parquet/probes.parquet')).not.toBe(inode(third.path, 'parquet/probes.parquet'));
+    expect(inode(fourth.path, 'parquet/probes.parquet')).not.toBe(inode(pulled.path, 'parquet/probes.parquet'));
     expect(inode(fourth.path, june)).toBe(inode(third.path, june));
     // and readings_daily, which names the probe, on every day
     expect(inode(fourth.path, dailyJuly)).not.toBe(inode(third.path, dailyJuly));
+    const fullAfterRename = await publishTo(stack, 'b');
+    const dailyRows = (dir: string): Promise<string[]> =>
+      sortedRows(`SELECT * FROM read_parquet('${join(dir, 'parquet/readings_daily/*/*/*.parquet')}')`);
+    expect(await dailyRows(fourth.path)).toEqual(await dailyRows(fullAfterRename.path));
 
     // the previous versions removed: what the current one linked stays readable
     rmSync(first.path, { recursive: true });

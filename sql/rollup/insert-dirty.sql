@@ -4,26 +4,32 @@
 -- last reading) and the day's length (23 or 25 hours on a daylight-saving day). Needs dirty_days.
 -- Splices: {{readings_days}} a condition on r.ts selecting the UTC days from the day before each dirty day to the
 -- day after it (a local day lies within those): only they are read, whatever the size of readings, and of them only
--- a probe's own dirty days and their neighbours (a late reading of one probe does not roll up everyone's day).
+-- a probe's own: its dirty days in runs (days less than 3 apart in one run, so that the runs' windows, a day wider
+-- either side, never overlap and no reading is counted twice), each read from the day before to the day after (a
+-- late reading of one probe rolls up its day and today's, not the months between, nor everyone's late day).
 -- A reading's local day comes from its zone's offset from UTC, looked up once per zone and minute of UTC (offsets
 -- change on whole minutes: checked against every zone of the icu extension, 2000-2030; quarter hours would not do,
 -- Newfoundland and New Brunswick switched at 00:01 until 2011) rather than per reading: timezone() with a zone that
 -- varies from row to row costs microseconds a call, and a refresh reads days of readings.
 INSERT INTO daily_rollup
-WITH report AS (
+WITH runs AS (
+  SELECT serial, day, sum(CASE WHEN day - previous < 3 THEN 0 ELSE 1 END) OVER (PARTITION BY serial ORDER BY day) AS run
+  FROM (SELECT serial, day, lag(day) OVER (PARTITION BY serial ORDER BY day) AS previous FROM dirty_days)
+),
+spans AS (
+  SELECT serial, min(day) - 1 AS first_day, max(day) + 2 AS end_day FROM runs GROUP BY serial, run
+),
+report AS (
   SELECT coalesce((SELECT max(value) FROM warehouse_settings WHERE key = 'report_tz'), 'UTC') AS time_zone
 ),
 located AS (
   SELECT r.serial, r.type, r.depth_cm, r.ts, r.value, coalesce(h.time_zone, report.time_zone) AS time_zone,
          h.interval_minutes, to_timestamp(floor(epoch(r.ts) / 60) * 60) AS minute
   FROM readings r
+  JOIN spans s ON s.serial = r.serial AND r.ts >= CAST(s.first_day AS TIMESTAMPTZ) AND r.ts < CAST(s.end_day AS TIMESTAMPTZ)
   CROSS JOIN report
   LEFT JOIN probe_history h ON h.serial = r.serial AND r.ts >= h.valid_from AND r.ts < h.valid_to
-  WHERE ({{readings_days}})
-    AND EXISTS (
-      SELECT 1 FROM dirty_days d
-      WHERE d.serial = r.serial AND r.ts >= CAST(d.day - 1 AS TIMESTAMPTZ) AND r.ts < CAST(d.day + 2 AS TIMESTAMPTZ)
-    )
+  WHERE {{readings_days}}
 ),
 offsets AS (
   SELECT time_zone, minute, timezone(time_zone, minute) - timezone('UTC', minute) AS utc_offset
