@@ -23,6 +23,7 @@ import {
   configFor,
   cpuSeconds,
   hourlyWarehouse,
+  LARGE_ACCOUNT,
   peakMb,
   progress,
   timed,
@@ -33,10 +34,6 @@ import { readRows } from './lib/warehouse-sql.js';
 
 export type { Figures };
 
-const PROBES = 5_000;
-const CUSTOMERS = 50;
-const START = '2024-01-01 00:00:00+00';
-const CHUNK_HOURS = 400;
 /** Batches as the consumer takes them under a backlog (it takes up to 5,000 pushes, 32 MB, in one transaction). */
 const BATCHES = 40;
 const PUSHES_PER_BATCH = 5_000;
@@ -63,11 +60,7 @@ function body(probe: { serial: string; probeId: number }, at: number, i: number)
 }
 
 async function build(dir: string, hours: number): Promise<Figures> {
-  return hourlyWarehouse(
-    dir,
-    { seed: 100, probes: PROBES, customers: CUSTOMERS, start: START, hours, chunkHours: CHUNK_HOURS },
-    log,
-  );
+  return hourlyWarehouse(dir, { ...LARGE_ACCOUNT, hours }, log);
 }
 
 async function land(dir: string): Promise<Figures> {
@@ -79,7 +72,7 @@ async function land(dir: string): Promise<Figures> {
   }));
   const [{ last }] = (await readRows(
     db,
-    `SELECT epoch_ms(coalesce(max(ts), TIMESTAMPTZ '${START}')) AS last FROM readings`,
+    `SELECT epoch_ms(coalesce(max(ts), TIMESTAMPTZ '${LARGE_ACCOUNT.start}')) AS last FROM readings`,
   )) as [{ last: number | bigint }];
   const before = Number((await readRows(db, 'SELECT count(*) AS n FROM readings'))[0]!.n);
   const first = Number(last) + 3_600_000;
@@ -159,12 +152,12 @@ async function appender(dir: string): Promise<Figures> {
     for (let i = 0; i < rows; i++) {
       const push = Math.floor(i / 5);
       const series = i % 5;
-      a.appendVarchar(String(24_000_000_000 + (push % PROBES)));
-      a.appendBigInt(BigInt(50_000 + (push % PROBES)));
+      a.appendVarchar(String(24_000_000_000 + (push % LARGE_ACCOUNT.probes)));
+      a.appendBigInt(BigInt(50_000 + (push % LARGE_ACCOUNT.probes)));
       a.appendVarchar(series === 4 ? 'TEMPERATURE' : 'MOISTURE');
       if (series === 4) a.appendNull();
       else a.appendInteger(DEPTHS[series]!);
-      a.appendTimestampTZ(timestampTZValue(BigInt(first + Math.floor(push / PROBES) * 900_000) * 1000n));
+      a.appendTimestampTZ(timestampTZValue(BigInt(first + Math.floor(push / LARGE_ACCOUNT.probes) * 900_000) * 1000n));
       a.appendDouble(20 + (i % 100) / 10);
       a.appendVarchar(series === 4 ? '°C' : '%');
       a.appendVarchar('push');

@@ -4,6 +4,7 @@
  */
 import {
   lstatSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -344,6 +345,17 @@ describe('an incremental publish', () => {
     expect(third.reused).toEqual([]);
     expect(statSync(join(second.path, july1)).mode & 0o777).toBe(modeBefore);
     expect(statSync(join(third.path, july1)).mode & 0o777).toBe(0o600);
+  });
+
+  it('says in one line that EXPORT_DIR/current is a folder someone made, and writes no version it cannot switch to', async () => {
+    stack = await stackWithReadings('2024-06-30T00:00:00Z', '2024-07-01T00:00:00Z');
+    const exportDir = join(stack.place.config.exportDir, 'a');
+    mkdirSync(join(exportDir, 'current'), { recursive: true });
+    writeFileSync(join(exportDir, 'current', 'somefile'), 'x');
+    await expect(publishTo(stack, 'a')).rejects.toThrow(
+      `${join(exportDir, 'current')} is a folder, not the link to the current version that each publish replaces: move it out of EXPORT_DIR`,
+    );
+    expect(readdirSync(exportDir).sort()).toEqual(['current']);
   });
 
   it('builds on no version whose folder is a link to one outside EXPORT_DIR', async () => {

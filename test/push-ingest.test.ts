@@ -295,17 +295,17 @@ describe('pushed readings', () => {
   });
 });
 
+/** A push of one reading: what makes the writer land a batch (and then check its retention). */
+const ONE_READING = JSON.stringify({
+  serial: '24000092104',
+  timestamp: '2024-07-08T09:05:00Z',
+  readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%' }],
+});
+
 describe('verbatim pushes', () => {
   it('are removed once older than RAW_PUSH_RETENTION_DAYS; their readings stay', async () => {
     stack = await startStack({ env: { RAW_PUSH_RETENTION_DAYS: '0' } });
-    await post(
-      stack.pushUrl,
-      JSON.stringify({
-        serial: '24000092104',
-        timestamp: '2024-07-08T09:05:00Z',
-        readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%' }],
-      }),
-    );
+    await post(stack.pushUrl, ONE_READING);
     await stack.drained();
     // the writer prunes at most hourly, the first time right after its first batch
     for (let i = 0; i < 50 && Number((await stack.rows('SELECT count(*) AS n FROM raw_pushes'))[0]!.n) > 0; i++)
@@ -334,14 +334,7 @@ describe('retention of rejected pushes and conflicting values', () => {
       );
     }
     // the writer prunes after its first batch (then at most hourly)
-    await post(
-      started.pushUrl,
-      JSON.stringify({
-        serial: '24000092104',
-        timestamp: '2024-07-08T09:05:00Z',
-        readings: [{ type: 'MOISTURE', depth: 15, value: 27.4, unit: '%' }],
-      }),
-    );
+    await post(started.pushUrl, ONE_READING);
     await started.drained();
     const kept = async (): Promise<{ rejected: string[]; conflicts: number[] }> => ({
       rejected: (await started.rows("SELECT body FROM rejected_pushes WHERE reason = 'not JSON' ORDER BY body")).map(

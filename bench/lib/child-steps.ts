@@ -40,6 +40,15 @@ export function warehouseBytes(dir: string): number {
     .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
 }
 
+/** The account of the large bench warehouses (publish-100m, writer-scale): its seed and size, and when its readings start. */
+export const LARGE_ACCOUNT = {
+  seed: 100,
+  probes: 5_000,
+  customers: 50,
+  start: '2024-01-01 00:00:00+00',
+  chunkHours: 400, // 10 million readings per INSERT: one sort of the 10M build's size at a time
+} as const;
+
 /** The series every probe of an hourly warehouse measures: moisture at 15, 30, 45 and 60 cm, and temperature. */
 export const SERIES = 5;
 export const SERIES_SQL = `(VALUES (0, 'MOISTURE', 15), (1, 'MOISTURE', 30), (2, 'MOISTURE', 45), (3, 'MOISTURE', 60), (4, 'TEMPERATURE', NULL)) s(n, type, depth_cm)`;

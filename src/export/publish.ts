@@ -162,6 +162,13 @@ function versionFolder(exportDir: string, version: string): string {
     throw unusableExportDir(exportDir, errorMessage(cause), cause);
   }
   if (found !== undefined && !found.isDirectory()) throw unusableExportDir(exportDir, 'it is not a folder');
+  // `current` is the link each publish replaces: anything else there (a folder someone made) it cannot replace
+  const current = lstatSync(join(exportDir, 'current'), { throwIfNoEntry: false });
+  if (current !== undefined && !current.isSymbolicLink())
+    throw new SyncError(
+      ErrorCodes.CONFIG_INVALID,
+      `${join(exportDir, 'current')} is a ${current.isDirectory() ? 'folder' : 'file'}, not the link to the current version that each publish replaces: move it out of EXPORT_DIR`,
+    );
   try {
     return partialDir(exportDir, version);
   } catch (cause) {

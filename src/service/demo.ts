@@ -116,7 +116,7 @@ async function ensureRedis(url: string, print: Print): Promise<DemoRedis> {
   return { url: own.url, private: true, stop: () => own.destroy() };
 }
 
-/** The simulator's probes push their last day of readings to the receiver, as Sensoterra's HTTP Push would. */
+/** The simulator's probes push their last 7 days of readings to the receiver, as Sensoterra's HTTP Push would. */
 async function pushReadings(config: Config, sim: Simulator, url: string, print: Print): Promise<void> {
   const to = new Date();
   const from = new Date(to.getTime() - 7 * 24 * 3_600_000);
