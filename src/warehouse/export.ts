@@ -342,21 +342,37 @@ async function writeSnapshot(
   return { rows, fingerprints, changes, patched };
 }
 
+/** A table's day as SQL over its (exported) columns, as a DATE, and how to select a list of days by it. */
+interface DayOf {
+  day: QuotedSql;
+  select: (days: readonly string[]) => QuotedSql;
+}
+/** By a DATE column (the probe's local day): a list of DATE literals. */
+const LOCAL_DAY: DayOf = {
+  day: new QuotedSql('day'),
+  select: (days) => new QuotedSql(`day IN ${dateList(days).text}`),
+};
+/** By the UTC day of an instant: time ranges, which the zone maps of the column let DuckDB skip by. */
+const utcDayOf = (column: string): DayOf => ({
+  day: new QuotedSql(epochDay(column)),
+  select: (days) => daysCondition(days, column),
+});
+const STATUS_DAY = utcDayOf('last_update');
+
+/** Tables written to Parquet as a file a day (DAY_FILE_TABLES), by their day. */
+const DAY_FILES: Record<DayFileTable, DayOf> = {
+  readings: utcDayOf('ts'),
+  readings_daily: LOCAL_DAY,
+  probe_status: STATUS_DAY,
+};
+
 /**
  * Snapshot tables kept by day, as readings are: they grow by a day's rows and change in their latest days. Each
- * names its day as SQL over its exported columns, where its fingerprints are recorded, and how to select days.
+ * names its day and where its fingerprints are recorded.
  */
 const BY_DAY = {
-  daily_rollup: {
-    day: new QuotedSql('day'), // the probe's local day
-    recorded: 'rollup_days',
-    select: (days: readonly string[]) => new QuotedSql(`day IN ${dateList(days).text}`),
-  },
-  probe_status: {
-    day: new QuotedSql(epochDay('last_update')), // UTC
-    recorded: 'status_days',
-    select: (days: readonly string[]) => daysCondition(days, 'last_update'),
-  },
+  daily_rollup: { ...LOCAL_DAY, recorded: 'rollup_days' },
+  probe_status: { ...STATUS_DAY, recorded: 'status_days' },
 } as const;
 type ByDayTable = keyof typeof BY_DAY;
 
@@ -484,7 +500,7 @@ async function writeParquet(
     { all: changes.readings, changed: changes.days, unchanged: changes.unchangedDays },
     base,
     files,
-    { compression, condition: daysCondition },
+    compression,
   );
   phases.lap('parquet: readings');
   // a day of readings_daily is a day of the rollup with what the probe, its history and the soil thresholds say of
@@ -501,13 +517,11 @@ async function writeParquet(
     },
     base,
     files,
-    { compression, condition: BY_DAY.daily_rollup.select },
+    compression,
   );
   phases.lap('parquet: readings_daily');
-  await writeByDay(c, dir, 'probe_status', { all: changes.status, ...changes.byDay.probe_status }, base, files, {
-    compression,
-    condition: BY_DAY.probe_status.select,
-  });
+  const status = { all: changes.status, ...changes.byDay.probe_status };
+  await writeByDay(c, dir, 'probe_status', status, base, files, compression);
   phases.lap('parquet: probe_status');
   for (const table of PARQUET_TABLES) {
     const name = join('parquet', `${table}.parquet`);
@@ -551,7 +565,7 @@ async function writeByDay(
   days: { all: string[]; changed: string[] | 'all'; unchanged: string[] },
   base: PreviousExport | undefined,
   files: { written: string[]; reused: string[] },
-  sql: { compression: QuotedSql; condition: (days: readonly string[]) => QuotedSql },
+  compression: QuotedSql,
 ): Promise<void> {
   mkdirSync(join(dir, 'parquet', table), { recursive: true });
   const parts = base === undefined ? new Map<string, string[]>() : dayParts(table, base.recorded);
@@ -570,7 +584,7 @@ async function writeByDay(
   const sorted = [...toWrite].sort();
   for (let i = 0; i < sorted.length; i += DAYS_PER_WRITE) {
     const group = sorted.slice(i, i + DAYS_PER_WRITE);
-    files.written.push(...(await writeDays(c, dir, table, sql.condition(group), sql.compression)));
+    files.written.push(...(await writeDays(c, dir, table, group, compression)));
   }
   for (const key of linkable) files.reused.push(...linkFiles(base!.dir, dir, partsOf(key)));
 }
@@ -635,24 +649,27 @@ function dayFile(table: DayFileTable, key: string): string {
 }
 
 /**
- * The rows of `table` on the days `condition` selects, one file per day in its year's and month's folder, where the
+ * The rows of `table` on `days`, one file per day in its year's and month's folder, where the
  * days left alone are linked in after: written partitioned by day into a folder of their own (DuckDB names the
- * files; sql/export/parquet-<table>.sql), then each moved to its name. The files carry year and month as columns,
+ * files; sql/export/parquet-days.sql), then each moved to its name. The files carry year and month as columns,
  * not the day number they were partitioned by.
  */
 async function writeDays(
   c: DuckDBConnection,
   dir: string,
   table: DayFileTable,
-  condition: QuotedSql,
+  days: readonly string[],
   compression: QuotedSql,
 ): Promise<string[]> {
   const staging = join(dir, 'parquet', `.days-${table}`);
+  const { day, select } = DAY_FILES[table];
   await c.run(
-    sqlFile(`export/parquet-${table.replace('_', '-')}`, {
+    sqlFile('export/parquet-days', {
       snapshot: ident(SNAPSHOT),
+      table: ident(table),
+      day,
+      days: select(days),
       path: literal(staging),
-      days: condition,
       compression,
     }),
   );
