@@ -30,6 +30,7 @@ const TIME_SENSITIVE = [
  */
 const UNIT = [
   'test/client.test.ts',
+  'test/days.test.ts',
   'test/errors.test.ts',
   'test/export-parquet.test.ts',
   'test/history-property.test.ts',

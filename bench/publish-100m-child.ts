@@ -32,6 +32,8 @@ import {
 import { readRows, runSql } from './lib/warehouse-sql.js';
 import { publish } from '../src/export/publish.js';
 import { createLogger } from '../src/logger.js';
+import { markChangedDays } from '../src/warehouse/day-changes.js';
+import { epochDay } from '../src/warehouse/days.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 
 export type { Figures };
@@ -164,6 +166,19 @@ async function ingest(dir: string): Promise<Figures> {
     db,
     `INSERT INTO probe_status (serial, last_update, battery, rssi, connectivity, run_id)
      SELECT DISTINCT serial, ts, 'NORMAL', -75, NULL, NULL FROM readings WHERE received_at >= TIMESTAMPTZ '${since}'`,
+  );
+  // and their days stamped as changed, as the writer stamps them (src/warehouse/day-changes.ts; the writer does it in
+  // the same transaction)
+  const statusDays = (await readRows(
+    db,
+    `SELECT DISTINCT CAST(${epochDay('ts')} AS VARCHAR) AS day FROM readings WHERE received_at >= TIMESTAMPTZ '${since}'`,
+  )) as { day: string }[];
+  await db['write']((c) =>
+    markChangedDays(
+      c,
+      'probe_status',
+      statusDays.map((d) => d.day),
+    ),
   );
   // as the writer marks a batch (rollup/mark-batch.sql: per probe, the span of what it stored), one batch for the
   // recent readings and one for the late ones

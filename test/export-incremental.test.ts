@@ -20,7 +20,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { publish, type PublishReport } from '../src/export/publish.js';
 import { runJob } from '../src/job-runtime/runner.js';
 import { createLogger } from '../src/logger.js';
-import { sendPushes, uplinksFor } from '../src/simulator/index.js';
+import { sendPushes, uplinksFor, type Uplink } from '../src/simulator/index.js';
 import { SNAPSHOT_TABLES } from '../src/warehouse/export.js';
 import { VIEWS } from '../src/warehouse/views.js';
 import { runSql } from './helpers/warehouse.js';
@@ -143,9 +143,23 @@ describe('an incremental publish', () => {
        UNION ALL
        SELECT min(serial), 'MOISTURE', 99, TIMESTAMPTZ '2024-07-08 09:00:00+00', 33.25, '%', 'push', now() FROM probes`,
     );
-
     const incremental = await publishTo(stack, 'a');
-    const full = await publishTo(stack, 'b'); // nothing lands in between: the same moment
+    await compareWithFull(incremental, 'b');
+
+    // a reading received before the last one the current version holds of its day, but stored after it (a batch
+    // parked and landed late): the day is copied whole, not only what was received since
+    await runSql(
+      stack.worker.deps.db,
+      `INSERT INTO readings (serial, type, depth_cm, ts, value, unit, source, received_at)
+       SELECT min(serial), 'MOISTURE', 98, TIMESTAMPTZ '2024-06-29 12:34:00+00', 12.5, '%', 'push',
+              TIMESTAMPTZ '2024-06-29 12:35:00+00' FROM probes`,
+    );
+    await compareWithFull(await publishTo(stack, 'a'), 'c');
+  });
+
+  /** An incremental publish, then a full one of the same moment: the two hold the same. */
+  async function compareWithFull(incremental: PublishReport, fullFolder: string): Promise<void> {
+    const full = await publishTo(stack!, fullFolder); // nothing lands in between: the same moment
     expect(incremental.snapshot).toBe('patched');
     expect(incremental.reused.length).toBeGreaterThan(0);
     expect(full.reused).toEqual([]);
@@ -162,7 +176,7 @@ describe('an incremental publish', () => {
       const read = (dir: string): Promise<string[]> => sortedRows(inSnapshot(join(dir, 'warehouse.duckdb'), table));
       expect(await read(incremental.path), table).toEqual(await read(full.path));
     }
-  });
+  }
 
   it('rewrites only the days and tables that changed, and links the rest to the previous version', async () => {
     // May to July, but for a few days in June that a late reading will land in
@@ -246,6 +260,58 @@ describe('an incremental publish', () => {
     rmSync(again.path, { recursive: true });
     const counted = await sortedRows(`SELECT count(*) AS n FROM read_parquet('${join(fourth.path, may)}')`);
     expect(JSON.parse(counted[0]!).n).not.toBe('0');
+  });
+
+  it('writes again a day whose rows changed but not their number: a status filled in by a later push or pull', async () => {
+    stack = await stackWithReadings('2024-06-29T00:00:00Z', '2024-07-01T00:00:00Z');
+    const [uplink] = uplinksFor(stack.sim.account, {
+      from: new Date('2024-07-01T00:00:00Z'),
+      to: new Date('2024-07-01T01:00:00Z'),
+    });
+    // the uplink pushed first without its RSSI: a status row with battery only
+    const { rssi, ...withoutRssi } = uplink!;
+    expect(typeof rssi).toBe('number');
+    await sendPushes([withoutRssi as Uplink], { url: stack.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 1 });
+    await stack.drained();
+    const first = await publishTo(stack, 'a');
+    const statusDay = 'parquet/probe_status/year=2024/month=7/2024-07-01.parquet';
+    const readingsDay = 'parquet/readings/year=2024/month=7/2024-07-01.parquet';
+    const statuses = (dir: string): Promise<string[]> =>
+      sortedRows(`SELECT serial, last_update, battery, rssi FROM read_parquet('${join(dir, statusDay)}')`);
+    const before = await statuses(first.path);
+
+    // the same uplink again, whole: its readings are duplicates, its status row gets the RSSI (as many rows as before)
+    await sendPushes([uplink!], { url: stack.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 1 });
+    await stack.drained();
+    const second = await publishTo(stack, 'a');
+    const after = await statuses(second.path);
+    expect(after).toHaveLength(before.length);
+    expect(after).not.toEqual(before);
+    expect(second.written).toContain(statusDay);
+    expect(inode(second.path, readingsDay)).toBe(inode(first.path, readingsDay));
+
+    // then every probe's uplinks of a later hour pushed, and a pull that sees those uplinks as the probes' last: it
+    // fills in the connectivity (which pushes do not carry) of each pushed status row, and adds no row
+    stack.setClock(new Date('2024-07-08T13:00:00Z'));
+    await push(stack, '2024-07-08T10:30:00Z', '2024-07-08T13:00:00Z');
+    const pushed = await publishTo(stack, 'a');
+    const july8 = 'parquet/probe_status/year=2024/month=7/2024-07-08.parquet';
+    const connectivity = (dir: string): Promise<string[]> =>
+      sortedRows(`SELECT serial, last_update, connectivity FROM read_parquet('${join(dir, july8)}')`);
+    await runJob('sync-probes', {}, stack.worker.deps, { trigger: 'command' });
+    const pulled = await publishTo(stack, 'a');
+    expect(await connectivity(pulled.path)).toHaveLength((await connectivity(pushed.path)).length);
+    expect(await connectivity(pulled.path)).not.toEqual(await connectivity(pushed.path));
+    expect(pulled.written).toContain(july8);
+
+    const full = await publishTo(stack, 'b');
+    const everyStatus = (dir: string): Promise<string[]> =>
+      sortedRows(`SELECT * FROM read_parquet('${join(dir, 'parquet/probe_status/*/*/*.parquet')}')`);
+    expect(await everyStatus(pulled.path)).toEqual(await everyStatus(full.path));
+    for (const table of ['probe_status', 'daily_rollup']) {
+      const read = (dir: string): Promise<string[]> => sortedRows(inSnapshot(join(dir, 'warehouse.duckdb'), table));
+      expect(await read(pulled.path), table).toEqual(await read(full.path));
+    }
   });
 
   it('writes everything again when the current version was written another way (no fingerprints, another codec)', async () => {

@@ -6,6 +6,8 @@
 -- Written for readers without the icu extension (a published snapshot opened by an offline BI driver): instants
 -- are compared as microseconds since the epoch (epoch_us), never shifted by an INTERVAL or truncated with
 -- date_trunc, which on TIMESTAMPTZ need icu and would depend on the reader's time zone.
+-- Splices: {{latest_readings}} where each probe's last reading is found: readings (views.ts); a publish gives it
+-- the probe_latest file it has just written (the latest reading of each series), not to read every reading again.
 CREATE OR REPLACE VIEW probe_health AS
 WITH settings AS (
   SELECT coalesce((SELECT max(TRY_CAST(value AS DOUBLE)) FROM warehouse_settings WHERE key = 'stale_after_hours'), 3) AS stale_after_hours
@@ -18,7 +20,7 @@ recent AS (
   GROUP BY serial
 ),
 latest AS (
-  SELECT serial, max(ts) AS last_reading FROM readings GROUP BY serial
+  SELECT serial, max(ts) AS last_reading FROM {{latest_readings}} GROUP BY serial
 )
 SELECT
   p.serial,

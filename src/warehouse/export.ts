@@ -6,24 +6,29 @@
  *
  * Incremental: given the previous version and the fingerprints its manifest recorded, only what changed is written.
  * Each table's fingerprint is its row count and a sum of row hashes; each day of readings (UTC), its count and its
- * last received_at (readings are only ever added). The snapshot starts as a copy of the previous one (a clone where the
- * file system can, a kernel copy where not) in which the changed tables and days are replaced; Parquet of an
- * unchanged table or day is a hard link to the previous version's file. The daily rollup and probe_status (a row
- * per uplink) are fingerprinted and replaced by day too; readings_daily's days follow the rollup's. The other views
- * are small next to readings and change with every reading: they are written every time. A version is the same,
- * file for file, as a full publish of the same moment would be (test/export-incremental.test.ts).
+ * last received_at (readings are only ever added: a day that only grew gets appended what it gained). The daily
+ * rollup and probe_status (a row per uplink) are kept by day too, each day fingerprinted by its count and the
+ * writer's stamp of its last change (day_changes, src/warehouse/day-changes.ts), not by hashing its rows;
+ * readings_daily's days follow the rollup's. The snapshot starts as a copy of the previous one (a clone where the file
+ * system can, a kernel copy where not, made while the fingerprints are read) in which the changed tables and days are
+ * replaced; Parquet of an unchanged table or day is a hard link to the previous version's file. The other views are
+ * small next to readings and change with every reading: they are written every time (probe_health from the
+ * probe_latest file just written). A version is the same, file for file, as a full publish of the same moment would
+ * be (test/export-incremental.test.ts).
  *
  * Types BI tools read everywhere: JSON columns become text, and the open ends of history intervals (-infinity,
  * infinity), which no BI tool can hold, become 1900-01-01 and 2200-01-01 (UTC).
  */
 import { createHash } from 'node:crypto';
 import { constants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { PARQUET_COMPRESSIONS, type ParquetCompression } from '../config.js';
+import type { DayTrackedTable } from './day-changes.js';
 import { dateList, DAY_MS, daysCondition, epochDay } from './days.js';
 import { ident, literal, QuotedSql, sqlFile } from './sql-files.js';
-import { createViews, MATERIALIZED_IN_SNAPSHOT } from './views.js';
+import { createViews, MATERIALIZED_IN_SNAPSHOT, viewQuery } from './views.js';
 
 /** The tables a user asks about, in the snapshot and each as Parquet (readings apart: partitioned by month, a file a day). */
 const USER_TABLES = [
@@ -71,7 +76,7 @@ export const STORAGE_VERSION = 'v1.0.0';
  * What this build writes into a version, as a number: raised whenever a file's content would differ for the same
  * warehouse (a conversion, a partitioning, a table), so that a version of another format is never reused.
  */
-export const EXPORT_FORMAT = 6;
+export const EXPORT_FORMAT = 7;
 /** A copied snapshot with more than this share of free blocks (rows replaced day after day) is written anew. */
 const MAX_FREE_SHARE = 0.5;
 const SNAPSHOT = 'export_snapshot';
@@ -92,9 +97,9 @@ export interface ExportFingerprints {
   readings_columns: string;
   /** each day of readings (UTC), 'YYYY-MM-DD', as the files are named: '<rows>:<last received_at>' */
   readings_days: Record<string, string>;
-  /** each day of the daily rollup (the probe's local day): '<rows>:<sum of row hashes>' */
+  /** each day of the daily rollup (the probe's local day): '<rows>:<the writer's last change of it>' (day_changes) */
   rollup_days: Record<string, string>;
-  /** each day of probe_status (UTC, of last_update): '<rows>:<sum of row hashes>' */
+  /** each day of probe_status (UTC, of last_update): '<rows>:<the writer's last change of it>' (day_changes) */
   status_days: Record<string, string>;
 }
 
@@ -206,116 +211,152 @@ function reusable(previous: PreviousExport, codec: ParquetCompression): boolean 
   return f.format === EXPORT_FORMAT && f.storage_version === STORAGE_VERSION && f.parquet_compression === codec;
 }
 
+/** What a publish writes into the snapshot, as returned to writeExport. */
+interface SnapshotOutcome {
+  rows: Record<string, number>;
+  fingerprints: Omit<ExportFingerprints, 'parquet_compression' | 'snapshot_free_share'>;
+  changes: Changes;
+  patched: boolean;
+}
+
 /**
- * The snapshot: the previous one copied and patched where it can, else written whole. Fingerprints, the copy of
- * what changed and the row counts come from one transaction: one consistent moment of the warehouse. Then the
- * views that need an extension as tables (MATERIALIZED_IN_SNAPSHOT), and the other views.
+ * The snapshot: the previous one copied and patched where it can, else written whole. Then the views that need an
+ * extension as tables (MATERIALIZED_IN_SNAPSHOT), and the other views.
  */
 async function writeSnapshot(
   c: DuckDBConnection,
   dir: string,
   base: PreviousExport | undefined,
   phases: Phases,
-): Promise<{
+): Promise<SnapshotOutcome> {
+  const file = join(dir, SNAPSHOT_FILE);
+  // the previous snapshot, if it is the file that version wrote (no one opened it to write since) and not mostly
+  // free space
+  const copyable =
+    base !== undefined && base.intact.has(SNAPSHOT_FILE) && base.fingerprints.snapshot_free_share <= MAX_FREE_SHARE;
+  let outcome = await snapshotTransaction(c, file, base, copyable, phases);
+  if (outcome === 'unreadable copy') {
+    // a copy DuckDB cannot open (the previous version's file damaged since): written whole instead
+    rmSync(file, { force: true });
+    outcome = await snapshotTransaction(c, file, base, false, phases);
+  }
+  if (outcome === 'unreadable copy') throw new Error(`${file}: written whole and still unreadable`);
+  await inSnapshot(c, () => createViews(c, MATERIALIZED_IN_SNAPSHOT));
+  phases.lap('snapshot: views');
+  await c.run(`CHECKPOINT ${ident(SNAPSHOT).text}`);
+  phases.lap('snapshot: checkpoint');
+  return outcome;
+}
+
+/**
+ * One transaction, one consistent moment of the warehouse: the fingerprints read, then the snapshot attached and
+ * what changed written into it. When `copy`, the snapshot starts as the previous one, copied in the background while
+ * the fingerprints are read (a clone where the file system can, XFS or Btrfs; elsewhere the kernel copies:
+ * copy_file_range); a copy DuckDB cannot open is said, the transaction rolled back.
+ */
+async function snapshotTransaction(
+  c: DuckDBConnection,
+  file: string,
+  base: PreviousExport | undefined,
+  copy: boolean,
+  phases: Phases,
+): Promise<SnapshotOutcome | 'unreadable copy'> {
+  const copying = copy
+    ? copyFile(join(base!.dir, SNAPSHOT_FILE), file, constants.COPYFILE_FICLONE).then(
+        () => undefined,
+        (err: unknown) => ({ err }),
+      )
+    : Promise.resolve(undefined);
+  try {
+    await c.run('BEGIN TRANSACTION');
+    const prints = await readFingerprints(c, base, phases);
+    const copied = await copying;
+    if (copied !== undefined) throw copied.err;
+    phases.lap('snapshot: copy of the previous one');
+    try {
+      await c.run(sqlFile('export/attach', { path: literal(file), snapshot: ident(SNAPSHOT) }));
+    } catch (err) {
+      if (!copy) throw err;
+      await c.run('ROLLBACK');
+      return 'unreadable copy';
+    }
+    await writeChanges(c, prints, base, copy, phases);
+    await c.run('COMMIT');
+    phases.lap('snapshot: commit');
+    const { rows, fingerprints, changes } = prints;
+    return { rows, fingerprints, changes, patched: copy };
+  } catch (err) {
+    await c.run('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    await copying; // never left writing into the version after this returns
+  }
+}
+
+/** What the warehouse holds now, against the previous version's fingerprints. */
+interface Fingerprints {
   rows: Record<string, number>;
   fingerprints: Omit<ExportFingerprints, 'parquet_compression' | 'snapshot_free_share'>;
   changes: Changes;
-  patched: boolean;
-}> {
-  const file = join(dir, SNAPSHOT_FILE);
-  const previousFile = base === undefined ? undefined : join(base.dir, SNAPSHOT_FILE);
-  // the previous snapshot, if it is the file that version wrote (no one opened it to write since) and not mostly
-  // free space
-  let patched =
-    base !== undefined &&
-    previousFile !== undefined &&
-    base.intact.has(SNAPSHOT_FILE) &&
-    base.fingerprints.snapshot_free_share <= MAX_FREE_SHARE;
-  // a clone shares the blocks until they change (XFS, Btrfs); elsewhere the kernel copies (copy_file_range)
-  if (patched && previousFile !== undefined) copyFileSync(previousFile, file, constants.COPYFILE_FICLONE);
-  phases.lap('snapshot: copy of the previous one');
-  const home = String((await c.runAndReadAll('SELECT current_database() AS db')).getRowObjectsJS()[0]!.db);
-  const attach = sqlFile('export/attach', { path: literal(file), snapshot: ident(SNAPSHOT) });
-  try {
-    await c.run(attach);
-  } catch (err) {
-    if (!patched) throw err;
-    // a copy DuckDB cannot open (the previous version's file damaged since): written whole instead
-    rmSync(file, { force: true });
-    patched = false;
-    await c.run(attach);
-  }
-  const snapshot = ident(SNAPSHOT);
+  /** each snapshot table's columns as exported */
+  columns: Record<string, QuotedSql>;
+  /** the days gone of each table kept by day */
+  gone: Record<ByDayTable, string[]>;
+}
+
+/** Reads every fingerprint (in the caller's transaction) and decides from them what changed. */
+async function readFingerprints(
+  c: DuckDBConnection,
+  base: PreviousExport | undefined,
+  phases: Phases,
+): Promise<Fingerprints> {
   const rows: Record<string, number> = {};
-  let fingerprints: Omit<ExportFingerprints, 'parquet_compression' | 'snapshot_free_share'>;
-  let changes: Changes;
-  await c.run('BEGIN TRANSACTION');
-  try {
-    const tables: Record<string, string> = {};
-    const changed = new Set<string>();
-    const byDay = {} as Record<ByDayTable, Awaited<ReturnType<typeof tableByDay>>>;
-    for (const table of SNAPSHOT_TABLES.filter((t) => t !== 'readings')) {
-      const columns = await exportColumns(c, table);
-      if (isByDay(table)) {
-        byDay[table] = await tableByDay(c, table, columns, base, patched, changed, { rows, tables, phases });
-        continue;
-      }
+  const tables: Record<string, string> = {};
+  const columns: Record<string, QuotedSql> = {};
+  const changed = new Set<string>();
+  const byDay = {} as Record<ByDayTable, DayChanges & { days: Record<string, string> }>;
+  const gone = {} as Record<ByDayTable, string[]>;
+  for (const table of SNAPSHOT_TABLES) {
+    columns[table] = await exportColumns(c, table);
+    if (table === 'readings') continue;
+    if (isByDay(table)) {
+      const fingerprinted = await fingerprintByDay(c, table, columns[table], base, { rows, tables });
+      byDay[table] = fingerprinted;
+      gone[table] = fingerprinted.gone;
+    } else {
       const [print] = (
-        await c.runAndReadAll(sqlFile('export/fingerprint', { table: ident(table), columns }))
+        await c.runAndReadAll(sqlFile('export/fingerprint', { table: ident(table), columns: columns[table] }))
       ).getRowObjectsJS();
       rows[table] = Number(print!.row_count);
-      tables[table] = `${print!.row_count}:${print!.row_hash}:${digest(columns.text)}`;
-      phases.lap('fingerprints of tables');
-      if (tables[table] !== base?.fingerprints.tables[table]) changed.add(table);
-      else if (patched) continue; // the copy holds it already
-      await c.run(sqlFile('export/snapshot-table', { snapshot, table: ident(table), columns }));
-      phases.lap(`snapshot: ${table}`);
+      tables[table] = `${print!.row_count}:${print!.row_hash}:${digest(columns[table].text)}`;
     }
-    for (const view of MATERIALIZED_IN_SNAPSHOT) {
-      // small, and computed from probe_history: written every time
-      await c.run(
-        sqlFile('export/snapshot-table', { snapshot, table: ident(view), columns: await exportColumns(c, view) }),
-      );
-      const counted = await c.runAndReadAll(`SELECT count(*) AS n FROM ${snapshot.text}.${ident(view).text}`);
-      rows[view] = Number(counted.getRowObjectsJS()[0]!.n);
-      phases.lap(`snapshot: ${view}`);
-    }
+    if (tables[table] !== base?.fingerprints.tables[table]) changed.add(table);
+  }
+  // of probes, readings_daily reads only the name: a pull that changes a probe's other columns (its last uplink,
+  // its status) leaves readings_daily's days as they were (NOT_READ_BY_READINGS_DAILY)
+  const [names] = (
+    await c.runAndReadAll(
+      sqlFile('export/fingerprint', { table: ident('probes'), columns: new QuotedSql('serial, name') }),
+    )
+  ).getRowObjectsJS();
+  tables[PROBE_NAMES] = `${names!.row_count}:${names!.row_hash}`;
+  if (tables[PROBE_NAMES] !== base?.fingerprints.tables[PROBE_NAMES]) changed.add(PROBE_NAMES);
+  phases.lap('fingerprints of tables');
 
-    const columns = await exportColumns(c, 'readings');
-    const days: Record<string, string> = {};
-    let readings = 0;
-    for (const d of (await c.runAndReadAll(sqlFile('export/reading-days'))).getRowObjectsJS()) {
-      days[String(d.day)] = `${d.row_count}:${d.last_received}`;
-      readings += Number(d.row_count);
-    }
-    rows.readings = readings;
-    phases.lap('fingerprints of reading days');
-    // of probes, readings_daily reads only the name: a pull that changes a probe's other columns (its last uplink,
-    // its status) leaves readings_daily's days as they were (NOT_READ_BY_READINGS_DAILY)
-    const [names] = (
-      await c.runAndReadAll(
-        sqlFile('export/fingerprint', { table: ident('probes'), columns: new QuotedSql('serial, name') }),
-      )
-    ).getRowObjectsJS();
-    tables[PROBE_NAMES] = `${names!.row_count}:${names!.row_hash}`;
-    if (tables[PROBE_NAMES] !== base?.fingerprints.tables[PROBE_NAMES]) changed.add(PROBE_NAMES);
-    phases.lap('fingerprints of tables');
-    const readingsColumns = digest(columns.text);
-    changes = {
-      ...dayChanges(days, readingsColumns, base, changed),
-      byDay,
-    };
-    if (!patched || changes.days === 'all') {
-      await c.run(sqlFile('export/snapshot-table', { snapshot, table: ident('readings'), columns }));
-    } else {
-      const replaced = [...changes.days, ...changes.gone];
-      if (replaced.length > 0)
-        await c.run(sqlFile('export/snapshot-days-delete', { snapshot, days: daysCondition(replaced) }));
-      if (changes.days.length > 0)
-        await c.run(sqlFile('export/snapshot-days-insert', { snapshot, columns, days: daysCondition(changes.days) }));
-    }
-    phases.lap('snapshot: readings');
-    fingerprints = {
+  const days: Record<string, string> = {};
+  rows.readings = 0;
+  for (const d of (await c.runAndReadAll(sqlFile('export/reading-days'))).getRowObjectsJS()) {
+    days[String(d.day)] = `${d.row_count}:${d.last_received}`;
+    rows.readings += Number(d.row_count);
+  }
+  phases.lap('fingerprints of reading days');
+  const readingsColumns = digest(columns.readings!.text);
+  return {
+    rows,
+    columns,
+    gone,
+    changes: { ...dayChanges(days, readingsColumns, base, changed), byDay },
+    fingerprints: {
       format: EXPORT_FORMAT,
       storage_version: STORAGE_VERSION,
       tables,
@@ -323,23 +364,119 @@ async function writeSnapshot(
       readings_days: days,
       rollup_days: byDay.daily_rollup.days,
       status_days: byDay.probe_status.days,
-    };
-    await c.run('COMMIT');
-    phases.lap('snapshot: commit');
-  } catch (err) {
-    await c.run('ROLLBACK').catch(() => undefined);
-    throw err;
+    },
+  };
+}
+
+/**
+ * Into the attached snapshot: into a copy of the previous one (`patched`), the tables and days that changed; into
+ * a new one, everything. Then the views that need an extension, as tables.
+ */
+async function writeChanges(
+  c: DuckDBConnection,
+  prints: Fingerprints,
+  base: PreviousExport | undefined,
+  patched: boolean,
+  phases: Phases,
+): Promise<void> {
+  const snapshot = ident(SNAPSHOT);
+  const { changes, columns } = prints;
+  for (const table of SNAPSHOT_TABLES) {
+    if (table === 'readings' || (patched && !changes.tables.has(table))) continue; // the copy holds it already
+    const target = { snapshot, table: ident(table), columns: columns[table]! };
+    const changedDays = isByDay(table) ? changes.byDay[table].changed : 'all';
+    if (patched && changedDays !== 'all') {
+      const { select } = BY_DAY[table as ByDayTable];
+      const replaced = [...changedDays, ...prints.gone[table as ByDayTable]];
+      if (replaced.length > 0)
+        await c.run(sqlFile('export/snapshot-by-day-delete', { ...target, days: select(replaced) }));
+      if (changedDays.length > 0)
+        await c.run(sqlFile('export/snapshot-by-day-insert', { ...target, days: select(changedDays) }));
+    } else {
+      await c.run(sqlFile('export/snapshot-table', target));
+    }
+    phases.lap(`snapshot: ${table}`);
   }
-  await c.run(`USE ${snapshot.text}`);
+  for (const view of MATERIALIZED_IN_SNAPSHOT) {
+    // small, and computed from probe_history: written every time
+    await c.run(
+      sqlFile('export/snapshot-table', { snapshot, table: ident(view), columns: await exportColumns(c, view) }),
+    );
+    const counted = await c.runAndReadAll(`SELECT count(*) AS n FROM ${snapshot.text}.${ident(view).text}`);
+    prints.rows[view] = Number(counted.getRowObjectsJS()[0]!.n);
+    phases.lap(`snapshot: ${view}`);
+  }
+  const readings = { snapshot, table: ident('readings'), columns: columns.readings! };
+  if (!patched || changes.days === 'all') await c.run(sqlFile('export/snapshot-table', readings));
+  else
+    await patchReadings(
+      c,
+      readings.columns,
+      changes.days,
+      changes.gone,
+      base!.fingerprints.readings_days,
+      prints.fingerprints.readings_days,
+    );
+  phases.lap('snapshot: readings');
+}
+
+/**
+ * The readings of the changed days into a copied snapshot. Readings are only ever added, each with the time it was
+ * received: a day that only grew gets appended the readings received after the last one the previous version held
+ * of it, if they are exactly as many as the day grew by; every other changed day, and every grown day when that
+ * count does not add up (a reading received earlier than that but stored after it), is deleted and copied whole.
+ */
+async function patchReadings(
+  c: DuckDBConnection,
+  columns: QuotedSql,
+  changed: readonly string[],
+  gone: readonly string[],
+  before: Record<string, string>,
+  now: Record<string, string>,
+): Promise<void> {
+  const snapshot = ident(SNAPSHOT);
+  const grown = changed.filter((day) => grewOnly(before[day], now[day]!));
+  let whole = changed.filter((day) => !grown.includes(day));
+  if (grown.length > 0) {
+    const last = (day: string): string => `CAST(${literal(receivedOf(before[day]!)).text} AS TIMESTAMPTZ)`;
+    const since = grown.map((day) => `(${daysCondition([day]).text} AND received_at > ${last(day)})`);
+    // the days' span and the earliest of their last received_at first, which DuckDB skips row groups by
+    const days = new QuotedSql(
+      `${daysCondition(grown).text} AND received_at > least(${grown.map(last).join(', ')}) AND (${since.join(' OR ')})`,
+    );
+    const appended = (await c.run(sqlFile('export/snapshot-days-insert', { snapshot, columns, days }))).rowsChanged;
+    const grewBy = grown.reduce((n, day) => n + rowsOf(now[day]!) - rowsOf(before[day]!), 0);
+    if (appended !== grewBy) whole = [...changed]; // what was appended goes with the rest of those days
+  }
+  const replaced = [...whole, ...gone];
+  if (replaced.length > 0)
+    await c.run(sqlFile('export/snapshot-days-delete', { snapshot, days: daysCondition(replaced) }));
+  if (whole.length > 0)
+    await c.run(sqlFile('export/snapshot-days-insert', { snapshot, columns, days: daysCondition(whole) }));
+}
+
+/** How DuckDB writes a TIMESTAMPTZ as text: what a day's fingerprint holds after its count. */
+const RECEIVED_AT = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d){0,2}$/;
+
+/** A day of readings whose fingerprint says it gained readings since `before` (and that says when it last had). */
+function grewOnly(before: string | undefined, now: string): before is string {
+  return before !== undefined && rowsOf(now) > rowsOf(before) && RECEIVED_AT.test(receivedOf(before));
+}
+
+/** The last received_at of a day's fingerprint, '<rows>:<last received_at>'. */
+function receivedOf(fingerprint: string): string {
+  return fingerprint.slice(fingerprint.indexOf(':') + 1);
+}
+
+/** Runs `work` with the snapshot as the connection's current database, so that its unqualified tables are the snapshot's. */
+async function inSnapshot<T>(c: DuckDBConnection, work: () => Promise<T>): Promise<T> {
+  const home = String((await c.runAndReadAll('SELECT current_database() AS db')).getRowObjectsJS()[0]!.db);
+  await c.run(`USE ${ident(SNAPSHOT).text}`);
   try {
-    await createViews(c, MATERIALIZED_IN_SNAPSHOT);
+    return await work();
   } finally {
     await c.run(`USE ${ident(home).text}`);
   }
-  phases.lap('snapshot: views');
-  await c.run(`CHECKPOINT ${snapshot.text}`);
-  phases.lap('snapshot: checkpoint');
-  return { rows, fingerprints, changes, patched };
 }
 
 /** A table's day as SQL over its (exported) columns, as a DATE, and how to select a list of days by it. */
@@ -373,7 +510,7 @@ const DAY_FILES: Record<DayFileTable, DayOf> = {
 const BY_DAY = {
   daily_rollup: { ...LOCAL_DAY, recorded: 'rollup_days' },
   probe_status: { ...STATUS_DAY, recorded: 'status_days' },
-} as const;
+} as const satisfies Record<DayTrackedTable, DayOf & { recorded: keyof ExportFingerprints }>;
 type ByDayTable = keyof typeof BY_DAY;
 
 function isByDay(table: string): table is ByDayTable {
@@ -381,56 +518,40 @@ function isByDay(table: string): table is ByDayTable {
 }
 
 /**
- * A table kept by day (BY_DAY), into the snapshot: a patched snapshot gets only the days whose fingerprint changed
- * (and loses those gone); a snapshot written whole gets all of it. Returns the fingerprint of each day and which
- * days changed since the previous version (all, without one) and which did not, and records the table's own
- * fingerprint in `tables`.
+ * A table kept by day (BY_DAY): the fingerprint of each day, which days changed since the previous version (all,
+ * without one) and which did not, and which are gone; records the table's own fingerprint in `tables`.
  */
-async function tableByDay(
+async function fingerprintByDay(
   c: DuckDBConnection,
   table: ByDayTable,
   columns: QuotedSql,
   base: PreviousExport | undefined,
-  patched: boolean,
-  changed: Set<string>,
-  out: { rows: Record<string, number>; tables: Record<string, string>; phases: Phases },
-): Promise<DayChanges & { days: Record<string, string> }> {
-  const { day, recorded, select } = BY_DAY[table];
+  out: { rows: Record<string, number>; tables: Record<string, string> },
+): Promise<DayChanges & { days: Record<string, string>; gone: string[] }> {
+  const { day, recorded } = BY_DAY[table];
   const days: Record<string, string> = {};
   let total = 0;
   for (const d of (
-    await c.runAndReadAll(sqlFile('export/fingerprint-days', { table: ident(table), columns, day }))
+    await c.runAndReadAll(sqlFile('export/fingerprint-days', { table: ident(table), day }), { table_name: table })
   ).getRowObjectsJS()) {
-    days[String(d.day)] = `${d.row_count}:${d.row_hash}`;
+    days[String(d.day)] = `${d.row_count}:${d.stamp ?? ''}`;
     total += Number(d.row_count);
   }
   out.rows[table] = total;
   const columnsDigest = digest(columns.text);
   out.tables[table] =
     `${total}:${digest(JSON.stringify(Object.entries(days).sort(([a], [b]) => (a < b ? -1 : 1))))}:${columnsDigest}`;
-  out.phases.lap('fingerprints of tables');
   const before = base?.fingerprints;
   const was = before?.[recorded] ?? {};
   const sameColumns = before?.tables[table]?.endsWith(`:${columnsDigest}`) === true;
-  const changedDays: string[] | 'all' =
+  const changed: string[] | 'all' =
     before === undefined || !sameColumns ? 'all' : Object.keys(days).filter((d) => days[d] !== was[d]);
-  const gone = before === undefined ? [] : Object.keys(was).filter((d) => !(d in days));
-  const unchanged = changedDays === 'all' ? [] : Object.keys(days).filter((d) => days[d] === was[d]);
-  const outcome = { days, changed: changedDays, unchanged };
-  if (out.tables[table] === before?.tables[table] && patched) return outcome;
-  if (out.tables[table] !== before?.tables[table]) changed.add(table);
-  const snapshot = ident(SNAPSHOT);
-  const target = { snapshot, table: ident(table) };
-  if (patched && changedDays !== 'all') {
-    if (changedDays.length + gone.length > 0)
-      await c.run(sqlFile('export/snapshot-by-day-delete', { ...target, days: select([...changedDays, ...gone]) }));
-    if (changedDays.length > 0)
-      await c.run(sqlFile('export/snapshot-by-day-insert', { ...target, columns, days: select(changedDays) }));
-  } else {
-    await c.run(sqlFile('export/snapshot-table', { ...target, columns }));
-  }
-  out.phases.lap(`snapshot: ${table}`);
-  return outcome;
+  return {
+    days,
+    changed,
+    unchanged: changed === 'all' ? [] : Object.keys(days).filter((d) => days[d] === was[d]),
+    gone: before === undefined ? [] : Object.keys(was).filter((d) => !(d in days)),
+  };
 }
 
 /**
@@ -541,6 +662,14 @@ async function writeParquet(
           path: literal(join(dir, name)),
           compression,
         }),
+      );
+    } else if (table === 'probe_health') {
+      // each probe's last reading is the latest of its series, in the probe_latest file written just before: not
+      // every reading read again
+      const latest = new QuotedSql(`read_parquet(${literal(join(dir, 'parquet', 'probe_latest.parquet')).text})`);
+      const query = new QuotedSql(viewQuery('probe_health', { latest_readings: latest }));
+      await inSnapshot(c, () =>
+        c.run(sqlFile('export/parquet-query', { query, path: literal(join(dir, name)), compression })),
       );
     } else {
       await c.run(

@@ -4,6 +4,7 @@
  * a push parked alone because the writer cannot store it, and the retention of verbatim pushes.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { markChangedDays } from './day-changes.js';
 import { daysCondition, stagedDays } from './days.js';
 import { ts } from './duckdb.js';
 import { landStagedReadings, type ReadingsOutcome } from './readings-store.js';
@@ -38,9 +39,11 @@ export async function landPushBatch(c: DuckDBConnection, batch: PushBatch): Prom
   await c.run(sqlFile('ingest/raw-pushes-insert'), params);
   const rejected = (await c.run(sqlFile('ingest/rejected-insert'), params)).rowsChanged;
   await c.run(sqlFile('ingest/status-batch'), params);
-  const days = daysCondition(await stagedDays(c, 'stage_status', 'last_update', batch.runId), 'p.last_update');
+  const statusDays = await stagedDays(c, 'stage_status', 'last_update', batch.runId);
+  const days = daysCondition(statusDays, 'p.last_update');
   await c.run(sqlFile('ingest/status-update', { days }));
   await c.run(sqlFile('ingest/status-insert', { days }), params);
+  await markChangedDays(c, 'probe_status', statusDays);
   await c.run('DROP TABLE batch_status');
   await c.run(sqlFile('ingest/uplink-extras-insert'), params);
   const readings = await landStagedReadings(c, batch.runId);

@@ -4,6 +4,7 @@
  * transaction of its own right after, so that the writer's hot path stays short.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { markChangedDays } from './day-changes.js';
 import { dateList, daysCondition } from './days.js';
 import { sqlFile } from './sql-files.js';
 
@@ -18,6 +19,7 @@ export async function refreshRollup(c: DuckDBConnection): Promise<number> {
   await c.run(sqlFile('rollup/delete-dirty', { days: dateList(days) }));
   const readingsDays = daysCondition(days, 'r.ts', 1);
   const written = (await c.run(sqlFile('rollup/insert-dirty', { readings_days: readingsDays }))).rowsChanged;
+  await markChangedDays(c, 'daily_rollup', days);
   await c.run(sqlFile('rollup/clear-dirty'));
   await c.run('DROP TABLE dirty_days');
   return written;

@@ -4,9 +4,11 @@
  * changes nothing the second time.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { markChangedDays } from './day-changes.js';
+import { epochDay } from './days.js';
 import { ts } from './duckdb.js';
 import { landStagedReadings, type ReadingsOutcome } from './readings-store.js';
-import { ident, sqlFile } from './sql-files.js';
+import { ident, QuotedSql, sqlFile } from './sql-files.js';
 
 export interface ApplyOptions {
   runId: string;
@@ -54,7 +56,13 @@ export async function applyProbeSnapshot(
     diff.missing > 0 && deletionsRefused === undefined
       ? (await c.run(sqlFile('sync/probes-mark-deleted'), { at: ts(opts.at), run_id: opts.runId })).rowsChanged
       : 0;
-  await c.run(sqlFile('sync/probe-status-insert'), { run_id: opts.runId });
+  const statuses = await c.runAndReadAll(
+    sqlFile('sync/probe-status-insert', { day: new QuotedSql(epochDay('last_update')) }),
+    {
+      run_id: opts.runId,
+    },
+  );
+  await markChangedDays(c, 'probe_status', [...new Set(statuses.getRowObjectsJS().map((d) => String(d.day)))]);
   const readings = await landStagedReadings(c, opts.runId);
   return {
     inserted: diff.new_probes,
