@@ -10,7 +10,8 @@
  *                       measured by other benchmarks), then marked for the rollup and rolled up as the writer does;
  *                       then `sync`: what the kernel writes back in those ten minutes is written before the next step;
  *   publish-incremental a second publish into the same EXPORT_DIR, and what of the previous version it reused
- *                       (files of the new version with the same inode as the same path in the previous one).
+ *                       (files of the new version with the same inode as the same path in the previous one);
+ *   views               readings_daily and readings_enriched for one month of one customer, five times each.
  * Usage: node publish-100m-child.js <step> DIR. Progress on stderr as "[progress] ..." lines; prints one JSON line
  * of figures on stdout, including VmHWM and the process's CPU seconds.
  */
@@ -26,6 +27,7 @@ import {
   SERIES,
   SERIES_SQL,
   timed,
+  timeViews,
   warehouseBytes,
   type Figures,
 } from './lib/child-steps.js';
@@ -245,16 +247,26 @@ async function publishIncremental(dir: string): Promise<Figures> {
   };
 }
 
+/** readings_daily and readings_enriched for one month (the last whole one, May 2024) of one customer. */
+async function views(dir: string): Promise<Figures> {
+  const config = configFor(dir);
+  const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
+  const figures = await timeViews(db, { from: '2024-05-01', to: '2024-06-01' });
+  await db.close();
+  return { ...figures, peakMb: peakMb(), cpuSeconds: cpuSeconds() };
+}
+
 const [step, dir] = process.argv.slice(2);
 const steps: Record<string, (dir: string) => Promise<Figures>> = {
   build,
   'publish-full': publishFull,
   ingest,
   'publish-incremental': publishIncremental,
+  views,
 };
 const run = steps[step ?? ''];
 if (!run || !dir) {
-  process.stderr.write('usage: publish-100m-child.js <build|publish-full|ingest|publish-incremental> DIR\n');
+  process.stderr.write('usage: publish-100m-child.js <build|publish-full|ingest|publish-incremental|views> DIR\n');
   process.exit(2);
 }
 process.stdout.write(`${JSON.stringify(await run(dir))}\n`);

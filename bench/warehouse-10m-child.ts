@@ -7,8 +7,8 @@
  * Usage: node warehouse-10m-child.js <build|views|publish> DIR. Prints one JSON line of figures, including VmHWM.
  */
 import { readFileSync } from 'node:fs';
-import { configFor, syncedWarehouse, timed } from './lib/child-steps.js';
-import { readAll, readRows, runSql } from './lib/warehouse-sql.js';
+import { configFor, syncedWarehouse, timed, timeViews } from './lib/child-steps.js';
+import { readRows, runSql } from './lib/warehouse-sql.js';
 import { publish } from '../src/export/publish.js';
 import { createLogger } from '../src/logger.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
@@ -57,27 +57,7 @@ async function build(dir: string): Promise<Record<string, number>> {
 async function views(dir: string): Promise<Record<string, number>> {
   const config = configFor(dir);
   const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
-  const [{ customer_id: customer, probes }] = (await readRows(
-    db,
-    'SELECT customer_id, count(*) AS probes FROM probes GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1',
-  )) as [{ customer_id: number; probes: number }];
-  const daily = `SELECT * FROM readings_daily WHERE customer_id = ${customer} AND day >= DATE '${MONTH.from}' AND day < DATE '${MONTH.to}'`;
-  const enriched = `SELECT * FROM readings_enriched WHERE customer_id = ${customer} AND ts >= TIMESTAMPTZ '${MONTH.from} 00:00:00+00' AND ts < TIMESTAMPTZ '${MONTH.to} 00:00:00+00'`;
-  const out: Record<string, number> = { customer, probes };
-  for (const [name, sql] of [
-    ['daily', daily],
-    ['enriched', enriched],
-  ] as const) {
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const [rows, ms] = await timed(() => readAll(db, sql)); // every row read into the process
-      out[`${name}Rows`] = rows;
-      times.push(ms);
-    }
-    times.sort((a, b) => a - b);
-    out[`${name}MedianMs`] = times[2]!;
-    out[`${name}MaxMs`] = times[4]!;
-  }
+  const out = (await timeViews(db, MONTH)) as Record<string, number>;
   await db.close();
   return { ...out, peakMb: peakMb() };
 }

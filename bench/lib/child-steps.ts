@@ -12,7 +12,7 @@ import { SensoterraClient } from '../../src/sensoterra/client.js';
 import { loadConfig } from '../../src/service/load-config.js';
 import { Simulator, generateAccount } from '../../src/simulator/index.js';
 import { Warehouse } from '../../src/warehouse/warehouse.js';
-import { readRows, runSql } from './warehouse-sql.js';
+import { readAll, readRows, runSql } from './warehouse-sql.js';
 
 /** What a step prints as its one JSON line. */
 export type Figures = Record<string, number | string>;
@@ -183,4 +183,33 @@ export async function hourlyWarehouse(
     peakMb: peakMb(),
     cpuSeconds: cpuSeconds(),
   };
+}
+
+/**
+ * The two views agronomists query most, for one month of the customer with the most probes, five times each (every
+ * row read into the process): readings_daily by its local day, readings_enriched by ts. Median and slowest of each.
+ */
+export async function timeViews(db: Warehouse, month: { from: string; to: string }): Promise<Figures> {
+  const [{ customer_id: customer, probes }] = (await readRows(
+    db,
+    'SELECT customer_id, count(*) AS probes FROM probes GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1',
+  )) as [{ customer_id: number; probes: number }];
+  const daily = `SELECT * FROM readings_daily WHERE customer_id = ${customer} AND day >= DATE '${month.from}' AND day < DATE '${month.to}'`;
+  const enriched = `SELECT * FROM readings_enriched WHERE customer_id = ${customer} AND ts >= TIMESTAMPTZ '${month.from} 00:00:00+00' AND ts < TIMESTAMPTZ '${month.to} 00:00:00+00'`;
+  const out: Figures = { customer, probes };
+  for (const [name, sql] of [
+    ['daily', daily],
+    ['enriched', enriched],
+  ] as const) {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const [rows, ms] = await timed(() => readAll(db, sql));
+      out[`${name}Rows`] = rows;
+      times.push(ms);
+    }
+    times.sort((a, b) => a - b);
+    out[`${name}MedianMs`] = times[2]!;
+    out[`${name}MaxMs`] = times[4]!;
+  }
+  return out;
 }
