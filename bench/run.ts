@@ -4,7 +4,7 @@
  * bench/results/latest.json. A benchmark measures and says PASS or MISS against its target; it never fails a build.
  * Benchmarks in ON_REQUEST run only when named with --only (rename-1000: a 10-million-reading build and two syncs;
  * publish-100m: a 100-million-reading build and two publishes; writer-scale: builds of 0, 10 and 100 million
- * readings and the writer into each).
+ * readings and the writer into each; pull-scale: sync-probes of up to 100,000 simulated probes at the rate limit).
  */
 import { setMaxListeners } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { stopAllChildren } from './lib/children.js';
 import { describeMachine, machineFacts } from './lib/machine.js';
 import { verdict, type Benchmark, type BenchContext, type BenchResult } from './lib/report.js';
 import { publish100m } from './publish-100m.js';
+import { pullScale } from './pull-scale.js';
 import { pushThroughput } from './push-throughput.js';
 import { rename1000 } from './rename-1000.js';
 import { sustainedLoad } from './sustained-load.js';
@@ -23,7 +24,7 @@ import { writerScale } from './writer-scale.js';
 
 const BENCHMARKS: Benchmark[] = [pushThroughput, sustainedLoad, warehouse10m, writerCost];
 // run only when named with --only: too long for the default run (which stays under about 5 minutes)
-const ON_REQUEST: Benchmark[] = [rename1000, publish100m, writerScale];
+const ON_REQUEST: Benchmark[] = [rename1000, publish100m, writerScale, pullScale];
 // dist/bench/run.js -> <project>/bench/results: results live beside the sources, not in the build output
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
