@@ -6,7 +6,8 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dateArray, dateList, DAY_MS, daysCondition } from '../src/warehouse/days.js';
+import { dateArray, dateList, DAY_MS, daysCondition, daysScan } from '../src/warehouse/days.js';
+import { ident } from '../src/warehouse/sql-files.js';
 
 const FIRST = Date.parse('2023-12-20T00:00:00Z');
 const dayKey = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
@@ -19,8 +20,8 @@ function instants(days: number): number[] {
   return out;
 }
 
-describe('daysCondition', () => {
-  it('selects exactly the instants of the given days, each widened by `around` days, however the days are spread', async () => {
+describe('daysCondition and daysScan', () => {
+  it('select exactly the instants of the given days, each widened by `around` days, however the days are spread', async () => {
     const instance = await DuckDBInstance.create(':memory:');
     const c = await instance.connect();
     try {
@@ -40,6 +41,12 @@ describe('daysCondition', () => {
             const rows = (
               await c.runAndReadAll(`SELECT CAST(epoch_ms(ts) AS DOUBLE) AS ms FROM t WHERE ${condition} ORDER BY 1`)
             ).getRowObjectsJS();
+            // and daysScan, a scan per range, reads the same rows
+            const scan = daysScan(ident('t'), 'ts', keys, 'ts', around).text;
+            const scanned = (
+              await c.runAndReadAll(`SELECT CAST(epoch_ms(ts) AS DOUBLE) AS ms FROM ${scan} s ORDER BY 1`)
+            ).getRowObjectsJS();
+            expect(scanned).toEqual(rows);
             const selected = new Set(
               picked.flatMap((d) => Array.from({ length: 2 * around + 1 }, (_, i) => d - around + i)),
             );

@@ -2,7 +2,8 @@
 -- the same key in the batch (the first received wins), the value that stands for the key (stored, else the
 -- batch's first), and whether the key is already stored. Stored readings are looked up only on the days the batch
 -- has readings of: its cost follows the batch, not the table (late readings included: their day is read too).
--- Params: $run_id. Splices: {{days}} a condition on ts selecting the batch's days (UTC), from batch-days.sql.
+-- Params: $run_id. Splices: {{stored}} the stored readings (serial, type, depth_cm, ts, value) on the batch's days
+-- (UTC), a scan per range of days (days.ts, daysScan).
 CREATE OR REPLACE TEMP TABLE batch_readings AS
 WITH ranked AS (
   SELECT
@@ -18,5 +19,5 @@ SELECT
   r.value AS stored_value,
   r.serial IS NOT NULL AS already_stored
 FROM ranked b
-LEFT JOIN (SELECT serial, type, depth_cm, ts, value FROM readings WHERE {{days}}) r
+LEFT JOIN {{stored}} r
   ON r.serial = b.serial AND r.type = b.type AND r.depth_cm IS NOT DISTINCT FROM b.depth_cm AND r.ts = b.ts

@@ -2,8 +2,9 @@
 -- probe version in effect at each reading (REPORT_TZ for a probe without coordinates, or not yet synced).
 -- Expected readings follow from the measuring interval that held on that day (the version in effect at the day's
 -- last reading) and the day's length (23 or 25 hours on a daylight-saving day). Needs dirty_days.
--- Splices: {{readings_days}} a condition on r.ts selecting the UTC days from the day before each dirty day to the
--- day after it (a local day lies within those): only they are read, whatever the size of readings, and of them only
+-- Splices: {{readings}} the readings (serial, type, depth_cm, ts, value) of the UTC days from the day before each
+-- dirty day to the day after it (a local day lies within those), a scan per range of days (days.ts, daysScan): only
+-- they are read, whatever the size of readings, and of them only
 -- a probe's own: its dirty days in runs (days less than 3 apart in one run, so that the runs' windows, a day wider
 -- either side, never overlap and no reading is counted twice), each read from the day before to the day after (a
 -- late reading of one probe rolls up its day and today's, not the months between, nor everyone's late day).
@@ -25,11 +26,10 @@ report AS (
 located AS (
   SELECT r.serial, r.type, r.depth_cm, r.ts, r.value, coalesce(h.time_zone, report.time_zone) AS time_zone,
          h.interval_minutes, to_timestamp(floor(epoch(r.ts) / 60) * 60) AS minute
-  FROM readings r
+  FROM {{readings}} r
   JOIN spans s ON s.serial = r.serial AND r.ts >= CAST(s.first_day AS TIMESTAMPTZ) AND r.ts < CAST(s.end_day AS TIMESTAMPTZ)
   CROSS JOIN report
   LEFT JOIN probe_history h ON h.serial = r.serial AND r.ts >= h.valid_from AND r.ts < h.valid_to
-  WHERE {{readings_days}}
 ),
 offsets AS (
   SELECT time_zone, minute, timezone(time_zone, minute) - timezone('UTC', minute) AS utc_offset

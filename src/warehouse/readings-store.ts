@@ -5,7 +5,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Reading } from '../readings/reading.js';
-import { daysCondition, stagedDays } from './days.js';
+import { daysScan, stagedDays } from './days.js';
 import { ident, sqlFile } from './sql-files.js';
 import type { StageRow } from './stage-tables.js';
 
@@ -34,8 +34,9 @@ export function readingRow(runId: string, r: Reading): StageRow<'stage_readings'
 
 /** Stages rows already made with readingRow (the writer builds them while parsing) and lands them. */
 export async function landStagedReadings(connection: DuckDBConnection, runId: string): Promise<ReadingsOutcome> {
-  const days = daysCondition(await stagedDays(connection, 'stage_readings', 'ts', runId));
-  await connection.run(sqlFile('readings/batch-match', { days }), { run_id: runId });
+  const days = await stagedDays(connection, 'stage_readings', 'ts', runId);
+  const stored = daysScan(ident('readings'), 'serial, type, depth_cm, ts, value', days);
+  await connection.run(sqlFile('readings/batch-match', { stored }), { run_id: runId });
   const offered = Number(
     (await connection.runAndReadAll('SELECT count(*) AS n FROM batch_readings')).getRowObjects()[0]!.n,
   );

@@ -5,8 +5,8 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { markChangedDays } from './day-changes.js';
-import { dateList, daysCondition } from './days.js';
-import { sqlFile } from './sql-files.js';
+import { dateList, daysScan } from './days.js';
+import { ident, sqlFile } from './sql-files.js';
 
 /** Rolls up every marked probe-day again; returns how many rollup rows were written. Call in a transaction. */
 export async function refreshRollup(c: DuckDBConnection): Promise<number> {
@@ -17,8 +17,8 @@ export async function refreshRollup(c: DuckDBConnection): Promise<number> {
     .getRowObjectsJS()
     .map((d) => String(d.day));
   await c.run(sqlFile('rollup/delete-dirty', { days: dateList(days) }));
-  const readingsDays = daysCondition(days, 'r.ts', 1);
-  const written = (await c.run(sqlFile('rollup/insert-dirty', { readings_days: readingsDays }))).rowsChanged;
+  const readings = daysScan(ident('readings'), 'serial, type, depth_cm, ts, value', days, 'ts', 1);
+  const written = (await c.run(sqlFile('rollup/insert-dirty', { readings }))).rowsChanged;
   await markChangedDays(c, 'daily_rollup', days);
   await c.run(sqlFile('rollup/clear-dirty'));
   await c.run('DROP TABLE dirty_days');
