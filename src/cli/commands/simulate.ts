@@ -3,6 +3,7 @@
  * Prints the settings that point sensoterra-sync at it.
  */
 import type { Simulator } from '../../simulator/index.js';
+import { uplinksFor, type Uplink } from '../../simulator/uplinks.js';
 import { integerOption, stringOption, type Command } from '../context.js';
 import { errorMessage } from '../../errors.js';
 
@@ -84,11 +85,11 @@ async function pushLive(
   signal: AbortSignal,
   io: Parameters<Command['run']>[1],
 ): Promise<void> {
-  const { sendPushes, uplinksFor } = await import('../../simulator/index.js');
+  const { sendPushes } = await import('../../simulator/index.js');
   let from = new Date(Date.now() - backlogHours * 3_600_000);
   while (!signal.aborted) {
     const to = new Date();
-    const result = await sendPushes(uplinksFor(sim.account, { from, to }), {
+    const result = await sendPushes(liveUplinks(sim, from, to), {
       url,
       secret,
       uplinksPerRequest: 10,
@@ -102,4 +103,12 @@ async function pushLive(
     from = to;
     await new Promise((r) => setTimeout(r, 60_000));
   }
+}
+
+/**
+ * What the simulator pushes for [from, to): its account's uplinks, with the values its API answers (the same seed:
+ * with another, `--seed 7` would push values its API contradicts, and every pull would find conflicts).
+ */
+export function liveUplinks(sim: Simulator, from: Date, to: Date): Generator<Uplink> {
+  return uplinksFor(sim.account, { from, to, seed: sim.seed });
 }
