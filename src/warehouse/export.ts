@@ -152,10 +152,14 @@ interface Changes {
   byDay: Record<ByDayTable, DayChanges>; // the daily rollup's days (local days), probe_status's (UTC)
 }
 
-/** The days of a table kept by day that changed since the previous version (all, without one), and those that did not. */
+/**
+ * The days of a table kept by day that changed since the previous version (all, without one), those that did not,
+ * and those the previous version had and the warehouse no longer has.
+ */
 interface DayChanges {
   changed: string[] | 'all';
   unchanged: string[];
+  gone: string[];
 }
 
 /**
@@ -300,8 +304,6 @@ interface Fingerprints {
   changes: Changes;
   /** each snapshot table's columns as exported */
   columns: Record<string, QuotedSql>;
-  /** the days gone of each table kept by day */
-  gone: Record<ByDayTable, string[]>;
 }
 
 /** Reads every fingerprint (in the caller's transaction) and decides from them what changed. */
@@ -315,14 +317,11 @@ async function readFingerprints(
   const columns: Record<string, QuotedSql> = {};
   const changed = new Set<string>();
   const byDay = {} as Record<ByDayTable, DayChanges & { days: Record<string, string> }>;
-  const gone = {} as Record<ByDayTable, string[]>;
   for (const table of SNAPSHOT_TABLES) {
     columns[table] = await exportColumns(c, table);
     if (table === 'readings') continue;
     if (isByDay(table)) {
-      const fingerprinted = await fingerprintByDay(c, table, columns[table], base, { rows, tables });
-      byDay[table] = fingerprinted;
-      gone[table] = fingerprinted.gone;
+      byDay[table] = await fingerprintByDay(c, table, columns[table], base, { rows, tables });
     } else {
       const [print] = (
         await c.runAndReadAll(sqlFile('export/fingerprint', { table: ident(table), columns: columns[table] }))
@@ -354,7 +353,6 @@ async function readFingerprints(
   return {
     rows,
     columns,
-    gone,
     changes: { ...dayChanges(days, readingsColumns, base, changed), byDay },
     fingerprints: {
       format: EXPORT_FORMAT,
@@ -384,14 +382,13 @@ async function writeChanges(
   for (const table of SNAPSHOT_TABLES) {
     if (table === 'readings' || (patched && !changes.tables.has(table))) continue; // the copy holds it already
     const target = { snapshot, table: ident(table), columns: columns[table]! };
-    const changedDays = isByDay(table) ? changes.byDay[table].changed : 'all';
-    if (patched && changedDays !== 'all') {
-      const { select } = BY_DAY[table as ByDayTable];
-      const replaced = [...changedDays, ...prints.gone[table as ByDayTable]];
+    const days = isByDay(table) ? { ...changes.byDay[table], ...BY_DAY[table] } : undefined;
+    if (patched && days !== undefined && days.changed !== 'all') {
+      const replaced = [...days.changed, ...days.gone];
       if (replaced.length > 0)
-        await c.run(sqlFile('export/snapshot-by-day-delete', { ...target, days: select(replaced) }));
-      if (changedDays.length > 0)
-        await c.run(sqlFile('export/snapshot-by-day-insert', { ...target, days: select(changedDays) }));
+        await c.run(sqlFile('export/snapshot-by-day-delete', { ...target, days: days.select(replaced) }));
+      if (days.changed.length > 0)
+        await c.run(sqlFile('export/snapshot-by-day-insert', { ...target, days: days.select(days.changed) }));
     } else {
       await c.run(sqlFile('export/snapshot-table', target));
     }
@@ -527,7 +524,7 @@ async function fingerprintByDay(
   columns: QuotedSql,
   base: PreviousExport | undefined,
   out: { rows: Record<string, number>; tables: Record<string, string> },
-): Promise<DayChanges & { days: Record<string, string>; gone: string[] }> {
+): Promise<DayChanges & { days: Record<string, string> }> {
   const { day, recorded } = BY_DAY[table];
   const days: Record<string, string> = {};
   let total = 0;
