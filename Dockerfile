@@ -21,6 +21,6 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY sql ./sql
 RUN mkdir -p /data && chown node:node /data
-EXPOSE 8080
+EXPOSE 8080 9464
 USER node
 CMD ["node", "dist/src/cli/main.js", "start", "--role", "all"]

@@ -2,7 +2,9 @@
  * push-throughput: how many pushes a second the receiver (`start --role receiver`) acknowledges, next to a no-op
  * node:http server under the same load: same load generator (autocannon), body, connections and duration, each
  * in a child process of its own, one after the other (on 2 cores, running both at once would measure contention).
- * The ratio says what parsing, authentication and the group commit to Redis cost over bare HTTP.
+ * The ratio says what parsing, authentication and the group commit to Redis cost over bare HTTP. The receiver
+ * serves its metrics (METRICS_PORT) meanwhile, and its count of accepted pushes is checked against autocannon's
+ * (equal, give or take the requests still on their way when autocannon stops).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,7 @@ import {
   type BenchResult,
 } from './lib/report.js';
 import { startService } from './lib/service.js';
+import { freePort } from '../src/dev/private-redis.js';
 
 const LOAD = { connections: 64, warmupS: 2, durationS: 10 };
 const TARGET_RATIO = 0.5;
@@ -96,21 +99,41 @@ async function measureReceiver(
   const queue = await IngestQueue.open(benchPrefix('throughput'));
   const dir = mkdtempSync(join(tmpdir(), 'sensoterra-bench-'));
   try {
-    const service = await startService({ role: 'receiver', prefix: queue.prefix, dir, profileDir: ctx.profileDir });
+    const metricsPort = await freePort();
+    const service = await startService({
+      role: 'receiver',
+      prefix: queue.prefix,
+      dir,
+      profileDir: ctx.profileDir,
+      env: { METRICS_PORT: String(metricsPort) },
+    });
     let run: Run;
+    let counted: number;
     try {
       run = await load(service.child, service.pushUrl, body, { authorization: service.secret }, ctx.systemPids);
+      counted = await acceptedPushes(`http://127.0.0.1:${metricsPort}/metrics`);
     } finally {
       await service.child.stop();
     }
     // No writer runs: every acknowledged push is still waiting in Redis, one job per group-commit batch.
     const batches = await queue.backlog();
     const pushes = run.acknowledged + run.warmupAcknowledged;
+    // autocannon stops counting at the end of each run, with up to one request per connection still on its way
+    if (counted < pushes || counted > pushes + 2 * LOAD.connections)
+      throw new Error(`the receiver's metrics count ${counted} accepted pushes, autocannon ${pushes} acknowledged`);
     return { ...run, batches, pushesPerBatch: batches > 0 ? pushes / batches : 0 };
   } finally {
     ctx.progress(`push-throughput: deleted ${await queue.removeAndClose()} keys under ${queue.prefix}`);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** sensoterra_pushes_total{status="202",reason="accepted"} as the receiver's GET /metrics says. */
+async function acceptedPushes(url: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  const line = /^sensoterra_pushes_total\{status="202",reason="accepted"\} (\d+)$/m.exec(text);
+  if (!line) throw new Error(`no count of accepted pushes in ${url}`);
+  return Number(line[1]);
 }
 
 /** A warm-up (JIT, connections, Redis), then the measured run, with the server's CPU time around it. */
@@ -191,7 +214,7 @@ function report(
       `  load: autocannon, ${LOAD.connections} connections, ${LOAD.warmupS} s warm-up + ${LOAD.durationS} s measured, one uplink of ${readingsPerBody} readings (${Buffer.byteLength(body)} bytes) per request`,
       row('no-op', noop),
       row('receiver', receiver),
-      `  receiver: ${thousands(receiver.acknowledgedPerS * readingsPerBody)} readings/s acknowledged; ${receiver.batches} group-commit batches in Redis, ${receiver.pushesPerBatch.toFixed(1)} pushes each on average`,
+      `  receiver (metrics served on METRICS_PORT, its count of accepted pushes checked against autocannon's): ${thousands(receiver.acknowledgedPerS * readingsPerBody)} readings/s acknowledged; ${receiver.batches} group-commit batches in Redis, ${receiver.pushesPerBatch.toFixed(1)} pushes each on average`,
       `  ratio receiver / no-op: ${ratio.toFixed(2)}`,
       otherLoadLine(Math.max(noop.otherCpuCores, receiver.otherCpuCores)),
       ...targetLines(targets),

@@ -59,6 +59,8 @@ export interface Config {
   readonly queuePrefix: string;
   readonly warehousePath: string;
   readonly exportDir: string;
+  /** Prometheus GET /metrics of this process, whatever its role; port 0 is off. */
+  readonly metrics: { readonly port: number; readonly host: string };
   readonly push: {
     readonly port: number;
     readonly host: string;
@@ -151,13 +153,15 @@ export function parseConfig(env: Env, scheduledJobs: Readonly<Record<string, Sch
   const p = new Parser(env);
   const api = apiConfig(p);
   const schedules = schedulesConfig(p, scheduledJobs);
+  const push = pushConfig(p);
   const config: Config = {
     api,
     redisUrl: p.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     queuePrefix: p.matching('QUEUE_PREFIX', 'sensoterra', /^[A-Za-z0-9_{}.-]+$/, 'letters, digits, _ . - { }'),
     warehousePath: resolve(p.string('WAREHOUSE_PATH', './data/warehouse.duckdb')),
     exportDir: resolve(p.string('EXPORT_DIR', './data/export')),
-    push: pushConfig(p),
+    push,
+    metrics: metricsConfig(p, push.port),
     schedules,
     reportTz: p.timeZone('REPORT_TZ', 'UTC'),
     timeZoneOverrides: p.timeZoneOverrides('TIME_ZONE_OVERRIDES'),
@@ -271,6 +275,16 @@ function schedulesConfig(p: Parser, scheduledJobs: Readonly<Record<string, Sched
     patterns[job] = p.schedule(spec.variable, spec.default, tz, spec.callsApi);
   }
   return { tz, patterns };
+}
+
+/** Never on PUSH_PORT: the README's proxy exposes that port's push path, and metrics are for the operator alone. */
+function metricsConfig(p: Parser, pushPort: number): Config['metrics'] {
+  const port = p.integer('METRICS_PORT', 0, { min: 0, max: 65_535 });
+  if (port !== 0 && port === pushPort)
+    p.problem(
+      `METRICS_PORT=${port} is PUSH_PORT too: metrics need a port of their own (a proxy exposes PUSH_PORT); choose another, or 0 for none`,
+    );
+  return { port, host: p.string('METRICS_HOST', '127.0.0.1') };
 }
 
 function pushConfig(p: Parser): Config['push'] {

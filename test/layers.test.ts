@@ -31,6 +31,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/export/'],
   ['src/warehouse/'],
   ['src/sensoterra/', 'src/simulator/', 'src/dev/'],
+  ['src/metrics/'],
   ['src/config.ts'],
   ['src/push/', 'src/readings/'],
   [

@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import { QUEUES } from '../job-runtime/queues.js';
+import { ingestLagSeconds } from '../ingest/backlog.js';
 import { readHeartbeat, type Heartbeat } from './heartbeat.js';
 import { closeRedis, producerConnection, whenReady } from '../redis.js';
 import { scheduleStates, type ScheduleState } from '../job-runtime/schedules.js';
@@ -30,7 +31,12 @@ export interface QueueStatus {
 
 export async function warehouseStatus(db: Warehouse): Promise<WarehouseStatus> {
   const { sizes, lastRuns } = await db.sizes();
-  return { path: db.path, fileBytes: fileSize(db.path) + fileSize(`${db.path}.wal`), sizes, lastRuns };
+  return { path: db.path, fileBytes: warehouseFileBytes(db.path), sizes, lastRuns };
+}
+
+/** Bytes of the warehouse file and its WAL. */
+export function warehouseFileBytes(path: string): number {
+  return fileSize(path) + fileSize(`${path}.wal`);
 }
 
 export async function queueStatus(config: Config): Promise<QueueStatus> {
@@ -49,15 +55,7 @@ export async function queueStatus(config: Config): Promise<QueueStatus> {
       const queue = new Queue(name, { connection: redis, prefix: config.queuePrefix });
       queues[name] = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
       if (name === QUEUES.jobs) schedules = await scheduleStates(queue);
-      if (name === QUEUES.ingest) {
-        // the batches the writer holds count too: while the storage fails it keeps them in hand (ingest/consumer.ts)
-        const oldest = [
-          ...(await queue.getJobs(['waiting'], 0, 0, true)),
-          ...(await queue.getJobs(['active'], 0, 500, true)),
-        ];
-        const first = Math.min(...oldest.map((job) => job.timestamp));
-        ingestLagS = oldest.length > 0 ? Math.round((Date.now() - first) / 1000) : 0;
-      }
+      if (name === QUEUES.ingest) ingestLagS = Math.round(await ingestLagSeconds(queue));
       await queue.close();
     }
     return {

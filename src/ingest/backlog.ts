@@ -12,6 +12,29 @@ async function ingestBacklog(queue: Queue): Promise<number> {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
+/**
+ * How long the oldest batch of pushes not yet landed has waited, in seconds (0 when none waits). The batches the
+ * writer holds count too: while the storage fails it keeps them in hand (ingest/consumer.ts).
+ */
+export async function ingestLagSeconds(queue: Queue): Promise<number> {
+  const oldest = [
+    ...(await queue.getJobs(['waiting'], 0, 0, true)),
+    ...(await queue.getJobs(['active'], 0, 500, true)),
+  ];
+  if (oldest.length === 0) return 0;
+  return (Date.now() - Math.min(...oldest.map((job) => job.timestamp))) / 1000;
+}
+
+/** The ingest queue at a glance: batches not yet landed, batches kept failed (for `replay`), the oldest's wait. */
+export async function ingestState(queue: Queue): Promise<{ backlog: number; failed: number; lagS: number }> {
+  const [backlog, failed, lagS] = await Promise.all([
+    ingestBacklog(queue),
+    queue.getFailedCount(),
+    ingestLagSeconds(queue),
+  ]);
+  return { backlog, failed, lagS };
+}
+
 /** Resolves once the writer has landed every batch in the queue; throws after `timeoutMs`. */
 export async function waitUntilIngested(config: Config, timeoutMs = 30_000): Promise<void> {
   const redis = producerConnection(config.redisUrl);

@@ -19,9 +19,8 @@
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { JobResult } from '../job-runtime/job.js';
 import { jobContext, type JobDeps } from '../job-runtime/runner.js';
-import { landPushes, pushBatch } from './land-pushes.js';
+import { landPushes, pushBatch, type LandedPushes } from './land-pushes.js';
 import { releaseNativeMemory } from '../native-memory.js';
 import { QUEUES } from '../job-runtime/queues.js';
 import { closeRedis, consumerConnection } from '../redis.js';
@@ -237,6 +236,7 @@ export class IngestConsumer {
     const reason = `the writer could not store this push: ${errorMessage(error)}`;
     const body = typeof b === 'string' ? b : '(no body text)';
     await this.deps.db.parkPush(receivedAt, reason, body);
+    this.deps.metrics?.writerPushes.inc({ outcome: 'parked' });
     this.deps.log.error({ err: error, jobId: job.id }, 'push parked in rejected_pushes: the writer cannot store it');
     return false;
   }
@@ -251,13 +251,26 @@ export class IngestConsumer {
     });
   }
 
-  private async write(jobs: Job[], pushes: unknown[]): Promise<JobResult> {
+  private async write(jobs: Job[], pushes: unknown[]): Promise<LandedPushes> {
     const runId = `ingest-${jobs[0]!.id}-${jobs.length}`;
     const log = this.deps.log.child({ job: 'ingest-pushes', runId });
     const ctx = jobContext(this.deps, { runId, startedAt: new Date(), trigger: 'push', log });
     const result = await landPushes({ pushes }, ctx);
     log.debug({ batches: jobs.length, pushes: pushes.length, inserted: result.inserted }, 'pushes landed');
+    this.count(result, pushes.length);
     return result;
+  }
+
+  /** What a committed transaction landed, for the metrics. */
+  private count(result: LandedPushes, pushes: number): void {
+    const { metrics } = this.deps;
+    if (metrics === undefined) return;
+    const { details } = result;
+    metrics.writerPushes.inc({ outcome: 'landed' }, pushes);
+    metrics.writerReadings.inc({ outcome: 'inserted' }, result.inserted);
+    metrics.writerReadings.inc({ outcome: 'duplicate' }, details.duplicates);
+    metrics.writerReadings.inc({ outcome: 'conflict' }, result.conflicts ?? 0);
+    metrics.writerRejected.inc(details.rejected);
   }
 }
 

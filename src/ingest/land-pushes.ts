@@ -57,7 +57,10 @@ const envelope = z.object({
 const YIELD_EVERY_MS = 20;
 
 /** Lands the pushes of one transaction (the consumer's batch of queue jobs) and counts what happened. */
-export async function landPushes({ pushes }: z.infer<typeof pushBatch>, ctx: JobContext): Promise<JobResult> {
+/** A transaction's worth of pushes landed: the counts a run records, and those the metrics take (consumer.ts). */
+export type LandedPushes = JobResult & { details: { pushes: number; duplicates: number; rejected: number } };
+
+export async function landPushes({ pushes }: z.infer<typeof pushBatch>, ctx: JobContext): Promise<LandedPushes> {
   const rows = await stageRows(ctx.runId, pushes, ctx.config.push.limits, ctx.startedAt);
   const outcome = await ctx.db.landPushBatch({
     runId: ctx.runId,

@@ -8,6 +8,7 @@ import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
 import type { JobContext, JobResult } from './job.js';
 import { JOBS } from './registry.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { redact } from '../secrets.js';
 import type { SensoterraClient } from '../sensoterra/client.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -19,6 +20,8 @@ export interface JobDeps {
   api: () => SensoterraClient;
   /** "Now" for jobs (a run's start; what counts as stale); tests set it to the simulator's clock. */
   clock?: () => Date;
+  /** Where runs, landed readings and API requests are counted (the worker's, served on METRICS_PORT). */
+  metrics?: Metrics;
 }
 
 export interface RunReport extends JobResult {
@@ -56,10 +59,13 @@ export async function runJob(name: string, payload: unknown, deps: JobDeps, opts
   await deps.db.startRun({ runId, job: name, trigger: opts.trigger, startedAt });
   const ctx = jobContext(deps, { runId, startedAt, log, ...opts });
   log.info({ trigger: opts.trigger }, 'job started');
+  const started = performance.now();
+  const seconds = (): number => (performance.now() - started) / 1000;
   try {
     const result = await job.run(parsed.data, ctx);
     await deps.db.refreshRollup();
     const report = await finish(deps.db, { runId, job: name, startedAt, status: 'succeeded', ...result });
+    deps.metrics?.jobFinished(name, 'succeeded', seconds(), new Date());
     log.info(
       {
         ms: report.durationMs,
@@ -84,6 +90,7 @@ export async function runJob(name: string, payload: unknown, deps: JobDeps, opts
       summary: '',
       error: redact(errorMessage(err)),
     }).catch((inner: unknown) => log.error({ err: inner }, 'could not record the failed run'));
+    deps.metrics?.jobFinished(name, 'failed', seconds(), new Date());
     log.error({ err }, 'job failed');
     throw err;
   } finally {

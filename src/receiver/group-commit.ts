@@ -30,6 +30,8 @@ export interface GroupCommitOptions {
   limits: PushLimits; // sent along with every job
   timeoutMs: number; // Redis must take a batch within this, or its pushes get a 503
   redisUrl: string;
+  /** Told the size of every batch Redis took, in pushes (for the metrics). */
+  onSent?: (pushes: number) => void;
 }
 
 /** Ingest jobs: retried with backoff; finished ones leave Redis at once; failed ones stay for `replay`. */
@@ -131,6 +133,7 @@ export class GroupCommit {
         timeout,
       ]);
       for (const w of batch) w.resolve();
+      this.options.onSent?.(batch.length);
     } catch (cause) {
       const err = new RedisUnavailableError(this.options.redisUrl, cause);
       for (const w of batch) w.reject(err);

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { readHeartbeat } from '../control/heartbeat.js';
 import type { Logger } from '../logger.js';
+import type { Metrics, PushOutcome } from '../metrics/metrics.js';
 import { parsePush } from '../push/format.js';
 import { PushAuth } from './auth.js';
 import { ThrottledLog, type ConnectionGuard } from './connections.js';
@@ -39,6 +40,7 @@ export class PushHandler {
     private readonly batches: GroupCommit,
     private readonly connections: ConnectionGuard,
     private readonly log: Logger,
+    private readonly metrics: Metrics,
   ) {
     this.auth = new PushAuth(config.push);
     this.refusals = new ThrottledLog(log, 'push refused: wrong credentials');
@@ -59,7 +61,15 @@ export class PushHandler {
     // (an IncomingMessage emits 'error' only to a listener: none is needed on req)
     res.on('error', ignore);
     this.connections.touch(req.socket);
-    this.handle(req, res).catch((err: unknown) => this.fault(err, res));
+    const started = performance.now();
+    this.handle(req, res).then(
+      (outcome) => {
+        if (outcome === undefined) return;
+        this.metrics.pushes.inc({ status: res.statusCode, reason: outcome });
+        this.metrics.pushDuration.observe((performance.now() - started) / 1000);
+      },
+      (err: unknown) => this.fault(err, res),
+    );
   };
 
   private fault(err: unknown, res: ServerResponse): void {
@@ -80,24 +90,39 @@ export class PushHandler {
     }
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** What became of a push (a POST to the push path), for the metrics; undefined for anything else, or no answer. */
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<PushOutcome | undefined> {
     // only a connection that has carried an authenticated push is kept alive (on one that has, Node's own
     // keep-alive headers go out: the hot path sets no header)
     const stranger = !this.connections.isTrusted(req.socket);
     if (this.stopping || stranger) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?', 1)[0];
-    if (req.method === 'GET' && path === '/healthz') return answer(res, 200, { status: 'up' });
-    if (req.method === 'GET' && path === '/readyz') return this.ready(res);
-    if (path !== this.config.push.path)
-      return answer(res, 404, { error: `no such path: pushes are POSTed to ${this.config.push.path}` });
-    if (req.method !== 'POST')
-      return answer(res, 405, { error: `method ${req.method} not allowed on ${path}: use POST` }, { allow: 'POST' });
+    if (req.method === 'GET' && path === '/healthz') {
+      answer(res, 200, { status: 'up' });
+      return undefined;
+    }
+    if (req.method === 'GET' && path === '/readyz') {
+      await this.ready(res);
+      return undefined;
+    }
+    if (path !== this.config.push.path) {
+      answer(res, 404, { error: `no such path: pushes are POSTed to ${this.config.push.path}` });
+      return undefined;
+    }
+    if (req.method !== 'POST') {
+      answer(res, 405, { error: `method ${req.method} not allowed on ${path}: use POST` }, { allow: 'POST' });
+      return undefined;
+    }
     if (!this.auth.headerMatches(req.headers[this.config.push.authHeader])) {
       this.refusals.note(req.socket.remoteAddress, { why: 'header' });
-      return answer(res, 401, { error: `missing or wrong credentials in the ${this.config.push.authHeader} header` });
+      answer(res, 401, { error: `missing or wrong credentials in the ${this.config.push.authHeader} header` });
+      return 'credentials';
     }
     const refusal = unreadable(req);
-    if (refusal) return answer(res, 415, { error: refusal });
+    if (refusal) {
+      answer(res, 415, { error: refusal });
+      return 'unreadable';
+    }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.config.push.maxBody) return this.tooLarge(res);
     let held = 0;
@@ -111,12 +136,13 @@ export class PushHandler {
       const body = await readBody(req, this.config.push.maxBody, take);
       if (body === 'too large') return this.tooLarge(res);
       if (body === 'over budget') return this.busy(res);
-      if (body === 'aborted') return;
+      if (body === 'aborted') return undefined;
       if (!this.auth.signatureMatches(body, req.headers[this.config.push.hmacHeader])) {
         this.refusals.note(req.socket.remoteAddress, { why: 'signature' });
-        return answer(res, 401, {
+        answer(res, 401, {
           error: `missing or wrong HMAC-SHA256 signature in the ${this.config.push.hmacHeader} header (64 hex digits, optionally after sha256=)`,
         });
+        return 'signature';
       }
       if (stranger) {
         this.connections.trust(req.socket);
@@ -126,35 +152,42 @@ export class PushHandler {
           res.setHeader('keep-alive', `timeout=${KEEP_ALIVE_S}`);
         }
       }
-      await this.accept(body, res);
+      return await this.accept(body, res);
     } finally {
       this.pendingBytes -= held;
     }
   }
 
-  private async accept(body: Buffer, res: ServerResponse): Promise<void> {
+  private async accept(body: Buffer, res: ServerResponse): Promise<PushOutcome> {
     const receivedAt = Date.now();
     // not UTF-8: refused, and kept as the bytes came (base64), not as text with replacement characters
     if (!isUtf8(body))
-      return this.enqueue({ r: receivedAt, b: body.toString('base64'), x: 'base64' }, res, () =>
+      return this.enqueue({ r: receivedAt, b: body.toString('base64'), x: 'base64' }, res, () => {
         answer(res, 400, {
           error: 'the body is not valid UTF-8 text',
           kept: 'verbatim (as base64), in rejected_pushes',
-        }),
-      );
+        });
+        return 'not_utf8';
+      });
     const text = body.toString('utf8');
     const parsed = parsePush(text, new Date(receivedAt), this.config.push.limits);
     // a body refused with a 400 or 413 is kept too, verbatim, in rejected_pushes: it is authentic
-    await this.enqueue({ r: receivedAt, b: text }, res, () => {
+    return this.enqueue({ r: receivedAt, b: text }, res, () => {
       const { fatal } = parsed;
-      if (fatal !== undefined)
-        return answer(res, fatal.status, {
+      if (fatal !== undefined) {
+        answer(res, fatal.status, {
           error: fatal.reason,
           ...(fatal.limit && { limit: fatal.limit }),
           kept: 'verbatim, in rejected_pushes',
         });
-      if (parsed.rejected.length === 0)
-        return answerText(res, 202, acceptedAnswer(parsed.uplinks, parsed.readings.length));
+        return 'invalid';
+      }
+      this.metrics.pushReadings.inc({ result: 'accepted' }, parsed.readings.length);
+      if (parsed.rejected.length === 0) {
+        answerText(res, 202, acceptedAnswer(parsed.uplinks, parsed.readings.length));
+        return 'accepted';
+      }
+      this.metrics.pushReadings.inc({ result: 'rejected' }, parsed.rejected.length);
       answer(res, 202, {
         status: 'accepted',
         uplinks: parsed.uplinks,
@@ -162,11 +195,12 @@ export class PushHandler {
         rejected: parsed.rejected.length,
         reasons: parsed.rejected.slice(0, REASONS_SHOWN).map((r) => r.reason),
       });
+      return 'accepted';
     });
   }
 
   /** Answers once the push is durably in Redis, or 503 if Redis does not take it. */
-  private async enqueue(push: PushEnvelope, res: ServerResponse, answerTaken: () => void): Promise<void> {
+  private async enqueue(push: PushEnvelope, res: ServerResponse, answerTaken: () => PushOutcome): Promise<PushOutcome> {
     try {
       await this.batches.add(push);
     } catch (err) {
@@ -176,26 +210,28 @@ export class PushHandler {
         cause.name === 'TimeoutError'
           ? `the push was not confirmed in the queue (Redis) in time (${cause.message}): Redis or this receiver is overloaded`
           : 'the queue (Redis) is unavailable';
-      return answer(
+      answer(
         res,
         503,
         { error: `${why}: retry later (a retry is safe, nothing is stored twice)` },
         { 'retry-after': '5' },
       );
+      return 'queue_unavailable';
     }
-    answerTaken();
+    return answerTaken();
   }
 
-  private tooLarge(res: ServerResponse): void {
+  private tooLarge(res: ServerResponse): PushOutcome {
     answer(
       res,
       413,
       { error: `body larger than PUSH_MAX_BODY=${this.config.push.maxBody} bytes`, limit: 'PUSH_MAX_BODY' },
       { connection: 'close' },
     );
+    return 'too_large';
   }
 
-  private busy(res: ServerResponse): void {
+  private busy(res: ServerResponse): PushOutcome {
     answer(
       res,
       503,
@@ -205,6 +241,7 @@ export class PushHandler {
       },
       { connection: 'close', 'retry-after': '1' },
     );
+    return 'busy';
   }
 
   /**

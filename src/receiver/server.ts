@@ -14,6 +14,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { Metrics } from '../metrics/metrics.js';
 import { QUEUES } from '../job-runtime/queues.js';
 import { closeRedis, producerConnection } from '../redis.js';
 import { SHORT_SECRET } from './auth.js';
@@ -35,7 +36,8 @@ export class PushReceiver {
     private readonly log: Logger,
   ) {}
 
-  static async start(config: Config, log: Logger): Promise<PushReceiver> {
+  /** `metrics`: the process's, served on METRICS_PORT (service.ts); a receiver of its own keeps its counts to itself. */
+  static async start(config: Config, log: Logger, metrics = new Metrics()): Promise<PushReceiver> {
     const redis = producerConnection(config.redisUrl);
     redis.on('error', () => undefined); // reconnects by itself; requests meanwhile get a 503
     const queue = new Queue(QUEUES.ingest, { connection: redis, prefix: config.queuePrefix });
@@ -47,6 +49,7 @@ export class PushReceiver {
       limits: config.push.limits,
       timeoutMs: 1_000,
       redisUrl: config.redisUrl,
+      onSent: (pushes) => metrics.pushBatchSize.observe(pushes),
     });
     const receiverLog = log.child({ component: 'receiver' });
     if (config.push.secret !== undefined && config.push.secret.length < SHORT_SECRET) {
@@ -57,7 +60,7 @@ export class PushReceiver {
     }
     warnIfFewFileDescriptors(config.push.maxConnections, receiverLog);
     const connections = new ConnectionGuard(config.push.maxConnections, receiverLog);
-    const handler = new PushHandler(config, redis, batches, connections, receiverLog);
+    const handler = new PushHandler(config, redis, batches, connections, receiverLog, metrics);
     // Node checks request timeouts every connectionsCheckingInterval (30 s by default): check often enough that
     // PUSH_TIMEOUT_MS is what a slow client gets
     const server = createServer(

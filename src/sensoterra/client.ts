@@ -6,6 +6,7 @@
 import type { Config } from '../config.js';
 import { requireApiCredentials } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { SensoterraHttp, type Credentials, type RetryPolicy } from './http.js';
 import { ManagementApi } from './management.js';
 import { pagedList, wholeList, type Element } from './paging.js';
@@ -27,6 +28,7 @@ const DEFAULT_PAGE_SIZE = 500;
 export interface ClientOptions {
   pageSize?: number;
   retry?: Partial<RetryPolicy>;
+  metrics?: Metrics;
 }
 
 export class SensoterraClient {
@@ -48,6 +50,7 @@ export class SensoterraClient {
       rateLimit: config.api.rateLimit,
       maxRetryAfterS: config.api.maxRetryAfterS,
       retry: options.retry,
+      metrics: options.metrics,
       log: log.child({ component: 'sensoterra-client' }),
     });
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;

@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import { jsonArrayBatches, MalformedJsonError } from './json-array-stream.js';
 import { RateLimiter, sleep } from './rate-limiter.js';
 import { LOGIN_ENDPOINT } from './endpoints.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { loginSchema, parseElement } from './schemas.js';
 
 export type Credentials = { email: string; password: string } | { token: string };
@@ -33,6 +34,8 @@ export interface HttpOptions {
   maxRetryAfterS: number;
   retry?: Partial<RetryPolicy>;
   log: Logger;
+  /** Where requests by status and retries are counted (the worker's, served on METRICS_PORT). */
+  metrics?: Metrics;
 }
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -178,15 +181,22 @@ export class SensoterraHttp {
     const headers: Record<string, string> = { accept: 'application/json', language: this.options.language };
     if (authenticated) headers.api_key = await this.currentKey(opts.signal);
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    return request(this.url(path, opts.query), {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      dispatcher: this.agent,
-      headersTimeout: this.options.timeoutMs,
-      bodyTimeout: this.options.timeoutMs,
-      signal: opts.signal,
-    });
+    try {
+      const res = await request(this.url(path, opts.query), {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        dispatcher: this.agent,
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+        signal: opts.signal,
+      });
+      this.options.metrics?.apiRequests.inc({ status: res.statusCode });
+      return res;
+    } catch (err) {
+      this.options.metrics?.apiRequests.inc({ status: 'error' });
+      throw err;
+    }
   }
 
   /** Returns when the request should be sent again (after a wait, a login, a backoff); throws when it should not. */
@@ -205,6 +215,7 @@ export class SensoterraHttp {
     if (status === 403 && tries.authenticated && !this.usesToken && !tries.relogged) {
       tries.relogged = true; // the key expired: one fresh login, then the same request again
       this.options.log.info({ endpoint }, 'sensoterra key expired, logging in again');
+      this.options.metrics?.apiRetries.inc({ reason: 'login' });
       this.forgetKey();
       return;
     }
@@ -230,6 +241,7 @@ export class SensoterraHttp {
       throw new ApiError(ErrorCodes.API_RATE_LIMITED, tries.endpoint, why, { status: 429, retryable: true });
     }
     this.options.log.warn({ endpoint: tries.endpoint, retryAfterS: waitS }, 'sensoterra rate limited, waiting');
+    this.options.metrics?.apiRetries.inc({ reason: 'rate_limited' });
     await sleep(waitS * 1000, tries.signal);
   }
 
@@ -248,6 +260,7 @@ export class SensoterraHttp {
     const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
     const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2); // "equal jitter"
     this.options.log.warn({ endpoint, attempt, delayMs, err }, 'sensoterra request failed, retrying');
+    this.options.metrics?.apiRetries.inc({ reason: 'backoff' });
     await sleep(delayMs, signal);
   }
 

@@ -6,6 +6,8 @@ import type { Config } from '../config.js';
 import { requireApiCredentials, requirePushSecret } from '../config.js';
 import type { SyncError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { Metrics } from '../metrics/metrics.js';
+import { MetricsServer } from '../metrics/server.js';
 import { PushReceiver } from '../receiver/server.js';
 import { checkRedisDurabilityWhenReady, type DurabilityCheck, type RedisDurability } from './redis-durability.js';
 import type { Role } from './roles.js';
@@ -19,6 +21,8 @@ export interface Service extends RunningService {
   readonly parts: readonly RunningService[];
   /** What Redis' settings risk for acknowledged pushes, once Redis has answered (undefined if it could not be read). */
   readonly redisDurability: Promise<RedisDurability | undefined>;
+  /** What this process counts; served on METRICS_PORT when that is set. */
+  readonly metrics: Metrics;
 }
 
 export interface ServiceOptions {
@@ -39,11 +43,14 @@ export async function startService(
   const parts: RunningService[] = [];
   if (role === 'worker' || role === 'all') requireApiCredentials(config);
   if (role === 'receiver' || role === 'all') requirePushSecret(config);
+  const metrics = new Metrics().includeProcess();
   try {
-    // the writer first: pushes accepted by the receiver then have somewhere to go at once
+    // the metrics first: a scraper sees the process come up; the port is checked before anything else starts
+    if (config.metrics.port !== 0) parts.push(await MetricsServer.start(config, metrics, log));
+    // the writer next: pushes accepted by the receiver then have somewhere to go at once
     if (role === 'worker' || role === 'all')
-      parts.push(await WorkerService.start(config, log, { onGiveWay: options.onWorkerGaveWay }));
-    if (role === 'receiver' || role === 'all') parts.push(await PushReceiver.start(config, log));
+      parts.push(await WorkerService.start(config, log, { onGiveWay: options.onWorkerGaveWay, metrics }));
+    if (role === 'receiver' || role === 'all') parts.push(await PushReceiver.start(config, log, metrics));
   } catch (err) {
     for (const part of [...parts].reverse()) await part.stop();
     throw err;
@@ -53,6 +60,7 @@ export async function startService(
     options.checkRedisDurability === false ? skipped : checkRedisDurabilityWhenReady(config.redisUrl, log);
   return {
     parts,
+    metrics,
     redisDurability: durability.verdict,
     async stop() {
       await durability.stop();

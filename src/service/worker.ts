@@ -17,8 +17,11 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { ANSWER_TTL_MS, answerKey, answerText, waitingKey } from '../control/channel.js';
 import { controlHandlers } from '../control/handlers.js';
+import { warehouseFileBytes } from '../control/status.js';
 import { ErrorCodes, SyncError, coerceError, isRetryable, serializeError } from '../errors.js';
 import { IngestConsumer } from '../ingest/consumer.js';
+import { ingestState } from '../ingest/backlog.js';
+import { Metrics } from '../metrics/metrics.js';
 import { runJob, type JobDeps } from '../job-runtime/runner.js';
 import type { Logger } from '../logger.js';
 import { beatOrGiveWay, claimPrefix, heartbeatOf, readHeartbeat, warehouseIdentity } from '../control/heartbeat.js';
@@ -39,6 +42,8 @@ export interface WorkerOptions {
    * and started first (control/heartbeat.ts): the worker has stopped; `start` then exits non-zero.
    */
   onGiveWay?: (err: SyncError) => void;
+  /** The process's metrics, served on METRICS_PORT (service.ts); a worker of its own keeps its counts to itself. */
+  metrics?: Metrics;
 }
 
 const OPEN_RETRY_MS = 15_000;
@@ -57,6 +62,7 @@ export class WorkerService {
     readonly deps: JobDeps,
     private readonly redis: Redis,
     private readonly jobsQueue: Queue,
+    private readonly ingestQueue: Queue,
     private readonly client: { current?: SensoterraClient },
     private readonly startedAt: number,
     private readonly onGiveWay: ((err: SyncError) => void) | undefined,
@@ -79,16 +85,20 @@ export class WorkerService {
       throw err;
     }
     const client: { current?: SensoterraClient } = {};
+    const metrics = opts.metrics ?? new Metrics();
     const deps: JobDeps = {
       db,
       config,
       log,
       clock: opts.clock,
-      api: () => (client.current ??= new SensoterraClient(config, log, opts.clientOptions)),
+      metrics,
+      api: () => (client.current ??= new SensoterraClient(config, log, { ...opts.clientOptions, metrics })),
     };
     const jobsQueue = new Queue(QUEUES.jobs, { connection: redis, prefix: config.queuePrefix });
     jobsQueue.on('error', (err) => log.warn({ err, queue: QUEUES.jobs }, 'jobs queue error: is Redis down?'));
-    const service = new WorkerService(deps, redis, jobsQueue, client, startedAt, opts.onGiveWay);
+    const ingestQueue = new Queue(QUEUES.ingest, { connection: redis, prefix: config.queuePrefix });
+    ingestQueue.on('error', () => undefined); // read only for the metrics, which leave the gauges out while Redis is down
+    const service = new WorkerService(deps, redis, jobsQueue, ingestQueue, client, startedAt, opts.onGiveWay);
     try {
       await service.run(opts);
     } catch (err) {
@@ -130,6 +140,24 @@ export class WorkerService {
     this.timers.push(setInterval(() => void this.recover(), opts.recoverIntervalMs ?? RECOVER_INTERVAL_MS));
     await this.beat();
     this.timers.push(setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS));
+    await this.watchMetrics();
+  }
+
+  /** The worker's gauges, read when scraped, and when each job last succeeded, from the warehouse. */
+  private async watchMetrics(): Promise<void> {
+    const { db, config, metrics, log } = this.deps;
+    if (metrics === undefined) return;
+    metrics.watchWorker({
+      ingest: () => ingestState(this.ingestQueue),
+      warehouseBytes: () => warehouseFileBytes(config.warehousePath),
+    });
+    if (db.health().state !== 'up') return; // a warehouse that cannot be read now: the gauges fill as jobs succeed
+    try {
+      for (const { job, finishedAt } of await db.lastSuccesses())
+        metrics.jobLastSuccess.set({ job }, finishedAt.getTime() / 1000);
+    } catch (err) {
+      log.warn({ err }, 'when jobs last succeeded could not be read: the metrics have it from their next runs');
+    }
   }
 
   get jobs(): Queue {
@@ -140,10 +168,12 @@ export class WorkerService {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       for (const timer of this.timers) clearInterval(timer);
+      this.deps.metrics?.watchWorker(undefined);
       await Promise.all([...this.workers.map((w) => w.close()), this.ingest?.stop()]);
       await Promise.all(this.connections.map((c) => closeRedis(c)));
       await this.dropHeartbeat();
       await this.jobsQueue.close();
+      await this.ingestQueue.close();
       await this.client.current?.close();
       await this.deps.db.close();
       await closeRedis(this.redis);

@@ -219,6 +219,12 @@ export class Warehouse {
     return { sizes: sizes ?? {}, lastRuns: await this.read(sqlFile('status/last-runs')) };
   }
 
+  /** When each job last succeeded. */
+  async lastSuccesses(): Promise<{ job: string; finishedAt: Date }[]> {
+    const rows = await this.read(sqlFile('status/last-successes'));
+    return rows.map((r) => ({ job: String(r.job), finishedAt: new Date(String(r.finished_at)) }));
+  }
+
   /** Writes a snapshot file and Parquet into `dir` (export.ts), reusing what `previous` holds unchanged. */
   writeExport(dir: string, codec: ParquetCompression, previous?: PreviousExport): Promise<ExportOutcome> {
     return this.ownConnection((c) => writeExport(c, dir, codec, previous));
