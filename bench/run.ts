@@ -18,13 +18,14 @@ import { pullScale } from './pull-scale.js';
 import { pushThroughput } from './push-throughput.js';
 import { rename1000 } from './rename-1000.js';
 import { sustainedLoad } from './sustained-load.js';
+import { ui } from './ui.js';
 import { warehouse10m } from './warehouse-10m.js';
 import { writerCost } from './writer-cost.js';
 import { writerScale } from './writer-scale.js';
 
 const BENCHMARKS: Benchmark[] = [pushThroughput, sustainedLoad, warehouse10m, writerCost];
 // run only when named with --only: too long for the default run (which stays under about 5 minutes)
-const ON_REQUEST: Benchmark[] = [rename1000, publish100m, writerScale, pullScale];
+const ON_REQUEST: Benchmark[] = [rename1000, publish100m, writerScale, pullScale, ui];
 // dist/bench/run.js -> <project>/bench/results: results live beside the sources, not in the build output
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 

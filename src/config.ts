@@ -61,6 +61,8 @@ export interface Config {
   readonly exportDir: string;
   /** Prometheus GET /metrics of this process, whatever its role; port 0 is off. */
   readonly metrics: { readonly port: number; readonly host: string };
+  /** The worker's read-only web page; port 0 is off; a token is required unless it listens on loopback only. */
+  readonly ui: { readonly port: number; readonly host: string; readonly token: string | undefined };
   readonly push: {
     readonly port: number;
     readonly host: string;
@@ -154,6 +156,7 @@ export function parseConfig(env: Env, scheduledJobs: Readonly<Record<string, Sch
   const api = apiConfig(p);
   const schedules = schedulesConfig(p, scheduledJobs);
   const push = pushConfig(p);
+  const metrics = metricsConfig(p, push.port);
   const config: Config = {
     api,
     redisUrl: p.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
@@ -161,7 +164,8 @@ export function parseConfig(env: Env, scheduledJobs: Readonly<Record<string, Sch
     warehousePath: resolve(p.string('WAREHOUSE_PATH', './data/warehouse.duckdb')),
     exportDir: resolve(p.string('EXPORT_DIR', './data/export')),
     push,
-    metrics: metricsConfig(p, push.port),
+    metrics,
+    ui: uiConfig(p, push.port, metrics.port),
     schedules,
     reportTz: p.timeZone('REPORT_TZ', 'UTC'),
     timeZoneOverrides: p.timeZoneOverrides('TIME_ZONE_OVERRIDES'),
@@ -199,6 +203,7 @@ export function parseConfig(env: Env, scheduledJobs: Readonly<Record<string, Sch
     api.token,
     config.push.secret,
     config.push.hmacSecret,
+    config.ui.token,
     config.exportBucket?.credentials?.secretAccessKey,
     config.exportBucket?.credentials?.sessionToken,
   ]);
@@ -287,6 +292,23 @@ function metricsConfig(p: Parser, pushPort: number): Config['metrics'] {
   return { port, host: p.string('METRICS_HOST', '127.0.0.1') };
 }
 
+/** The web page: off by default; on another address than loopback only with UI_TOKEN, which every request must carry. */
+function uiConfig(p: Parser, pushPort: number, metricsPort: number): Config['ui'] {
+  const port = p.integer('UI_PORT', 0, { min: 0, max: 65_535 });
+  const host = p.string('UI_HOST', '127.0.0.1');
+  const token = p.optional('UI_TOKEN');
+  if (port !== 0 && port === pushPort)
+    p.problem(`UI_PORT=${port} is PUSH_PORT too: the web page needs a port of its own (a proxy exposes PUSH_PORT)`);
+  if (port !== 0 && port === metricsPort) p.problem(`UI_PORT=${port} is METRICS_PORT too: give each its own port`);
+  if (token !== undefined && token.length < 16)
+    p.problem(`UI_TOKEN is ${token.length} characters long: use at least 16 random ones (openssl rand -hex 32)`);
+  if (port !== 0 && token === undefined && !LOOPBACK.includes(host))
+    p.problem(
+      `UI_HOST=${host} lets other machines reach the web page: set UI_TOKEN (openssl rand -hex 32), or UI_HOST=127.0.0.1`,
+    );
+  return { port, host, token };
+}
+
 function pushConfig(p: Parser): Config['push'] {
   const header = (name: string, fallback: string): string =>
     p.matching(name, fallback, /^[A-Za-z0-9-]+$/, 'an HTTP header name').toLowerCase();
@@ -334,13 +356,16 @@ export function requireApiCredentials(config: Config): void {
   }
 }
 
+/** Host names that only this machine reaches. */
+const LOOPBACK = ['127.0.0.1', '::1', 'localhost'];
+
 export function requirePushSecret(config: Config): void {
   if (config.push.secret === undefined && !config.push.insecure) {
     throw new ConfigError([
       'PUSH_SECRET is not set: set it to the value Sensoterra sends in the PUSH_AUTH_HEADER header, or PUSH_INSECURE=1 to accept unauthenticated pushes on localhost',
     ]);
   }
-  if (config.push.secret === undefined && !['127.0.0.1', '::1', 'localhost'].includes(config.push.host)) {
+  if (config.push.secret === undefined && !LOOPBACK.includes(config.push.host)) {
     throw new ConfigError([
       `PUSH_INSECURE=1 accepts unauthenticated pushes on localhost only, not on PUSH_HOST=${config.push.host}: set PUSH_SECRET`,
     ]);

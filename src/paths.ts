@@ -13,5 +13,5 @@ function findPackageRoot(start: string): string {
   return dir;
 }
 
-const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
 export const SQL_DIR = join(PACKAGE_ROOT, 'sql');

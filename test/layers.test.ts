@@ -20,6 +20,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LAYERS: readonly (readonly string[])[] = [
   ['src/cli/'],
   ['src/service/'],
+  ['src/ui/'],
   ['src/format/', 'src/manage/'],
   ['src/receiver/'],
   ['src/control/'],

@@ -29,6 +29,7 @@ import { HEARTBEAT_INTERVAL_MS, QUEUES, heartbeatKey } from '../job-runtime/queu
 import { closeRedis, consumerConnection, producerConnection, whenReady } from '../redis.js';
 import { checkSchedules, upsertSchedules } from '../job-runtime/schedules.js';
 import { SensoterraClient, warnIfTokenExpiring, type ClientOptions } from '../sensoterra/client.js';
+import { UiServer } from '../ui/server.js';
 import { Warehouse } from '../warehouse/warehouse.js';
 
 export interface WorkerOptions {
@@ -57,6 +58,7 @@ export class WorkerService {
   private recovering = false;
   private gaveWay: SyncError | undefined;
   private ingest: IngestConsumer | undefined;
+  private ui: UiServer | undefined;
 
   private constructor(
     readonly deps: JobDeps,
@@ -141,6 +143,12 @@ export class WorkerService {
     await this.beat();
     this.timers.push(setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS));
     await this.watchMetrics();
+    if (config.ui.port !== 0) this.ui = await UiServer.start(this.deps);
+  }
+
+  /** The web page's address, when UI_PORT serves one. */
+  get uiUrl(): string | undefined {
+    return this.ui?.url;
   }
 
   /** The worker's gauges, read when scraped, and when each job last succeeded, from the warehouse. */
@@ -169,6 +177,7 @@ export class WorkerService {
     this.stopping ??= (async () => {
       for (const timer of this.timers) clearInterval(timer);
       this.deps.metrics?.watchWorker(undefined);
+      await this.ui?.stop();
       await Promise.all([...this.workers.map((w) => w.close()), this.ingest?.stop()]);
       await Promise.all(this.connections.map((c) => closeRedis(c)));
       await this.dropHeartbeat();

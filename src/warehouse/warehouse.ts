@@ -230,9 +230,12 @@ export class Warehouse {
     return this.ownConnection((c) => writeExport(c, dir, codec, previous));
   }
 
-  /** `query`'s door (query/read-only.ts): one bounded, allowlisted SELECT. */
-  query(sql: string, limits: QueryLimits): Promise<QueryResult> {
-    return runReadOnlyQuery(() => this.watched(false, (h) => h.instance.connect()), sql, limits);
+  /**
+   * `query`'s door (query/read-only.ts): one bounded, allowlisted SELECT; the web page's own SQL comes through it
+   * too, with its values bound as `params`.
+   */
+  query(sql: string, limits: QueryLimits, params?: Record<string, DuckDBValue>): Promise<QueryResult> {
+    return runReadOnlyQuery(() => this.watched(false, (h) => h.instance.connect()), sql, limits, params);
   }
 
   /** Drops what a run staged, applied or not. */

@@ -9,7 +9,7 @@
  * reaches, is refused before it runs (a list or string larger than MAX_BUILT). Queries run one at a time, so that
  * the memory one grows is its own; ingestion goes on meanwhile.
  */
-import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import { StatementType, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { ErrorCodes, QueryRefusedError, SyncError, errorMessage } from '../../errors.js';
 import type { Row } from '../rows.js';
 import { afterLeadingComments } from './sql-text.js';
@@ -50,8 +50,9 @@ export function runReadOnlyQuery(
   connect: () => Promise<DuckDBConnection>,
   sql: string,
   limits: QueryLimits,
+  params?: Record<string, DuckDBValue>,
 ): Promise<QueryResult> {
-  const run = running.then(() => runNow(connect, sql, limits));
+  const run = running.then(() => runNow(connect, sql, limits, params));
   running = run.catch(() => undefined);
   return run;
 }
@@ -60,6 +61,7 @@ async function runNow(
   connect: () => Promise<DuckDBConnection>,
   sql: string,
   limits: QueryLimits,
+  params: Record<string, DuckDBValue> | undefined,
 ): Promise<QueryResult> {
   const connection = await connect();
   let stopped: SyncError | undefined;
@@ -93,6 +95,7 @@ async function runNow(
       }
     }, MEMORY_CHECK_MS);
     const prepared = await prepareReadOnly(connection, sql);
+    if (params !== undefined) prepared.bind(params);
     if (stopped) throw stopped;
     const reader = await prepared.runAndReadUntil(MAX_ROWS + 1);
     if (stopped) throw stopped;
