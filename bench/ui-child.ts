@@ -35,7 +35,7 @@ async function measure(dir: string): Promise<Figures> {
       timed(async () => {
         const res = await fetch(`${ui.url}${path}`);
         if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-        return res.json() as Promise<unknown>;
+        return res.json();
       });
     const figures: Figures = {
       probes: Number(built.probes),

@@ -294,6 +294,25 @@ describe.skipIf(chromiumMissing)('the web page in Chromium', () => {
     await page.close();
   });
 
+  it('chooses a range in whole days of the probe’s own time zone, whatever the browser’s', async () => {
+    const page = await browser.open(
+      `/probe?serial=${SERIAL}&from=${FROM.toISOString()}&to=${NOW.toISOString()}`,
+      'probe-form',
+    );
+    await page.fill('#range-from', '2024-07-05');
+    await page.fill('#range-to', '2024-07-06');
+    await Promise.all([page.waitForURL(/from=/), page.click('#range-form button')]);
+    await page.waitForFunction(() => (globalThis as { sensoterra?: { ready: boolean } }).sensoterra?.ready === true);
+    const url = new URL(page.url());
+    // Europe/Amsterdam is two hours ahead in July: its 5 July begins at 22:00 UTC on the 4th
+    expect(url.searchParams.get('from')).toBe('2024-07-04T22:00:00.000Z');
+    expect(url.searchParams.get('to')).toBe('2024-07-06T22:00:00.000Z');
+    const [x] = (await chartData(page))['moisture 15']!;
+    expect(Math.min(...(x as number[]))).toBeGreaterThanOrEqual(Date.parse('2024-07-04T22:00:00Z'));
+    expect(Math.max(...(x as number[]))).toBeLessThan(Date.parse('2024-07-06T22:00:00Z'));
+    await page.close();
+  });
+
   it('shows every probe of probe_health in the health table, with its battery, signal, staleness and coverage', async () => {
     const page = await browser.open('/probes', 'probes-table');
     const shown = await page.$$eval('#health tbody tr', (rows) =>

@@ -1,18 +1,13 @@
--- The web page's bands: for each depth the probe measures moisture at, the soil calibration in effect over
--- [$from, $to), piece by piece (a re-calibration starts a new piece at its time), with that soil's wilting point,
--- refill point and field capacity (soil_thresholds). Times in epoch milliseconds; ±infinity clipped to the range.
--- Params: $serial, $from, $to (TIMESTAMPTZ)
-WITH depths AS (
-  SELECT DISTINCT depth_cm FROM readings
-  WHERE serial = $serial AND ts >= $from AND ts < $to AND type = 'MOISTURE' AND depth_cm IS NOT NULL
-)
-SELECT d.depth_cm,
+-- The web page's bands: the probe's soil calibration over [$from, $to), layer by layer and version by version (a
+-- re-calibration starts a new piece at its time), with each soil's wilting point, refill point and field capacity
+-- (soil_thresholds). A layer reaches from depth_from_cm down to, not including, depth_to_cm: the page draws, for
+-- the series at each depth, the layer it falls in. Times in epoch milliseconds, ±infinity clipped to the range.
+-- Reads no readings. Params: $serial, $from, $to (TIMESTAMPTZ)
+SELECT sl.depth_from_cm, sl.depth_to_cm,
   epoch_ms(greatest(sl.valid_from, $from)) AS from_ms,
   epoch_ms(least(sl.valid_to, $to)) AS to_ms,
   sl.soil_key, t.wilting_point_pct, t.refill_pct, t.field_capacity_pct
-FROM depths d
-JOIN probe_soil_layers sl
-  ON sl.serial = $serial AND d.depth_cm >= sl.depth_from_cm AND d.depth_cm < sl.depth_to_cm
-  AND sl.valid_from < $to AND sl.valid_to > $from
+FROM probe_soil_layers sl
 LEFT JOIN soil_thresholds t ON t.soil_key = sl.soil_key
-ORDER BY d.depth_cm, from_ms
+WHERE sl.serial = $serial AND sl.valid_from < $to AND sl.valid_to > $from
+ORDER BY sl.depth_from_cm, from_ms

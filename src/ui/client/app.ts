@@ -16,8 +16,10 @@ interface Series {
   v: number[];
 }
 
+/** A soil layer of one probe version: from depth_from_cm down to (not including) depth_to_cm, over a time. */
 interface Band {
-  depth_cm: number;
+  depth_from_cm: number;
+  depth_to_cm: number;
   from_ms: number;
   to_ms: number;
   soil_key: string;
@@ -336,6 +338,69 @@ function chartOptions(
   };
 }
 
+/** How far `timeZone`'s wall clock is ahead of UTC at `at` (ms). */
+function offsetMs(at: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(at));
+  const part = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
+  return Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second')) - at;
+}
+
+/** The instant a day (YYYY-MM-DD) begins in `timeZone`. */
+function startOfDay(day: string, timeZone: string): number {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const wall = Date.UTC(y, m - 1, d);
+  let at = wall - offsetMs(wall, timeZone);
+  at = wall - offsetMs(at, timeZone); // once more, for a day whose offset changes overnight
+  return at;
+}
+
+/** The day (YYYY-MM-DD) an instant falls on in `timeZone`. */
+function dayOf(at: number, timeZone: string): string {
+  return new Date(at + offsetMs(at, timeZone)).toISOString().slice(0, 10);
+}
+
+/** From one day to another, whole days in the probe's own time zone. */
+function rangeForm(serial: string, a: ProbeAnswer, timeZone: string): HTMLFormElement {
+  const from = el('input', {
+    type: 'date',
+    id: 'range-from',
+    value: dayOf(Date.parse(a.from), timeZone),
+    required: '',
+  });
+  const to = el('input', { type: 'date', id: 'range-to', value: dayOf(Date.parse(a.to) - 1, timeZone), required: '' });
+  const form = el(
+    'form',
+    { id: 'range-form' },
+    'from ',
+    from,
+    ' to ',
+    to,
+    ` (days in ${timeZone}) `,
+    el('button', { type: 'submit' }, 'Show'),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const [y, m, d] = to.value.split('-').map(Number) as [number, number, number];
+    const next = new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10); // the day after the last one
+    const p = new URLSearchParams({
+      serial,
+      from: new Date(startOfDay(from.value, timeZone)).toISOString(),
+      to: new Date(startOfDay(next, timeZone)).toISOString(),
+    });
+    location.assign(`/probe?${p.toString()}`);
+  });
+  return form;
+}
+
 async function probePage(): Promise<void> {
   const query = new URLSearchParams(location.search);
   const serial = query.get('serial') ?? '';
@@ -362,7 +427,18 @@ async function probePage(): Promise<void> {
       `${when(Date.parse(a.from), zone)} to ${when(Date.parse(a.to), zone)}. Times in ${zone}, the probe’s local time. `,
       `${String(a.probe.customer_name ?? '')} ${String(a.probe.location_name ?? '')}`,
     ),
-    el('p', {}, 'Show the last ', range(7), ', ', range(30), ', ', range(365), ' up to the end of this range.'),
+    el(
+      'p',
+      {},
+      'Show the last ',
+      range(7),
+      ', ',
+      range(30),
+      ', ',
+      range(365),
+      ' up to the end of this range, or ',
+      rangeForm(serial, a, zone),
+    ),
     el(
       'p',
       { class: 'legend-bands' },
@@ -381,7 +457,8 @@ async function probePage(): Promise<void> {
     charts.append(box);
     const unit = s.unit ?? '';
     if (s.type === 'MOISTURE') {
-      const bands = a.bands.filter((b) => b.depth_cm === s.depth_cm);
+      const depth = s.depth_cm ?? Number.NaN;
+      const bands = a.bands.filter((b) => depth >= b.depth_from_cm && depth < b.depth_to_cm);
       const lines = THRESHOLDS.map((t) => thresholdAt(x, bands, t.key));
       const opts = chartOptions(
         `Moisture at ${s.depth_cm ?? '?'} cm`,
