@@ -5,8 +5,9 @@
  * exposition format.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/dev/private-redis.js';
+import { freePort, PrivateRedis } from '../src/dev/private-redis.js';
 import { createLogger } from '../src/logger.js';
 import { PushReceiver } from '../src/receiver/server.js';
 import { runJob } from '../src/job-runtime/runner.js';
@@ -156,16 +157,16 @@ describe('GET /metrics after a known push load and known syncs', () => {
     const exported = Date.now() / 1000;
 
     const m = await scrape();
-    expect(valueOf(m, 'sensoterra_job_runs_total', { job: 'sync-probes', outcome: 'succeeded' })).toBe(1);
-    expect(valueOf(m, 'sensoterra_job_runs_total', { job: 'sync-probes', outcome: 'failed' })).toBeUndefined();
-    expect(valueOf(m, 'sensoterra_job_runs_total', { job: 'sync-locations', outcome: 'failed' })).toBe(1);
-    expect(valueOf(m, 'sensoterra_job_runs_total', { job: 'export', outcome: 'succeeded' })).toBe(1);
-    expect(valueOf(m, 'sensoterra_job_run_duration_seconds_count', { job: 'sync-probes' })).toBe(1);
-    expect(valueOf(m, 'sensoterra_job_run_duration_seconds_count', { job: 'sync-locations' })).toBe(1);
-    const probesDone = valueOf(m, 'sensoterra_job_last_success_timestamp_seconds', { job: 'sync-probes' })!;
+    expect(valueOf(m, 'sensoterra_job_runs_total', { job_name: 'sync-probes', outcome: 'succeeded' })).toBe(1);
+    expect(valueOf(m, 'sensoterra_job_runs_total', { job_name: 'sync-probes', outcome: 'failed' })).toBe(0);
+    expect(valueOf(m, 'sensoterra_job_runs_total', { job_name: 'sync-locations', outcome: 'failed' })).toBe(1);
+    expect(valueOf(m, 'sensoterra_job_runs_total', { job_name: 'export', outcome: 'succeeded' })).toBe(1);
+    expect(valueOf(m, 'sensoterra_job_run_duration_seconds_count', { job_name: 'sync-probes' })).toBe(1);
+    expect(valueOf(m, 'sensoterra_job_run_duration_seconds_count', { job_name: 'sync-locations' })).toBe(1);
+    const probesDone = valueOf(m, 'sensoterra_job_last_success_timestamp_seconds', { job_name: 'sync-probes' })!;
     expect(probesDone).toBeGreaterThanOrEqual(before);
     expect(probesDone).toBeLessThanOrEqual(after);
-    expect(valueOf(m, 'sensoterra_job_last_success_timestamp_seconds', { job: 'sync-locations' })).toBeUndefined();
+    expect(valueOf(m, 'sensoterra_job_last_success_timestamp_seconds', { job_name: 'sync-locations' })).toBeUndefined();
     const age = valueOf(m, 'sensoterra_export_age_seconds')!;
     expect(age).toBeGreaterThanOrEqual(0);
     expect(age).toBeLessThanOrEqual(Date.now() / 1000 - after);
@@ -179,6 +180,20 @@ describe('GET /metrics after a known push load and known syncs', () => {
       expect(valueOf(m, 'sensoterra_api_requests_total', { status: String(status) })).toBe(n);
     expect(valueOf(m, 'sensoterra_api_retries_total', { reason: 'backoff' })).toBe(1);
     expect(valueOf(m, 'sensoterra_api_requests_total', { status: 'error' })).toBeUndefined();
+  });
+
+  it('has every known label value from the start, at 0, so that a first failure is an increase', async () => {
+    const m = await scrape();
+    // never answered in this file, yet there
+    expect(valueOf(m, 'sensoterra_pushes_total', { status: '503', reason: 'queue_unavailable' })).toBe(0);
+    expect(valueOf(m, 'sensoterra_pushes_total', { status: '500', reason: 'fault' })).toBe(0);
+    expect(valueOf(m, 'sensoterra_job_runs_total', { job_name: 'reconcile', outcome: 'failed' })).toBe(0);
+    expect(valueOf(m, 'sensoterra_job_run_duration_seconds_count', { job_name: 'backfill' })).toBe(0);
+    expect(valueOf(m, 'sensoterra_writer_pushes_total', { outcome: 'parked' })).toBe(0);
+    expect(valueOf(m, 'sensoterra_api_retries_total', { reason: 'rate_limited' })).toBe(0);
+    // no label named job: Prometheus keeps it for its scrape job
+    for (const family of m.values())
+      for (const sample of family.samples) expect(sample.labels).not.toHaveProperty('job');
   });
 
   it('uses the promised names, each with its type and help, in the exposition format', async () => {
@@ -244,10 +259,66 @@ describe('the metrics port', () => {
       expect(valueOf(m, 'sensoterra_pushes_total', { status: '401', reason: 'credentials' })).toBe(1);
       expect(m.has('sensoterra_ingest_backlog_batches')).toBe(false);
       expect(m.has('sensoterra_warehouse_size_bytes')).toBe(false);
+      expect(m.has('sensoterra_writer_rejected_total')).toBe(false);
+      expect(m.has('sensoterra_job_runs_total')).toBe(false);
     } finally {
       await receiver.stop();
       await deleteKeys(alone.prefix);
       alone.cleanup();
+    }
+  });
+
+  it('answers a scrape within seconds while Redis hangs, leaving out only what Redis would have said', async () => {
+    const redis = await PrivateRedis.start({});
+    const port = await freePort();
+    const hung = testPlace({ ...NO_SCHEDULES, ...apiEnv(sim), REDIS_URL: redis.url, METRICS_PORT: String(port) });
+    const worker = await startService(hung.config, createLogger('silent'), 'worker', { checkRedisDurability: false });
+    try {
+      const before = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+      expect(valueOf(before, 'sensoterra_ingest_backlog_batches')).toBe(0);
+      process.kill(redis.pid!, 'SIGSTOP'); // there, but answering nothing
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(20_000) });
+        const m = parseExposition(await res.text());
+        expect(m.get('sensoterra_ingest_backlog_batches')?.samples).toEqual([]);
+        expect(m.get('sensoterra_ingest_lag_seconds')?.samples).toEqual([]);
+        expect(valueOf(m, 'sensoterra_warehouse_size_bytes')).toBeGreaterThan(0);
+      } finally {
+        process.kill(redis.pid!, 'SIGCONT');
+      }
+    } finally {
+      await worker.stop();
+      await redis.destroy();
+      hung.cleanup();
+    }
+  });
+
+  it('keeps at most a few connections open: a crowd of idle ones is turned away, not kept', async () => {
+    const { port } = new URL(metricsUrl);
+    const sockets = await Promise.all(
+      Array.from(
+        { length: 100 },
+        () =>
+          new Promise<Socket>((resolve) => {
+            const socket = connect(Number(port), '127.0.0.1', () => resolve(socket));
+            socket.on('error', () => undefined);
+          }),
+      ),
+    );
+    try {
+      const closed = await Promise.all(
+        sockets.map(
+          (s) =>
+            new Promise<boolean>((resolve) => {
+              if (s.destroyed || s.readableEnded) return resolve(true);
+              s.once('close', () => resolve(true));
+              setTimeout(() => resolve(false), 2_000).unref();
+            }),
+        ),
+      );
+      expect(closed.filter(Boolean).length).toBeGreaterThanOrEqual(100 - 32);
+    } finally {
+      for (const s of sockets) s.destroy();
     }
   });
 

@@ -1,8 +1,10 @@
 /**
- * What the process counts for Prometheus (GET /metrics on METRICS_PORT, server.ts). Every role keeps one Metrics:
- * the receiver counts pushes, the worker its writer, jobs and API requests, and the worker's gauges (backlog, lag,
- * warehouse size, export age) are read when scraped. The names below are a promise, like table names: the
- * README lists them, its alert rules and the Grafana dashboard use them, and a test checks them.
+ * What the process counts for Prometheus (GET /metrics on METRICS_PORT, server.ts). Every process keeps one
+ * Metrics, and serves the groups of its roles: the receiver's (pushes), the worker's (its writer, jobs, API
+ * requests, and the gauges read when scraped: backlog, lag, warehouse size, export age). Each label value known
+ * in advance is there from the start at 0, so that `increase()` sees the first failure after a restart. The label
+ * that names a job is `job_name`: Prometheus keeps `job` for the scrape job. The names are a promise, like table
+ * names: the README lists them, its alert rules and the Grafana dashboard use them, and a test checks them.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -16,7 +18,30 @@ export type PushOutcome =
   | 'unreadable' // 415: content type, charset or encoding
   | 'too_large' // 413: over PUSH_MAX_BODY
   | 'busy' // 503: over PUSH_MAX_PENDING_BYTES
-  | 'queue_unavailable'; // 503: Redis did not take it
+  | 'queue_unavailable' // 503: Redis did not take it
+  | 'malformed' // 400 or 431: not an HTTP request Node's parser reads (receiver/http.ts)
+  | 'timeout' // 408: the request did not arrive whole within PUSH_TIMEOUT_MS
+  | 'expectation' // 417: an Expect header other than 100-continue
+  | 'fault'; // 500: a fault of ours
+
+/** Every answer the receiver gives a push, by status: each starts at 0. */
+const PUSH_ANSWERS: readonly [number, PushOutcome][] = [
+  [202, 'accepted'],
+  [400, 'invalid'],
+  [413, 'invalid'],
+  [400, 'not_utf8'],
+  [401, 'credentials'],
+  [401, 'signature'],
+  [413, 'too_large'],
+  [415, 'unreadable'],
+  [503, 'busy'],
+  [503, 'queue_unavailable'],
+  [400, 'malformed'],
+  [431, 'malformed'],
+  [408, 'timeout'],
+  [417, 'expectation'],
+  [500, 'fault'],
+];
 
 /** What the worker's gauges are read from when scraped (set by the worker once it runs). */
 export interface WorkerGauges {
@@ -31,77 +56,155 @@ const RUN_SECONDS = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
 
 export class Metrics {
   readonly registry = new Registry();
+  /** What each role serves (registered by serveReceiver / serveWorker). */
+  private readonly receiverGroup: Metric[] = [];
+  private readonly workerGroup: Metric[] = [];
 
   // the receiver
-  readonly pushes = this.counter('sensoterra_pushes_total', 'Pushes answered, by HTTP status and reason', [
-    'status',
-    'reason',
-  ]);
-  readonly pushReadings = this.counter(
-    'sensoterra_push_readings_total',
-    'Readings in accepted pushes: accepted, or rejected one by one (kept with the reason)',
-    ['result'],
+  readonly pushes = this.metric(
+    this.receiverGroup,
+    new Counter({
+      registers: [], // registered when the process serves this role (serveReceiver, serveWorker)
+      name: 'sensoterra_pushes_total',
+      help: 'Pushes answered (requests to the push path), by HTTP status and reason',
+      labelNames: ['status', 'reason'] as const,
+    }),
   );
-  readonly pushDuration = new Histogram({
-    name: 'sensoterra_push_request_duration_seconds',
-    help: 'Time from a push request to its answer (202 only once it is in Redis)',
-    buckets: SECONDS,
-    registers: [this.registry],
-  });
-  readonly pushBatchSize = new Histogram({
-    name: 'sensoterra_push_batch_pushes',
-    help: 'Pushes per group-commit batch handed to Redis in one round trip',
-    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
-    registers: [this.registry],
-  });
+  readonly pushReadings = this.metric(
+    this.receiverGroup,
+    new Counter({
+      registers: [],
+      name: 'sensoterra_push_readings_total',
+      help: 'Readings in accepted pushes: accepted, or rejected (a reading, or an uplink whose readings cannot be used, each kept with the reason)',
+      labelNames: ['result'] as const,
+    }),
+  );
+  readonly pushDuration = this.metric(
+    this.receiverGroup,
+    new Histogram({
+      registers: [],
+      name: 'sensoterra_push_request_duration_seconds',
+      help: 'Time from a push request to its answer (202 only once it is in Redis)',
+      buckets: SECONDS,
+    }),
+  );
+  readonly pushBatchSize = this.metric(
+    this.receiverGroup,
+    new Histogram({
+      registers: [],
+      name: 'sensoterra_push_batch_pushes',
+      help: 'Pushes per group-commit batch handed to Redis in one round trip',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+    }),
+  );
 
   // the worker: its writer of pushed readings, its jobs, the Sensoterra API
-  readonly writerReadings = this.counter(
-    'sensoterra_writer_readings_total',
-    'Pushed readings the writer has landed, by outcome: inserted, duplicate (already stored), conflict (another value stored)',
-    ['outcome'],
+  readonly writerReadings = this.metric(
+    this.workerGroup,
+    new Counter({
+      registers: [],
+      name: 'sensoterra_writer_readings_total',
+      help: 'Pushed readings the writer has landed, by outcome: inserted, duplicate (already stored), conflict (another value stored)',
+      labelNames: ['outcome'] as const,
+    }),
   );
-  readonly writerRejected = new Counter({
-    name: 'sensoterra_writer_rejected_total',
-    help: 'Rows the writer added to rejected_pushes: pushes it could not read, and readings rejected one by one (each distinct reason and body once)',
-    registers: [this.registry],
-  });
-  readonly writerPushes = this.counter(
-    'sensoterra_writer_pushes_total',
-    'Pushes the writer has taken from the queue: landed, or parked in rejected_pushes because they could not be stored',
-    ['outcome'],
+  readonly writerPushes = this.metric(
+    this.workerGroup,
+    new Counter({
+      registers: [],
+      name: 'sensoterra_writer_pushes_total',
+      help: 'Pushes the writer has taken from the queue: landed, or parked in rejected_pushes because they could not be stored',
+      labelNames: ['outcome'] as const,
+    }),
   );
-  readonly jobRuns = this.counter('sensoterra_job_runs_total', 'Job runs (syncs, export, reconcile, ...) by outcome', [
-    'job',
-    'outcome',
-  ]);
-  readonly jobDuration = new Histogram({
-    name: 'sensoterra_job_run_duration_seconds',
-    help: 'How long job runs took, by job (failed runs included)',
-    labelNames: ['job'],
-    buckets: RUN_SECONDS,
-    registers: [this.registry],
-  });
-  readonly jobLastSuccess = new Gauge({
-    name: 'sensoterra_job_last_success_timestamp_seconds',
-    help: 'When each job last succeeded (Unix time), from the warehouse at start and from each run since',
-    labelNames: ['job'],
-    registers: [this.registry],
-  });
-  readonly apiRequests = this.counter(
-    'sensoterra_api_requests_total',
-    'Requests to the Sensoterra API, by HTTP status ("error" when no answer came)',
-    ['status'],
+  readonly writerRejected = this.metric(
+    this.workerGroup,
+    new Counter({
+      registers: [],
+      name: 'sensoterra_writer_rejected_total',
+      help: 'Rows the writer added to rejected_pushes: pushes it could not read, and parts rejected one by one (each distinct reason and body once)',
+    }),
   );
-  readonly apiRetries = this.counter(
-    'sensoterra_api_retries_total',
-    'Sensoterra API requests sent again: after a failure (backoff), a 429 (rate_limited), an expired key (login)',
-    ['reason'],
+  readonly jobRuns = this.metric(
+    this.workerGroup,
+    new Counter({
+      registers: [],
+      name: 'sensoterra_job_runs_total',
+      help: 'Job runs (syncs, export, reconcile, ...) by job_name and outcome',
+      labelNames: ['job_name', 'outcome'] as const,
+    }),
+  );
+  readonly jobDuration = this.metric(
+    this.workerGroup,
+    new Histogram({
+      registers: [],
+      name: 'sensoterra_job_run_duration_seconds',
+      help: 'How long job runs took, by job_name (failed runs included)',
+      labelNames: ['job_name'] as const,
+      buckets: RUN_SECONDS,
+    }),
+  );
+  readonly jobLastSuccess = this.metric(
+    this.workerGroup,
+    new Gauge({
+      registers: [],
+      name: 'sensoterra_job_last_success_timestamp_seconds',
+      help: 'When each job last succeeded (Unix time), from the warehouse at start and from each run since',
+      labelNames: ['job_name'] as const,
+    }),
+  );
+  readonly apiRequests = this.metric(
+    this.workerGroup,
+    new Counter({
+      registers: [],
+      name: 'sensoterra_api_requests_total',
+      help: 'Requests to the Sensoterra API, by HTTP status ("error" when no answer came)',
+      labelNames: ['status'] as const,
+    }),
+  );
+  readonly apiRetries = this.metric(
+    this.workerGroup,
+    new Counter({
+      registers: [],
+      name: 'sensoterra_api_retries_total',
+      help: 'Sensoterra API requests sent again: after a failure (backoff), a 429 (rate_limited), an expired key (login)',
+      labelNames: ['reason'] as const,
+    }),
   );
 
-  /** Node's own: CPU, resident memory, heap, event-loop delay, open handles (process_* and nodejs_*). */
+  /** The receiver's metrics, served from this process: every push answer from 0. */
+  serveReceiver(): this {
+    for (const [status, reason] of PUSH_ANSWERS) this.pushes.inc({ status, reason }, 0);
+    for (const result of ['accepted', 'rejected']) this.pushReadings.inc({ result }, 0);
+    return this.serve(this.receiverGroup);
+  }
+
+  /** The worker's metrics, served from this process: each job's runs and each outcome from 0. */
+  serveWorker(jobs: readonly string[]): this {
+    for (const outcome of ['inserted', 'duplicate', 'conflict']) this.writerReadings.inc({ outcome }, 0);
+    for (const outcome of ['landed', 'parked']) this.writerPushes.inc({ outcome }, 0);
+    for (const reason of ['backoff', 'rate_limited', 'login']) this.apiRetries.inc({ reason }, 0);
+    for (const job_name of jobs) {
+      for (const outcome of ['succeeded', 'failed']) this.jobRuns.inc({ job_name, outcome }, 0);
+      this.jobDuration.zero({ job_name });
+    }
+    return this.serve(this.workerGroup);
+  }
+
+  private serve(group: Metric[]): this {
+    for (const metric of group)
+      if (this.registry.getSingleMetric(metric.name) === undefined) this.registry.registerMetric(metric.metric);
+    return this;
+  }
+
+  /**
+   * Node's own: CPU, resident memory, heap, event-loop delay (process_* and nodejs_*), without prom-client's three
+   * gauges named like counters (nodejs_active_handles_total, ...), which Prometheus' own lint refuses.
+   */
   includeProcess(): this {
     collectDefaultMetrics({ register: this.registry });
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+      this.registry.removeSingleMetric(name);
     return this;
   }
 
@@ -123,8 +226,9 @@ export class Metrics {
     type IngestState = Awaited<ReturnType<WorkerGauges['ingest']>>;
     let ingest: Promise<IngestState | undefined> | undefined;
     // one Redis read per scrape for the three ingest gauges; none while the worker is stopped; left out on failure
+    // a Redis that hangs (not down: no answer at all) leaves them out after INGEST_READ_MS, not the whole scrape
     const readIngest = (): Promise<IngestState | undefined> =>
-      (ingest ??= (this.worker?.ingest() ?? Promise.resolve(undefined))
+      (ingest ??= withTimeout(this.worker?.ingest() ?? Promise.resolve(undefined), INGEST_READ_MS)
         .catch(() => undefined)
         .finally(() => setImmediate(() => (ingest = undefined))));
     const gauge = (name: string, help: string, read: () => Promise<number | undefined>): void =>
@@ -151,7 +255,7 @@ export class Metrics {
       'sensoterra_export_age_seconds',
       'Seconds since the export was last published (left out until it has been)',
       async () => {
-        const at = (await this.jobLastSuccess.get()).values.find((v) => v.labels.job === 'export')?.value;
+        const at = (await this.jobLastSuccess.get()).values.find((v) => v.labels.job_name === 'export')?.value;
         return at === undefined ? undefined : Date.now() / 1000 - at;
       },
     );
@@ -159,9 +263,9 @@ export class Metrics {
 
   /** A finished run of a job. */
   jobFinished(job: string, outcome: 'succeeded' | 'failed', seconds: number, finishedAt: Date): void {
-    this.jobRuns.inc({ job, outcome });
-    this.jobDuration.observe({ job }, seconds);
-    if (outcome === 'succeeded') this.jobLastSuccess.set({ job }, finishedAt.getTime() / 1000);
+    this.jobRuns.inc({ job_name: job, outcome });
+    this.jobDuration.observe({ job_name: job }, seconds);
+    if (outcome === 'succeeded') this.jobLastSuccess.set({ job_name: job }, finishedAt.getTime() / 1000);
   }
 
   /** The exposition text, and its content type, for GET /metrics. */
@@ -169,9 +273,27 @@ export class Metrics {
     return { text: await this.registry.metrics(), contentType: this.registry.contentType };
   }
 
-  private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  /** A metric of a role's group: made unregistered, registered when the process serves that role. */
+  private metric<M extends Counter<string> | Gauge<string> | Histogram<string>>(group: Metric[], metric: M): M {
+    group.push({ name: (metric as unknown as { name: string }).name, metric });
+    return metric;
   }
+}
+
+interface Metric {
+  name: string;
+  metric: Counter<string> | Gauge<string> | Histogram<string>;
+}
+
+/** How long a scrape waits for Redis' answer about the ingest queue. */
+const INGEST_READ_MS = 1_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /**

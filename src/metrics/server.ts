@@ -9,6 +9,9 @@ import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from './metrics.js';
 
+/** Connections open at once; more are closed as they arrive. */
+const MAX_CONNECTIONS = 32;
+
 export class MetricsServer {
   private constructor(private readonly server: Server) {}
 
@@ -21,8 +24,11 @@ export class MetricsServer {
         else res.destroy();
       });
     });
+    // a scraper or two, not a crowd: idle or slow connections past these never hold the process' file descriptors
+    server.maxConnections = MAX_CONNECTIONS;
     server.requestTimeout = 10_000;
-    server.headersTimeout = 10_000;
+    server.headersTimeout = 5_000;
+    server.keepAliveTimeout = 5_000;
     const { port, host } = config.metrics;
     try {
       await new Promise<void>((resolve, reject) => {

@@ -74,6 +74,7 @@ export class PushHandler {
 
   private fault(err: unknown, res: ServerResponse): void {
     const requestId = randomUUID();
+    this.metrics.pushes.inc({ status: 500, reason: 'fault' });
     try {
       this.log.error({ err, requestId }, "push request failed: a fault of ours, not the pusher's");
       answer(

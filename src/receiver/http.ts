@@ -48,12 +48,17 @@ export function answerText(
 }
 
 /** For the server's 'clientError' event: what Node could not even read as a request still gets a JSON answer. */
-export function answerClientError(err: Error & { code?: string }, socket: Duplex, timeoutMs: number): void {
+/** Answers what Node's parser refused; returns the status, or undefined when the client was gone. */
+export function answerClientError(
+  err: Error & { code?: string },
+  socket: Duplex,
+  timeoutMs: number,
+): 400 | 408 | 431 | undefined {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
-    return;
+    return undefined;
   }
-  const [status, error] =
+  const [status, error]: [400 | 408 | 431, string] =
     err.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'request headers too large']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
@@ -63,6 +68,7 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
   );
+  return status;
 }
 
 /** For the server's 'checkExpectation' event: an Expect header other than 100-continue. */

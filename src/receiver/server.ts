@@ -38,6 +38,7 @@ export class PushReceiver {
 
   /** `metrics`: the process's, served on METRICS_PORT (service.ts); a receiver of its own keeps its counts to itself. */
   static async start(config: Config, log: Logger, metrics = new Metrics()): Promise<PushReceiver> {
+    metrics.serveReceiver();
     const redis = producerConnection(config.redisUrl);
     redis.on('error', () => undefined); // reconnects by itself; requests meanwhile get a 503
     const queue = new Queue(QUEUES.ingest, { connection: redis, prefix: config.queuePrefix });
@@ -68,10 +69,14 @@ export class PushReceiver {
       handler.listener,
     );
     server.on('connection', connections.accept);
-    server.on('clientError', (err: Error & { code?: string }, socket) =>
-      answerClientError(err, socket, config.push.timeoutMs),
-    );
-    server.on('checkExpectation', answerExpectation);
+    server.on('clientError', (err: Error & { code?: string }, socket) => {
+      const status = answerClientError(err, socket, config.push.timeoutMs);
+      if (status !== undefined) metrics.pushes.inc({ status, reason: status === 408 ? 'timeout' : 'malformed' });
+    });
+    server.on('checkExpectation', (req, res) => {
+      answerExpectation(req, res);
+      metrics.pushes.inc({ status: 417, reason: 'expectation' });
+    });
     server.requestTimeout = config.push.timeoutMs; // a body that takes longer to arrive is cut off (408)
     server.headersTimeout = Math.min(config.push.timeoutMs, 60_000); // also closes a connection that sends nothing
     server.keepAliveTimeout = KEEP_ALIVE_S * 1000; // for the pusher's connections: longer than common load balancers' idle timeout

@@ -22,6 +22,7 @@ import { ErrorCodes, SyncError, coerceError, isRetryable, serializeError } from 
 import { IngestConsumer } from '../ingest/consumer.js';
 import { ingestState } from '../ingest/backlog.js';
 import { Metrics } from '../metrics/metrics.js';
+import { JOBS } from '../job-runtime/registry.js';
 import { runJob, type JobDeps } from '../job-runtime/runner.js';
 import type { Logger } from '../logger.js';
 import { beatOrGiveWay, claimPrefix, heartbeatOf, readHeartbeat, warehouseIdentity } from '../control/heartbeat.js';
@@ -155,14 +156,16 @@ export class WorkerService {
   private async watchMetrics(): Promise<void> {
     const { db, config, metrics, log } = this.deps;
     if (metrics === undefined) return;
+    metrics.serveWorker(Object.keys(JOBS));
     metrics.watchWorker({
       ingest: () => ingestState(this.ingestQueue),
       warehouseBytes: () => warehouseFileBytes(config.warehousePath),
     });
     if (db.health().state !== 'up') return; // a warehouse that cannot be read now: the gauges fill as jobs succeed
     try {
+      // the jobs that run through the runner (ingest-pushes records its batches in sync_runs too, but is no job)
       for (const { job, finishedAt } of await db.lastSuccesses())
-        metrics.jobLastSuccess.set({ job }, finishedAt.getTime() / 1000);
+        if (job in JOBS) metrics.jobLastSuccess.set({ job_name: job }, finishedAt.getTime() / 1000);
     } catch (err) {
       log.warn({ err }, 'when jobs last succeeded could not be read: the metrics have it from their next runs');
     }

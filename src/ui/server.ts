@@ -20,6 +20,7 @@ import { MAX_RANGE_DAYS, UiData, type ProbeRange } from './data.js';
 import { FAVICON, STYLES, page, type PageName } from './pages.js';
 
 const COOKIE = 'sensoterra_ui';
+const MAX_CONNECTIONS = 64;
 const SERIAL = /^[A-Za-z0-9_-]{1,64}$/;
 const SECURITY_HEADERS = {
   'content-security-policy':
@@ -65,6 +66,7 @@ export class UiServer {
     const server = createServer();
     const ui = new UiServer(server, config, deps.db, log);
     server.on('request', ui.listener);
+    server.maxConnections = MAX_CONNECTIONS; // a few people's browsers, not a crowd: more are closed as they arrive
     server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;
     const { port, host } = config.ui;
