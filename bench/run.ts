@@ -4,7 +4,8 @@
  * bench/results/latest.json. A benchmark measures and says PASS or MISS against its target; it never fails a build.
  * Benchmarks in ON_REQUEST run only when named with --only (rename-1000: a 10-million-reading build and two syncs;
  * publish-100m: a 100-million-reading build and two publishes; writer-scale: builds of 0, 10 and 100 million
- * readings and the writer into each; pull-scale: sync-probes of up to 100,000 simulated probes at the rate limit).
+ * readings and the writer into each; pull-scale: sync-probes of up to 100,000 simulated probes at the rate limit;
+ * ui: the web page over a 43.8-million-reading build).
  */
 import { setMaxListeners } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
