@@ -42,6 +42,7 @@ const LAYERS: readonly (readonly string[])[] = [
     'src/time.ts',
     'src/paths.ts',
     'src/redis.ts',
+    'src/http-server.ts',
     'src/native-memory.ts',
     'src/job-runtime/queues.ts',
     'src/job-runtime/schedule-check.ts',

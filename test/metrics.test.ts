@@ -46,16 +46,6 @@ const PROMISED = {
 /** Node's own, which dashboards use beside ours. */
 const PROCESS = ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds'];
 
-/** Every schedule off: only what the test does happens. */
-const NO_SCHEDULES = {
-  SCHEDULE_PARAMETERS: 'off',
-  SCHEDULE_LOCATIONS: 'off',
-  SCHEDULE_PROBES: 'off',
-  SCHEDULE_CUSTOMERS: 'off',
-  SCHEDULE_RECONCILE: 'off',
-  SCHEDULE_EXPORT: 'off',
-};
-
 let sim: Simulator;
 let place: TestPlace;
 let service: Service;
@@ -67,7 +57,6 @@ beforeAll(async () => {
   const port = await freePort();
   place = testPlace(
     apiEnv(sim, {
-      ...NO_SCHEDULES,
       PUSH_PORT: '0',
       PUSH_SECRET,
       METRICS_PORT: String(port),
@@ -271,7 +260,7 @@ describe('the metrics port', () => {
   it('answers a scrape within seconds while Redis hangs, leaving out only what Redis would have said', async () => {
     const redis = await PrivateRedis.start({});
     const port = await freePort();
-    const hung = testPlace({ ...NO_SCHEDULES, ...apiEnv(sim), REDIS_URL: redis.url, METRICS_PORT: String(port) });
+    const hung = testPlace({ ...apiEnv(sim), REDIS_URL: redis.url, METRICS_PORT: String(port) });
     const worker = await startService(hung.config, createLogger('silent'), 'worker', { checkRedisDurability: false });
     try {
       const before = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());

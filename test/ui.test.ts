@@ -27,20 +27,12 @@ const FROM = new Date(NOW.getTime() - 4 * 24 * HOUR);
 const RECALIBRATED = new Date(NOW.getTime() - 2 * 24 * HOUR);
 /** Hours without an uplink from the probe: the chart's line must break there. */
 const GAP = { from: new Date(NOW.getTime() - 30 * HOUR), to: new Date(NOW.getTime() - 24 * HOUR) };
-const NO_SCHEDULES = {
-  SCHEDULE_PARAMETERS: 'off',
-  SCHEDULE_LOCATIONS: 'off',
-  SCHEDULE_PROBES: 'off',
-  SCHEDULE_CUSTOMERS: 'off',
-  SCHEDULE_RECONCILE: 'off',
-  SCHEDULE_EXPORT: 'off',
-};
 
 let stack: Stack;
 let ui: string;
 
 beforeAll(async () => {
-  stack = await startStack({ env: { ...NO_SCHEDULES, UI_PORT: String(await freePort()) }, now: FROM });
+  stack = await startStack({ env: { UI_PORT: String(await freePort()) }, now: FROM });
   ui = stack.worker.uiUrl!;
   const run = (job: string): Promise<unknown> => runJob(job, {}, stack.worker.deps, { trigger: 'command' });
   for (const job of ['sync-parameters', 'sync-locations', 'sync-customers', 'sync-probes']) await run(job);

@@ -3,9 +3,8 @@
  * (the README's proxy exposes that one). Read-only; anything else is a 404 or 405 that says what is served.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
-import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
+import { closeServer, listenOn, serverUrl } from '../http-server.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -29,33 +28,23 @@ export class MetricsServer {
     server.requestTimeout = 10_000;
     server.headersTimeout = 5_000;
     server.keepAliveTimeout = 5_000;
-    const { port, host } = config.metrics;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve());
-      });
-    } catch (err) {
-      throw new SyncError(
-        ErrorCodes.USAGE,
-        `the metrics server cannot listen on ${host}:${port} (${errorMessage(err)}): set METRICS_PORT / METRICS_HOST, or METRICS_PORT=0 for none`,
-        { cause: err },
-      );
-    }
+    await listenOn(
+      server,
+      config.metrics,
+      'the metrics server',
+      'METRICS_PORT / METRICS_HOST, or METRICS_PORT=0 for none',
+    );
     const served = new MetricsServer(server);
     log.info({ url: `${served.url}/metrics` }, 'metrics served');
     return served;
   }
 
   get url(): string {
-    const { address, port } = this.server.address() as AddressInfo;
-    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+    return serverUrl(this.server);
   }
 
-  async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    await closed;
+  stop(): Promise<void> {
+    return closeServer(this.server);
   }
 }
 

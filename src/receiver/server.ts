@@ -21,6 +21,7 @@ import { SHORT_SECRET } from './auth.js';
 import { ConnectionGuard, warnIfFewFileDescriptors } from './connections.js';
 import { GroupCommit } from './group-commit.js';
 import { KEEP_ALIVE_S, PushHandler } from './handler.js';
+import { serverUrl } from '../http-server.js';
 import { answerClientError, answerExpectation } from './http.js';
 
 /** Body bytes in one BullMQ job: the writer takes jobs whole, so a job must stay a bite it can chew. */
@@ -108,8 +109,7 @@ export class PushReceiver {
   }
 
   get url(): string {
-    const { address, port } = this.server.address() as AddressInfo;
-    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+    return serverUrl(this.server);
   }
 
   /**

@@ -9,10 +9,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
-import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
+import { closeServer, listenOn, serverUrl } from '../http-server.js';
 import type { Logger } from '../logger.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -69,32 +69,17 @@ export class UiServer {
     server.maxConnections = MAX_CONNECTIONS; // a few people's browsers, not a crowd: more are closed as they arrive
     server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;
-    const { port, host } = config.ui;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve());
-      });
-    } catch (err) {
-      throw new SyncError(
-        ErrorCodes.USAGE,
-        `the web page cannot listen on ${host}:${port} (${errorMessage(err)}): set UI_PORT / UI_HOST, or UI_PORT=0 for none`,
-        { cause: err },
-      );
-    }
+    await listenOn(server, config.ui, 'the web page', 'UI_PORT / UI_HOST, or UI_PORT=0 for none');
     log.info({ url: ui.url }, 'web page served');
     return ui;
   }
 
   get url(): string {
-    const { address, port } = this.server.address() as AddressInfo;
-    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+    return serverUrl(this.server);
   }
 
-  async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    await closed;
+  stop(): Promise<void> {
+    return closeServer(this.server);
   }
 
   private readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
