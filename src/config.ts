@@ -302,7 +302,7 @@ function uiConfig(p: Parser, pushPort: number, metricsPort: number): Config['ui'
   if (port !== 0 && port === metricsPort) p.problem(`UI_PORT=${port} is METRICS_PORT too: give each its own port`);
   if (token !== undefined && token.length < 16)
     p.problem(`UI_TOKEN is ${token.length} characters long: use at least 16 random ones (openssl rand -hex 32)`);
-  if (port !== 0 && token === undefined && !LOOPBACK.includes(host))
+  if (port !== 0 && token === undefined && !isLoopback(host))
     p.problem(
       `UI_HOST=${host} lets other machines reach the web page: set UI_TOKEN (openssl rand -hex 32), or UI_HOST=127.0.0.1`,
     );
@@ -356,8 +356,10 @@ export function requireApiCredentials(config: Config): void {
   }
 }
 
-/** Host names that only this machine reaches. */
-const LOOPBACK = ['127.0.0.1', '::1', 'localhost'];
+/** Whether only this machine reaches `host`: localhost, ::1, or an address of 127.0.0.0/8. */
+function isLoopback(host: string): boolean {
+  return ['localhost', '::1'].includes(host) || /^127(\.\d{1,3}){3}$/.test(host);
+}
 
 export function requirePushSecret(config: Config): void {
   if (config.push.secret === undefined && !config.push.insecure) {
@@ -365,7 +367,7 @@ export function requirePushSecret(config: Config): void {
       'PUSH_SECRET is not set: set it to the value Sensoterra sends in the PUSH_AUTH_HEADER header, or PUSH_INSECURE=1 to accept unauthenticated pushes on localhost',
     ]);
   }
-  if (config.push.secret === undefined && !LOOPBACK.includes(config.push.host)) {
+  if (config.push.secret === undefined && !isLoopback(config.push.host)) {
     throw new ConfigError([
       `PUSH_INSECURE=1 accepts unauthenticated pushes on localhost only, not on PUSH_HOST=${config.push.host}: set PUSH_SECRET`,
     ]);

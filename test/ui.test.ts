@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +23,9 @@ import { post, startStack, type Stack } from './helpers/stack.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(import.meta.dirname, '..', 'test-results', 'ui');
 const SERIAL = '24000092104'; // 15 cm in CLAY, 30 to 60 cm in SAND; re-calibrated to LOAM half-way
+const SI_SERIAL = '24000092105'; // a Sensoterra Index probe
+/** In America/Santiago (by TIME_ZONE_OVERRIDES): 6 September 2026 has no midnight there, its clocks go 00:00 -> 01:00. */
+const SANTIAGO_SERIAL = '24000092106';
 const HOUR = 3_600_000;
 const FROM = new Date(NOW.getTime() - 4 * 24 * HOUR);
 const RECALIBRATED = new Date(NOW.getTime() - 2 * 24 * HOUR);
@@ -32,7 +36,10 @@ let stack: Stack;
 let ui: string;
 
 beforeAll(async () => {
-  stack = await startStack({ env: { UI_PORT: String(await freePort()) }, now: FROM });
+  stack = await startStack({
+    env: { UI_PORT: String(await freePort()), TIME_ZONE_OVERRIDES: `${SANTIAGO_SERIAL}=America/Santiago` },
+    now: FROM,
+  });
   ui = stack.worker.uiUrl!;
   const run = (job: string): Promise<unknown> => runJob(job, {}, stack.worker.deps, { trigger: 'command' });
   for (const job of ['sync-parameters', 'sync-locations', 'sync-customers', 'sync-probes']) await run(job);
@@ -42,9 +49,9 @@ beforeAll(async () => {
   stack.setClock(NOW);
   await run('sync-probes');
   // hourly uplinks of the probe over the four days, but for the gap
-  for (const uplink of uplinksFor(stack.sim.account, { from: FROM, to: NOW, serials: [SERIAL] })) {
+  for (const uplink of uplinksFor(stack.sim.account, { from: FROM, to: NOW, serials: [SERIAL, SI_SERIAL] })) {
     const at = Date.parse(uplink.timestamp);
-    if (at >= GAP.from.getTime() && at < GAP.to.getTime()) continue;
+    if (uplink.serial === SERIAL && at >= GAP.from.getTime() && at < GAP.to.getTime()) continue;
     expect((await post(stack.pushUrl, JSON.stringify(uplink))).status).toBe(202);
   }
   await stack.drained();
@@ -83,6 +90,29 @@ describe('the web page over HTTP', () => {
     expect((await get('/api/coverage?days=1000')).status).toBe(400);
   });
 
+  it('reads a time without an offset as UTC, whatever the host’s zone, and refuses a date not in the calendar', async () => {
+    const answer = await get(`/api/probe?serial=${SERIAL}&from=2024-07-05T10:00&to=2024-07-05 12:00`);
+    expect(JSON.parse(answer.body)).toMatchObject({ from: '2024-07-05T10:00:00.000Z', to: '2024-07-05T12:00:00.000Z' });
+    expect((await get(`/api/probe?serial=${SERIAL}&from=2024-02-30&to=2024-03-05`)).status).toBe(400);
+  });
+
+  it('without UI_TOKEN, answers only requests addressed to this machine (no DNS rebinding)', async () => {
+    const asked = (host: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const url = new URL(`${ui}/api/probes`);
+        request({ host: url.hostname, port: url.port, path: url.pathname, headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+          .on('error', reject)
+          .end();
+      });
+    const { port } = new URL(ui);
+    expect(await asked(`attacker.example:${port}`)).toBe(421);
+    expect(await asked(`localhost:${port}`)).toBe(200);
+    expect(await asked(`127.0.0.1:${port}`)).toBe(200);
+  });
+
   it('with UI_TOKEN, refuses a request without it, and keeps it in a cookie once opened as ?token=', async () => {
     const token = 'a-long-random-token-0123456789';
     const place = testPlace({ UI_PORT: String(await freePort()), UI_HOST: '0.0.0.0', UI_TOKEN: token });
@@ -98,11 +128,23 @@ describe('the web page over HTTP', () => {
       expect(await refused.text()).toContain('this page needs UI_TOKEN');
       expect((await fetch(`${url}/api/probes?token=wrong-token-of-the-same-size`)).status).toBe(401);
       expect((await fetch(`${url}/api/probes`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      expect((await fetch(`${url}/api/probes`, { headers: { authorization: `bearer ${token}` } })).status).toBe(200);
+      // the token leaves the address even with the cookie set, and the way back is always a path of this site
+      const odd = await new Promise<string | undefined>((resolve, reject) => {
+        const path = `/.//evil.example/?token=${token}`; // as sent, unnormalised: a URL parser makes //evil.example of it
+        request({ host: '127.0.0.1', port: place.config.ui.port, path }, (res) => {
+          res.resume();
+          resolve(res.headers.location);
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(odd).toBe('/evil.example/');
       const opened = await fetch(`${url}/probes?token=${token}`, { redirect: 'manual' });
       expect(opened.status).toBe(303);
       expect(opened.headers.get('location')).toBe('/probes');
       const cookie = opened.headers.get('set-cookie')!;
-      expect(cookie).toContain('HttpOnly; SameSite=Strict');
+      expect(cookie).toContain('HttpOnly; SameSite=Lax; Path=/; Max-Age=2592000');
       const withCookie = await fetch(`${url}/probes`, { headers: { cookie: cookie.split(';')[0]! } });
       expect(withCookie.status).toBe(200);
     } finally {
@@ -115,6 +157,7 @@ describe('the web page over HTTP', () => {
     expect(() => testPlace({ UI_PORT: '9000', UI_HOST: '0.0.0.0' })).toThrow(
       'UI_HOST=0.0.0.0 lets other machines reach the web page: set UI_TOKEN (openssl rand -hex 32), or UI_HOST=127.0.0.1',
     );
+    testPlace({ UI_PORT: '9000', UI_HOST: '127.0.0.2' }).cleanup(); // loopback too: no token needed
   });
 });
 
@@ -302,6 +345,35 @@ describe.skipIf(chromiumMissing)('the web page in Chromium', () => {
     const [x] = (await chartData(page))['moisture 15']!;
     expect(Math.min(...(x as number[]))).toBeGreaterThanOrEqual(Date.parse('2024-07-04T22:00:00Z'));
     expect(Math.max(...(x as number[]))).toBeLessThan(Date.parse('2024-07-06T22:00:00Z'));
+    await page.close();
+  });
+
+  it('draws a Sensoterra Index probe against the SI zones', async () => {
+    const page = await browser.open(
+      `/probe?serial=${SI_SERIAL}&from=${FROM.toISOString()}&to=${NOW.toISOString()}`,
+      'probe-si',
+    );
+    const [zones] = await stack.rows(`SELECT * FROM soil_thresholds WHERE soil_key = 'SI'`);
+    const [x, y, fc, refill, wp] = (await chartData(page))['si 15'] as number[][];
+    expect(y!.filter((v) => v !== null).length).toBeGreaterThan(48);
+    for (const i of [0, x!.length - 1])
+      expect([fc![i], refill![i], wp![i]]).toEqual([
+        zones!.field_capacity_pct,
+        zones!.refill_pct,
+        zones!.wilting_point_pct,
+      ]);
+    await page.close();
+  });
+
+  it('begins a day where its midnight does not exist at the hour it does begin', async () => {
+    const page = await browser.open(`/probe?serial=${SANTIAGO_SERIAL}&from=2026-09-01&to=2026-09-10`, 'probe-santiago');
+    await page.fill('#range-from', '2026-09-06');
+    await page.fill('#range-to', '2026-09-06');
+    await Promise.all([page.waitForURL(/from=2026-09-06/), page.click('#range-form button')]);
+    const url = new URL(page.url());
+    // Santiago's 6 September 2026 runs from 01:00 -03 (04:00 UTC) to the 7th's midnight -03 (03:00 UTC): 23 hours
+    expect(url.searchParams.get('from')).toBe('2026-09-06T04:00:00.000Z');
+    expect(url.searchParams.get('to')).toBe('2026-09-07T03:00:00.000Z');
     await page.close();
   });
 

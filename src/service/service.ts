@@ -51,6 +51,11 @@ export async function startService(
     if (role === 'worker' || role === 'all')
       parts.push(await WorkerService.start(config, log, { onGiveWay: options.onWorkerGaveWay, metrics }));
     if (role === 'receiver' || role === 'all') parts.push(await PushReceiver.start(config, log, metrics));
+    if (role === 'receiver' && config.ui.port !== 0)
+      log.warn(
+        { port: config.ui.port },
+        'UI_PORT is set, but the web page is served by the worker: this receiver serves none',
+      );
   } catch (err) {
     for (const part of [...parts].reverse()) await part.stop();
     throw err;

@@ -69,4 +69,5 @@ tr.stale td { color: var(--bad); }
 .legend-bands span { display: inline-block; margin-right: 1rem; }
 .swatch { display: inline-block; width: .9rem; height: .9rem; vertical-align: middle; margin-right: .3rem; border: 1px solid var(--line); }
 td.cov { width: 1.6rem; height: 1.2rem; padding: 0; }
+#coverage th { white-space: nowrap; font-weight: 500; font-size: .8rem; }
 `;

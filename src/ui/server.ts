@@ -2,8 +2,10 @@
  * The worker's web page (UI_PORT, off by default): the service at a glance, the probes' health, one probe's
  * moisture against what its soil can hold, and coverage by day. Read-only: GET and HEAD only. Bound to
  * UI_HOST (127.0.0.1 by default); with UI_TOKEN set every request must carry it (opened once as /?token=..., it
- * is kept in a cookie for this site only; or sent as `Authorization: Bearer ...`). Everything it serves comes
- * from the package (users may be offline): the charts' library, the script, the styles, the icon.
+ * is kept in a cookie for this site only; or sent as `Authorization: Bearer ...`). Without a token (loopback only)
+ * a request must name this machine as its Host: a web page elsewhere cannot read it through a name of its own that
+ * resolves here (DNS rebinding). Everything it serves comes from the package (users may be offline): the charts'
+ * library, the script, the styles, the icon.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -21,6 +23,8 @@ import { FAVICON, STYLES, page, type PageName } from './pages.js';
 
 const COOKIE = 'sensoterra_ui';
 const MAX_CONNECTIONS = 64;
+/** How long a browser keeps the token once given (Lax: a link followed from another site carries it too). */
+const COOKIE_DAYS = 30;
 const SERIAL = /^[A-Za-z0-9_-]{1,64}$/;
 const SECURITY_HEADERS = {
   'content-security-policy':
@@ -96,12 +100,20 @@ export class UiServer {
     const url = new URL(req.url ?? '/', 'http://ui.invalid');
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return text(res, 405, `method ${req.method} not allowed: this page is read-only (GET)`, { allow: 'GET, HEAD' });
+    if (!this.hostAccepted(req)) {
+      const here = `http://127.0.0.1:${this.config.ui.port}/`;
+      return text(
+        res,
+        421,
+        `Host ${JSON.stringify(req.headers.host ?? '')} is not this machine: open ${here}, or set UI_TOKEN`,
+      );
+    }
     if (!this.authorised(req, url, res)) return;
     const path = url.pathname;
-    if (path === '/favicon.svg' || path === '/favicon.ico') return send(res, 200, 'image/svg+xml', FAVICON);
+    if (path === '/favicon.svg' || path === '/favicon.ico') return send(res, 200, 'image/svg+xml', FAVICON, true);
     if (path === '/assets/app.css') return send(res, 200, 'text/css', STYLES);
     const asset = ASSETS[path];
-    if (asset) return send(res, 200, asset.type, this.asset(asset.path));
+    if (asset) return send(res, 200, asset.type, this.asset(asset.path), true);
     const name = PAGES[path];
     if (name) return send(res, 200, 'text/html; charset=utf-8', page(name));
     switch (path) {
@@ -122,24 +134,38 @@ export class UiServer {
     }
   }
 
-  /** No token configured (loopback only): yes. Otherwise the token, from the header, the cookie, or ?token= once. */
+  /** With a token, any name may reach the page (the token guards it); without one, only this machine's names. */
+  private hostAccepted(req: IncomingMessage): boolean {
+    if (this.config.ui.token !== undefined) return true;
+    const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+    return (
+      ['localhost', '127.0.0.1', '[::1]', this.config.ui.host.toLowerCase()].includes(host) ||
+      /^127(\.\d{1,3}){3}$/.test(host)
+    );
+  }
+
+  /**
+   * No token configured (loopback only): yes. Otherwise the token: ?token= (then kept in a cookie, and the address
+   * shown without it), the cookie, or the Authorization header.
+   */
   private authorised(req: IncomingMessage, url: URL, res: ServerResponse): boolean {
     const { token } = this.config.ui;
     if (token === undefined) return true;
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const cookie = cookieValue(req.headers.cookie, COOKIE);
-    if ((bearer !== undefined && same(bearer, token)) || (cookie !== undefined && same(cookie, token))) return true;
     const given = url.searchParams.get('token');
     if (given !== null && same(given, token)) {
       url.searchParams.delete('token');
       res.writeHead(303, {
         ...SECURITY_HEADERS,
-        location: `${url.pathname}${url.search}`,
-        'set-cookie': `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+        // a path of ours, never //host: a Location of two slashes would lead to another site
+        location: `/${url.pathname.replace(/^\/+/, '')}${url.search}`,
+        'set-cookie': `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${COOKIE_DAYS * 86_400}`,
       });
       res.end();
       return false;
     }
+    const bearer = /^bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const cookie = cookieValue(req.headers.cookie, COOKIE);
+    if ((bearer !== undefined && same(bearer, token)) || (cookie !== undefined && same(cookie, token))) return true;
     text(
       res,
       401,
@@ -166,17 +192,21 @@ function days(value: string | null): number {
   return n;
 }
 
-/** ?from=&to= (ISO dates or instants, UTC unless they say otherwise), both or neither; at most MAX_RANGE_DAYS. */
+/**
+ * ?from=&to= (dates or instants, UTC unless they carry an offset, whatever the host's zone), both or neither; at
+ * most MAX_RANGE_DAYS. A date not in the calendar (2026-02-30) is refused, not moved into the next month.
+ */
 function range(params: URLSearchParams): ProbeRange | undefined {
   const from = params.get('from');
   const to = params.get('to');
   if (from === null && to === null) return undefined;
   const instant = (name: string, value: string | null): Date => {
-    const date =
-      value === null || !/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)
-        ? undefined
-        : new Date(value);
-    if (date === undefined || Number.isNaN(date.getTime()))
+    const m = value === null ? null : /^(\d{4}-\d{2}-\d{2})(?:[T ]([\d:.]+)(Z|[+-]\d{2}:?\d{2})?)?$/.exec(value);
+    // UTC unless it says otherwise (a JS Date would read a time without an offset in the host's zone)
+    const date = m === null ? undefined : new Date(`${m[1]}T${m[2] ?? '00:00'}${m[3] ?? 'Z'}`);
+    const day = m === null ? undefined : new Date(`${m[1]}T00:00Z`);
+    const inCalendar = day !== undefined && !Number.isNaN(day.getTime()) && day.toISOString().startsWith(m![1]!);
+    if (date === undefined || Number.isNaN(date.getTime()) || !inCalendar)
       throw new BadRequest(
         `${name}: a date (2024-07-01) or an instant (2024-07-01T06:00:00Z) is needed, with the other one`,
       );
@@ -209,8 +239,14 @@ function same(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(body) });
+/** `cached`: a file of the package (it changes only with a new build), kept by the browser for an hour. */
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer, cached = false): void {
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    ...(cached && { 'cache-control': 'private, max-age=3600' }),
+    'content-type': type,
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 

@@ -29,7 +29,16 @@ interface Band {
 }
 
 interface ProbeAnswer {
-  probe: Row & { serial: string; name: string; time_zone: string; interval_minutes: number | null };
+  probe: Row & {
+    serial: string;
+    name: string;
+    time_zone: string;
+    interval_minutes: number | null;
+    deleted: boolean;
+    si_wilting_point: number | null;
+    si_refill: number | null;
+    si_field_capacity: number | null;
+  };
   from: string;
   to: string;
   series: Series[];
@@ -356,11 +365,17 @@ function offsetMs(at: number, timeZone: string): number {
 
 /** The instant a day (YYYY-MM-DD) begins in `timeZone`. */
 function startOfDay(day: string, timeZone: string): number {
-  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  const wall = Date.UTC(y, m - 1, d);
-  let at = wall - offsetMs(wall, timeZone);
-  at = wall - offsetMs(at, timeZone); // once more, for a day whose offset changes overnight
-  return at;
+  // the first millisecond whose local date is `day`: the local date only grows with time, so halve the span from
+  // 14 hours before the UTC midnight (UTC+14) to 13 after (UTC-12, and a day that begins at 01:00 where midnight is
+  // skipped by a change of clocks) until it is found
+  const wall = Date.parse(`${day}T00:00:00Z`);
+  let [lo, hi] = [wall - 14 * 3_600_000, wall + 13 * 3_600_000];
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (dayOf(mid, timeZone) < day) lo = mid;
+    else hi = mid;
+  }
+  return hi;
 }
 
 /** The day (YYYY-MM-DD) an instant falls on in `timeZone`. */
@@ -449,23 +464,44 @@ async function probePage(): Promise<void> {
     ),
     charts,
   );
+  if (a.probe.deleted)
+    charts.before(
+      el('p', { class: 'error', id: 'deleted' }, 'This probe has left the account (deleted); its readings stay.'),
+    );
   if (a.series.length === 0) charts.append(el('p', { class: 'note' }, 'No readings in this range.'));
   for (const s of a.series) {
     const [x, y] = withGaps(s.t, s.v, intervalMs);
-    const key = s.type === 'MOISTURE' ? `moisture ${s.depth_cm ?? ''}`.trim() : s.type.toLowerCase();
+    const key = s.type === 'TEMPERATURE' ? 'temperature' : `${s.type.toLowerCase()} ${s.depth_cm ?? ''}`.trim();
     const box = el('div', { class: 'chart', 'data-chart': key });
     charts.append(box);
     const unit = s.unit ?? '';
-    if (s.type === 'MOISTURE') {
+    if (s.type === 'MOISTURE' || s.type === 'SI') {
       const depth = s.depth_cm ?? Number.NaN;
-      const bands = a.bands.filter((b) => depth >= b.depth_from_cm && depth < b.depth_to_cm);
+      // moisture against the soil at its depth, version by version; the Sensoterra Index against its zones
+      const bands: Band[] =
+        s.type === 'SI'
+          ? [
+              {
+                depth_from_cm: depth,
+                depth_to_cm: depth + 1,
+                from_ms: -Infinity,
+                to_ms: Infinity,
+                soil_key: 'SI',
+                wilting_point_pct: a.probe.si_wilting_point,
+                refill_pct: a.probe.si_refill,
+                field_capacity_pct: a.probe.si_field_capacity,
+              },
+            ]
+          : a.bands.filter((b) => depth >= b.depth_from_cm && depth < b.depth_to_cm);
+      const soils = [...new Set(bands.map((b) => b.soil_key))].join(' then ');
       const lines = THRESHOLDS.map((t) => thresholdAt(x, bands, t.key));
+      const what = s.type === 'SI' ? 'Sensoterra Index' : 'Moisture';
       const opts = chartOptions(
-        `Moisture at ${s.depth_cm ?? '?'} cm`,
+        `${what} at ${s.depth_cm ?? '?'} cm${soils === '' ? ' (no soil calibration known)' : ` (${soils})`}`,
         unit,
         zone,
         [
-          { label: `moisture ${s.depth_cm ?? ''} cm`, stroke: '#1d2a33', width: 1.5, spanGaps: false },
+          { label: `${what.toLowerCase()} ${s.depth_cm ?? ''} cm`, stroke: '#1d2a33', width: 1.5, spanGaps: false },
           ...THRESHOLDS.map((t) => ({
             label: t.label,
             stroke: t.stroke,
@@ -514,7 +550,7 @@ async function coveragePage(): Promise<void> {
     el(
       'p',
       { class: 'note' },
-      `Each probe’s readings per local day over the last ${days} days, against those its measuring interval promises (green: all of them; grey: none).`,
+      `Each probe’s readings per day of its own calendar over the last ${days} days, today’s (still going) included, against those its measuring interval promises (green: all of them; grey: none).`,
     ),
     byProbe.size === 0
       ? el('p', { class: 'note' }, 'No readings in these days.')
