@@ -25,6 +25,7 @@ import { SNAPSHOT_TABLES } from '../src/warehouse/export.js';
 import { VIEWS } from '../src/warehouse/views.js';
 import { runSql } from './helpers/warehouse.js';
 import { PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
+import { HEAVY_MS } from './helpers/waiting.js';
 
 const log = createLogger('silent');
 let stack: Stack | undefined;
@@ -116,46 +117,50 @@ describe('a full publish', () => {
 });
 
 describe('an incremental publish', () => {
-  it('holds exactly what a full publish of the same moment holds: every table, view and Parquet file', async () => {
-    stack = await stackWithReadings('2024-06-28T00:00:00Z', '2024-07-02T00:00:00Z');
-    const first = await publishTo(stack, 'a');
-    expect(first.snapshot).toBe('written');
-    expect(first.reused).toEqual([]);
+  it(
+    'holds exactly what a full publish of the same moment holds: every table, view and Parquet file',
+    async () => {
+      stack = await stackWithReadings('2024-06-28T00:00:00Z', '2024-07-02T00:00:00Z');
+      const first = await publishTo(stack, 'a');
+      expect(first.snapshot).toBe('written');
+      expect(first.reused).toEqual([]);
 
-    // new readings in July, a late one in June, a probe renamed: the months and the tables that change
-    await push(stack, '2024-07-02T00:00:00Z', '2024-07-03T00:00:00Z');
-    const [late] = uplinksFor(stack.sim.account, {
-      from: new Date('2024-06-15T00:00:00Z'),
-      to: new Date('2024-06-15T01:00:00Z'),
-    });
-    await sendPushes([late!], { url: stack.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 1 });
-    await stack.drained();
-    await runSql(
-      stack.worker.deps.db,
-      "UPDATE probes SET name = 'Renamed' WHERE serial = (SELECT min(serial) FROM probes)",
-    );
-    // the newest reading of a series, and the first of a new one (a depth not measured before): probe_latest moves
-    await runSql(
-      stack.worker.deps.db,
-      `INSERT INTO readings (serial, type, depth_cm, ts, value, unit, source, received_at)
+      // new readings in July, a late one in June, a probe renamed: the months and the tables that change
+      await push(stack, '2024-07-02T00:00:00Z', '2024-07-03T00:00:00Z');
+      const [late] = uplinksFor(stack.sim.account, {
+        from: new Date('2024-06-15T00:00:00Z'),
+        to: new Date('2024-06-15T01:00:00Z'),
+      });
+      await sendPushes([late!], { url: stack.pushUrl, secret: PUSH_SECRET, uplinksPerRequest: 1 });
+      await stack.drained();
+      await runSql(
+        stack.worker.deps.db,
+        "UPDATE probes SET name = 'Renamed' WHERE serial = (SELECT min(serial) FROM probes)",
+      );
+      // the newest reading of a series, and the first of a new one (a depth not measured before): probe_latest moves
+      await runSql(
+        stack.worker.deps.db,
+        `INSERT INTO readings (serial, type, depth_cm, ts, value, unit, source, received_at)
        SELECT serial, type, depth_cm, ts + INTERVAL 1 MINUTE, value + 1, unit, 'push', now()
        FROM (SELECT * FROM probe_latest ORDER BY serial, type, depth_cm LIMIT 1)
        UNION ALL
        SELECT min(serial), 'MOISTURE', 99, TIMESTAMPTZ '2024-07-08 09:00:00+00', 33.25, '%', 'push', now() FROM probes`,
-    );
-    const incremental = await publishTo(stack, 'a');
-    await compareWithFull(incremental, 'b');
+      );
+      const incremental = await publishTo(stack, 'a');
+      await compareWithFull(incremental, 'b');
 
-    // a reading received before the last one the current version holds of its day, but stored after it (a batch
-    // parked and landed late): the day is copied whole, not only what was received since
-    await runSql(
-      stack.worker.deps.db,
-      `INSERT INTO readings (serial, type, depth_cm, ts, value, unit, source, received_at)
+      // a reading received before the last one the current version holds of its day, but stored after it (a batch
+      // parked and landed late): the day is copied whole, not only what was received since
+      await runSql(
+        stack.worker.deps.db,
+        `INSERT INTO readings (serial, type, depth_cm, ts, value, unit, source, received_at)
        SELECT min(serial), 'MOISTURE', 98, TIMESTAMPTZ '2024-06-29 12:34:00+00', 12.5, '%', 'push',
               TIMESTAMPTZ '2024-06-29 12:35:00+00' FROM probes`,
-    );
-    await compareWithFull(await publishTo(stack, 'a'), 'c');
-  });
+      );
+      await compareWithFull(await publishTo(stack, 'a'), 'c');
+    },
+    HEAVY_MS,
+  );
 
   /** An incremental publish, then a full one of the same moment: the two hold the same. */
   async function compareWithFull(incremental: PublishReport, fullFolder: string): Promise<void> {

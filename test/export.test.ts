@@ -17,6 +17,7 @@ import { sendPushes, uplinksFor } from '../src/simulator/index.js';
 import { NOW } from './helpers/account.js';
 import { CLI, runCli } from './helpers/cli.js';
 import { PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
+import { HEAVY_MS } from './helpers/waiting.js';
 
 const DAY = 86_400_000;
 let stack: Stack | undefined;
@@ -149,59 +150,65 @@ describe('a published version', () => {
 });
 
 describe('a reader in another process', () => {
-  it('reads a version while 20 publishes (each after the first incremental) switch `current` under it, and never errors or sees a half-written export', async () => {
-    stack = await filledStack();
-    const { exportDir } = stack.place.config;
-    const { db } = stack.worker.deps;
-    await publish(db, exportDir, 3, createLogger('silent'));
-    const reader = spawn(
-      process.execPath,
-      [CLI.replace('src/cli/main.js', 'test/helpers/export-reader.js'), exportDir],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    const lines = createInterface({ input: reader.stdout })[Symbol.asyncIterator]();
-    const said = async (line: string): Promise<Record<string, unknown>> => {
-      reader.stdin.write(`${line}\n`);
-      const next = await lines.next();
-      return next.done ? { ok: false, error: 'the reader ended' } : (JSON.parse(next.value) as Record<string, unknown>);
-    };
-    // pushes land all the while, so that each version holds more readings than the one before
-    const pushing = sendPushes(uplinksFor(stack.sim.account, { from: new Date(NOW.getTime() - DAY), to: NOW }), {
-      url: stack.pushUrl,
-      secret: PUSH_SECRET,
-      ratePerSecond: 100,
-    });
-    const reads: Record<string, unknown>[] = [];
-    const published: string[] = [];
-    const snapshots: string[] = [];
-    try {
-      for (let round = 0; round < 20; round++) {
-        const opened = await said('open');
-        if (opened.opened === undefined) {
-          reads.push(opened);
-          continue;
+  it(
+    'reads a version while 20 publishes (each after the first incremental) switch `current` under it, and never errors or sees a half-written export',
+    async () => {
+      stack = await filledStack();
+      const { exportDir } = stack.place.config;
+      const { db } = stack.worker.deps;
+      await publish(db, exportDir, 3, createLogger('silent'));
+      const reader = spawn(
+        process.execPath,
+        [CLI.replace('src/cli/main.js', 'test/helpers/export-reader.js'), exportDir],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
+      );
+      const lines = createInterface({ input: reader.stdout })[Symbol.asyncIterator]();
+      const said = async (line: string): Promise<Record<string, unknown>> => {
+        reader.stdin.write(`${line}\n`);
+        const next = await lines.next();
+        return next.done
+          ? { ok: false, error: 'the reader ended' }
+          : (JSON.parse(next.value) as Record<string, unknown>);
+      };
+      // pushes land all the while, so that each version holds more readings than the one before
+      const pushing = sendPushes(uplinksFor(stack.sim.account, { from: new Date(NOW.getTime() - DAY), to: NOW }), {
+        url: stack.pushUrl,
+        secret: PUSH_SECRET,
+        ratePerSecond: 100,
+      });
+      const reads: Record<string, unknown>[] = [];
+      const published: string[] = [];
+      const snapshots: string[] = [];
+      try {
+        for (let round = 0; round < 20; round++) {
+          const opened = await said('open');
+          if (opened.opened === undefined) {
+            reads.push(opened);
+            continue;
+          }
+          // the reader holds the version it opened; the publish switches `current` to a new one meanwhile
+          const report = await publish(db, exportDir, 3, createLogger('silent'));
+          published.push(report.version);
+          snapshots.push(report.snapshot);
+          reads.push({ ...(await said('finish')), opened: opened.opened });
         }
-        // the reader holds the version it opened; the publish switches `current` to a new one meanwhile
-        const report = await publish(db, exportDir, 3, createLogger('silent'));
-        published.push(report.version);
-        snapshots.push(report.snapshot);
-        reads.push({ ...(await said('finish')), opened: opened.opened });
+      } finally {
+        reader.stdin.end('quit\n');
+        await pushing;
+        await new Promise((resolve) => (reader.exitCode === null ? reader.once('exit', resolve) : resolve(undefined)));
       }
-    } finally {
-      reader.stdin.end('quit\n');
-      await pushing;
-      await new Promise((resolve) => (reader.exitCode === null ? reader.once('exit', resolve) : resolve(undefined)));
-    }
 
-    expect(reads.filter((r) => r.ok !== true)).toEqual([]);
-    expect(reads).toHaveLength(20);
-    // every read was overlapped by a publish: the version it read was no longer current when it finished
-    reads.forEach((r, i) => {
-      expect(r.version).toBe(r.opened);
-      expect(published[i]).not.toBe(r.version);
-    });
-    expect(new Set(reads.map((r) => r.version)).size).toBe(20); // it saw the versions change under it
-    expect(new Set(snapshots)).toEqual(new Set(['patched'])); // each built on the version being read
-    expect(existsSync(join(exportDir, 'current'))).toBe(true);
-  });
+      expect(reads.filter((r) => r.ok !== true)).toEqual([]);
+      expect(reads).toHaveLength(20);
+      // every read was overlapped by a publish: the version it read was no longer current when it finished
+      reads.forEach((r, i) => {
+        expect(r.version).toBe(r.opened);
+        expect(published[i]).not.toBe(r.version);
+      });
+      expect(new Set(reads.map((r) => r.version)).size).toBe(20); // it saw the versions change under it
+      expect(new Set(snapshots)).toEqual(new Set(['patched'])); // each built on the version being read
+      expect(existsSync(join(exportDir, 'current'))).toBe(true);
+    },
+    HEAVY_MS,
+  );
 });

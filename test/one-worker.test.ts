@@ -23,7 +23,7 @@ import { CLI, runCli } from './helpers/cli.js';
 import { testPlace } from './helpers/config.js';
 import { apiEnv } from './helpers/pulls.js';
 import { post, startStack, type Stack } from './helpers/stack.js';
-import { eventually, exited, workerUp } from './helpers/waiting.js';
+import { eventually, exited, workerUp, HEAVY_MS } from './helpers/waiting.js';
 import { createWarehouse, readRows } from './helpers/warehouse.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -176,39 +176,43 @@ describe('a run cut short by a kill', () => {
     }
   });
 
-  it('leaves a backfill that resumes where it stopped when it is run again', async () => {
-    const sim = await Simulator.start({ account: smallAccount(), now: NOW });
-    const place = testPlace(apiEnv(sim));
-    cleanups.push(async () => {
-      await sim.close();
-      place.cleanup();
-    });
-    expect((await runCli(['sync', 'probes'], place.env)).code).toBe(0);
-    // three probes, one chunk each: the first two come at once, the third takes a minute
-    sim.addFault({ kind: 'slow', delayMs: 0, times: 2, when: { path: '/probe/' } });
-    sim.addFault({ kind: 'slow', delayMs: 60_000, when: { path: '/probe/' } });
-    const range = ['--from', new Date(NOW.getTime() - 3 * 86_400_000).toISOString(), '--to', NOW.toISOString()];
-    const child = spawn(process.execPath, [CLI, 'backfill', ...range], {
-      env: { PATH: process.env.PATH ?? '', ...place.env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await eventually(() => stderr.includes(' 2/3 '), 30_000, 'two chunks of the backfill done');
-    child.kill('SIGKILL');
-    await exited(child);
+  it(
+    'leaves a backfill that resumes where it stopped when it is run again',
+    async () => {
+      const sim = await Simulator.start({ account: smallAccount(), now: NOW });
+      const place = testPlace(apiEnv(sim));
+      cleanups.push(async () => {
+        await sim.close();
+        place.cleanup();
+      });
+      expect((await runCli(['sync', 'probes'], place.env)).code).toBe(0);
+      // three probes, one chunk each: the first two come at once, the third takes a minute
+      sim.addFault({ kind: 'slow', delayMs: 0, times: 2, when: { path: '/probe/' } });
+      sim.addFault({ kind: 'slow', delayMs: 60_000, when: { path: '/probe/' } });
+      const range = ['--from', new Date(NOW.getTime() - 3 * 86_400_000).toISOString(), '--to', NOW.toISOString()];
+      const child = spawn(process.execPath, [CLI, 'backfill', ...range], {
+        env: { PATH: process.env.PATH ?? '', ...place.env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      await eventually(() => stderr.includes(' 2/3 '), 30_000, 'two chunks of the backfill done');
+      child.kill('SIGKILL');
+      await exited(child);
 
-    const again = await runCli(['backfill', ...range], place.env);
-    expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/^backfill {2}succeeded {2}3 probes, 3 chunks \(2 already done\)/);
-    const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
-    try {
-      expect(await readRows(db, "SELECT status FROM sync_runs WHERE job = 'backfill' ORDER BY started_at")).toEqual([
-        { status: 'interrupted' },
-        { status: 'succeeded' },
-      ]);
-    } finally {
-      await db.close();
-    }
-  });
+      const again = await runCli(['backfill', ...range], place.env);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/^backfill {2}succeeded {2}3 probes, 3 chunks \(2 already done\)/);
+      const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
+      try {
+        expect(await readRows(db, "SELECT status FROM sync_runs WHERE job = 'backfill' ORDER BY started_at")).toEqual([
+          { status: 'interrupted' },
+          { status: 'succeeded' },
+        ]);
+      } finally {
+        await db.close();
+      }
+    },
+    HEAVY_MS,
+  );
 });

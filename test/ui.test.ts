@@ -324,6 +324,9 @@ describe.skipIf(chromiumMissing)('the web page in Chromium', () => {
       expect(at(late), `${depth} cm from the re-calibration`).toEqual(thresholds.LOAM);
       expect(at(x!.length - 1), `${depth} cm at the end`).toEqual(thresholds.LOAM);
     }
+    // the titles name the soils in the order they held
+    expect(await page.textContent('[data-chart="moisture 15"] .u-title')).toBe('Moisture at 15 cm (CLAY then LOAM)');
+    expect(await page.textContent('[data-chart="moisture 45"] .u-title')).toBe('Moisture at 45 cm (SAND then LOAM)');
     const label = await page.textContent('#range');
     expect(label).toContain('Times in Europe/Amsterdam, the probe’s local time');
     await page.close();

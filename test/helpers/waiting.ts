@@ -26,3 +26,10 @@ export function exited(child: ChildProcess): Promise<number | null> {
 export async function workerUp(place: TestPlace): Promise<void> {
   await eventually(() => workerIsRunning(place.config), 30_000, 'the worker heartbeat');
 }
+
+/**
+ * The hang guard of a test that does heavy real work (several whole publishes, a worker killed and its run resumed):
+ * vitest's 60 s is close to what they take on this 2-core machine when it is busy. A guard against a hang, not a
+ * target: nothing here asserts how long anything takes.
+ */
+export const HEAVY_MS = 180_000;

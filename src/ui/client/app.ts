@@ -493,7 +493,9 @@ async function probePage(): Promise<void> {
               },
             ]
           : a.bands.filter((b) => depth >= b.depth_from_cm && depth < b.depth_to_cm);
-      const soils = [...new Set(bands.map((b) => b.soil_key))].join(' then ');
+      const soils = [...new Set([...bands].sort((p, q) => p.from_ms - q.from_ms).map((b) => b.soil_key))].join(
+        ' then ',
+      );
       const lines = THRESHOLDS.map((t) => thresholdAt(x, bands, t.key));
       const what = s.type === 'SI' ? 'Sensoterra Index' : 'Moisture';
       const opts = chartOptions(
