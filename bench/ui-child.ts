@@ -7,6 +7,7 @@
  */
 import { freePort } from '../src/dev/private-redis.js';
 import { createLogger } from '../src/logger.js';
+import { closeRedis, producerConnection } from '../src/redis.js';
 import { UiServer } from '../src/ui/server.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 import { configFor, cpuSeconds, hourlyWarehouse, peakMb, progress, timed, type Figures } from './lib/child-steps.js';
@@ -27,7 +28,8 @@ async function measure(dir: string): Promise<Figures> {
   );
   const config = configFor(dir, { UI_PORT: String(await freePort()) });
   const db = await Warehouse.open(config.warehousePath, config.duckdb, log, config.exportDir);
-  const ui = await UiServer.start({ db, config, log });
+  const redis = producerConnection(config.redisUrl);
+  const ui = await UiServer.start({ db, config, log, redis });
   try {
     const [{ serial }] = (await readRows(db, 'SELECT min(serial) AS serial FROM probes')) as [{ serial: string }];
     const year = `/api/probe?serial=${serial}&from=${new Date(end - HOURS * 3_600_000).toISOString()}&to=${new Date(end).toISOString()}`;
@@ -66,6 +68,7 @@ async function measure(dir: string): Promise<Figures> {
     return { ...figures, peakMb: peakMb(), cpuSeconds: cpuSeconds() };
   } finally {
     await ui.stop();
+    await closeRedis(redis);
     await db.close();
   }
 }

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/dev/private-redis.js';
 import { runJob } from '../src/job-runtime/runner.js';
 import { createLogger } from '../src/logger.js';
+import { closeRedis, producerConnection } from '../src/redis.js';
 import { uplinksFor } from '../src/simulator/index.js';
 import { UiServer } from '../src/ui/server.js';
 import { NOW } from './helpers/account.js';
@@ -116,10 +117,12 @@ describe('the web page over HTTP', () => {
   it('with UI_TOKEN, refuses a request without it, and keeps it in a cookie once opened as ?token=', async () => {
     const token = 'a-long-random-token-0123456789';
     const place = testPlace({ UI_PORT: String(await freePort()), UI_HOST: '0.0.0.0', UI_TOKEN: token });
+    const redis = producerConnection(place.config.redisUrl);
     const guarded = await UiServer.start({
       db: stack.worker.deps.db,
       config: place.config,
       log: createLogger('silent'),
+      redis,
     });
     const url = `http://127.0.0.1:${place.config.ui.port}`;
     try {
@@ -149,6 +152,7 @@ describe('the web page over HTTP', () => {
       expect(withCookie.status).toBe(200);
     } finally {
       await guarded.stop();
+      await closeRedis(redis);
       place.cleanup();
     }
   });

@@ -4,6 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { QUEUES } from '../job-runtime/queues.js';
 import { ingestLagSeconds } from '../ingest/backlog.js';
@@ -39,35 +40,46 @@ export function warehouseFileBytes(path: string): number {
   return fileSize(path) + fileSize(`${path}.wal`);
 }
 
+export const REDIS_UNREACHABLE: QueueStatus = {
+  redis: 'unreachable',
+  worker: null,
+  queues: {},
+  ingestLagS: 0,
+  schedules: [],
+};
+
+/** The queues' state, on a connection of its own (the `status` command). */
 export async function queueStatus(config: Config): Promise<QueueStatus> {
   const redis = producerConnection(config.redisUrl);
   try {
     await whenReady(redis, config.redisUrl, 1_500);
   } catch {
     await closeRedis(redis);
-    return { redis: 'unreachable', worker: null, queues: {}, ingestLagS: 0, schedules: [] };
+    return REDIS_UNREACHABLE;
   }
-  const queues: QueueStatus['queues'] = {};
-  let schedules: ScheduleState[] = [];
-  let ingestLagS = 0;
   try {
-    for (const name of Object.values(QUEUES)) {
-      const queue = new Queue(name, { connection: redis, prefix: config.queuePrefix });
-      queues[name] = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
-      if (name === QUEUES.jobs) schedules = await scheduleStates(queue);
-      if (name === QUEUES.ingest) ingestLagS = Math.round(await ingestLagSeconds(queue));
-      await queue.close();
-    }
-    return {
-      redis: 'up',
-      worker: (await readHeartbeat(redis, config.queuePrefix)) ?? null,
-      queues,
-      ingestLagS,
-      schedules,
-    };
+    return await queueStatusOn(redis, config.queuePrefix);
   } finally {
     await closeRedis(redis);
   }
+}
+
+/** The queues' state, on a connection the caller holds (the worker's, for its web page). */
+export async function queueStatusOn(redis: Redis, prefix: string): Promise<QueueStatus> {
+  const queues: QueueStatus['queues'] = {};
+  let schedules: ScheduleState[] = [];
+  let ingestLagS = 0;
+  for (const name of Object.values(QUEUES)) {
+    const queue = new Queue(name, { connection: redis, prefix });
+    try {
+      queues[name] = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+      if (name === QUEUES.jobs) schedules = await scheduleStates(queue);
+      if (name === QUEUES.ingest) ingestLagS = Math.round(await ingestLagSeconds(queue));
+    } finally {
+      await queue.close(); // the connection is the caller's: a Queue given one leaves it open
+    }
+  }
+  return { redis: 'up', worker: (await readHeartbeat(redis, prefix)) ?? null, queues, ingestLagS, schedules };
 }
 
 function fileSize(path: string): number {

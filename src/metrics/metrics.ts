@@ -59,6 +59,7 @@ export class Metrics {
   /** What each role serves (registered by serveReceiver / serveWorker). */
   private readonly receiverGroup: Metric[] = [];
   private readonly workerGroup: Metric[] = [];
+  private readonly served = new Set<Metric[]>();
 
   // the receiver
   readonly pushes = this.metric(
@@ -192,8 +193,9 @@ export class Metrics {
   }
 
   private serve(group: Metric[]): this {
-    for (const metric of group)
-      if (this.registry.getSingleMetric(metric.name) === undefined) this.registry.registerMetric(metric.metric);
+    if (this.served.has(group)) return this; // a worker started again in this process
+    this.served.add(group);
+    for (const metric of group) this.registry.registerMetric(metric);
     return this;
   }
 
@@ -275,15 +277,12 @@ export class Metrics {
 
   /** A metric of a role's group: made unregistered, registered when the process serves that role. */
   private metric<M extends Counter<string> | Gauge<string> | Histogram<string>>(group: Metric[], metric: M): M {
-    group.push({ name: (metric as unknown as { name: string }).name, metric });
+    group.push(metric);
     return metric;
   }
 }
 
-interface Metric {
-  name: string;
-  metric: Counter<string> | Gauge<string> | Histogram<string>;
-}
+type Metric = Counter<string> | Gauge<string> | Histogram<string>;
 
 /** How long a scrape waits for Redis' answer about the ingest queue. */
 const INGEST_READ_MS = 1_000;

@@ -144,7 +144,7 @@ export class WorkerService {
     await this.beat();
     this.timers.push(setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS));
     await this.watchMetrics();
-    if (config.ui.port !== 0) this.ui = await UiServer.start(this.deps);
+    if (config.ui.port !== 0) this.ui = await UiServer.start({ ...this.deps, redis: this.redis });
   }
 
   /** The web page's address, when UI_PORT serves one. */

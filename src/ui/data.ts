@@ -5,7 +5,8 @@
  */
 import { timestampTZValue } from '@duckdb/node-api';
 import type { Config } from '../config.js';
-import { queueStatus, warehouseStatus } from '../control/status.js';
+import type { Redis } from 'ioredis';
+import { REDIS_UNREACHABLE, queueStatusOn, warehouseStatus } from '../control/status.js';
 import type { Row } from '../warehouse/rows.js';
 import { sqlFile } from '../warehouse/sql-files.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -23,6 +24,7 @@ export class UiData {
   constructor(
     private readonly db: Warehouse,
     private readonly config: Config,
+    private readonly redis: Redis, // the worker's: a page's refresh opens no connection of its own
   ) {}
 
   private rows(file: string, params?: Parameters<Warehouse['query']>[2]): Promise<Row[]> {
@@ -33,7 +35,7 @@ export class UiData {
   /** Queues, backlog and lag, schedules, the worker; the last run of each job, the latest failures; table sizes. */
   async service(): Promise<Record<string, unknown>> {
     const [queues, warehouse, failedRuns] = await Promise.all([
-      queueStatus(this.config),
+      queueStatusOn(this.redis, this.config.queuePrefix).catch(() => REDIS_UNREACHABLE),
       warehouseStatus(this.db),
       this.rows('ui/failed-runs'),
     ]);

@@ -17,6 +17,7 @@ import { errorMessage } from '../errors.js';
 import { closeServer, listenOn, serverUrl } from '../http-server.js';
 import type { Logger } from '../logger.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import type { Redis } from 'ioredis';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { MAX_RANGE_DAYS, UiData, type ProbeRange } from './data.js';
 import { FAVICON, STYLES, page, type PageName } from './pages.js';
@@ -52,23 +53,21 @@ const PAGES: Record<string, PageName> = {
 class BadRequest extends Error {}
 
 export class UiServer {
-  private readonly data: UiData;
   private readonly assets = new Map<() => string, Buffer>();
 
   private constructor(
     private readonly server: Server,
     private readonly config: Config,
-    db: Warehouse,
     private readonly log: Logger,
-  ) {
-    this.data = new UiData(db, config);
-  }
+    private readonly data: UiData,
+  ) {}
 
-  static async start(deps: { db: Warehouse; config: Config; log: Logger }): Promise<UiServer> {
+  /** `redis`: a connection the caller holds (the worker's), read for the service's queues. */
+  static async start(deps: { db: Warehouse; config: Config; log: Logger; redis: Redis }): Promise<UiServer> {
     const { config } = deps;
     const log = deps.log.child({ component: 'ui' });
     const server = createServer();
-    const ui = new UiServer(server, config, deps.db, log);
+    const ui = new UiServer(server, config, log, new UiData(deps.db, config, deps.redis));
     server.on('request', ui.listener);
     server.maxConnections = MAX_CONNECTIONS; // a few people's browsers, not a crowd: more are closed as they arrive
     server.requestTimeout = 30_000;
