@@ -211,6 +211,8 @@ describe('pushed readings', () => {
     const reading = (timestamp: string, value: number): Record<string, unknown> => ({
       serial: '24000092104',
       timestamp,
+      battery: 'FAIR',
+      rssi: -90,
       readings: [{ type: 'MOISTURE', depth: 15, value, unit: '%' }],
     });
     expect((await post(stack.pushUrl, JSON.stringify(reading('2024-03-10T12:00:00Z', 25.5)))).status).toBe(202);
@@ -232,6 +234,16 @@ describe('pushed readings', () => {
     expect(await stack.rows('SELECT ts, stored_value, offered_value FROM reading_conflicts')).toEqual([
       { ts: new Date('2024-03-10T12:00:00Z'), stored_value: 25.5, offered_value: 26 },
     ]);
+    // and the uplinks' status: the March one once, though its day lies months before the batch's others
+    expect(
+      await stack.rows("SELECT last_update, battery, rssi FROM probe_status WHERE serial = '24000092104' ORDER BY 1"),
+    ).toEqual(
+      ['2024-03-10T12:00:00Z', '2024-07-08T09:00:00Z', '2024-07-08T10:00:00Z'].map((at) => ({
+        last_update: new Date(at),
+        battery: 'FAIR',
+        rssi: -90,
+      })),
+    );
   });
 
   it('can come through several receivers at once, into the one writer', async () => {

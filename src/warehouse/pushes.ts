@@ -5,7 +5,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { markChangedDays } from './day-changes.js';
-import { daysCondition, stagedDays } from './days.js';
+import { daysCondition, daysScan, stagedDays } from './days.js';
 import { ts } from './duckdb.js';
 import { landStagedReadings, type ReadingsOutcome } from './readings-store.js';
 import { ident, sqlFile } from './sql-files.js';
@@ -42,7 +42,8 @@ export async function landPushBatch(c: DuckDBConnection, batch: PushBatch): Prom
   const statusDays = await stagedDays(c, 'stage_status', 'last_update', batch.runId);
   const days = daysCondition(statusDays, 'p.last_update');
   await c.run(sqlFile('ingest/status-update', { days }));
-  await c.run(sqlFile('ingest/status-insert', { days }), params);
+  const stored = daysScan(ident('probe_status'), 'serial, last_update, battery, rssi', statusDays, 'last_update');
+  await c.run(sqlFile('ingest/status-insert', { stored }), params);
   await markChangedDays(c, 'probe_status', statusDays);
   await c.run('DROP TABLE batch_status');
   await c.run(sqlFile('ingest/uplink-extras-insert'), params);
