@@ -39,7 +39,7 @@ const log = createLogger('warn');
  */
 const MARK_PROBES_BEFORE = `
 -- Marks every reading of a probe whose version or time zone is about to change for a new daily rollup: its
--- readings may now fall on other local days. Needs desired_probes; runs before probes-merge.sql.
+-- readings may now fall on other local days. Needs desired_probes; runs before probes-update.sql.
 INSERT INTO rollup_dirty (serial, from_ts, to_ts)
 SELECT r.serial, min(r.ts), max(r.ts)
 FROM readings r

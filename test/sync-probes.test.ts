@@ -223,6 +223,16 @@ describe('sync-probes', () => {
     expect(first.startedAt < second.startedAt).toBe(true);
     // the battery change is status: the current row and the status series show it
     expect(await bench.rows("SELECT battery FROM probes WHERE serial = '24000092106'")).toEqual([{ battery: 'POOR' }]);
+    // and each probe's JSON as received is the latest one
+    expect(
+      await bench.rows(
+        "SELECT serial, raw->>'$.name' AS name, raw->>'$.status.battery' AS battery FROM probes ORDER BY serial",
+      ),
+    ).toEqual([
+      { serial: '24000092104', name: 'North 1 (by the oak)', battery: 'NORMAL' },
+      { serial: '24000092105', name: 'North 2', battery: 'NORMAL' },
+      { serial: '24000092106', name: '24000092106', battery: 'POOR' },
+    ]);
     expect(await bench.rows("SELECT battery FROM probe_status WHERE serial = '24000092106' ORDER BY battery")).toEqual([
       { battery: 'FAIR' },
       { battery: 'POOR' },

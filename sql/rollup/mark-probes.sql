@@ -4,7 +4,7 @@
 -- location name or soil calibration changes nothing the rollup holds (readings_daily joins those at query time):
 -- nothing is marked for them. Only the days the change reaches are marked: those from the start of the current
 -- version (which the change ends, or whose time zone it updates); the days of earlier versions keep theirs.
--- Needs desired_probes; runs before probes-merge.sql and the history updates.
+-- Needs desired_probes; runs before probes-update.sql and the history updates.
 INSERT INTO rollup_dirty (serial, from_ts, to_ts)
 SELECT r.serial, min(r.ts), max(r.ts)
 FROM readings r

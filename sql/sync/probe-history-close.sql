@@ -1,5 +1,5 @@
 -- Ends the open version of every probe whose tracked fields change: valid_to = the time of the change.
--- Params: $at. Needs desired_probes; runs after probe-history-replace.sql and before probes-merge.sql (it compares
+-- Params: $at. Needs desired_probes; runs after probe-history-replace.sql and before probes-update.sql (it compares
 -- with the current hash).
 UPDATE probe_history h
 SET valid_to = $at, is_current = false

@@ -6,7 +6,9 @@ WITH mapping AS (
   SELECT serial, min(customer_id) AS customer_id FROM customer_probes GROUP BY serial
 )
 SELECT
-  p.* EXCLUDE (customer_id, version_hash, first_seen_at, updated_at, deleted_at),
+  p.* EXCLUDE (customer_id, version_hash, first_seen_at, updated_at, deleted_at, raw),
+  CAST(NULL AS BIGINT) AS stage_row, -- the JSON stays as it is (probes-update.sql)
+  md5(CAST(p.raw AS VARCHAR)) AS raw_md5,
   m.customer_id AS customer_id,
   probe_version_hash(p.name, p.location_id, p.latitude, p.longitude, m.customer_id, p.soil_profile, p.interval_minutes) AS version_hash
 FROM probes p

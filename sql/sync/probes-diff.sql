@@ -7,7 +7,7 @@ SELECT
   count(*) FILTER (
     WHERE p.serial IS NOT NULL AND (
       p.version_hash <> d.version_hash OR p.deleted_at IS NOT NULL
-      OR CAST(p.raw AS VARCHAR) IS DISTINCT FROM CAST(d.raw AS VARCHAR) OR p.time_zone IS DISTINCT FROM d.time_zone)
+      OR md5(CAST(p.raw AS VARCHAR)) IS DISTINCT FROM d.raw_md5 OR p.time_zone IS DISTINCT FROM d.time_zone)
   ) AS updated,
   (SELECT count(*) FROM probes WHERE deleted_at IS NULL) AS active_before,
   CASE WHEN $complete THEN (

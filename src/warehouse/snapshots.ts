@@ -98,7 +98,8 @@ async function applyDesiredProbes(c: DuckDBConnection, opts: ApplyOptions & { ch
   await c.run(sqlFile('sync/probe-history-open'), { at: ts(opts.at), changed_by: opts.changedBy, run_id: opts.runId });
   await c.run(sqlFile('sync/probe-version-counter'));
   await c.run(sqlFile('sync/probe-history-time-zone'));
-  await c.run(sqlFile('sync/probes-merge'), { at: ts(opts.at) });
+  await c.run(sqlFile('sync/probes-update'), { at: ts(opts.at) });
+  await c.run(sqlFile('sync/probes-insert'), { at: ts(opts.at) });
 }
 
 export interface GuardedOptions extends ApplyOptions {

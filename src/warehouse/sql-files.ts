@@ -1,5 +1,5 @@
 /**
- * SQL lives in sql/, one statement per file, loaded by name ("sync/probes-merge"). Values are always bound as
+ * SQL lives in sql/, one statement per file, loaded by name ("sync/probes-update"). Values are always bound as
  * parameters; the only things ever spliced into SQL text are identifiers and file paths, and only through the
  * quoting helpers below, written as {{name}} in the file.
  */
