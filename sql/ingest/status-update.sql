@@ -1,4 +1,4 @@
--- Pushed battery and RSSI (batch_status, status-batch.sql), by the rule of sync/probe-status-insert.sql, first half:
+-- Pushed battery and RSSI (batch_status, status-batch.sql), by the rule of sync/probe-status-update.sql, first half:
 -- a stored row that agrees with a pushed status wherever both have a value (a pull's, with connectivity) is the same
 -- status and gets what it lacks. Stored rows are looked up only on the days the batch has statuses of (UTC), so the
 -- cost follows the batch, not the series (a row per uplink). status-insert.sql then adds what matched no row.

@@ -56,13 +56,11 @@ export async function applyProbeSnapshot(
     diff.missing > 0 && deletionsRefused === undefined
       ? (await c.run(sqlFile('sync/probes-mark-deleted'), { at: ts(opts.at), run_id: opts.runId })).rowsChanged
       : 0;
-  const statuses = await c.runAndReadAll(
-    sqlFile('sync/probe-status-insert', { day: new QuotedSql(epochDay('last_update')) }),
-    {
-      run_id: opts.runId,
-    },
-  );
-  await markChangedDays(c, 'probe_status', [...new Set(statuses.getRowObjectsJS().map((d) => String(d.day)))]);
+  const day = { day: new QuotedSql(epochDay('last_update')) };
+  const filled = await c.runAndReadAll(sqlFile('sync/probe-status-update', day));
+  const added = await c.runAndReadAll(sqlFile('sync/probe-status-insert', day), { run_id: opts.runId });
+  const days = [...filled.getRowObjectsJS(), ...added.getRowObjectsJS()].map((d) => String(d.day));
+  await markChangedDays(c, 'probe_status', [...new Set(days)]);
   const readings = await landStagedReadings(c, opts.runId);
   return {
     inserted: diff.new_probes,
