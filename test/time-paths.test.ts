@@ -1,9 +1,9 @@
 /**
  * One rule for time and one for readings, on every path: a reading that arrives by push, in a probe's status and
  * from the historic endpoint, its time written with or without an offset, in the T or the space form, is one row
- * at the one right instant, whatever the host's time zone. The suite runs this file in UTC and in
- * Australia/Adelaide (+09:30/+10:30, a half-hour offset with daylight saving; vitest.config.ts), and the backfill
- * below runs its command under Adelaide explicitly.
+ * at the one right instant, whatever the host's time zone. The suite runs this file in Australia/Adelaide
+ * (+09:30/+10:30, a half-hour offset with daylight saving; vitest.config.ts), and the backfill below runs its
+ * command under Adelaide explicitly.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runJob } from '../src/job-runtime/runner.js';
