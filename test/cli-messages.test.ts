@@ -1,7 +1,9 @@
 /**
  * What the command line says to someone who got something wrong, or asked for help: one line on stderr naming what
  * was wrong and what to do, the right exit code, and nothing else by default (the JSON log only when asked for).
- * Exit codes: 2 for a mistake in the command or its configuration, 1 for a failure.
+ * Exit codes: 2 for a mistake in the command or its configuration, 1 for a failure. `--help`, a mistyped option and
+ * the log run the built command line in a process of its own, as a user does; the other messages are the command
+ * line's rules, run in this process (runCommand: the same code from the arguments to the exit code).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/commands/index.js';
 import { commandLogLevel, commandOptions, oneLine, optionsHelp } from '../src/cli/context.js';
-import { CLI, ROOT, runCli } from './helpers/cli.js';
+import { CLI, ROOT, runCli, runCommand } from './helpers/cli.js';
 import { testPlace, type TestPlace } from './helpers/config.js';
 import { deleteKeys } from './helpers/redis.js';
 import { createWarehouse } from './helpers/warehouse.js';
@@ -79,7 +81,7 @@ describe('a mistake on the command line', () => {
   it('sync without Sensoterra credentials: says which variables to set, once, exit 2', async () => {
     const place = testPlace();
     try {
-      const result = await runCli(['sync', 'all'], place.env);
+      const result = await runCommand(['sync', 'all'], place.env);
       expect(result.stdout).toBe('');
       expect(result.stderr).toBe(
         'sensoterra-sync: configuration: no Sensoterra credentials: set SENSOTERRA_EMAIL and SENSOTERRA_PASSWORD, or SENSOTERRA_TOKEN (a long-lived token from POST /token)\n',
@@ -104,7 +106,7 @@ describe('query, told something it cannot answer', () => {
   it("SQL DuckDB cannot parse: DuckDB's syntax error, in one line, exit 1", async () => {
     const place = await warehousePlace();
     try {
-      const result = await runCli(['query', 'SELEC 1'], place.env);
+      const result = await runCommand(['query', 'SELEC 1'], place.env);
       expect(result.stdout).toBe('');
       expect(result.stderr).toBe('sensoterra-sync: Parser Error: syntax error at or near "SELEC" [E_QUERY_INVALID]\n');
       expect(result.code).toBe(1);
@@ -116,7 +118,7 @@ describe('query, told something it cannot answer', () => {
   it("a table that does not exist: DuckDB's message with its hint, in one line", async () => {
     const place = await warehousePlace();
     try {
-      const result = await runCli(['query', 'SELECT * FROM readingz'], place.env);
+      const result = await runCommand(['query', 'SELECT * FROM readingz'], place.env);
       expect(result.stderr).toBe(
         'sensoterra-sync: Catalog Error: Table with name readingz does not exist! Did you mean "readings"? [E_QUERY_INVALID]\n',
       );
@@ -129,7 +131,7 @@ describe('query, told something it cannot answer', () => {
   it('status with Redis not answering: says what it cannot know there, rather than a lag of 0 and no schedules', async () => {
     const place = await warehousePlace();
     try {
-      const result = await runCli(['status'], { ...place.env, REDIS_URL: 'redis://127.0.0.1:1' });
+      const result = await runCommand(['status'], { ...place.env, REDIS_URL: 'redis://127.0.0.1:1' });
       expect([result.code, result.stderr]).toEqual([0, '']);
       expect(result.stdout).toContain('\nredis      unreachable at redis://127.0.0.1:1\n');
       expect(result.stdout).toContain('\ningest     lag unknown: Redis does not answer (check REDIS_URL)\n');
@@ -142,7 +144,7 @@ describe('query, told something it cannot answer', () => {
   it('an answer past QUERY_MAX_ANSWER_BYTES with no worker running: refused as through the worker', async () => {
     const place = await warehousePlace();
     try {
-      const result = await runCli(['query', 'SELECT * FROM range(1000)'], {
+      const result = await runCommand(['query', 'SELECT * FROM range(1000)'], {
         ...place.env,
         QUERY_MAX_ANSWER_BYTES: '2000',
       });
@@ -160,7 +162,7 @@ describe('query, told something it cannot answer', () => {
     const place = await warehousePlace();
     try {
       writeFileSync(place.config.exportDir, 'not a folder');
-      const result = await runCli(['export'], place.env);
+      const result = await runCommand(['export'], place.env);
       expect(result.stderr).toBe(
         `sensoterra-sync: EXPORT_DIR=${place.config.exportDir} cannot be used (it is not a folder): set EXPORT_DIR to a folder this process can write (it is made when missing) [E_CONFIG_INVALID]\n`,
       );
@@ -175,7 +177,7 @@ describe('query, told something it cannot answer', () => {
     try {
       writeFileSync(place.config.exportDir, 'not a folder');
       const exportDir = join(place.config.exportDir, 'sub');
-      const result = await runCli(['export'], { ...place.env, EXPORT_DIR: exportDir });
+      const result = await runCommand(['export'], { ...place.env, EXPORT_DIR: exportDir });
       expect(result.stderr).toMatch(
         new RegExp(
           `^sensoterra-sync: EXPORT_DIR=${exportDir} cannot be used \\(ENOTDIR: not a directory, [^\\n]*\\): set EXPORT_DIR to a folder this process can write \\(it is made when missing\\) \\[E_CONFIG_INVALID\\]\\n$`,
@@ -190,7 +192,7 @@ describe('query, told something it cannot answer', () => {
   it('a WAREHOUSE_PATH that is a folder: names the path and the setting, in one line', async () => {
     const place = testPlace({ WAREHOUSE_PATH: tmpdir() });
     try {
-      const result = await runCli(['query', 'SELECT 1'], place.env);
+      const result = await runCommand(['query', 'SELECT 1'], place.env);
       expect(result.stderr).toMatch(
         new RegExp(
           `^sensoterra-sync: cannot open the warehouse ${tmpdir()} \\(WAREHOUSE_PATH\\): [^\\n]+\\[E_WAREHOUSE\\]\\n$`,
@@ -205,7 +207,7 @@ describe('query, told something it cannot answer', () => {
   it('export at a WAREHOUSE_PATH where there is none: publishes nothing, and creates nothing there', async () => {
     const place = testPlace();
     try {
-      const result = await runCli(['export'], place.env);
+      const result = await runCommand(['export'], place.env);
       expect(result.stderr).toBe(
         `sensoterra-sync: there is no warehouse at ${place.config.warehousePath}, and no running worker holds one there: check WAREHOUSE_PATH (a first sync, or the service's first start, creates the warehouse) [E_NOT_FOUND]\n`,
       );
@@ -220,7 +222,7 @@ describe('query, told something it cannot answer', () => {
   it('a WAREHOUSE_PATH where there is none: says so, and creates nothing there', async () => {
     const place = testPlace();
     try {
-      const result = await runCli(['query', 'SELECT 1'], place.env);
+      const result = await runCommand(['query', 'SELECT 1'], place.env);
       expect(result.stderr).toBe(
         `sensoterra-sync: there is no warehouse at ${place.config.warehousePath}, and no running worker holds one there: check WAREHOUSE_PATH (a first sync, or the service's first start, creates the warehouse) [E_NOT_FOUND]\n`,
       );
@@ -235,7 +237,7 @@ describe('query, told something it cannot answer', () => {
 
 describe('an error line', () => {
   it('stays one line: a value typed with a line break, and a message of several lines', async () => {
-    const result = await runCli(['query', '--format', 'csv\nx', 'SELECT 1'], {});
+    const result = await runCommand(['query', '--format', 'csv\nx', 'SELECT 1'], {});
     expect(result.stderr).toBe('sensoterra-sync: --format csv x: expected one of table, csv, json\n');
     expect(result.code).toBe(2);
     expect(oneLine('502 <html>\n  <body>Bad Gateway</body>\r\n</html>')).toBe(

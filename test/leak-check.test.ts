@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Redis } from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { REDIS_URL } from './helpers/config.js';
 import { ROOT } from './helpers/cli.js';
 import { expectNoLeaks, leaksSince, openResources, type LeakKind } from './helpers/leaks.js';
@@ -41,6 +41,16 @@ describe('the leak check', () => {
       const redis = new Redis(REDIS_URL);
       await redis.ping();
       return async () => void (await redis.quit());
+    });
+  });
+
+  it('sees a Redis client retrying a connection nothing answers, until it is disconnected', async () => {
+    await seenUntilClosed('Redis connection', async () => {
+      const redis = new Redis('redis://127.0.0.1:1', { retryStrategy: () => 100, lazyConnect: true });
+      redis.on('error', () => undefined);
+      await redis.connect().catch(() => undefined); // refused: it waits to try again
+      await vi.waitFor(() => expect(redis.status).toBe('reconnecting'));
+      return async () => redis.disconnect(); // ioredis stays 'reconnecting' then, with no retry left to make
     });
   });
 

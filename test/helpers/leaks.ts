@@ -197,10 +197,17 @@ function descriptorResources(): OpenResource[] {
   return out;
 }
 
-/** Redis clients that are neither closed nor connected: retrying a connection holds the process open too. */
+/**
+ * Redis clients that are neither closed nor connected: retrying a connection holds the process open too. A client
+ * disconnected while it waited to retry stays 'reconnecting' in ioredis with no retry pending (its timer cleared):
+ * closed, not counted.
+ */
 function reconnectingRedis(): OpenResource[] {
   return live(redisClients as Set<WeakRef<Redis & Traced>>)
-    .filter((client) => client.status === 'connecting' || client.status === 'reconnecting')
+    .filter(
+      (client) =>
+        client.status === 'connecting' || (client.status === 'reconnecting' && client['reconnectTimeout'] != null),
+    )
     .filter((client) => fdOf(client.stream) === undefined)
     .map((client) => ({
       kind: 'Redis connection' as const,
