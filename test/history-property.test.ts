@@ -128,7 +128,7 @@ describe('probe history, whatever changes land in whatever order', () => {
           with_version: touched.length * 7,
         });
       }),
-      { numRuns: runs(25) },
+      { numRuns: runs(12) },
     );
   }, 120_000);
 });
