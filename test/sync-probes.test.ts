@@ -4,7 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runJob } from '../src/job-runtime/runner.js';
-import { Simulator } from '../src/simulator/index.js';
+import { generateAccount, Simulator } from '../src/simulator/index.js';
+import { APPLY_PIECE_ROWS } from '../src/warehouse/snapshots.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { pullBench, tablesSnapshot, type PullBench } from './helpers/pulls.js';
 
@@ -348,6 +349,38 @@ describe('sync-probes', () => {
       "SELECT version_id FROM probe_history WHERE serial = '24000092104' AND is_current",
     );
     expect(Number(second!.version_id)).toBeGreaterThan(Number(first!.version_id));
+  });
+
+  it('lands an account larger than a piece of the apply whole: each probe once, with its own JSON, and again no change', async () => {
+    const probes = APPLY_PIECE_ROWS + 1_500; // two pieces of desired_probes, the second part full
+    const large = await Simulator.start({ account: generateAccount({ seed: 7, probes, customers: 10 }), now: NOW });
+    const pull = await pullBench(large);
+    try {
+      const first = await pull.run('sync-probes');
+      expect(first).toMatchObject({ status: 'succeeded', rowsRead: probes, inserted: probes, updated: 0 });
+      // every probe served, once, with its own JSON (a piece that joined another probe's staged row shows here)
+      const stored = await pull.rows(
+        "SELECT serial, name, raw->>'$.serial' AS raw_serial, raw->>'$.name' AS raw_name FROM probes",
+      );
+      const bySerial = (a: string, b: string): number => a.localeCompare(b);
+      expect(stored.map((r) => String(r.serial)).sort(bySerial)).toEqual(
+        large.account.probes.map((p) => p.serial).sort(bySerial),
+      );
+      expect(stored.filter((r) => r.raw_serial !== r.serial || r.raw_name !== r.name)).toEqual([]);
+      expect(
+        await pull.rows('SELECT count(DISTINCT serial) AS serials, count(*) AS versions FROM probe_history'),
+      ).toEqual([{ serials: probes, versions: probes }]);
+      const again = await pull.run('sync-probes');
+      expect(again).toMatchObject({
+        status: 'succeeded',
+        inserted: 0,
+        updated: 0,
+        summary: `${probes} probes read: no change`,
+      });
+    } finally {
+      await pull.close();
+      await large.close();
+    }
   });
 
   it('picks up a probe added to the account', async () => {

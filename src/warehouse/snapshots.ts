@@ -96,8 +96,32 @@ async function applyDesiredProbes(c: DuckDBConnection, opts: ApplyOptions & { ch
   await c.run(sqlFile('sync/probe-history-open'), { at: ts(opts.at), changed_by: opts.changedBy, run_id: opts.runId });
   await c.run(sqlFile('sync/probe-version-counter'));
   await c.run(sqlFile('sync/probe-history-time-zone'));
-  await c.run(sqlFile('sync/probes-update'), { at: ts(opts.at) });
-  await c.run(sqlFile('sync/probes-insert'), { at: ts(opts.at) });
+  await inPieces(c, (rows) => c.run(sqlFile('sync/probes-update'), { at: ts(opts.at), ...rows }));
+  await inPieces(c, (rows) => c.run(sqlFile('sync/probes-insert'), { at: ts(opts.at), ...rows }));
+}
+
+/**
+ * Rows of desired_probes one statement applies at a time, in the caller's one transaction: probes-insert.sql joins
+ * and sorts each new probe with its JSON, and in one piece it did so for the whole snapshot at once (a first pull of
+ * 100,000 probes with DUCKDB_MEMORY_LIMIT=128MB failed there: "Out of Memory Error: failed to pin block"; in pieces
+ * it completes in 535 MB; BENCHMARKS.md, pull-scale).
+ */
+export const APPLY_PIECE_ROWS = 10_000;
+
+/**
+ * Runs `fn` once per piece of desired_probes, by rowid: [from_row, to_row). Its rowids are not 0 to n - 1: a table
+ * made in the running transaction numbers its rows from DuckDB's base for transaction-local rows.
+ */
+async function inPieces(
+  c: DuckDBConnection,
+  fn: (rows: { from_row: bigint; to_row: bigint }) => Promise<unknown>,
+): Promise<void> {
+  const sql = 'SELECT min(rowid) AS first, max(rowid) AS last FROM desired_probes';
+  const { first, last } = (await c.runAndReadAll(sql)).getRowObjectsJS()[0]!;
+  if (first === null || last === null) return;
+  const step = BigInt(APPLY_PIECE_ROWS);
+  for (let from = BigInt(first as bigint); from <= BigInt(last as bigint); from += step)
+    await fn({ from_row: from, to_row: from + step });
 }
 
 export interface GuardedOptions extends ApplyOptions {
