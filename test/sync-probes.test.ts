@@ -4,8 +4,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runJob } from '../src/job-runtime/runner.js';
-import { generateAccount, Simulator } from '../src/simulator/index.js';
-import { APPLY_PIECE_ROWS } from '../src/warehouse/snapshots.js';
+import { probeSchema } from '../src/sensoterra/schemas.js';
+import { Simulator } from '../src/simulator/index.js';
+import { probeStageRow } from '../src/sync/probe-rows.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { pullBench, tablesSnapshot, type PullBench } from './helpers/pulls.js';
 
@@ -351,36 +352,77 @@ describe('sync-probes', () => {
     expect(Number(second!.version_id)).toBeGreaterThan(Number(first!.version_id));
   });
 
-  it('lands an account larger than a piece of the apply whole: each probe once, with its own JSON, and again no change', async () => {
-    const probes = APPLY_PIECE_ROWS + 1_500; // two pieces of desired_probes, the second part full
-    const large = await Simulator.start({ account: generateAccount({ seed: 7, probes, customers: 10 }), now: NOW });
-    const pull = await pullBench(large);
-    try {
-      const first = await pull.run('sync-probes');
-      expect(first).toMatchObject({ status: 'succeeded', rowsRead: probes, inserted: probes, updated: 0 });
-      // every probe served, once, with its own JSON (a piece that joined another probe's staged row shows here)
-      const stored = await pull.rows(
-        "SELECT serial, name, raw->>'$.serial' AS raw_serial, raw->>'$.name' AS raw_name FROM probes",
-      );
-      const bySerial = (a: string, b: string): number => a.localeCompare(b);
-      expect(stored.map((r) => String(r.serial)).sort(bySerial)).toEqual(
-        large.account.probes.map((p) => p.serial).sort(bySerial),
-      );
-      expect(stored.filter((r) => r.raw_serial !== r.serial || r.raw_name !== r.name)).toEqual([]);
-      expect(
-        await pull.rows('SELECT count(DISTINCT serial) AS serials, count(*) AS versions FROM probe_history'),
-      ).toEqual([{ serials: probes, versions: probes }]);
-      const again = await pull.run('sync-probes');
-      expect(again).toMatchObject({
-        status: 'succeeded',
-        inserted: 0,
-        updated: 0,
-        summary: `${probes} probes read: no change`,
+  it('applies a snapshot of more probes than a piece takes whole: each probe once, with its own JSON; again, no change', async () => {
+    // a pull applies desired_probes APPLY_PIECE_ROWS (10,000) rows at a time; here 4 at a time: pieces of 4, 4 and 2
+    const serial = (i: number): string => `2500000${String(i).padStart(4, '0')}`;
+    const snapshot = (name: (i: number) => string) =>
+      Array.from({ length: 10 }, (_, i) => {
+        const raw = {
+          id: 60_000 + i,
+          serial: serial(i),
+          name: name(i),
+          customer_id: 39,
+          latitude: null,
+          longitude: null,
+          interval: 60,
+          soil_profile: [{ depth: 0, soil: 'CLAY' }],
+        };
+        return { value: probeSchema.parse(raw), raw };
       });
-    } finally {
-      await pull.close();
-      await large.close();
-    }
+    const apply = async (runId: string, probes: ReturnType<typeof snapshot>) => {
+      await bench.db.stage(
+        'stage_probes',
+        probes.map((p) => probeStageRow(runId, p, { serials: {}, locations: {} })),
+      );
+      const outcome = await bench.db.applyProbeSnapshot({
+        runId,
+        at: NOW,
+        complete: true,
+        maxDeleteShare: 0,
+        changedBy: 'sync-probes',
+        pieceRows: 4,
+      });
+      await bench.db.clearStaged(runId);
+      return outcome;
+    };
+    const stored = () =>
+      bench.rows(
+        "SELECT serial, name, raw->>'$.serial' AS raw_serial, raw->>'$.name' AS raw_name FROM probes ORDER BY serial",
+      );
+    const expected = (name: string) =>
+      Array.from({ length: 10 }, (_, i) => ({
+        serial: serial(i),
+        name: `${name} ${i}`,
+        raw_serial: serial(i),
+        raw_name: `${name} ${i}`,
+      }));
+
+    expect(
+      await apply(
+        'first',
+        snapshot((i) => `Field ${i}`),
+      ),
+    ).toMatchObject({ inserted: 10, updated: 0 });
+    expect(await stored()).toEqual(expected('Field'));
+    expect(
+      await apply(
+        'again',
+        snapshot((i) => `Field ${i}`),
+      ),
+    ).toMatchObject({ inserted: 0, updated: 0 });
+    // renamed, in every piece: each probe updated once, with its new JSON, and a second version
+    expect(
+      await apply(
+        'renamed',
+        snapshot((i) => `Renamed ${i}`),
+      ),
+    ).toMatchObject({
+      inserted: 0,
+      updated: 10,
+      newVersions: 10,
+    });
+    expect(await stored()).toEqual(expected('Renamed'));
+    expect(await bench.rows('SELECT count(*) AS versions FROM probe_history')).toEqual([{ versions: 20 }]);
   });
 
   it('picks up a probe added to the account', async () => {

@@ -19,6 +19,8 @@ export interface ProbeSnapshotOptions extends ApplyOptions {
   complete: boolean; // the snapshot lists every probe, so a missing probe has left the account
   maxDeleteShare: number;
   changedBy: string;
+  /** Rows of desired_probes one statement applies at a time (APPLY_PIECE_ROWS unless given). */
+  pieceRows?: number;
 }
 
 export interface ChangeCounts {
@@ -89,22 +91,26 @@ async function probesDiff(c: DuckDBConnection, complete: boolean, runId: string)
 }
 
 /** History first (it compares with the current hash), then the current state. */
-async function applyDesiredProbes(c: DuckDBConnection, opts: ApplyOptions & { changedBy: string }): Promise<void> {
+async function applyDesiredProbes(
+  c: DuckDBConnection,
+  opts: ApplyOptions & { changedBy: string; pieceRows?: number },
+): Promise<void> {
   await c.run(sqlFile('rollup/mark-probes'));
   await c.run(sqlFile('sync/probe-history-replace'), { at: ts(opts.at) });
   await c.run(sqlFile('sync/probe-history-close'), { at: ts(opts.at) });
   await c.run(sqlFile('sync/probe-history-open'), { at: ts(opts.at), changed_by: opts.changedBy, run_id: opts.runId });
   await c.run(sqlFile('sync/probe-version-counter'));
   await c.run(sqlFile('sync/probe-history-time-zone'));
-  await inPieces(c, (rows) => c.run(sqlFile('sync/probes-update'), { at: ts(opts.at), ...rows }));
-  await inPieces(c, (rows) => c.run(sqlFile('sync/probes-insert'), { at: ts(opts.at), ...rows }));
+  const pieceRows = opts.pieceRows ?? APPLY_PIECE_ROWS;
+  await inPieces(c, pieceRows, (rows) => c.run(sqlFile('sync/probes-update'), { at: ts(opts.at), ...rows }));
+  await inPieces(c, pieceRows, (rows) => c.run(sqlFile('sync/probes-insert'), { at: ts(opts.at), ...rows }));
 }
 
 /**
  * Rows of desired_probes one statement applies at a time, in the caller's one transaction: probes-insert.sql joins
  * and sorts each new probe with its JSON, and in one piece it did so for the whole snapshot at once (a first pull of
  * 100,000 probes with DUCKDB_MEMORY_LIMIT=128MB failed there: "Out of Memory Error: failed to pin block"; in pieces
- * it completes in 535 MB; BENCHMARKS.md, pull-scale).
+ * it completes, its peak 453 MB; BENCHMARKS.md, pull-scale).
  */
 export const APPLY_PIECE_ROWS = 10_000;
 
@@ -114,12 +120,13 @@ export const APPLY_PIECE_ROWS = 10_000;
  */
 async function inPieces(
   c: DuckDBConnection,
+  pieceRows: number,
   fn: (rows: { from_row: bigint; to_row: bigint }) => Promise<unknown>,
 ): Promise<void> {
   const sql = 'SELECT min(rowid) AS first, max(rowid) AS last FROM desired_probes';
   const { first, last } = (await c.runAndReadAll(sql)).getRowObjectsJS()[0]!;
   if (first === null || last === null) return;
-  const step = BigInt(APPLY_PIECE_ROWS);
+  const step = BigInt(pieceRows);
   for (let from = BigInt(first as bigint); from <= BigInt(last as bigint); from += step)
     await fn({ from_row: from, to_row: from + step });
 }
