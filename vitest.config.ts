@@ -3,9 +3,9 @@ import { configDefaults, defineConfig, type TestProjectInlineConfiguration } fro
 /**
  * Files whose outcome could depend on the host's time zone: they run in Australia/Adelaide (+09:30, +10:30 in
  * summer: a half-hour offset with daylight saving, far from UTC), every other file in UTC. A time read in the host's
- * zone instead of UTC shows up there as a failure; their expectations are written in UTC, so a zone that passes there
- * passes in UTC too. They ran in both zones before (issue 14): a quarter of the suite's CPU, for no failure the
- * Adelaide run alone would not show. Child processes the tests start inherit the zone.
+ * zone instead of UTC shows up there as a failure (their expectations are written in UTC, where such a mistake is
+ * invisible: Adelaide is the stricter of the two). They ran in both zones before (issue 14), at a quarter of the
+ * suite's CPU. Child processes the tests start inherit the zone.
  */
 const TIME_SENSITIVE = [
   'test/time.test.ts',
