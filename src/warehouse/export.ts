@@ -317,8 +317,10 @@ async function readFingerprints(
   const columns: Record<string, QuotedSql> = {};
   const changed = new Set<string>();
   const byDay = {} as Record<ByDayTable, DayChanges & { days: Record<string, string> }>;
+  const columnsOf = await exportColumns(c);
+  for (const view of MATERIALIZED_IN_SNAPSHOT) columns[view] = columnsOf(view);
   for (const table of SNAPSHOT_TABLES) {
-    columns[table] = await exportColumns(c, table);
+    columns[table] = columnsOf(table);
     if (table === 'readings') continue;
     if (isByDay(table)) {
       byDay[table] = await fingerprintByDay(c, table, columns[table], base, { rows, tables });
@@ -396,9 +398,7 @@ async function writeChanges(
   }
   for (const view of MATERIALIZED_IN_SNAPSHOT) {
     // small, and computed from probe_history: written every time
-    await c.run(
-      sqlFile('export/snapshot-table', { snapshot, table: ident(view), columns: await exportColumns(c, view) }),
-    );
+    await c.run(sqlFile('export/snapshot-table', { snapshot, table: ident(view), columns: columns[view]! }));
     const counted = await c.runAndReadAll(`SELECT count(*) AS n FROM ${snapshot.text}.${ident(view).text}`);
     prints.rows[view] = Number(counted.getRowObjectsJS()[0]!.n);
     phases.lap(`snapshot: ${view}`);
@@ -581,18 +581,26 @@ function digest(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
-/** Each column as BI tools read it: JSON as text, infinite timestamps as far-away dates, the rest as it is. */
-async function exportColumns(c: DuckDBConnection, table: string): Promise<QuotedSql> {
-  const columns = (await c.runAndReadAll(sqlFile('export/columns'), { name: table })).getRowObjectsJS();
-  const list = columns.map(({ column_name, data_type }) => {
+/**
+ * Each table's and view's columns as BI tools read them: JSON as text, infinite timestamps as far-away dates, the
+ * rest as it is. One read of the catalog for them all.
+ */
+async function exportColumns(c: DuckDBConnection): Promise<(table: string) => QuotedSql> {
+  const columns = new Map<string, string[]>();
+  for (const { table_name, column_name, data_type } of (
+    await c.runAndReadAll(sqlFile('export/columns'))
+  ).getRowObjectsJS()) {
     const col = ident(String(column_name)).text;
-    if (data_type === 'JSON') return `CAST(${col} AS VARCHAR) AS ${col}`;
-    if (data_type === 'TIMESTAMP WITH TIME ZONE') {
-      return `CASE WHEN ${col} = '-infinity' THEN ${OPEN_START} WHEN ${col} = 'infinity' THEN ${OPEN_END} ELSE ${col} END AS ${col}`;
-    }
-    return col;
-  });
-  return new QuotedSql(list.join(', '));
+    const exported =
+      data_type === 'JSON'
+        ? `CAST(${col} AS VARCHAR) AS ${col}`
+        : data_type === 'TIMESTAMP WITH TIME ZONE'
+          ? `CASE WHEN ${col} = '-infinity' THEN ${OPEN_START} WHEN ${col} = 'infinity' THEN ${OPEN_END} ELSE ${col} END AS ${col}`
+          : col;
+    const table = String(table_name);
+    columns.set(table, [...(columns.get(table) ?? []), exported]);
+  }
+  return (table) => new QuotedSql((columns.get(table) ?? []).join(', '));
 }
 
 /**
