@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Simulator } from '../src/simulator/index.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { pullBench, tablesSnapshot, type PullBench } from './helpers/pulls.js';
+import { runSql } from './helpers/warehouse.js';
 
 let sim: Simulator;
 let bench: PullBench;
@@ -162,6 +163,27 @@ describe('sync-customers', () => {
     ).toEqual([
       { customer_id: 39, valid_to: new Date(probes.startedAt) },
       { customer_id: 40, valid_to: 'infinity' },
+    ]);
+  });
+
+  it('moves a probe the API lists with "customer_id": null to the customer the reseller maps it to', async () => {
+    await setUp();
+    await bench.run('sync-customers');
+    await bench.run('sync-probes');
+    // the API names no customer of the probe's own as a JSON null, not by leaving the key out
+    await runSql(
+      bench.db,
+      `UPDATE probes SET raw = CAST(regexp_replace(CAST(raw AS VARCHAR), '"customer_id":\\s*\\d+', '"customer_id":null') AS JSON)
+       WHERE serial = '24000092105'`,
+    );
+    expect(await bench.rows("SELECT raw->'$.customer_id' AS own FROM probes WHERE serial = '24000092105'")).toEqual([
+      { own: 'null' },
+    ]);
+    sim.transferProbe('24000092105', 40);
+    const customers = await bench.run('sync-customers');
+    expect(customers).toMatchObject({ details: { probesMoved: 1 } });
+    expect(await bench.rows("SELECT customer_id FROM probes WHERE serial = '24000092105'")).toEqual([
+      { customer_id: 40 },
     ]);
   });
 

@@ -14,7 +14,7 @@ SELECT
 FROM probes p
 JOIN mapping m USING (serial)
 WHERE p.deleted_at IS NULL
-  AND json_extract(p.raw, '$.customer_id') IS NULL
+  AND json_extract_string(p.raw, '$.customer_id') IS NULL -- no key, or a JSON null (json_extract gives a JSON null)
   AND p.customer_id IS DISTINCT FROM m.customer_id
   AND NOT EXISTS (
     SELECT 1 FROM probe_history h WHERE h.serial = p.serial AND h.valid_to = 'infinity'::TIMESTAMPTZ AND h.valid_from > $at

@@ -123,6 +123,8 @@ async function inPieces(
   pieceRows: number,
   fn: (rows: { from_row: bigint; to_row: bigint }) => Promise<unknown>,
 ): Promise<void> {
+  if (!Number.isInteger(pieceRows) || pieceRows < 1)
+    throw new RangeError(`pieceRows must be a whole number of at least 1, not ${pieceRows}`);
   const sql = 'SELECT min(rowid) AS first, max(rowid) AS last FROM desired_probes';
   const { first, last } = (await c.runAndReadAll(sql)).getRowObjectsJS()[0]!;
   if (first === null || last === null) return;
