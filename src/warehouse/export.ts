@@ -598,7 +598,8 @@ async function exportColumns(c: DuckDBConnection): Promise<(table: string) => Qu
           ? `CASE WHEN ${col} = '-infinity' THEN ${OPEN_START} WHEN ${col} = 'infinity' THEN ${OPEN_END} ELSE ${col} END AS ${col}`
           : col;
     const table = String(table_name);
-    columns.set(table, [...(columns.get(table) ?? []), exported]);
+    if (!columns.has(table)) columns.set(table, []);
+    columns.get(table)!.push(exported);
   }
   return (table) => new QuotedSql((columns.get(table) ?? []).join(', '));
 }
