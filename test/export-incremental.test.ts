@@ -15,8 +15,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { publish, type PublishReport } from '../src/export/publish.js';
 import { runJob } from '../src/job-runtime/runner.js';
 import { createLogger } from '../src/logger.js';
@@ -63,22 +63,38 @@ function filesOf(dir: string): string[] {
 const inode = (dir: string, file: string): number => statSync(join(dir, file)).ino;
 
 /** Rows of a query on a fresh in-memory DuckDB, as JSON, sorted (the order of rows is not part of a table). */
+/**
+ * One in-memory DuckDB reads every Parquet file and snapshot the tests compare (an instance per read was a quarter
+ * of this file's time); a snapshot is attached for one read and detached after it, and no file is read from a cache.
+ */
+let reader: DuckDBConnection | undefined;
+let readerInstance: DuckDBInstance | undefined;
+afterAll(() => {
+  reader?.closeSync();
+  readerInstance?.closeSync();
+});
+
+/** The rows `sql` gives, each as JSON, sorted: two reads compare equal when they hold the same rows. */
 async function sortedRows(sql: string): Promise<string[]> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const c = await instance.connect();
-  try {
-    return (await c.runAndReadAll(sql))
-      .getRowObjectsJson()
-      .map((r) => JSON.stringify(r))
-      .sort();
-  } finally {
-    c.closeSync();
-    instance.closeSync();
+  if (reader === undefined) {
+    readerInstance = await DuckDBInstance.create(':memory:', { enable_external_file_cache: 'false' });
+    reader = await readerInstance.connect();
   }
+  return (await reader.runAndReadAll(sql))
+    .getRowObjectsJson()
+    .map((r) => JSON.stringify(r))
+    .sort();
 }
 
-const inSnapshot = (file: string, table: string): string =>
-  `ATTACH '${file}' AS s (READ_ONLY); SELECT * FROM s.main.${table}`;
+/** Every row of a table or view of a snapshot file. */
+async function snapshotRows(file: string, table: string): Promise<string[]> {
+  await sortedRows(`ATTACH '${file}' AS snapshot (READ_ONLY)`);
+  try {
+    return await sortedRows(`SELECT * FROM snapshot.main.${table}`);
+  } finally {
+    await sortedRows('DETACH snapshot');
+  }
+}
 
 describe('a full publish', () => {
   it('writes a day as one file, however many days it writes and however their rows are spread', async () => {
@@ -178,7 +194,7 @@ describe('an incremental publish', () => {
     }
     // and in the snapshots, every table and view
     for (const table of new Set([...SNAPSHOT_TABLES, ...VIEWS])) {
-      const read = (dir: string): Promise<string[]> => sortedRows(inSnapshot(join(dir, 'warehouse.duckdb'), table));
+      const read = (dir: string): Promise<string[]> => snapshotRows(join(dir, 'warehouse.duckdb'), table);
       expect(await read(incremental.path), table).toEqual(await read(full.path));
     }
   }
@@ -230,8 +246,7 @@ describe('an incremental publish', () => {
       const read = (dir: string): Promise<string[]> => sortedRows(`SELECT * FROM read_parquet('${join(dir, file)}')`);
       expect(await read(third.path), file).toEqual(await read(full.path));
     }
-    const rollup = (dir: string): Promise<string[]> =>
-      sortedRows(inSnapshot(join(dir, 'warehouse.duckdb'), 'daily_rollup'));
+    const rollup = (dir: string): Promise<string[]> => snapshotRows(join(dir, 'warehouse.duckdb'), 'daily_rollup');
     expect(await rollup(third.path)).toEqual(await rollup(full.path));
 
     // a probe's battery changed (what every pull that sees a new uplink does): probes written again, readings_daily,
@@ -314,7 +329,7 @@ describe('an incremental publish', () => {
       sortedRows(`SELECT * FROM read_parquet('${join(dir, 'parquet/probe_status/*/*/*.parquet')}')`);
     expect(await everyStatus(pulled.path)).toEqual(await everyStatus(full.path));
     for (const table of ['probe_status', 'daily_rollup']) {
-      const read = (dir: string): Promise<string[]> => sortedRows(inSnapshot(join(dir, 'warehouse.duckdb'), table));
+      const read = (dir: string): Promise<string[]> => snapshotRows(join(dir, 'warehouse.duckdb'), table);
       expect(await read(pulled.path), table).toEqual(await read(full.path));
     }
   });
@@ -455,7 +470,7 @@ describe('an incremental publish', () => {
     const full = await publishTo(stack, 'b');
     expect(second.tables).toEqual(full.tables);
     for (const table of ['readings', 'probes', 'probe_history']) {
-      const read = (dir: string): Promise<string[]> => sortedRows(inSnapshot(join(dir, 'warehouse.duckdb'), table));
+      const read = (dir: string): Promise<string[]> => snapshotRows(join(dir, 'warehouse.duckdb'), table);
       expect(await read(second.path), table).toEqual(await read(full.path));
     }
   });
