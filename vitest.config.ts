@@ -73,7 +73,7 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     // after each test file: fails it if it left a Redis connection, DuckDB file, server or child process open.
     // 'stack' (vitest's default, named because the check relies on it) runs that afterAll after the file's own.
-    setupFiles: ['test/leak-check.ts'],
+    setupFiles: ['test/each-file.ts', 'test/leak-check.ts'],
     sequence: { hooks: 'stack' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
@@ -83,11 +83,12 @@ export default defineConfig({
     maxWorkers: 4,
     pool: 'forks',
     // a worker process runs file after file, each file's own module graph imported once per worker rather than once
-    // per file: 333 s instead of 395 s for the whole suite, and 15% less CPU, on a 2-core machine (issue 14).
-    // Files share no state but what the setup file guards: no test mocks a module, fakes a timer or sets process.env
-    // (the lint's override for test/ in .oxlintrc.json refuses vi.mock, vi.useFakeTimers, vi.stubEnv and the like);
-    // each file gets its own warehouse, queue prefix and servers, and the leak check still runs after each file. A
-    // worker serves one project only, so every file in an Adelaide worker imports its modules in Adelaide.
+    // per file: 333 s instead of 395 s for the whole suite, and 15% less CPU, on a 2-core machine (issue 14). What
+    // src/ remembers per process (the secrets to redact) test/each-file.ts resets before each file; no test mocks a
+    // module, fakes a timer or the clock, or sets process.env (.oxlintrc.json's override for test/ refuses vi.mock,
+    // vi.useFakeTimers, vi.setSystemTime, vi.stubEnv and the like); each file gets its own warehouse, queue prefix
+    // and servers, and the leak check still runs after each file. A worker serves one project only, so every file
+    // in an Adelaide worker imports its modules in Adelaide.
     isolate: false,
     // an unhandled rejection or uncaught exception anywhere in a test file fails the run (vitest's default, kept)
     dangerouslyIgnoreUnhandledErrors: false,

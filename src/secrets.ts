@@ -44,6 +44,15 @@ function alternative(secret: string): string {
   return secret.length >= STANDALONE_BELOW ? escaped : `(?<![A-Za-z0-9])${escaped}(?![A-Za-z0-9])`;
 }
 
+/**
+ * Forgets every value remembered so far: for a process that goes on to another configuration of its own (the test
+ * suite runs file after file in one process; a word one file used as a secret is ordinary text in the next).
+ */
+export function forgetSecrets(): void {
+  known.clear();
+  pattern = undefined;
+}
+
 /** The password of a URL (redis://user:secret@host), as written (percent-encoded) and as sent (decoded). */
 export function urlPasswords(url: string): string[] {
   try {

@@ -62,7 +62,6 @@ function filesOf(dir: string): string[] {
 
 const inode = (dir: string, file: string): number => statSync(join(dir, file)).ino;
 
-/** Rows of a query on a fresh in-memory DuckDB, as JSON, sorted (the order of rows is not part of a table). */
 /**
  * One in-memory DuckDB reads every Parquet file and snapshot the tests compare (an instance per read was a quarter
  * of this file's time); a snapshot is attached for one read and detached after it, and no file is read from a cache.
@@ -86,15 +85,19 @@ async function sortedRows(sql: string): Promise<string[]> {
     .sort();
 }
 
-/** Every row of a table or view of a snapshot file. */
-async function snapshotRows(file: string, table: string): Promise<string[]> {
+/** What `sql` gives with a snapshot file attached, read-only, as `snapshot` (detached after). */
+async function inSnapshot(file: string, sql: string): Promise<string[]> {
   await sortedRows(`ATTACH '${file}' AS snapshot (READ_ONLY)`);
   try {
-    return await sortedRows(`SELECT * FROM snapshot.main.${table}`);
+    return await sortedRows(sql);
   } finally {
     await sortedRows('DETACH snapshot');
   }
 }
+
+/** Every row of a table or view of a snapshot file. */
+const snapshotRows = (file: string, table: string): Promise<string[]> =>
+  inSnapshot(file, `SELECT * FROM snapshot.main.${table}`);
 
 describe('a full publish', () => {
   it('writes a day as one file, however many days it writes and however their rows are spread', async () => {
@@ -418,8 +421,9 @@ describe('an incremental publish', () => {
     expect(filesOf(second.path)).not.toContain(june30.replace('.parquet', '-1.parquet'));
     const full = await publishTo(stack, 'b');
     expect(second.tables).toEqual(full.tables);
-    const tables = await sortedRows(
-      `ATTACH '${join(second.path, 'warehouse.duckdb')}' AS s (READ_ONLY); SELECT table_name FROM duckdb_tables() WHERE database_name = 's'`,
+    const tables = await inSnapshot(
+      join(second.path, 'warehouse.duckdb'),
+      "SELECT table_name FROM duckdb_tables() WHERE database_name = 'snapshot'",
     );
     expect(tables).not.toContain(JSON.stringify({ table_name: 'scribbled' }));
 

@@ -13,7 +13,7 @@ import { ConfigError } from '../src/errors.js';
 import { runJob } from '../src/job-runtime/runner.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { PushReceiver } from '../src/receiver/server.js';
-import { CENSOR, redact, rememberSecrets } from '../src/secrets.js';
+import { CENSOR, forgetSecrets, redact, rememberSecrets } from '../src/secrets.js';
 import { SensoterraClient } from '../src/sensoterra/client.js';
 import { sendPushes, Simulator, uplinksFor } from '../src/simulator/index.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
@@ -198,6 +198,15 @@ describe('no secret in any output', () => {
     expect(redact('a=k9$Q; b=xk9$Qx; zy stays; zyzzyva stays')).toBe(`a=${CENSOR}; b=xk9$Qx; zy stays; zyzzyva stays`);
     expect(redact('"short" is shorter than 16 characters')).toBe(`"${CENSOR}" is shorter than 16 characters`);
     expect(redact('token=xLong-Secret-0123y')).toBe(`token=x${CENSOR}y`);
+  });
+
+  it('forgets every remembered value at once, for a process that goes on to another configuration', () => {
+    rememberSecrets(['short', 'Long-Secret-0123']);
+    forgetSecrets();
+    expect(redact('cut short: Long-Secret-0123')).toBe('cut short: Long-Secret-0123');
+    rememberSecrets(['other-secret']);
+    expect(redact('short other-secret')).toBe(`short ${CENSOR}`);
+    forgetSecrets();
   });
 });
 

@@ -38,7 +38,7 @@ export function testPlace(env: Record<string, string> = {}): TestPlace {
     EXPORT_DIR: join(dir, 'export'),
     DUCKDB_MEMORY_LIMIT: '512MB',
     // a test's tables are a row group or less, which DuckDB scans with one thread anyway: a second one only costs
-    // its wake-ups (7% of the suite's CPU); the default of 2 is the benchmarks' and config.test.ts's
+    // its wake-ups (7% of the suite's CPU); the default of 2 runs in the benchmarks and in demo.test.ts (`demo`)
     DUCKDB_THREADS: '1',
     LOG_LEVEL: 'silent',
     ...NO_SCHEDULES,
