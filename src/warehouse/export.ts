@@ -587,21 +587,21 @@ function digest(text: string): string {
  */
 async function exportColumns(c: DuckDBConnection): Promise<(table: string) => QuotedSql> {
   const columns = new Map<string, string[]>();
-  for (const { table_name, column_name, data_type } of (
-    await c.runAndReadAll(sqlFile('export/columns'))
-  ).getRowObjectsJS()) {
-    const col = ident(String(column_name)).text;
-    const exported =
-      data_type === 'JSON'
-        ? `CAST(${col} AS VARCHAR) AS ${col}`
-        : data_type === 'TIMESTAMP WITH TIME ZONE'
-          ? `CASE WHEN ${col} = '-infinity' THEN ${OPEN_START} WHEN ${col} = 'infinity' THEN ${OPEN_END} ELSE ${col} END AS ${col}`
-          : col;
+  const rows = (await c.runAndReadAll(sqlFile('export/columns'))).getRowObjectsJS();
+  for (const { table_name, column_name, data_type } of rows) {
     const table = String(table_name);
     if (!columns.has(table)) columns.set(table, []);
-    columns.get(table)!.push(exported);
+    columns.get(table)!.push(exportedColumn(ident(String(column_name)).text, String(data_type)));
   }
   return (table) => new QuotedSql((columns.get(table) ?? []).join(', '));
+}
+
+/** One column, quoted, as the export writes it. */
+function exportedColumn(col: string, dataType: string): string {
+  if (dataType === 'JSON') return `CAST(${col} AS VARCHAR) AS ${col}`;
+  if (dataType === 'TIMESTAMP WITH TIME ZONE')
+    return `CASE WHEN ${col} = '-infinity' THEN ${OPEN_START} WHEN ${col} = 'infinity' THEN ${OPEN_END} ELSE ${col} END AS ${col}`;
+  return col;
 }
 
 /**
