@@ -73,13 +73,18 @@ afterAll(() => {
   readerInstance?.closeSync();
 });
 
-/** The rows `sql` gives, each as JSON, sorted: two reads compare equal when they hold the same rows. */
-async function sortedRows(sql: string): Promise<string[]> {
+/** The one reader, opened on first use. */
+async function readerConnection(): Promise<DuckDBConnection> {
   if (reader === undefined) {
     readerInstance = await DuckDBInstance.create(':memory:', { enable_external_file_cache: 'false' });
     reader = await readerInstance.connect();
   }
-  return (await reader.runAndReadAll(sql))
+  return reader;
+}
+
+/** The rows `sql` gives, each as JSON, sorted: two reads compare equal when they hold the same rows. */
+async function sortedRows(sql: string): Promise<string[]> {
+  return (await (await readerConnection()).runAndReadAll(sql))
     .getRowObjectsJson()
     .map((r) => JSON.stringify(r))
     .sort();
@@ -87,11 +92,12 @@ async function sortedRows(sql: string): Promise<string[]> {
 
 /** What `sql` gives with a snapshot file attached, read-only, as `snapshot` (detached after). */
 async function inSnapshot(file: string, sql: string): Promise<string[]> {
-  await sortedRows(`ATTACH '${file}' AS snapshot (READ_ONLY)`);
+  const c = await readerConnection();
+  await c.run(`ATTACH '${file}' AS snapshot (READ_ONLY)`);
   try {
     return await sortedRows(sql);
   } finally {
-    await sortedRows('DETACH snapshot');
+    await c.run('DETACH snapshot');
   }
 }
 
