@@ -1,5 +1,5 @@
--- The columns of each stage table, in table order (checked against src/warehouse/stage-tables.ts when the warehouse opens). No parameters.
-SELECT table_name, list(column_name ORDER BY column_index) AS columns
-FROM duckdb_columns()
-WHERE database_name = current_database() AND schema_name = 'main' AND table_name LIKE 'stage\_%' ESCAPE '\'
-GROUP BY table_name
+-- The columns of one stage table, in table order (checked against src/warehouse/stage-tables.ts when the warehouse
+-- opens). Params: $table, as main.<name>, one that exists (stage/tables.sql). pragma_table_info reads that table
+-- alone: duckdb_columns() would bind every view of the warehouse first, a third of the time an up-to-date warehouse
+-- took to open.
+SELECT list(name ORDER BY cid) AS columns FROM pragma_table_info($table)

@@ -165,9 +165,10 @@ async function prepareTable(connection: DuckDBConnection, log: Logger): Promise<
   await connection.run(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL, checksum VARCHAR)',
   );
+  // pragma_table_info reads this one table; duckdb_columns() would bind every view of the warehouse first (a third
+  // of the time an up-to-date warehouse took to open)
   const column = await connection.runAndReadAll(
-    `SELECT 1 FROM duckdb_columns()
-     WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'schema_migrations' AND column_name = 'checksum'`,
+    "SELECT 1 FROM pragma_table_info('main.schema_migrations') WHERE name = 'checksum'",
   );
   if (column.currentRowCount > 0) return;
   await inTransaction(connection, async () => {

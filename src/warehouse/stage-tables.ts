@@ -47,16 +47,23 @@ export function stage<T extends StageTable>(
 
 /** Throws E_STAGE_COLUMNS, naming the table and both column lists, if a stage table's columns are not the declared ones. */
 export async function checkStageColumns(connection: DuckDBConnection): Promise<void> {
-  const found = new Map<string, string[]>();
-  const rows = (await connection.runAndReadAll(sqlFile('stage/columns'))).getRowObjectsJS();
-  for (const row of rows) found.set(String(row.table_name), (row.columns as unknown[]).map(String));
+  const present = new Set(
+    (await connection.runAndReadAll(sqlFile('stage/tables'))).getRowObjectsJS().map((row) => String(row.table_name)),
+  );
   for (const table of STAGE_TABLES) {
     const expected: readonly string[] = STAGE_COLUMNS[table];
-    const actual = found.get(table) ?? [];
+    const actual = present.has(table) ? await columnsOf(connection, table) : [];
     if (actual.length === expected.length && actual.every((column, i) => column === expected[i])) continue;
     throw new SyncError(
       ErrorCodes.STAGE_COLUMNS,
       `the warehouse's ${table} has the columns (${actual.join(', ') || 'none: no such table'}), this build stages (${expected.join(', ')}): a migration changed the stage table without src/warehouse/stage-tables.ts; make the two agree before starting`,
     );
   }
+}
+
+async function columnsOf(connection: DuckDBConnection, table: StageTable): Promise<string[]> {
+  const [row] = (
+    await connection.runAndReadAll(sqlFile('stage/columns'), { table: `main.${table}` })
+  ).getRowObjectsJS();
+  return ((row?.columns ?? []) as unknown[]).map(String);
 }
