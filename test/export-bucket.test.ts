@@ -140,17 +140,13 @@ describe('an export published to a bucket', () => {
       versions.push(String(run.details?.version));
     }
     // a publish stopped long ago left 1,050 files and no manifest; one just started has one file so far
-    const client = fixture.client();
     const abandoned = '2020-01-01T00-00-00-000Z';
     const started = new Date().toISOString().replace(/[:.]/g, '-');
-    const keys = Array.from({ length: 1_050 }, (_, i) => `${PREFIX}/versions/${abandoned}/parquet/part-${i}.parquet`);
-    for (let i = 0; i < keys.length; i += 50)
-      await Promise.all(
-        keys
-          .slice(i, i + 50)
-          .map((Key) => client.send(new PutObjectCommand({ Bucket: fixture.bucket, Key, Body: 'x' }))),
-      );
-    await client.send(
+    await fixture.seed(
+      Array.from({ length: 1_050 }, (_, i) => `${PREFIX}/versions/${abandoned}/parquet/part-${i}.parquet`),
+      'x',
+    );
+    await fixture.client().send(
       new PutObjectCommand({
         Bucket: fixture.bucket,
         Key: `${PREFIX}/versions/${started}/warehouse.duckdb`,
@@ -180,7 +176,11 @@ describe('an export published to a bucket', () => {
 });
 
 describe('a publish to a bucket killed half-way', () => {
-  /** A warehouse whose snapshot is several 5 MB parts, for a kill between parts. */
+  /**
+   * A warehouse whose snapshot is several 5 MB parts, for a kill between parts: readings that each keep 70 random
+   * characters of unknown fields (`extra`), which no encoding shrinks, so that 120,000 of them fill 6.5 MB (with
+   * nothing in `extra` that took 800,000 readings, and each publish of them three times as long).
+   */
   async function bigWarehouse(env: Record<string, string>): Promise<TestPlace> {
     const place = testPlace({ ...env, EXPORT_S3_PART_MB: '5' });
     cleanups.push(() => place.cleanup());
@@ -193,9 +193,10 @@ describe('a publish to a bucket killed half-way', () => {
   async function addReadings(db: Warehouse, from: number): Promise<void> {
     await runSql(
       db,
-      `INSERT INTO readings (serial, type, depth_cm, ts, value, unit, source, received_at)
-       SELECT 'P' || (i % 100), 'MOISTURE', 10, TIMESTAMPTZ '2024-06-01 00:00:00+00' + to_seconds(i), random() * 40, '%', 'push', now()
-       FROM range(${from}, ${from + 800_000}) r(i)`,
+      `INSERT INTO readings (serial, type, depth_cm, ts, value, unit, source, received_at, extra)
+       SELECT 'P' || (i % 100), 'MOISTURE', 10, TIMESTAMPTZ '2024-06-01 00:00:00+00' + to_seconds(i), random() * 40, '%', 'push', now(),
+         json_object('noise', md5(random()::VARCHAR) || md5(random()::VARCHAR))
+       FROM range(${from}, ${from + 120_000}) r(i)`,
     );
   }
 
@@ -258,7 +259,7 @@ describe('a publish to a bucket killed half-way', () => {
 
     // the next publish goes through, and is what readers then see
     const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, createLogger('silent'));
-    await addReadings(db, 800_000);
+    await addReadings(db, 120_000);
     const [{ n }] = (await readRows(db, 'SELECT count(*) AS n FROM readings')) as [{ n: number }];
     await db.close();
     await exportOk(place);

@@ -1,14 +1,29 @@
 /**
- * Before any test file: the build in dist/ is what the sources say. Tests start the command line and readers from
- * dist/ in processes of their own, so a stale build would test old code without a word. When a source (src/,
- * jobs/, bench/, test/) has no output in dist/ or one older than itself, or a configuration changed since, this
- * builds once (`npm run build`), and a build that fails stops the run with the compiler's output. `.ci/run`
- * builds first, so there it only checks.
+ * Before any test file:
+ * - the build in dist/ is what the sources say. Tests start the command line and readers from dist/ in processes
+ *   of their own, so a stale build would test old code without a word. When a source (src/, jobs/, bench/, test/)
+ *   has no output in dist/ or one older than itself, or a configuration changed since, this builds once (`npm run
+ *   build`), and a build that fails stops the run with the compiler's output. `.ci/run` builds first, so there it
+ *   only checks.
+ * - a warehouse with every migration applied, made once: a test that needs an empty warehouse starts from a copy of
+ *   it (helpers/config.ts, `testPlace(env, { warehouse: 'migrated' })`) instead of migrating its own, as
+ *   graphile-worker clones a template database. Removed after the run.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { createLogger } from '../src/logger.js';
+import { Warehouse } from '../src/warehouse/warehouse.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A closed warehouse file with every migration applied, for tests to copy (helpers/config.ts). */
+    migratedWarehouse: string;
+  }
+}
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SOURCES = ['src', 'jobs', 'bench', 'test'];
@@ -44,7 +59,7 @@ export function staleBecause(root = ROOT): string | undefined {
   return changed.size > 0 ? `${[...changed].join(', ')} changed since the last build` : undefined;
 }
 
-export default function setup(): void {
+function build(): void {
   const reason = staleBecause();
   if (reason === undefined) return;
   console.log(`building dist/ before the tests: ${reason}`);
@@ -52,4 +67,14 @@ export default function setup(): void {
   if (build.status !== 0) {
     throw new Error(`the build failed, so no test would run what the sources say:\n${build.stdout}${build.stderr}`);
   }
+}
+
+export default async function setup(project: TestProject): Promise<() => void> {
+  build();
+  const dir = mkdtempSync(join(tmpdir(), 'sensoterra-sync-migrated-'));
+  const path = join(dir, 'warehouse.duckdb');
+  // closed, so it is whole in its one file (no .wal beside it)
+  await (await Warehouse.open(path, { memoryLimit: '256MB', threads: 1 }, createLogger('silent'))).close();
+  project.provide('migratedWarehouse', path);
+  return () => rmSync(dir, { recursive: true, force: true });
 }

@@ -1,8 +1,9 @@
 /** A configuration for one test: its own warehouse file, export folder and queue prefix on the shared Redis. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { SCHEDULED_JOBS } from '../../src/job-runtime/registry.js';
 import { loadConfig } from '../../src/service/load-config.js';
@@ -28,7 +29,14 @@ export const DEFAULT_SCHEDULES = Object.fromEntries(
   Object.values(SCHEDULED_JOBS).map((job) => [job.variable, job.default]),
 );
 
-export function testPlace(env: Record<string, string> = {}): TestPlace {
+/**
+ * A test's own place: a fresh folder, a queue prefix nobody else uses, and a configuration pointing at them.
+ * At WAREHOUSE_PATH there is nothing (`warehouse: 'none'`, the default: the first open creates and migrates it), or
+ * a copy of the warehouse test/global-setup.ts migrated once for the whole run (`'migrated'`: what the first open
+ * would have made, without migrating it again). Outside that setup (another vitest configuration, a script) there
+ * is no copy to make, and the first open migrates as usual.
+ */
+export function testPlace(env: Record<string, string> = {}, opts: { warehouse?: 'none' | 'migrated' } = {}): TestPlace {
   const dir = mkdtempSync(join(tmpdir(), 'sensoterra-sync-test-'));
   const prefix = `test-${randomBytes(4).toString('hex')}`;
   const full = {
@@ -44,11 +52,33 @@ export function testPlace(env: Record<string, string> = {}): TestPlace {
     ...NO_SCHEDULES,
     ...env,
   };
+  const config = loadConfig(full);
+  if (opts.warehouse === 'migrated') migratedWarehouseAt(config.warehousePath);
   return {
     dir,
     prefix,
     env: full,
-    config: loadConfig(full),
+    config,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Puts a copy of the run's migrated warehouse (test/global-setup.ts) at `path`, for a test that opens a warehouse of
+ * its own: the open finds every migration applied. Nothing there when the run has none (another configuration).
+ */
+export function migratedWarehouseAt(path: string): void {
+  const migrated = providedWarehouse();
+  if (migrated === undefined) return;
+  mkdirSync(dirname(path), { recursive: true });
+  copyFileSync(migrated, path);
+}
+
+/** The run's migrated warehouse; none under a configuration without the setup, or in a script outside vitest. */
+function providedWarehouse(): string | undefined {
+  try {
+    return inject('migratedWarehouse') as string | undefined;
+  } catch {
+    return undefined; // not in a vitest worker: inject has nothing to read
+  }
 }

@@ -34,7 +34,7 @@ export async function pullBench(
   env: Record<string, string> = {},
   clientOptions: ClientOptions = {},
 ): Promise<PullBench> {
-  const place = testPlace(apiEnv(sim, env));
+  const place = testPlace(apiEnv(sim, env), { warehouse: 'migrated' });
   const log = createLogger('silent');
   const db = await Warehouse.open(place.config.warehousePath, place.config.duckdb, log);
   const client = new SensoterraClient(place.config, log, { retry: FAST_RETRIES, ...clientOptions });

@@ -42,7 +42,7 @@ export async function startStack(
 ): Promise<Stack> {
   const sim = await Simulator.start({ account: opts.account ?? smallAccount(), now: opts.now ?? NOW });
   // jobs run on the simulator's clock: "now" for a run's start, for what counts as stale
-  const place = testPlace(apiEnv(sim, { PUSH_PORT: '0', PUSH_SECRET, ...opts.env }));
+  const place = testPlace(apiEnv(sim, { PUSH_PORT: '0', PUSH_SECRET, ...opts.env }), { warehouse: 'migrated' });
   // STACK_LOG=/tmp/stack.log: the service's debug log, for a test that needs looking into
   const log = process.env.STACK_LOG
     ? createLogger('debug', pino.destination(process.env.STACK_LOG))
