@@ -33,7 +33,7 @@ export const DEFAULT_SCHEDULES = Object.fromEntries(
  * A test's own place: a fresh folder, a queue prefix nobody else uses, and a configuration pointing at them.
  * At WAREHOUSE_PATH there is nothing (`warehouse: 'none'`, the default: the first open creates and migrates it), or
  * a copy of the warehouse test/global-setup.ts migrated once for the whole run (`'migrated'`: what the first open
- * would have made, without migrating it again). Outside that setup (another vitest configuration, a script) there
+ * would have made, without migrating it again; unless `env` names a WAREHOUSE_PATH of its own). Outside that setup (another vitest configuration, a script) there
  * is no copy to make, and the first open migrates as usual.
  */
 export function testPlace(env: Record<string, string> = {}, opts: { warehouse?: 'none' | 'migrated' } = {}): TestPlace {
@@ -53,7 +53,8 @@ export function testPlace(env: Record<string, string> = {}, opts: { warehouse?: 
     ...env,
   };
   const config = loadConfig(full);
-  if (opts.warehouse === 'migrated') migratedWarehouseAt(config.warehousePath);
+  // a WAREHOUSE_PATH the test chose (a small disk, a folder it makes) is the test's to fill
+  if (opts.warehouse === 'migrated' && env.WAREHOUSE_PATH === undefined) migratedWarehouseAt(config.warehousePath);
   return {
     dir,
     prefix,
