@@ -77,12 +77,12 @@ export default defineConfig({
     sequence: { hooks: 'stack' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // much of a file's time is spent waiting (a process starting, a lock expiring, Redis), so more files than cores
-    // run at a time; but every one more costs CPU of its own (a worker process importing the module graph, tests
-    // that poll for longer while they share the cores). On this 2-core machine, with files sharing workers: 4 at a
-    // time took 151 s and 260 s of CPU, 3 at a time 131 s and 221 s, 2 at a time 130 s and 216 s (issue 14). No
-    // test may depend on the machine's speed, so a busier machine must not fail one.
-    maxWorkers: 3,
+    // much of a file's time is spent waiting (a process starting, a lock expiring, Redis), so more files run at a time
+    // than there are cores; each one more costs CPU of its own (its worker process, tests polling for longer while
+    // they share the cores). On this 2-core machine, from a fresh clone (no durations cached, as in CI): 3 at a time
+    // took 157 s (226-230 s of CPU), 4 took 140-147 s (236-249 s), 5 took 138-143 s (249-260 s) (issue 14). No test
+    // may depend on the machine's speed, so a busier machine must not fail one.
+    maxWorkers: 4,
     pool: 'forks',
     // a worker process runs file after file, each file's own module graph imported once per worker rather than once
     // per file: 333 s instead of 395 s for the whole suite, and 15% less CPU, on a 2-core machine (issue 14). What
