@@ -69,7 +69,8 @@ function project(
 
 export default defineConfig({
   test: {
-    // builds dist/ first when the sources are newer (the CLI tests run it): never a stale build under test
+    // builds dist/ first when the sources are newer (the CLI tests run it): never a stale build under test; and
+    // migrates the warehouse the test stacks start from a copy of
     globalSetup: ['test/global-setup.ts'],
     // after each test file: fails it if it left a Redis connection, DuckDB file, server or child process open.
     // 'stack' (vitest's default, named because the check relies on it) runs that afterAll after the file's own.

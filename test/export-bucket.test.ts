@@ -177,9 +177,10 @@ describe('an export published to a bucket', () => {
 
 describe('a publish to a bucket killed half-way', () => {
   /**
-   * A warehouse whose snapshot is several 5 MB parts, for a kill between parts: readings that each keep 70 random
-   * characters of unknown fields (`extra`), which no encoding shrinks, so that 120,000 of them fill 6.5 MB (with
-   * nothing in `extra` that took 800,000 readings, and each publish of them three times as long).
+   * A warehouse whose snapshot is more than one 5 MB part, for a kill between parts: 120,000 readings that each keep
+   * 64 random hex digits of unknown fields (`extra`), which compress poorly, fill 6.5 MB (two parts: a margin of 30%
+   * over one; without the noise it took 800,000 readings, and each publish three times as long). Were it ever one
+   * part, the kill at part 2 would not trip, and the test would fail saying so.
    */
   async function bigWarehouse(env: Record<string, string>): Promise<TestPlace> {
     const place = testPlace({ ...env, EXPORT_S3_PART_MB: '5' });

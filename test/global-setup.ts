@@ -5,9 +5,9 @@
  *   has no output in dist/ or one older than itself, or a configuration changed since, this builds once (`npm run
  *   build`), and a build that fails stops the run with the compiler's output. `.ci/run` builds first, so there it
  *   only checks.
- * - a warehouse with every migration applied, made once: a test that needs an empty warehouse starts from a copy of
- *   it (helpers/config.ts, `testPlace(env, { warehouse: 'migrated' })`) instead of migrating its own, as
- *   graphile-worker clones a template database. Removed after the run.
+ * - a warehouse with every migration applied, made once per run (again before a rerun in watch mode): the test
+ *   stacks and pull benches start from a copy of it (helpers/config.ts, `testPlace(env, { warehouse: 'migrated' })`)
+ *   instead of migrating their own. Removed after the run.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -69,12 +69,27 @@ function build(): void {
   }
 }
 
-export default async function setup(project: TestProject): Promise<() => void> {
-  build();
+/** A closed warehouse with every migration applied, whole in its one file, in a folder of its own. */
+async function migratedWarehouse(): Promise<{ dir: string; path: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'sensoterra-sync-migrated-'));
   const path = join(dir, 'warehouse.duckdb');
-  // closed, so it is whole in its one file (no .wal beside it)
   await (await Warehouse.open(path, { memoryLimit: '256MB', threads: 1 }, createLogger('silent'))).close();
-  project.provide('migratedWarehouse', path);
-  return () => rmSync(dir, { recursive: true, force: true });
+  if (existsSync(`${path}.wal`)) throw new Error(`the migrated warehouse ${path} was closed with a WAL beside it`);
+  return { dir, path };
+}
+
+export default async function setup(project: TestProject): Promise<(() => void) | undefined> {
+  // vitest runs a global setup for every project of the run and for the root one, whose provided values every
+  // project reads: once is enough
+  if (!project.isRootProject()) return undefined;
+  build();
+  let made = await migratedWarehouse();
+  project.provide('migratedWarehouse', made.path);
+  // in watch mode a rerun may follow an edited migration: a copy of the old template would then be refused
+  project.onTestsRerun(async () => {
+    rmSync(made.dir, { recursive: true, force: true });
+    made = await migratedWarehouse();
+    project.provide('migratedWarehouse', made.path);
+  });
+  return () => rmSync(made.dir, { recursive: true, force: true });
 }

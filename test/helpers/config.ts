@@ -32,9 +32,8 @@ export const DEFAULT_SCHEDULES = Object.fromEntries(
 /**
  * A test's own place: a fresh folder, a queue prefix nobody else uses, and a configuration pointing at them.
  * At WAREHOUSE_PATH there is nothing (`warehouse: 'none'`, the default: the first open creates and migrates it), or
- * a copy of the warehouse test/global-setup.ts migrated once for the whole run (`'migrated'`: what the first open
- * would have made, without migrating it again; unless `env` names a WAREHOUSE_PATH of its own). Outside that setup (another vitest configuration, a script) there
- * is no copy to make, and the first open migrates as usual.
+ * a copy of the warehouse test/global-setup.ts migrated for the run (`'migrated'`: what the first open would have
+ * made, without migrating it again). A WAREHOUSE_PATH that `env` names is left to the test either way.
  */
 export function testPlace(env: Record<string, string> = {}, opts: { warehouse?: 'none' | 'migrated' } = {}): TestPlace {
   const dir = mkdtempSync(join(tmpdir(), 'sensoterra-sync-test-'));
@@ -64,22 +63,11 @@ export function testPlace(env: Record<string, string> = {}, opts: { warehouse?: 
   };
 }
 
-/**
- * Puts a copy of the run's migrated warehouse (test/global-setup.ts) at `path`, for a test that opens a warehouse of
- * its own: the open finds every migration applied. Nothing there when the run has none (another configuration).
- */
-export function migratedWarehouseAt(path: string): void {
-  const migrated = providedWarehouse();
-  if (migrated === undefined) return;
+/** Puts a copy of the run's migrated warehouse (test/global-setup.ts) at `path`. */
+function migratedWarehouseAt(path: string): void {
+  const migrated = inject('migratedWarehouse') as string | undefined;
+  if (migrated === undefined)
+    throw new Error('no migrated warehouse to copy: test/global-setup.ts makes it, under vitest.config.ts');
   mkdirSync(dirname(path), { recursive: true });
   copyFileSync(migrated, path);
-}
-
-/** The run's migrated warehouse; none under a configuration without the setup, or in a script outside vitest. */
-function providedWarehouse(): string | undefined {
-  try {
-    return inject('migratedWarehouse') as string | undefined;
-  } catch {
-    return undefined; // not in a vitest worker: inject has nothing to read
-  }
 }

@@ -40,9 +40,10 @@ export interface S3Fixture {
   /** Every key under `prefix` in the bucket, in S3's order, following continuation tokens. */
   listKeys(prefix?: string): Promise<string[]>;
   /**
-   * Objects put straight into s3rver's store on disk, as its filesystem store keeps them (`<bucket>/<key>._S3rver_object`;
-   * it makes the checksum and metadata files when first asked): a thousand objects in milliseconds, where as many PUTs
-   * cost s3rver five seconds of CPU. For a bucket a test needs full; what is under test still goes through the API.
+   * Objects put straight into s3rver's filesystem store (its layout: `<bucket>/<key>._S3rver_object`; with no
+   * metadata file, s3rver answers without stored metadata and makes the checksum file when first asked): a thousand
+   * objects in milliseconds, where as many PUTs cost s3rver five seconds of CPU. For a bucket a test needs full;
+   * what is under test still goes through the API. Keys are plain paths: no empty, `.` or `..` segment.
    */
   seed(keys: string[], body: string): Promise<void>;
   getText(key: string): Promise<string>;
@@ -156,6 +157,8 @@ export async function startS3(options: { bucket?: string; timeoutMs?: number } =
     },
     async seed(keys, body) {
       for (const key of keys) {
+        if (key.split('/').some((part) => part === '' || part === '.' || part === '..'))
+          throw new Error(`seed: ${JSON.stringify(key)} is not a plain path (join would change it)`);
         const file = join(directory, bucket, `${key}._S3rver_object`);
         await mkdir(dirname(file), { recursive: true });
         await writeFile(file, body);
