@@ -46,7 +46,7 @@ const EXAMPLES = readdirSync(join(SQL_DIR, 'examples')).map((file) => join(SQL_D
 /**
  * V8 compiles a duckdb-wasm build (tens of MB of code) with its baseline compiler only: the optimising tier, which
  * recompiles the hot functions in the background, costs more than the small snapshot's reading gains from it (the
- * three wasm readers: 1.6 s of CPU each instead of 3, issue 14). What they answer is the same.
+ * three wasm readers: 1.6 s of CPU each instead of about 3.4, issue 14). What they answer is the same.
  */
 const WASM_FLAGS = ['--liftoff-only'];
 const READER_TIMEOUT_MS = 120_000; // a wasm build that meets a function of a missing extension may hang: it is killed

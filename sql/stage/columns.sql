@@ -1,5 +1,4 @@
 -- The columns of one stage table, in table order (checked against src/warehouse/stage-tables.ts when the warehouse
 -- opens). Params: $table, as main.<name>, one that exists (stage/tables.sql). pragma_table_info reads that table
--- alone: duckdb_columns() would bind every view of the warehouse first, a third of the time an up-to-date warehouse
--- took to open.
+-- alone; duckdb_columns() would bind every view of the warehouse first.
 SELECT list(name ORDER BY cid) AS columns FROM pragma_table_info($table)

@@ -165,8 +165,7 @@ async function prepareTable(connection: DuckDBConnection, log: Logger): Promise<
   await connection.run(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL, checksum VARCHAR)',
   );
-  // pragma_table_info reads this one table; duckdb_columns() would bind every view of the warehouse first (a third
-  // of the time an up-to-date warehouse took to open)
+  // pragma_table_info reads this one table; duckdb_columns() would bind every view of the warehouse first
   const column = await connection.runAndReadAll(
     "SELECT 1 FROM pragma_table_info('main.schema_migrations') WHERE name = 'checksum'",
   );
