@@ -15,6 +15,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { queueStatus } from '../src/control/status.js';
 import { QUEUES } from '../src/job-runtime/queues.js';
@@ -24,9 +25,10 @@ import { PushReceiver } from '../src/receiver/server.js';
 import { Simulator } from '../src/simulator/index.js';
 import { runJob } from '../src/job-runtime/runner.js';
 import { WorkerService } from '../src/service/worker.js';
+import { closeWithoutCheckpoint } from '../src/warehouse/duckdb.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 import { NOW, smallAccount } from './helpers/account.js';
-import { testPlace, type TestPlace } from './helpers/config.js';
+import { migratedWarehouseAt, testPlace, type TestPlace } from './helpers/config.js';
 import { apiEnv } from './helpers/pulls.js';
 import { deleteKeys, withQueue } from './helpers/redis.js';
 import { post, PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
@@ -79,6 +81,31 @@ function failedBatches(place: TestPlace): Promise<number> {
   return withQueue(place.config, QUEUES.ingest, async (queue) => (await queue.getJobCounts('failed')).failed ?? 0);
 }
 
+describe('an open that fails', () => {
+  it('is closed without a checkpoint, so that a full disk cannot leave a failed one in the WAL; nothing is lost', async () => {
+    const place = testPlace();
+    cleanups.push(() => place.cleanup());
+    const path = join(place.dir, 'warehouse.duckdb');
+    const commit = async (): Promise<DuckDBInstance> => {
+      const instance = await DuckDBInstance.create(path, { threads: '1' });
+      const connection = await instance.connect();
+      await connection.run('CREATE TABLE IF NOT EXISTS kept (n INTEGER)');
+      await connection.run('INSERT INTO kept VALUES (1)');
+      connection.closeSync();
+      return instance;
+    };
+    // DuckDB checkpoints as it closes: the WAL goes into the file, and the WAL file goes
+    (await commit()).closeSync();
+    expect(existsSync(`${path}.wal`)).toBe(false);
+    // closed the way the worker closes an instance it could not open: the commit waits in the WAL
+    await closeWithoutCheckpoint(await commit());
+    expect(statSync(`${path}.wal`).size).toBeGreaterThan(0);
+    const db = await Warehouse.open(path, { memoryLimit: '256MB', threads: 1 }, createLogger('silent'));
+    cleanups.push(() => db.close());
+    expect(await readRows(db, 'SELECT count(*)::INTEGER AS n FROM kept')).toEqual([{ n: 2 }]);
+  });
+});
+
 describe('a disk that fills up under the writer', () => {
   it('names the cause of an invalidation, also when the writer meets its consequence first', async (ctx) => {
     const disk = smallDisk(ctx, 16);
@@ -108,6 +135,10 @@ describe('a disk that fills up under the writer', () => {
 
   it('says the writer is down and why, keeps acknowledging, and lands everything once space is back', async (ctx) => {
     const disk = smallDisk(ctx, 32);
+    // a warehouse made and checkpointed before, as a real one is: with it, the worker's attempts to reopen while the
+    // disk was full could each add a failed checkpoint's marker to the WAL, and one with two never opened again
+    // (the writer stayed down in 8 of 20 runs one day, 1 of 40 another, before closeWithoutCheckpoint in duckdb.ts)
+    migratedWarehouseAt(join(disk.dir, 'warehouse.duckdb'));
     const stack: Stack = await startStack({ env: { WAREHOUSE_PATH: join(disk.dir, 'warehouse.duckdb') } });
     cleanups.push(() => stack.stop());
 

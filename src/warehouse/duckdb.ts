@@ -58,6 +58,28 @@ export async function openDuckDb(path: string, limits: DuckDbLimits, readOnly = 
   }
 }
 
+/**
+ * Closes an instance without the checkpoint DuckDB makes on closing. The worker closes this way an instance whose
+ * open failed: on a full disk, that checkpoint can write its blocks into space the file already holds, add its
+ * marker to the WAL, then fail. DuckDB drops one such marker when it next replays the WAL, but a WAL with two never
+ * opens again ("WAL cannot contain more than one checkpoint marker"), and each attempt to reopen while the disk stays
+ * full could add one. Everything committed stays in the WAL, for the next open to replay.
+ */
+export async function closeWithoutCheckpoint(instance: DuckDBInstance): Promise<void> {
+  try {
+    const connection = await instance.connect();
+    await connection.run('PRAGMA disable_checkpoint_on_shutdown');
+    connection.closeSync();
+  } catch {
+    // an invalidated instance makes no checkpoint either
+  }
+  try {
+    instance.closeSync();
+  } catch {
+    // already failing: the caller reports the error that matters
+  }
+}
+
 function describeOpenError(path: string, cause: unknown): SyncError {
   if (isLockConflict(cause)) {
     return new SyncError(

@@ -13,7 +13,7 @@ import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node
 import type { Config, ParquetCompression } from '../config.js';
 import { ErrorCodes, SyncError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { inTransaction, lockDown, openDuckDb, ts, type DuckDbLimits } from './duckdb.js';
+import { closeWithoutCheckpoint, inTransaction, lockDown, openDuckDb, ts, type DuckDbLimits } from './duckdb.js';
 import { writeExport, type ExportOutcome, type PreviousExport } from './export.js';
 import { WarehouseDownError, isFatal, isInvalidatedEarlier, isStorageFault, reasonOf } from './faults.js';
 import { migrate } from './migrations.js';
@@ -435,11 +435,8 @@ async function openHandle(
       log.warn({ runs: interrupted }, 'runs cut short by a stopped process marked interrupted in sync_runs');
     return { instance, writer };
   } catch (err) {
-    try {
-      instance.closeSync();
-    } catch {
-      // already failing: the first error is the one to report
-    }
+    // without DuckDB's closing checkpoint (closeWithoutCheckpoint says why): the WAL keeps it all for the next open
+    await closeWithoutCheckpoint(instance);
     forgetNewFile();
     throw err instanceof SyncError
       ? err

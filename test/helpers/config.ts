@@ -64,7 +64,7 @@ export function testPlace(env: Record<string, string> = {}, opts: { warehouse?: 
 }
 
 /** Puts a copy of the run's migrated warehouse (test/global-setup.ts) at `path`. */
-function migratedWarehouseAt(path: string): void {
+export function migratedWarehouseAt(path: string): void {
   const migrated = inject('migratedWarehouse') as string | undefined;
   if (migrated === undefined)
     throw new Error('no migrated warehouse to copy: test/global-setup.ts makes it, under vitest.config.ts');
