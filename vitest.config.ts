@@ -21,6 +21,7 @@ const TIME_SENSITIVE = [
   'test/export.test.ts',
   'test/export-parquet.test.ts',
   'test/export-incremental.test.ts',
+  'test/export-engines.test.ts',
   'test/simulator.test.ts',
 ];
 
