@@ -6,6 +6,7 @@
 import {
   closeSync,
   existsSync,
+  readFileSync,
   openSync,
   readdirSync,
   readlinkSync,
@@ -15,6 +16,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { queueStatus } from '../src/control/status.js';
@@ -25,7 +28,6 @@ import { PushReceiver } from '../src/receiver/server.js';
 import { Simulator } from '../src/simulator/index.js';
 import { runJob } from '../src/job-runtime/runner.js';
 import { WorkerService } from '../src/service/worker.js';
-import { closeWithoutCheckpoint } from '../src/warehouse/duckdb.js';
 import { Warehouse } from '../src/warehouse/warehouse.js';
 import { NOW, smallAccount } from './helpers/account.js';
 import { migratedWarehouseAt, testPlace, type TestPlace } from './helpers/config.js';
@@ -34,7 +36,7 @@ import { deleteKeys, withQueue } from './helpers/redis.js';
 import { post, PUSH_SECRET, startStack, type Stack } from './helpers/stack.js';
 import { mountSmallDisk, type SmallDisk } from './helpers/tmpfs.js';
 import { eventually } from './helpers/waiting.js';
-import { runCli } from './helpers/cli.js';
+import { ROOT, runCli } from './helpers/cli.js';
 import { readRows, runAside, runSql, tellWarehouse } from './helpers/warehouse.js';
 
 const SERIAL = '24000092104';
@@ -82,27 +84,43 @@ function failedBatches(place: TestPlace): Promise<number> {
 }
 
 describe('an open that fails', () => {
-  it('is closed without a checkpoint, so that a full disk cannot leave a failed one in the WAL; nothing is lost', async () => {
+  it('lets go of the file at once and checkpoints nothing: the WAL stays as it was, and another process can open it', async () => {
     const place = testPlace();
     cleanups.push(() => place.cleanup());
     const path = join(place.dir, 'warehouse.duckdb');
-    const commit = async (): Promise<DuckDBInstance> => {
-      const instance = await DuckDBInstance.create(path, { threads: '1' });
-      const connection = await instance.connect();
-      await connection.run('CREATE TABLE IF NOT EXISTS kept (n INTEGER)');
-      await connection.run('INSERT INTO kept VALUES (1)');
-      connection.closeSync();
-      return instance;
-    };
-    // DuckDB checkpoints as it closes: the WAL goes into the file, and the WAL file goes
-    (await commit()).closeSync();
-    expect(existsSync(`${path}.wal`)).toBe(false);
-    // closed the way the worker closes an instance it could not open: the commit waits in the WAL
-    await closeWithoutCheckpoint(await commit());
-    expect(statSync(`${path}.wal`).size).toBeGreaterThan(0);
-    const db = await Warehouse.open(path, { memoryLimit: '256MB', threads: 1 }, createLogger('silent'));
-    cleanups.push(() => db.close());
-    expect(await readRows(db, 'SELECT count(*)::INTEGER AS n FROM kept')).toEqual([{ n: 2 }]);
+    await (await Warehouse.open(path, { memoryLimit: '256MB', threads: 1 }, createLogger('silent'))).close();
+    // a newer build's migration, its commit still in the WAL (that build stopped before a checkpoint): refused here
+    const other = await DuckDBInstance.create(path);
+    const sql = await other.connect();
+    await sql.run("INSERT INTO schema_migrations VALUES (9999, 'from_the_future', now(), 'ab')");
+    await sql.run('PRAGMA disable_checkpoint_on_shutdown');
+    sql.closeSync();
+    other.closeSync();
+    const files = (): string[] =>
+      [path, `${path}.wal`].map((file) =>
+        existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : 'none',
+      );
+    const before = files();
+    expect(before[1]).not.toBe('none');
+
+    await expect(Warehouse.open(path, { memoryLimit: '256MB', threads: 1 }, createLogger('silent'))).rejects.toThrow(
+      /has migrations this build does not know: 9999_from_the_future/,
+    );
+    // DuckDB's closing checkpoint would have put the WAL into the file: on a full disk, a failed one leaves its marker
+    // in the WAL (see closeWithoutCheckpoint)
+    expect(files()).toEqual(before);
+    // and nothing of the failed open holds the file any more: an instance lives on while a connection of it is open
+    // (garbage collection may close a forgotten one before this looks, so this catches such a leak only sometimes)
+    const opener = `import { DuckDBInstance } from '@duckdb/node-api';
+      const instance = await DuckDBInstance.create(${JSON.stringify(path)});
+      (await instance.connect()).closeSync();
+      instance.closeSync();
+      console.log('opened');`;
+    const reopened = spawnSync(process.execPath, ['--input-type=module', '-e', opener], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect([reopened.stdout, reopened.stderr.slice(0, 300), reopened.status]).toEqual(['opened\n', '', 0]);
   });
 });
 
@@ -135,9 +153,9 @@ describe('a disk that fills up under the writer', () => {
 
   it('says the writer is down and why, keeps acknowledging, and lands everything once space is back', async (ctx) => {
     const disk = smallDisk(ctx, 32);
-    // a warehouse made and checkpointed before, as a real one is: with it, the worker's attempts to reopen while the
-    // disk was full could each add a failed checkpoint's marker to the WAL, and one with two never opened again
-    // (the writer stayed down in 8 of 20 runs one day, 1 of 40 another, before closeWithoutCheckpoint in duckdb.ts)
+    // a warehouse made and checkpointed before, as a real one is: with it, a failed reopen's instance that lived on
+    // beside the next attempt's could add a failed checkpoint's marker to the WAL, and one with two never opened
+    // again (the writer stayed down in 8 of 20 runs one day, 1 of 40 another; closeWithoutCheckpoint in duckdb.ts)
     migratedWarehouseAt(join(disk.dir, 'warehouse.duckdb'));
     const stack: Stack = await startStack({ env: { WAREHOUSE_PATH: join(disk.dir, 'warehouse.duckdb') } });
     cleanups.push(() => stack.stop());

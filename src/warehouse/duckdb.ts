@@ -59,24 +59,34 @@ export async function openDuckDb(path: string, limits: DuckDbLimits, readOnly = 
 }
 
 /**
- * Closes an instance without the checkpoint DuckDB makes on closing. The worker closes this way an instance whose
- * open failed: on a full disk, that checkpoint can write its blocks into space the file already holds, add its
- * marker to the WAL, then fail. DuckDB drops one such marker when it next replays the WAL, but a WAL with two never
- * opens again ("WAL cannot contain more than one checkpoint marker"), and each attempt to reopen while the disk stays
- * full could add one. Everything committed stays in the WAL, for the next open to replay.
+ * Closes an instance and its connections without the checkpoint DuckDB makes as an instance closes; the worker
+ * closes so an instance whose open failed. Everything committed stays in the WAL, for the next open to replay.
+ * DuckDB closes an instance only once its last connection has closed: a connection left open kept a failed open's
+ * instance alive, holding the file, until garbage collection, beside the next attempt's instance on the same file.
+ * Its closing checkpoint then came late, and on a full disk it could add a failed checkpoint's marker to the WAL
+ * after the next attempt had dropped the one before: a WAL with two never opens again ("WAL cannot contain more than
+ * one checkpoint marker"), and the writer stayed down for good.
  */
-export async function closeWithoutCheckpoint(instance: DuckDBInstance): Promise<void> {
+export async function closeWithoutCheckpoint(instance: DuckDBInstance, connections: DuckDBConnection[]): Promise<void> {
+  const all = [...connections];
   try {
     const connection = await instance.connect();
+    all.push(connection);
     await connection.run('PRAGMA disable_checkpoint_on_shutdown');
-    connection.closeSync();
   } catch {
     // an invalidated instance makes no checkpoint either
+  }
+  for (const connection of all) {
+    try {
+      connection.closeSync();
+    } catch {
+      // already failing: the caller reports the error that matters
+    }
   }
   try {
     instance.closeSync();
   } catch {
-    // already failing: the caller reports the error that matters
+    // as above
   }
 }
 

@@ -420,8 +420,9 @@ async function openHandle(
     forgetNewFile();
     throw err;
   }
+  let writer: DuckDBConnection | undefined;
   try {
-    const writer = await instance.connect();
+    writer = await instance.connect();
     // dates of TIMESTAMPTZ values are UTC dates wherever the worker runs; local days are always explicit
     await writer.run("SET GLOBAL TimeZone = 'UTC'");
     await lockDown(writer, [`${path}.tmp`, ...(exportDir === undefined ? [] : [exportDir])]);
@@ -435,8 +436,8 @@ async function openHandle(
       log.warn({ runs: interrupted }, 'runs cut short by a stopped process marked interrupted in sync_runs');
     return { instance, writer };
   } catch (err) {
-    // without DuckDB's closing checkpoint (closeWithoutCheckpoint says why): the WAL keeps it all for the next open
-    await closeWithoutCheckpoint(instance);
+    // the writer too: an instance lives on, and holds the file, until its last connection closes
+    await closeWithoutCheckpoint(instance, writer === undefined ? [] : [writer]);
     forgetNewFile();
     throw err instanceof SyncError
       ? err
