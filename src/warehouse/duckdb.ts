@@ -59,8 +59,8 @@ export async function openDuckDb(path: string, limits: DuckDbLimits, readOnly = 
 }
 
 /**
- * Closes an instance and its connections without the checkpoint DuckDB makes as an instance closes; the worker
- * closes so an instance whose open failed. Everything committed stays in the WAL, for the next open to replay.
+ * Closes an instance and its connections without the checkpoint DuckDB makes as an instance closes: the worker
+ * closes an instance whose open failed this way, and everything committed stays in the WAL for the next open.
  * DuckDB closes an instance only once its last connection has closed: a connection left open kept a failed open's
  * instance alive, holding the file, until garbage collection, beside the next attempt's instance on the same file.
  * Its closing checkpoint then came late, and on a full disk it could add a failed checkpoint's marker to the WAL
