@@ -39,17 +39,24 @@ describe('--help of a command', () => {
   });
 
   it('answers without loading DuckDB, BullMQ, ioredis or undici (they take half a second to load)', async () => {
-    const preload = join(ROOT, 'test/fixtures/report-loaded-packages.mjs');
-    for (const command of COMMANDS) {
-      const run = spawnSync(process.execPath, ['--import', preload, CLI, command.name, '--help'], { encoding: 'utf8' });
-      expect(run.status, run.stderr).toBe(0);
-      const loaded = /^loaded packages: (.*)$/m.exec(run.stderr)?.[1]?.split(' ') ?? [];
-      expect(loaded, command.name).toContain('pino'); // the report itself works
+    const fixture = join(ROOT, 'test/fixtures/help-loaded-packages.mjs');
+    const names = COMMANDS.map((command) => command.name);
+    const run = spawnSync(process.execPath, [fixture, CLI, ...names], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stderr.split('\n').filter((line) => /^(after|at exit)/.test(line));
+    const said = lines.map((line) => /^after (\S+) --help, exit 0: |^at exit: /.exec(line)?.[1] ?? 'at exit');
+    expect(said).toEqual([...names, 'at exit']);
+    for (const [i, line] of lines.entries()) {
+      const loaded = line.slice(line.indexOf(': ') + 2).split(' ');
+      const by = i < names.length ? `by the end of ${names[i]!} --help` : 'when the process ended';
+      expect(loaded, by).toContain('pino'); // the report itself works
       expect(
         loaded.filter((name) => /^(@duckdb\/|bullmq$|ioredis$|undici$)/.test(name)),
-        command.name,
+        by,
       ).toEqual([]);
     }
+    // and each run printed its own command's usage
+    for (const name of names) expect(run.stdout).toContain(`usage: sensoterra-sync ${name}`);
   });
 
   it('of every command names each of its options, with what it does', () => {

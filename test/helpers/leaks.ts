@@ -156,8 +156,13 @@ function descriptors(): Map<number, string> {
   return out;
 }
 
-function descriptorResources(): OpenResource[] {
-  const sockets = tcpSockets();
+/**
+ * The descriptors of the kinds above but those whose key is in `known`. The TCP tables are read only when a socket
+ * is new: each read is the whole table (thousands of lines after an HTTP load test), and a check polls while sockets
+ * close.
+ */
+function descriptorResources(known: ReadonlySet<string>): OpenResource[] {
+  let sockets: Map<string, TcpSocket> | undefined;
   const redisByFd = new Map<number, Redis & Traced>();
   for (const client of live(redisClients)) {
     const fd = fdOf(client.stream);
@@ -171,13 +176,14 @@ function descriptorResources(): OpenResource[] {
   const out: OpenResource[] = [];
   for (const [fd, target] of descriptors()) {
     const key = `fd:${fd}:${target}`;
+    if (known.has(key)) continue;
     const file = target.replace(/ \(deleted\)$/, '');
     if (/\.duckdb(\.wal)?$/.test(file)) {
       out.push({ kind: 'DuckDB file', key, what: target, origin: duckdbOpens.get(file.replace(/\.wal$/, '')) });
       continue;
     }
     const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-    const socket = inode === undefined ? undefined : sockets.get(inode);
+    const socket = inode === undefined ? undefined : (sockets ??= tcpSockets()).get(inode);
     if (socket === undefined) continue; // a file, pipe, or a socket that is not TCP
     const client = redisByFd.get(fd);
     if (client !== undefined || socket.remote === REDIS_PORT) {
@@ -248,14 +254,14 @@ function childProcesses(): OpenResource[] {
 }
 
 /** Everything of the kinds above that this process holds now. */
-export function openResources(): OpenResource[] {
-  return [...descriptorResources(), ...reconnectingRedis(), ...childProcesses()];
+export function openResources(known: ReadonlySet<string> = new Set()): OpenResource[] {
+  return [...descriptorResources(known), ...reconnectingRedis(), ...childProcesses()];
 }
 
 /** What is open now and was not in `baseline` (an earlier `openResources()`). */
 export function leaksSince(baseline: readonly OpenResource[]): OpenResource[] {
   const before = new Set(baseline.map((resource) => resource.key));
-  return openResources().filter((resource) => !before.has(resource.key));
+  return openResources(before).filter((resource) => !before.has(resource.key));
 }
 
 export function describeLeaks(leaks: readonly OpenResource[]): string {
