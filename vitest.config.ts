@@ -54,17 +54,39 @@ const UNIT = [
 
 const zoneSensitive = (file: string): boolean => TIME_SENSITIVE.includes(file);
 
+/**
+ * How many files run at a time, and when. Much of an e2e file's time is spent waiting (a process starting, a lock
+ * expiring, Redis), so more of them run at a time than there are cores; each one more costs CPU of its own (its
+ * worker process, tests polling for longer while they share the cores). On this 2-core machine, from a fresh clone
+ * (no durations cached, as in CI): 3 at a time took 157 s, 4 took 140-147 s, 5 took 138-143 s for the whole suite
+ * (issue 14). A unit file mostly computes: 3 at a time took 19.4 s and 19.6 s, 2 took 20.8 s and 20.5 s, 4 took
+ * 22.6 s and 20.0 s (each worker process it starts is a second of CPU). vitest runs projects of one `groupOrder` side
+ * by side only when they share their number of workers, so the unit files run first, then the e2e files: the whole
+ * suite took 116 s and 119 s so, against 115 s and 115 s with four at a time throughout; `npm run test:unit` 18.7 s
+ * and 16.7 s. No test may depend on the machine's speed, so a busier machine must not fail one.
+ */
+const UNIT_FILES = { groupOrder: 0, maxWorkers: 3 };
+const E2E_FILES = { groupOrder: 1, maxWorkers: 4 };
+
 /** A project of the files in `include` but those in `exclude`, and never a zone-sensitive one outside Adelaide. */
 function project(
   name: string,
   include: string[],
   exclude: string[],
   zone: 'UTC' | 'Australia/Adelaide',
+  run: { groupOrder: number; maxWorkers: number },
 ): TestProjectInlineConfiguration {
   const zoned = zone === 'UTC' ? TIME_SENSITIVE : [];
   return {
     extends: true,
-    test: { name, include, exclude: [...configDefaults.exclude, ...exclude, ...zoned], env: { TZ: zone } },
+    test: {
+      name,
+      include,
+      exclude: [...configDefaults.exclude, ...exclude, ...zoned],
+      env: { TZ: zone },
+      maxWorkers: run.maxWorkers,
+      sequence: { groupOrder: run.groupOrder },
+    },
   };
 }
 
@@ -79,12 +101,7 @@ export default defineConfig({
     sequence: { hooks: 'stack' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // much of a file's time is spent waiting (a process starting, a lock expiring, Redis), so more files run at a time
-    // than there are cores; each one more costs CPU of its own (its worker process, tests polling for longer while
-    // they share the cores). On this 2-core machine, from a fresh clone (no durations cached, as in CI): 3 at a time
-    // took 157 s (226-230 s of CPU), 4 took 140-147 s (236-249 s), 5 took 138-143 s (249-260 s) (issue 14). No test
-    // may depend on the machine's speed, so a busier machine must not fail one.
-    maxWorkers: 4,
+    // each project's number of files at a time: UNIT_FILES and E2E_FILES above
     pool: 'forks',
     // a worker process runs file after file, each file's own module graph imported once per worker rather than once
     // per file: 333 s instead of 395 s for the whole suite, and 15% less CPU, on a 2-core machine (issue 14). What
@@ -98,14 +115,15 @@ export default defineConfig({
     dangerouslyIgnoreUnhandledErrors: false,
     // `unit` and `e2e` in UTC, and each one's zone-sensitive files in Adelaide (`--project 'unit*'` runs both units)
     projects: [
-      project('unit', UNIT, [], 'UTC'),
-      project('unit-adelaide', UNIT.filter(zoneSensitive), [], 'Australia/Adelaide'),
-      project('e2e', ['test/**/*.test.ts'], UNIT, 'UTC'),
+      project('unit', UNIT, [], 'UTC', UNIT_FILES),
+      project('unit-adelaide', UNIT.filter(zoneSensitive), [], 'Australia/Adelaide', UNIT_FILES),
+      project('e2e', ['test/**/*.test.ts'], UNIT, 'UTC', E2E_FILES),
       project(
         'e2e-adelaide',
         TIME_SENSITIVE.filter((f) => !UNIT.includes(f)),
         [],
         'Australia/Adelaide',
+        E2E_FILES,
       ),
     ],
   },
