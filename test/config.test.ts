@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/service/load-config.js';
 import { ConfigError } from '../src/errors.js';
 import { runCli } from './helpers/cli.js';
@@ -212,6 +212,7 @@ describe('the command line with bad configuration', () => {
 
   it('reads a .env file, under the real environment', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sensoterra-env-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, '.env'), 'LOG_LEVEL=chatty\nSENSOTERRA_LANGUAGE=nl\n');
     const result = await runCli(['sync', 'probes'], { SENSOTERRA_LANGUAGE: 'xx' }, { cwd: dir });
     expect(result.code).toBe(2);

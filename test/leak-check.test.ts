@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Redis } from 'ioredis';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { REDIS_URL } from './helpers/config.js';
 import { ROOT } from './helpers/cli.js';
 import { expectNoLeaks, leaksSince, openResources, type LeakKind } from './helpers/leaks.js';
@@ -87,11 +87,14 @@ describe('the leak check', () => {
   });
 
   it('fails a test file that leaks, after its own hooks, naming each leak and where it was made', async () => {
-    // test/fixtures/leaky.fixture.ts leaves one of each open, and closes one more server in its own afterAll
+    // test/fixtures/leaky.fixture.ts leaves one of each open, and closes one more server in its own afterAll; the
+    // folder of the DuckDB file it leaves is under a TMPDIR of this test's, removed after it
+    const tmp = mkdtempSync(join(tmpdir(), 'sensoterra-leak-check-'));
+    onTestFinished(() => rmSync(tmp, { recursive: true, force: true }));
     const run = spawn(
       process.execPath,
       [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--config', 'test/fixtures/fixtures.vitest.config.ts'],
-      { cwd: ROOT, env: { ...outsideVitest(), NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: ROOT, env: { ...outsideVitest(), NO_COLOR: '1', TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
     run.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -2,9 +2,9 @@
  * The views agronomists query: which calibration held when a reading was taken, local days (daylight saving
  * included), coverage, where a day stood against the soil's water thresholds, and which probes went quiet.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { runJob } from '../src/job-runtime/runner.js';
 import { sendPushes, uplinksFor } from '../src/simulator/index.js';
 import { NOW } from './helpers/account.js';
@@ -209,6 +209,7 @@ describe('readings_daily', () => {
   it('uses thresholds from SOIL_THRESHOLDS_FILE over the defaults', async () => {
     const file = join(process.env.TMPDIR ?? '/tmp', `thresholds-${process.pid}.csv`);
     writeFileSync(file, 'soil_key,wilting_point_pct,refill_pct,field_capacity_pct\nCLAY,12,18,30\n');
+    onTestFinished(() => rmSync(file, { force: true }));
     stack = await startStack({ env: { SOIL_THRESHOLDS_FILE: file } });
     await syncProbes();
     await pushValues('24000092104', 'MOISTURE', [[15, 20, '2024-07-07T12:05:00Z']]);

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { QueueEvents } from 'bullmq';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { closeRedis, consumerConnection } from '../src/redis.js';
 import { Simulator } from '../src/simulator/index.js';
@@ -136,7 +136,10 @@ describe('the worker', () => {
     await w.stop();
 
     // the same worker started again with one schedule switched off and another changed
-    place = testPlace({ ...place!.env, SCHEDULE_LOCATIONS: 'off', SCHEDULE_PROBES: '*/30 * * * *' });
+    // (its warehouse and export stay in the first place's folder, removed with it)
+    const first = place!;
+    onTestFinished(() => first.cleanup());
+    place = testPlace({ ...first.env, SCHEDULE_LOCATIONS: 'off', SCHEDULE_PROBES: '*/30 * * * *' });
     const again = await startWorker();
     const after = await again.jobs.getJobSchedulers();
     expect(after.map((s) => [s.key, s.pattern]).sort(byKey)).toEqual([

@@ -51,7 +51,13 @@ export function testPlace(env: Record<string, string> = {}, opts: { warehouse?: 
     ...NO_SCHEDULES,
     ...env,
   };
-  const config = loadConfig(full);
+  let config: Config;
+  try {
+    config = loadConfig(full);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true }); // a test of a refused configuration leaves no folder behind
+    throw err;
+  }
   // a WAREHOUSE_PATH the test chose (a small disk, a folder it makes) is the test's to fill
   if (opts.warehouse === 'migrated' && env.WAREHOUSE_PATH === undefined) migratedWarehouseAt(config.warehousePath);
   return {
