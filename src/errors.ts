@@ -106,7 +106,7 @@ export class RedisUnavailableError extends SyncError {
 }
 
 /** Redis' answer when it refuses AUTH or wants it (WRONGPASS, NOAUTH, ERR invalid password): its first line. */
-function authRefusal(cause: unknown): string | undefined {
+export function authRefusal(cause: unknown): string | undefined {
   const message = cause instanceof Error ? cause.message.split('\n')[0]! : '';
   return /^(WRONGPASS|NOAUTH)\b|^ERR (invalid password|AUTH\b)/.test(message) ? message : undefined;
 }

@@ -6,10 +6,14 @@
  * Keys are prefixed with BullMQ's `prefix` option, never ioredis' keyPrefix (which BullMQ does not support).
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { RedisUnavailableError } from './errors.js';
+import { authRefusal, RedisUnavailableError } from './errors.js';
 
 const COMMON: RedisOptions = {
   connectTimeout: 2_000,
+  // how long a connection dropped by disconnect() (one never ready, or whose QUIT failed: nothing to flush) waits
+  // for the server to close it before it is destroyed. ioredis' 2 s held a command that could not reach Redis open
+  // 2 s past its answer, also when the socket had long closed (its timer then runs out whole)
+  disconnectTimeout: 100,
   // reconnect forever, at most a second apart: a Redis restart is recovered from without a restart of ours
   retryStrategy: (times) => Math.min(times * 100, 1_000),
 };
@@ -31,7 +35,10 @@ function quiet(redis: Redis): Redis {
   return redis;
 }
 
-/** Resolves once the connection is ready, or throws RedisUnavailableError after `timeoutMs`. */
+/**
+ * Resolves once the connection is ready, or throws RedisUnavailableError after `timeoutMs`, or at once when Redis
+ * refuses the credentials (no retry makes a wrong password right).
+ */
 export async function whenReady(redis: Redis, url: string, timeoutMs = 3_000): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
@@ -46,6 +53,9 @@ export async function whenReady(redis: Redis, url: string, timeoutMs = 3_000): P
     };
     const onError = (err: unknown): void => {
       lastError = err;
+      if (authRefusal(err) === undefined) return;
+      cleanup();
+      reject(new RedisUnavailableError(url, err));
     };
     const cleanup = (): void => {
       clearTimeout(timer);

@@ -13,6 +13,7 @@ import { ConfigError } from '../src/errors.js';
 import { runJob } from '../src/job-runtime/runner.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { PushReceiver } from '../src/receiver/server.js';
+import { closeRedis, producerConnection, whenReady } from '../src/redis.js';
 import { CENSOR, forgetSecrets, redact, rememberSecrets } from '../src/secrets.js';
 import { SensoterraClient } from '../src/sensoterra/client.js';
 import { sendPushes, Simulator, uplinksFor } from '../src/simulator/index.js';
@@ -80,6 +81,29 @@ const OTHER_SECRETS = {
 function modeOf(path: string): string {
   return (statSync(path).mode & 0o7777).toString(8).padStart(4, '0');
 }
+
+describe('a Redis that refuses the password', () => {
+  /** Connections the server has taken since it started (INFO stats). */
+  async function connectionsReceived(admin: Redis): Promise<number> {
+    return Number(/total_connections_received:(\d+)/.exec(await admin.info('stats'))?.[1]);
+  }
+
+  it('is not asked again: the first refusal is the answer, with no retry until a wait runs out', async () => {
+    const { redis, admin } = await redisWithPassword('the-right-redis-password');
+    const url = `redis://:not-the-password@127.0.0.1:${redis.port}`;
+    const before = await connectionsReceived(admin);
+    const connection = producerConnection(url);
+    try {
+      // a wait far longer than any test: a retried password would only fail at its end
+      await expect(whenReady(connection, url, 10 * 60_000)).rejects.toThrow(
+        `Redis at redis://:***@127.0.0.1:${redis.port} refused the credentials (WRONGPASS`,
+      );
+    } finally {
+      await closeRedis(connection);
+    }
+    expect((await connectionsReceived(admin)) - before).toBe(1);
+  });
+});
 
 describe('no secret in any output', () => {
   it('says Redis refused the password, on the command line, without showing the password', async () => {
