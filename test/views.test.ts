@@ -3,6 +3,7 @@
  * included), coverage, where a day stood against the soil's water thresholds, and which probes went quiet.
  */
 import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { runJob } from '../src/job-runtime/runner.js';
@@ -207,7 +208,7 @@ describe('readings_daily', () => {
   });
 
   it('uses thresholds from SOIL_THRESHOLDS_FILE over the defaults', async () => {
-    const file = join(process.env.TMPDIR ?? '/tmp', `thresholds-${process.pid}.csv`);
+    const file = join(tmpdir(), `thresholds-${process.pid}.csv`);
     writeFileSync(file, 'soil_key,wilting_point_pct,refill_pct,field_capacity_pct\nCLAY,12,18,30\n');
     onTestFinished(() => rmSync(file, { force: true }));
     stack = await startStack({ env: { SOIL_THRESHOLDS_FILE: file } });
